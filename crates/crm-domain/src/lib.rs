@@ -1,0 +1,16 @@
+//! The CRM's domain: entities, value types that parse rather than validate, state machines,
+//! business rules and the repository ports the persistence crate implements.
+//!
+//! This crate does no IO and knows nothing of HTTP, JSON or SQL. The HTTP crate turns requests
+//! into the commands defined here; the persistence crate stores what these types describe.
+
+pub mod audit;
+pub mod error;
+pub mod lead;
+pub mod list;
+pub mod permissions;
+pub mod ports;
+pub mod user;
+pub mod value;
+
+pub use error::{FieldError, RepoError, ValidationErrors};

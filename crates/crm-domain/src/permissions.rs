@@ -1,0 +1,121 @@
+//! The permission matrix: which role may do what to which resource, and over whose records.
+//! It is the only place that decides; handlers ask it through [`authorize`].
+
+use crate::string_enum;
+
+string_enum!(
+    /// What a user is allowed to do in their organisation.
+    Role {
+        Admin => "admin",
+        Manager => "manager",
+        SalesRep => "sales_rep",
+        SupportAgent => "support_agent",
+    }
+);
+
+/// The kinds of records the matrix speaks of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Sales records: leads (and, later, accounts, contacts, opportunities, quotes).
+    SalesRecord,
+    /// The organisation's users.
+    User,
+    /// The audit trail.
+    AuditEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    /// Change fields, archive or restore.
+    Update,
+    /// Give a record to another owner (or create one owned by someone else).
+    Reassign,
+}
+
+/// How far a permission reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Not allowed at all.
+    Nothing,
+    /// Only records the user owns.
+    Own,
+    /// Every record of the organisation.
+    All,
+}
+
+/// The matrix itself. README.md prints the same table; `the_matrix_matches_the_documented_table`
+/// keeps the two honest.
+pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
+    use Action::*;
+    use Reach::*;
+    use Resource::*;
+    match (resource, action, role) {
+        (SalesRecord, _, Role::Admin | Role::Manager) => All,
+        (SalesRecord, Read | Create, Role::SalesRep) => All,
+        (SalesRecord, Update, Role::SalesRep) => Own,
+        (SalesRecord, Reassign, Role::SalesRep) => Nothing,
+        (SalesRecord, Read, Role::SupportAgent) => All,
+        (SalesRecord, _, Role::SupportAgent) => Nothing,
+        (User, Read, _) => All,
+        (User, _, Role::Admin) => All,
+        (User, _, _) => Nothing,
+        (AuditEvent, Read, Role::Admin | Role::Manager) => All,
+        (AuditEvent, _, _) => Nothing,
+    }
+}
+
+/// Refused: the role does not reach this record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {role} role may not {action:?} this {resource:?}")]
+pub struct Forbidden {
+    pub role: Role,
+    pub resource: Resource,
+    pub action: Action,
+}
+
+/// Decides whether `role` may perform `action` on a record; `is_owner` says whether the acting
+/// user owns it (for a create: whether the new record will be owned by the actor).
+///
+/// # Errors
+/// [`Forbidden`] when the matrix does not reach the record.
+pub fn authorize(role: Role, resource: Resource, action: Action, is_owner: bool) -> Result<(), Forbidden> {
+    match reach(role, resource, action) {
+        Reach::All => Ok(()),
+        Reach::Own if is_owner => Ok(()),
+        _ => Err(Forbidden { role, resource, action }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_matches_the_documented_table() {
+        // Role order: admin, manager, sales_rep, support_agent. Mirrors README.md.
+        let table: &[(Resource, Action, [Reach; 4])] = &[
+            (Resource::SalesRecord, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::SalesRecord, Action::Create, [Reach::All, Reach::All, Reach::All, Reach::Nothing]),
+            (Resource::SalesRecord, Action::Update, [Reach::All, Reach::All, Reach::Own, Reach::Nothing]),
+            (Resource::SalesRecord, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::User, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::User, Action::Create, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
+            (Resource::User, Action::Update, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
+            (Resource::AuditEvent, Action::Read, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+        ];
+        for (resource, action, expected) in table {
+            for (role, want) in Role::ALL.iter().zip(expected) {
+                assert_eq!(reach(*role, *resource, *action), *want, "{role} {resource:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_sales_rep_may_update_only_what_it_owns() {
+        assert!(authorize(Role::SalesRep, Resource::SalesRecord, Action::Update, true).is_ok());
+        assert!(authorize(Role::SalesRep, Resource::SalesRecord, Action::Update, false).is_err());
+        assert!(authorize(Role::SupportAgent, Resource::SalesRecord, Action::Update, true).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! The repository ports: what the application needs from storage. The persistence crate
+//! implements each of them for SQLite and PostgreSQL; the contract tests hold both to the
+//! behaviour documented here.
+//!
+//! Every method that touches tenant data takes the caller's `organization_id` and never sees a
+//! row of another organisation: such a row answers [`RepoError::NotFound`] exactly as a missing
+//! one. Every method may also return [`RepoError::Unavailable`] (no connection within the pool's
+//! timeout, database down) and [`RepoError::Internal`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, FieldChange};
+use crate::error::RepoError;
+use crate::lead::{Lead, LeadQuery};
+use crate::list::{Page, Sort, SortField, Window};
+use crate::permissions::Role;
+use crate::string_enum;
+use crate::user::{Organization, Principal, User, UserCredentials};
+use crate::value::Email;
+
+#[async_trait]
+pub trait OrganizationRepository: Send + Sync {
+    /// Creates an organisation and its first user in one transaction, with the user's audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] on `email` when any user already has that email: an email
+    /// identifies a login across organisations.
+    async fn create_organization(&self, organization: &Organization, admin: &User, password_hash: &str, request_id: &str) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when there is no such organisation.
+    async fn get_organization(&self, organization_id: Uuid) -> Result<Organization, RepoError>;
+}
+
+string_enum!(
+    UserSortField {
+        CreatedAt => "created_at",
+        Name => "name",
+        Email => "email",
+    }
+);
+
+impl SortField for UserSortField {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn allowed() -> &'static [&'static str] {
+        Self::NAMES
+    }
+    fn parse(name: &str) -> Result<Self, crate::error::FieldError> {
+        UserSortField::parse("sort", name)
+    }
+}
+
+impl User {
+    pub fn position(&self, field: UserSortField) -> crate::list::KeysetPosition {
+        use crate::list::{KeysetPosition, SortValue};
+        let value = match field {
+            UserSortField::CreatedAt => SortValue::Timestamp(self.created_at),
+            UserSortField::Name => SortValue::Text(self.name.as_str().to_owned()),
+            UserSortField::Email => SortValue::Text(self.email.as_str().to_owned()),
+        };
+        KeysetPosition { value, id: self.id }
+    }
+}
+
+/// A user list query, already parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserQuery {
+    pub roles: Vec<Role>,
+    pub active: Option<bool>,
+    pub search: Option<String>,
+    pub sort: Sort<UserSortField>,
+    pub window: Window,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Adds a user with its audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] on `email` when any user already has that email.
+    async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when the organisation has no such user.
+    async fn get_user(&self, organization_id: Uuid, user_id: Uuid) -> Result<User, RepoError>;
+
+    /// The user with this email and its password hash, in whichever organisation; `None` when
+    /// there is none.
+    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, RepoError>;
+
+    /// Who an access token acts as: `None` when the user does not exist in that organisation or
+    /// is deactivated.
+    async fn find_principal(&self, organization_id: Uuid, user_id: Uuid) -> Result<Option<Principal>, RepoError>;
+
+    async fn list_users(&self, organization_id: Uuid, query: &UserQuery) -> Result<Page<User>, RepoError>;
+
+    /// Stores `user` (already changed by the domain) when its stored version is
+    /// `expected_version`, with an update audit event. Deactivating a user revokes its refresh
+    /// tokens in the same transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on.
+    async fn update_user(&self, user: &User, expected_version: i64, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError>;
+}
+
+/// A refresh token as stored: only its SHA-256 hash, never the token itself.
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub user_id: Uuid,
+    /// All tokens rotated from one login share a family; reuse of a rotated token revokes it.
+    pub family_id: Uuid,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// The token was live; it is now spent and the new one is stored in its family.
+    Rotated { organization_id: Uuid, user_id: Uuid },
+    /// The token had already been rotated or revoked: its whole family is now revoked.
+    Reused,
+    /// No such token, or it expired.
+    Invalid,
+}
+
+#[async_trait]
+pub trait RefreshTokenRepository: Send + Sync {
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), RepoError>;
+
+    /// Atomically spends the organisation's token hashed as `presented_hash` and stores
+    /// `next_hash` in its family (same user, organisation, family) with `next_id` and
+    /// `next_expires_at`.
+    async fn rotate_refresh_token(
+        &self,
+        organization_id: Uuid,
+        presented_hash: &str,
+        next_id: Uuid,
+        next_hash: &str,
+        now: DateTime<Utc>,
+        next_expires_at: DateTime<Utc>,
+    ) -> Result<RefreshRotation, RepoError>;
+
+    /// Revokes the family of the user's token hashed as `presented_hash`; `false` when the user
+    /// has no such token.
+    async fn revoke_refresh_family(&self, organization_id: Uuid, user_id: Uuid, presented_hash: &str, now: DateTime<Utc>) -> Result<bool, RepoError>;
+
+    /// Revokes every refresh token of the user.
+    async fn revoke_user_refresh_tokens(&self, organization_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Result<(), RepoError>;
+}
+
+/// The scope an idempotency key lives in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyScope {
+    pub organization_id: Uuid,
+    pub user_id: Uuid,
+    pub key: String,
+}
+
+/// A response kept for replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key was free (or its earlier use expired): the caller runs the request and then
+    /// completes or releases the key.
+    Acquired,
+    /// The key is in use: `response` is `None` while the first request is still running.
+    Existing { request_hash: String, response: Option<StoredResponse> },
+}
+
+#[async_trait]
+pub trait IdempotencyRepository: Send + Sync {
+    /// Claims `scope` for a request whose fingerprint is `request_hash`. A record created before
+    /// `expired_before`, or left unfinished since before `abandoned_before`, counts as free.
+    async fn claim_idempotency_key(
+        &self,
+        scope: &IdempotencyScope,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        expired_before: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, RepoError>;
+
+    /// Records the response of the request that claimed `scope`.
+    async fn complete_idempotency_key(&self, scope: &IdempotencyScope, response: &StoredResponse) -> Result<(), RepoError>;
+
+    /// Frees `scope` after a request that should not be replayed (a server error).
+    async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), RepoError>;
+
+    /// Deletes every record created before `expired_before`; answers how many.
+    async fn purge_idempotency_keys(&self, expired_before: DateTime<Utc>) -> Result<u64, RepoError>;
+}
+
+#[async_trait]
+pub trait AuditRepository: Send + Sync {
+    /// Events newest first.
+    async fn list_audit_events(&self, organization_id: Uuid, filter: &AuditFilter, window: &Window) -> Result<Page<AuditEvent>, RepoError>;
+}
+
+#[async_trait]
+pub trait LeadRepository: Send + Sync {
+    /// Stores a new lead with its create audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] on `owner_id` when the owner is not a user of the organisation.
+    async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when the organisation has no such lead (archived ones are found).
+    async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError>;
+
+    /// Stores `lead` (already changed by the domain) when its stored version is
+    /// `expected_version`, with an audit event of `action` listing `changes`.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on;
+    /// [`RepoError::MissingReference`] on `owner_id`.
+    async fn update_lead(&self, lead: &Lead, expected_version: i64, action: AuditAction, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError>;
+
+    async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError>;
+}
+
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    /// Answers once the database has run a trivial query.
+    async fn ping(&self) -> Result<(), RepoError>;
+}
+
+/// Everything the application needs from storage, as one object.
+pub trait Store:
+    OrganizationRepository + UserRepository + RefreshTokenRepository + IdempotencyRepository + AuditRepository + LeadRepository + HealthCheck
+{
+}
+
+impl<T> Store for T where
+    T: OrganizationRepository + UserRepository + RefreshTokenRepository + IdempotencyRepository + AuditRepository + LeadRepository + HealthCheck
+{
+}

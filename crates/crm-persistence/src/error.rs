@@ -1,0 +1,48 @@
+//! The one place where `sqlx::Error` becomes a domain `RepoError`, by `ErrorKind`, never by a
+//! backend's own error code.
+
+use crm_domain::RepoError;
+use sqlx::error::ErrorKind;
+
+/// What a statement's constraint violations mean in API terms.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Violations {
+    /// The API field a unique-key violation is about.
+    pub unique: Option<&'static str>,
+    /// The API field a foreign-key violation is about.
+    pub foreign_key: Option<&'static str>,
+}
+
+pub(crate) const NO_VIOLATIONS: Violations = Violations { unique: None, foreign_key: None };
+
+pub(crate) fn map(error: sqlx::Error, violations: Violations) -> RepoError {
+    match &error {
+        sqlx::Error::RowNotFound => RepoError::NotFound,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            RepoError::Unavailable(Box::new(error))
+        }
+        sqlx::Error::Database(db) => match (db.kind(), violations) {
+            (ErrorKind::UniqueViolation, Violations { unique: Some(field), .. }) => RepoError::Duplicate { field },
+            (ErrorKind::ForeignKeyViolation, Violations { foreign_key: Some(field), .. }) => {
+                RepoError::MissingReference { field }
+            }
+            _ if is_busy(db.as_ref()) => RepoError::Unavailable(Box::new(error)),
+            _ => RepoError::Internal(Box::new(error)),
+        },
+        _ => RepoError::Internal(Box::new(error)),
+    }
+}
+
+/// A locked SQLite database or a PostgreSQL server shutting down: worth a retry, not a bug.
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let message = db.message();
+    message.contains("database is locked") || message.contains("terminating connection") || message.contains("shutting down")
+}
+
+pub(crate) fn plain(error: sqlx::Error) -> RepoError {
+    map(error, NO_VIOLATIONS)
+}
+
+pub(crate) fn corrupt(what: &str) -> RepoError {
+    RepoError::Internal(format!("stored row holds an invalid {what}").into())
+}

@@ -1,0 +1,164 @@
+use async_trait::async_trait;
+use crm_domain::RepoError;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::lead::{ArchivedFilter, Lead, LeadQuery, LeadSortField};
+use crm_domain::list::Page;
+use crm_domain::ports::LeadRepository;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::audit::write_audit;
+use crate::backend::{PgStore, SqliteStore};
+use crate::error::{Violations, map, plain};
+use crate::rows::{LEAD_COLUMNS, LeadRow, custom_fields_json};
+
+const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
+
+/// The SQL expression a sort field orders by; nullable text sorts as the empty text.
+fn sort_expr(field: LeadSortField) -> &'static str {
+    match field {
+        LeadSortField::CreatedAt => "created_at",
+        LeadSortField::UpdatedAt => "updated_at",
+        LeadSortField::LastName => "last_name",
+        LeadSortField::FirstName => "COALESCE(first_name, '')",
+        LeadSortField::Company => "COALESCE(company, '')",
+        LeadSortField::Email => "COALESCE(email, '')",
+    }
+}
+
+macro_rules! impl_leads {
+    ($Store:ident, $Db:ty) => {
+        #[async_trait]
+        impl LeadRepository for $Store {
+            async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError> {
+                let custom_fields = custom_fields_json(&lead.custom_fields)?;
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, phone, website, \
+                     source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, \
+                     created_by, version, archived_at, converted_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+                )
+                .bind(lead.organization_id)
+                .bind(lead.id)
+                .bind(lead.first_name.as_ref().map(|v| v.as_str()))
+                .bind(lead.last_name.as_str())
+                .bind(lead.company.as_ref().map(|v| v.as_str()))
+                .bind(lead.title.as_ref().map(|v| v.as_str()))
+                .bind(lead.email.as_ref().map(|v| v.as_str()))
+                .bind(lead.phone.as_ref().map(|v| v.as_str()))
+                .bind(lead.website.as_ref().map(|v| v.as_str()))
+                .bind(lead.source.map(|v| v.as_str()))
+                .bind(lead.source_detail.as_ref().map(|v| v.as_str()))
+                .bind(lead.status.as_str())
+                .bind(lead.rating.map(|v| v.as_str()))
+                .bind(lead.owner_id)
+                .bind(lead.description.as_ref().map(|v| v.as_str()))
+                .bind(custom_fields)
+                .bind(lead.created_at)
+                .bind(lead.updated_at)
+                .bind(lead.created_by)
+                .bind(lead.version)
+                .bind(lead.archived_at)
+                .bind(lead.converted_at)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+                write_audit!(tx.conn(), audit, AuditAction::Create, "lead", lead.id, &lead.creation_changes(), lead.created_at)?;
+                tx.commit().await
+            }
+
+            async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError> {
+                let row: LeadRow =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = $1 AND id = $2")))
+                        .bind(organization_id)
+                        .bind(lead_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(plain)?;
+                row.try_into()
+            }
+
+            async fn update_lead(&self, lead: &Lead, expected_version: i64, action: AuditAction, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError> {
+                let custom_fields = custom_fields_json(&lead.custom_fields)?;
+                let mut tx = self.begin_write().await?;
+                let updated = sqlx::query(
+                    "UPDATE leads SET first_name = $3, last_name = $4, company = $5, title = $6, email = $7, phone = $8, \
+                     website = $9, source = $10, source_detail = $11, status = $12, rating = $13, owner_id = $14, \
+                     description = $15, custom_fields = $16, updated_at = $17, version = $18, archived_at = $19, converted_at = $20 \
+                     WHERE organization_id = $1 AND id = $2 AND version = $21",
+                )
+                .bind(lead.organization_id)
+                .bind(lead.id)
+                .bind(lead.first_name.as_ref().map(|v| v.as_str()))
+                .bind(lead.last_name.as_str())
+                .bind(lead.company.as_ref().map(|v| v.as_str()))
+                .bind(lead.title.as_ref().map(|v| v.as_str()))
+                .bind(lead.email.as_ref().map(|v| v.as_str()))
+                .bind(lead.phone.as_ref().map(|v| v.as_str()))
+                .bind(lead.website.as_ref().map(|v| v.as_str()))
+                .bind(lead.source.map(|v| v.as_str()))
+                .bind(lead.source_detail.as_ref().map(|v| v.as_str()))
+                .bind(lead.status.as_str())
+                .bind(lead.rating.map(|v| v.as_str()))
+                .bind(lead.owner_id)
+                .bind(lead.description.as_ref().map(|v| v.as_str()))
+                .bind(custom_fields)
+                .bind(lead.updated_at)
+                .bind(lead.version)
+                .bind(lead.archived_at)
+                .bind(lead.converted_at)
+                .bind(expected_version)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| map(e, OWNER_VIOLATIONS))?
+                .rows_affected();
+                if updated == 0 {
+                    let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM leads WHERE organization_id = $1 AND id = $2")
+                        .bind(lead.organization_id)
+                        .bind(lead.id)
+                        .fetch_optional(tx.conn())
+                        .await
+                        .map_err(plain)?;
+                    return Err(match current {
+                        Some((current,)) => RepoError::VersionMismatch { current },
+                        None => RepoError::NotFound,
+                    });
+                }
+                write_audit!(tx.conn(), audit, action, "lead", lead.id, changes, lead.updated_at)?;
+                tx.commit().await
+            }
+
+            async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError> {
+                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = "));
+                qb.push_bind(organization_id);
+                qb.push(match query.archived {
+                    ArchivedFilter::Exclude => " AND archived_at IS NULL",
+                    ArchivedFilter::Only => " AND archived_at IS NOT NULL",
+                });
+                let statuses: Vec<&'static str> = query.statuses.iter().map(|s| s.as_str()).collect();
+                crate::list::push_any_text(&mut qb, "status", &statuses);
+                let sources: Vec<&'static str> = query.sources.iter().map(|s| s.as_str()).collect();
+                crate::list::push_any_text(&mut qb, "source", &sources);
+                let ratings: Vec<&'static str> = query.ratings.iter().map(|s| s.as_str()).collect();
+                crate::list::push_any_text(&mut qb, "rating", &ratings);
+                crate::list::push_any_id(&mut qb, "owner_id", &query.owner_ids);
+                if let Some(after) = query.created_after {
+                    qb.push(" AND created_at > ").push_bind(after);
+                }
+                if let Some(before) = query.created_before {
+                    qb.push(" AND created_at < ").push_bind(before);
+                }
+                crate::list::push_search(&mut qb, &["first_name", "last_name", "company", "email"], query.search.as_deref());
+                crate::list::push_keyset_page(&mut qb, sort_expr(query.sort.field), query.sort.direction, query.window.after.as_ref(), query.window.limit);
+                let rows: Vec<LeadRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let leads = rows.into_iter().map(Lead::try_from).collect::<Result<Vec<_>, _>>()?;
+                let field = query.sort.field;
+                Ok(Page::from_overfetch(leads, query.window.limit, |l| l.position(field)))
+            }
+        }
+    };
+}
+
+impl_leads!(SqliteStore, sqlx::Sqlite);
+impl_leads!(PgStore, sqlx::Postgres);

@@ -1,0 +1,130 @@
+//! Shared list machinery: filters, keyset conditions and ordering appended to a query builder.
+//! Written once, generic over the backend, used by every list query.
+
+use chrono::{DateTime, Utc};
+use crm_domain::list::{KeysetPosition, SortDirection, SortValue};
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use uuid::Uuid;
+
+/// `AND column IN ($a, $b, ...)` for a non-empty set of texts.
+pub(crate) fn push_any_text<DB>(qb: &mut QueryBuilder<DB>, column: &str, values: &[&'static str])
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    if values.is_empty() {
+        return;
+    }
+    qb.push(format_args!(" AND {column} IN ("));
+    let mut separated = qb.separated(", ");
+    for value in values {
+        separated.push_bind((*value).to_owned());
+    }
+    qb.push(")");
+}
+
+/// `AND column IN ($a, ...)` for a non-empty set of ids.
+pub(crate) fn push_any_id<DB>(qb: &mut QueryBuilder<DB>, column: &str, values: &[Uuid])
+where
+    DB: Database,
+    for<'t> Uuid: Encode<'t, DB> + Type<DB>,
+{
+    if values.is_empty() {
+        return;
+    }
+    qb.push(format_args!(" AND {column} IN ("));
+    let mut separated = qb.separated(", ");
+    for value in values {
+        separated.push_bind(*value);
+    }
+    qb.push(")");
+}
+
+/// The `LIKE` pattern for a case-insensitive substring search of `needle`, with `\` escaping.
+pub(crate) fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// `AND (lower(a) LIKE $p ESCAPE '\' OR lower(b) LIKE $p ...)`.
+pub(crate) fn push_search<DB>(qb: &mut QueryBuilder<DB>, columns: &[&str], needle: Option<&str>)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let Some(needle) = needle else { return };
+    let pattern = contains_pattern(needle);
+    qb.push(" AND (");
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        qb.push(format_args!("lower({column}) LIKE "));
+        qb.push_bind(pattern.clone());
+        qb.push(" ESCAPE '\\'");
+    }
+    qb.push(")");
+}
+
+fn push_sort_value<DB>(qb: &mut QueryBuilder<DB>, value: &SortValue)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+{
+    match value {
+        SortValue::Text(text) => qb.push_bind(text.clone()),
+        SortValue::Timestamp(at) => qb.push_bind(*at),
+    };
+}
+
+/// The keyset condition (rows strictly after `after` in `(expr, id)` order), then
+/// `ORDER BY expr, id` in `direction` and `LIMIT limit + 1` (the extra row tells whether
+/// another page follows).
+pub(crate) fn push_keyset_page<DB>(
+    qb: &mut QueryBuilder<DB>,
+    sort_expr: &str,
+    direction: SortDirection,
+    after: Option<&KeysetPosition>,
+    limit: u32,
+) where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+    for<'t> Uuid: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let (comparison, order) = match direction {
+        SortDirection::Ascending => (">", "ASC"),
+        SortDirection::Descending => ("<", "DESC"),
+    };
+    if let Some(position) = after {
+        qb.push(format_args!(" AND ({sort_expr}, id) {comparison} ("));
+        push_sort_value(qb, &position.value);
+        qb.push(", ");
+        qb.push_bind(position.id);
+        qb.push(")");
+    }
+    qb.push(format_args!(" ORDER BY {sort_expr} {order}, id {order} LIMIT "));
+    qb.push_bind(i64::from(limit) + 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("Ada"), "%ada%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
