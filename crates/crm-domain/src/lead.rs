@@ -364,7 +364,9 @@ pub enum ArchivedFilter {
     /// Only active leads (the default).
     #[default]
     Exclude,
-    /// Only archived leads (`archived=true`).
+    /// Active and archived leads (`archived=true`).
+    Include,
+    /// Only archived leads (`archived=only`).
     Only,
 }
 

@@ -1,1 +1,226 @@
+//! The HTTP face of the CRM: the actix-web application, its DTOs, authentication, the shared
+//! conventions and the OpenAPI document. [`Application::build`] is the one startup path for the
+//! binary and for the tests.
 
+pub mod auth;
+pub mod conventions;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod respond;
+pub mod routes;
+pub mod schema;
+pub mod settings;
+pub mod state;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use crm_persistence::{BackendKind, Database, PoolSettings};
+use utoipa::Modify;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{TokenService, load_or_create_secret};
+use crate::openapi::{ApiDoc, Conventions, RouteTable};
+use crate::problem::ApiError;
+pub use crate::settings::Settings;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] crm_persistence::ConnectError),
+    #[error("CRM_JWT_SECRET must be set (at least 32 characters) when the database is PostgreSQL")]
+    MissingSecret,
+    #[error("CRM_JWT_SECRET must be at least 32 characters")]
+    WeakSecret,
+    #[error("could not keep the generated JWT secret in the data folder")]
+    Secret(#[source] std::io::Error),
+    #[error("could not listen on {address}")]
+    Bind { address: String, #[source] source: std::io::Error },
+}
+
+/// Registers every API route under `/api/v1` and the probes; used for serving and for the spec.
+fn api_routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope::scope("/api/v1")
+            .configure(routes::auth::routes)
+            .configure(routes::users::routes)
+            .configure(routes::leads::routes)
+            .configure(routes::audit::routes),
+    )
+    .service(routes::ops::health)
+    .service(routes::ops::ready)
+}
+
+/// The OpenAPI document the server serves at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = api_routes(App::new().into_utoipa_app().openapi(<ApiDoc as utoipa::OpenApi>::openapi())).split_for_parts();
+    Conventions.modify(&mut document);
+    document
+}
+
+/// The spec as pretty JSON with a trailing newline, as committed under openapi/.
+pub fn openapi_json() -> String {
+    let mut text = openapi_document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Answers a path the API does not route: 405 with `Allow` when the path exists under another
+/// method, else 404.
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    match routes.allowed(req.path()) {
+        Some(allow) if !allow.is_empty() => Err(ApiError::MethodNotAllowed { allow }),
+        _ => Err(ApiError::NotFound { detail: format!("no route matches {}", req.path()) }),
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            middleware::IDEMPOTENCY_KEY_HEADER,
+            middleware::REQUEST_ID_HEADER,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            middleware::REQUEST_ID_HEADER,
+            middleware::IDEMPOTENT_REPLAYED_HEADER,
+        ])
+        .max_age(3600);
+    for origin in origins {
+        if origin == "*" {
+            cors = cors.allow_any_origin();
+        } else {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
+/// A built server, listening, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    database: Arc<Database>,
+}
+
+impl Application {
+    /// Opens and migrates the database, binds the listener and assembles the server.
+    ///
+    /// # Errors
+    /// [`StartupError`] when the database, the secret or the address is unusable.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let pool = PoolSettings { max_connections: settings.max_db_connections, acquire_timeout: Duration::from_secs(3) };
+        let database = Arc::new(Database::open(&settings.database_url, &pool, true).await?);
+        let secret = match (&settings.jwt_secret, database.kind) {
+            (Some(secret), _) if secret.len() < 32 => return Err(StartupError::WeakSecret),
+            (Some(secret), _) => secret.as_bytes().to_vec(),
+            (None, BackendKind::Sqlite) => load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?,
+            (None, BackendKind::Postgres) => return Err(StartupError::MissingSecret),
+        };
+        let state = web::Data::new(AppState {
+            store: database.store.clone(),
+            tokens: TokenService::new(&secret),
+            allow_signup: settings.allow_signup,
+        });
+        let document = openapi_document();
+        let route_table = web::Data::new(RouteTable::from_document(&document));
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?.port();
+        let origins = settings.cors_origins.clone();
+        let mut server = HttpServer::new(move || {
+            let (app, _) = api_routes(
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(route_table.clone())
+                    .app_data(extract::path_config())
+                    .app_data(extract::query_config())
+                    .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
+                    .into_utoipa_app(),
+            )
+            .split_for_parts();
+            app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+                .default_service(web::to(fallback))
+                .wrap(from_fn(middleware::idempotency))
+                .wrap(from_fn(middleware::request_id))
+                .wrap(cors(&origins))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
+        .shutdown_timeout(settings.shutdown_timeout_seconds);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server.run();
+        tracing::info!(port, swagger_ui = %format!("http://{}:{port}/swagger-ui/", host_of(&settings.bind)), "listening");
+        Ok(Self { port, server, database })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, lets in-flight requests finish, then closes the pool.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let purge_store = self.database.store.clone();
+        let purge = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                interval.tick().await;
+                let cutoff = conventions::now() - chrono::Duration::hours(24);
+                match purge_store.purge_idempotency_keys(cutoff).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired idempotency records"),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(error = %error, "could not purge idempotency records"),
+                }
+            }
+        });
+        let result = self.server.await;
+        purge.abort();
+        self.database.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn host_of(bind: &str) -> &str {
+    match bind.rsplit_once(':') {
+        Some(("0.0.0.0", _)) | Some(("[::]", _)) => "localhost",
+        Some((host, _)) => host,
+        None => bind,
+    }
+}
+
+/// Runs the migrations of the database at `url` and closes it.
+///
+/// # Errors
+/// When the database cannot be reached or a migration fails.
+pub async fn migrate(url: &str) -> Result<(), StartupError> {
+    let database = Database::open(url, &PoolSettings::default(), true).await?;
+    database.close().await;
+    tracing::info!("migrations are up to date");
+    Ok(())
+}

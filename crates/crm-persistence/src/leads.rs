@@ -134,6 +134,7 @@ macro_rules! impl_leads {
                 qb.push_bind(organization_id);
                 qb.push(match query.archived {
                     ArchivedFilter::Exclude => " AND archived_at IS NULL",
+                    ArchivedFilter::Include => "",
                     ArchivedFilter::Only => " AND archived_at IS NOT NULL",
                 });
                 let statuses: Vec<&'static str> = query.statuses.iter().map(|s| s.as_str()).collect();

@@ -1,1 +1,112 @@
-fn main() {}
+//! The `crm` binary: `crm serve` (the default), `crm migrate`, `crm openapi`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use crm_http::telemetry::{self, LogFormat};
+use crm_http::{Application, Settings};
+
+#[derive(Parser, Debug)]
+#[command(name = "crm", version, about = "The CRM API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    options: Options,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+struct Options {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "CRM_BIND", default_value = "127.0.0.1:8080", global = true)]
+    bind: String,
+    /// sqlite:<path> or postgres://user@host/db. Default: SQLite in the data folder.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Folder for the embedded database and the generated JWT secret.
+    #[arg(long, env = "CRM_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// HS256 signing secret, at least 32 characters. Required with PostgreSQL.
+    #[arg(long, env = "CRM_JWT_SECRET", hide_env_values = true, global = true)]
+    jwt_secret: Option<String>,
+    /// Whether anyone may create an organisation with POST /api/v1/auth/signup.
+    #[arg(long, env = "CRM_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    allow_signup: bool,
+    /// Comma-separated browser origins allowed by CORS (`*` for any).
+    #[arg(long, env = "CRM_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    cors_origins: Vec<String>,
+    /// Log format.
+    #[arg(long, env = "CRM_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: Format,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CRM_WORKERS", global = true)]
+    workers: Option<usize>,
+    /// Database connections per process.
+    #[arg(long, env = "CRM_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    db_max_connections: u32,
+}
+
+impl Options {
+    fn settings(&self) -> Settings {
+        let database_url = self.database_url.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| {
+            format!("sqlite:{}", self.data_dir.join("crm.db").display())
+        });
+        Settings {
+            bind: self.bind.clone(),
+            database_url,
+            jwt_secret: self.jwt_secret.clone().filter(|s| !s.is_empty()),
+            allow_signup: self.allow_signup,
+            cors_origins: self.cors_origins.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect(),
+            data_dir: self.data_dir.clone(),
+            workers: self.workers,
+            max_db_connections: self.db_max_connections,
+            ..Settings::local_defaults()
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(match cli.options.log_format {
+        Format::Text => LogFormat::Text,
+        Format::Json => LogFormat::Json,
+    });
+    let settings = cli.options.settings();
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            print!("{}", crm_http::openapi_json());
+            Ok(())
+        }
+        Command::Migrate => crm_http::migrate(&settings.database_url).await.map_err(|e| e.to_string()),
+        Command::Serve => match Application::build(settings).await {
+            Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
+            Err(error) => Err(crm_http::problem::error_chain(&error)),
+        },
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("crm: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Authentication: argon2id password hashes, HS256 access tokens, opaque rotating refresh
+//! tokens, and the [`Caller`] extractor that turns a bearer token into a fresh [`Principal`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use crm_domain::user::Principal;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+pub const ISSUER: &str = "crm";
+pub const AUDIENCE: &str = "crm-api";
+pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+pub const REFRESH_TOKEN_DAYS: i64 = 30;
+
+/// The claims of an access token. All of them are required and validated.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub org: String,
+    pub role: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
+/// Issues and verifies access tokens with one pinned algorithm and no leeway.
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+/// Why a bearer token was refused; each answers 401 with its own detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    Missing,
+    Expired,
+    Invalid,
+}
+
+impl TokenService {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        validation.validate_nbf = false;
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iat", "aud", "iss", "sub"]);
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+    }
+
+    /// A 15-minute access token for `principal`.
+    ///
+    /// # Errors
+    /// Internal when signing fails.
+    pub fn issue(&self, principal: &Principal, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claims = Claims {
+            sub: principal.user_id.to_string(),
+            org: principal.organization_id.to_string(),
+            role: principal.role.as_str().to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + ACCESS_TOKEN_SECONDS,
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// The (organisation, user) a token speaks for, when its signature and claims hold.
+    pub fn verify(&self, token: &str) -> Result<(Uuid, Uuid), TokenRejection> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
+            _ => TokenRejection::Invalid,
+        })?;
+        let claims = data.claims;
+        if claims.iat > Utc::now().timestamp() + 5 {
+            return Err(TokenRejection::Invalid);
+        }
+        let org = Uuid::parse_str(&claims.org).map_err(|_| TokenRejection::Invalid)?;
+        let user = Uuid::parse_str(&claims.sub).map_err(|_| TokenRejection::Invalid)?;
+        Ok((org, user))
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+fn rejection(rejection: TokenRejection) -> ApiError {
+    ApiError::Unauthorized {
+        detail: match rejection {
+            TokenRejection::Missing => "send an access token as Authorization: Bearer <token>".to_owned(),
+            TokenRejection::Expired => "the access token has expired; get a new one from /api/v1/auth/refresh".to_owned(),
+            TokenRejection::Invalid => "the access token is not valid".to_owned(),
+        },
+    }
+}
+
+/// The authenticated caller: who the token speaks for, with the role and active state read from
+/// the database on every request, so that deactivation and role changes apply at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or(rejection(TokenRejection::Missing))?;
+            let (organization_id, user_id) = state.tokens.verify(&token).map_err(rejection)?;
+            let principal = state.store.find_principal(organization_id, user_id).await?;
+            principal.map(Caller).ok_or_else(|| ApiError::Unauthorized {
+                detail: "the user of this token is deactivated or no longer exists".to_owned(),
+            })
+        })
+    }
+}
+
+fn argon2() -> Argon2<'static> {
+    Argon2::default()
+}
+
+/// Hashes a password with argon2id off the request thread.
+///
+/// # Errors
+/// Internal when hashing fails.
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    web::block(move || argon2().hash_password(password.as_bytes()).map(|hash| hash.to_string()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// A hash of a random password that no one knows, verified against when a login names an
+/// unknown email so that both failures take the same time.
+static DUMMY_HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Checks `password` against `hash` (or against a dummy hash when there is no user), off the
+/// request thread.
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    web::block(move || {
+        let known = hash.is_some();
+        let hash = match hash {
+            Some(hash) => Some(hash),
+            None => DUMMY_HASH
+                .get_or_init(|| argon2().hash_password(Uuid::new_v4().to_string().as_bytes()).ok().map(|h| h.to_string()))
+                .clone(),
+        };
+        let Some(hash) = hash else { return false };
+        let Ok(parsed) = argon2::PasswordHash::new(&hash) else { return false };
+        argon2().verify_password(password.as_bytes(), &parsed).is_ok() && known
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// A new refresh token: `<organisation id>.<32 random bytes, base64url>`. The organisation
+/// prefix lets the token be found by a key that leads with the organisation.
+pub fn new_refresh_token(organization_id: Uuid) -> Result<String, ApiError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(format!("{}.{}", organization_id.simple(), URL_SAFE_NO_PAD.encode(secret)))
+}
+
+/// The organisation named by a refresh token, if it is shaped like one.
+pub fn refresh_token_organization(token: &str) -> Option<Uuid> {
+    let (org, secret) = token.split_once('.')?;
+    if secret.len() < 40 {
+        return None;
+    }
+    Uuid::try_parse(org).ok()
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(data))
+}
+
+pub fn refresh_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::days(REFRESH_TOKEN_DAYS)
+}
+
+/// Loads the JWT secret kept in the data folder, creating it (owner-only) on first start.
+///
+/// # Errors
+/// When the file cannot be read or written.
+pub fn load_or_create_secret(data_dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let trimmed = existing.trim();
+        if trimmed.len() >= 32 {
+            return Ok(trimmed.as_bytes().to_vec());
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut secret = [0u8; 48];
+    getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let text = URL_SAFE_NO_PAD.encode(secret);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    let mut file = options.open(&path)?;
+    file.write_all(text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::warn!(path = %path.display(), "CRM_JWT_SECRET is not set: generated a signing secret and kept it in the data folder");
+    Ok(text.into_bytes())
+}
+
+pub type SharedTokens = Arc<TokenService>;

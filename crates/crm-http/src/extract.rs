@@ -1,0 +1,158 @@
+//! Extractors that answer problems instead of actix's plain-text errors: JSON bodies (with the
+//! 1 MiB limit, the content type, and the path of a field that has the wrong type), path and
+//! query parameters.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::web::{Bytes, PathConfig, QueryConfig};
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::problem::{ApiError, ProblemField};
+
+/// The largest request body the API accepts.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Rewrites serde's wording so that Rust type names never reach a client.
+fn public_message(message: &str) -> String {
+    let cut = message.find(" at line ").map_or(message, |i| &message[..i]);
+    let mut out = String::with_capacity(cut.len());
+    let mut rest = cut;
+    while let Some(i) = rest.find("struct ") {
+        out.push_str(&rest[..i]);
+        out.push_str("an object");
+        let after = &rest[i + "struct ".len()..];
+        let end = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out.replace("enum ", "one of the allowed values for ")
+}
+
+/// Parses a JSON body: 400 when it is not JSON at all, 422 naming the field when a field has the
+/// wrong type or is unknown.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+        code: "malformed_json",
+        detail: format!("the body is not valid JSON: {}", public_message(&e.to_string())),
+        errors: None,
+    })?;
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let message = public_message(&error.inner().to_string());
+        let code = if message.starts_with("missing field") {
+            "required"
+        } else if message.starts_with("unknown field") {
+            "unknown_field"
+        } else {
+            "invalid_type"
+        };
+        let field = if field.is_empty() {
+            // A missing or unknown field is reported at the object; name it when serde quotes it.
+            message.split('`').nth(1).map(str::to_owned).unwrap_or_default()
+        } else {
+            field
+        };
+        ApiError::Validation {
+            detail: Some(if field.is_empty() { message.clone() } else { format!("{field}: {message}") }),
+            errors: crm_domain::ValidationErrors(vec![crm_domain::FieldError::new(field, code, message)]),
+        }
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if declared_length.is_some_and(|n| n > BODY_LIMIT) {
+                return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+            }
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+                } else {
+                    ApiError::BadRequest { code: "unreadable_body", detail: "the request body could not be read".to_owned(), errors: None }
+                }
+            })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+pub fn path_config() -> PathConfig {
+    PathConfig::default().error_handler(|error: PathError, req: &HttpRequest| {
+        let field = req.match_info().iter().find(|(_, v)| uuid::Uuid::parse_str(v).is_err()).map(|(k, _)| k.to_owned());
+        let field = field.unwrap_or_else(|| "id".to_owned());
+        tracing::debug!(error = %error, "bad path parameter");
+        ApiError::BadRequest {
+            code: "invalid_path_parameter",
+            detail: format!("{field}: must be a UUID"),
+            errors: Some(vec![ProblemField { field, code: "invalid_uuid".to_owned(), message: "must be a UUID".to_owned() }]),
+        }
+        .into()
+    })
+}
+
+pub fn query_config() -> QueryConfig {
+    QueryConfig::default().error_handler(|error: QueryPayloadError, _req: &HttpRequest| {
+        let message = match &error {
+            QueryPayloadError::Deserialize(e) => public_message(&e.to_string()),
+            _ => "the query string could not be parsed".to_owned(),
+        };
+        let field = message.split('`').nth(1).unwrap_or("query").to_owned();
+        ApiError::BadRequest {
+            code: "invalid_parameter",
+            detail: message.clone(),
+            errors: Some(vec![ProblemField { field, code: "invalid_parameter".to_owned(), message }]),
+        }
+        .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_wording_loses_type_names_and_positions() {
+        assert_eq!(public_message("invalid type: sequence, expected struct LeadCreate at line 1 column 2"), "invalid type: sequence, expected an object");
+    }
+}

@@ -1,0 +1,122 @@
+//! The audit trail, for admins and managers.
+
+use actix_web::{HttpResponse, get, web};
+use crm_domain::audit::{AuditEvent, AuditFilter, AuditValue};
+use crm_domain::list::Window;
+use crm_domain::permissions::{Action, Resource, authorize};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::conventions::{decode_cursor, encode_cursor, field_to_bad_request, parse_uuid, timestamp};
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+const AUDIT_SORT: &str = "-occurred_at";
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChangeResponse {
+    #[schema(example = "status")]
+    pub field: String,
+    /// The value before (`null` for a creation).
+    #[schema(value_type = Object, example = "new")]
+    pub old: serde_json::Value,
+    #[schema(value_type = Object, example = "contacted")]
+    pub new: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventResponse {
+    pub id: Uuid,
+    /// The user who acted.
+    pub actor_id: Option<Uuid>,
+    #[schema(example = "update")]
+    pub action: &'static str,
+    #[schema(example = "lead")]
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub changes: Vec<FieldChangeResponse>,
+    /// The `X-Request-Id` of the request that made the change.
+    pub request_id: Option<String>,
+    #[schema(format = DateTime)]
+    pub occurred_at: String,
+}
+
+fn json_value(value: &AuditValue) -> serde_json::Value {
+    match value {
+        AuditValue::Null => serde_json::Value::Null,
+        AuditValue::Text(text) => serde_json::Value::String(text.clone()),
+        AuditValue::Integer(n) => serde_json::Value::from(*n),
+        AuditValue::Bool(b) => serde_json::Value::Bool(*b),
+        AuditValue::Json(text) => serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+    }
+}
+
+impl From<&AuditEvent> for AuditEventResponse {
+    fn from(event: &AuditEvent) -> Self {
+        Self {
+            id: event.id,
+            actor_id: event.actor_id,
+            action: event.action.as_str(),
+            entity_type: event.entity_type.clone(),
+            entity_id: event.entity_id,
+            changes: event
+                .changes
+                .iter()
+                .map(|c| FieldChangeResponse { field: c.field.clone(), old: json_value(&c.old), new: json_value(&c.new) })
+                .collect(),
+            request_id: event.request_id.clone().filter(|r| !r.is_empty()),
+            occurred_at: timestamp(event.occurred_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventList {
+    pub data: Vec<AuditEventResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Such as `lead` or `user`.
+    #[param(max_length = 50, pattern = "^[a-z_]+$")]
+    pub entity_type: Option<String>,
+    #[param(value_type = Option<Uuid>)]
+    pub entity_id: Option<String>,
+    #[param(value_type = Option<Uuid>)]
+    pub actor_id: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Read the audit trail, newest first (admins and managers)
+#[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = AuditEventList)), security(("bearer" = [])))]
+#[get("/audit-events")]
+pub async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::AuditEvent, Action::Read, true)?;
+    let query = query.into_inner();
+    let parse_id = |field: &str, raw: Option<&str>| raw.map(|r| parse_uuid(field, r.trim()).map_err(field_to_bad_request)).transpose();
+    let filter = AuditFilter {
+        entity_type: query.entity_type.filter(|t| !t.is_empty()),
+        entity_id: parse_id("entity_id", query.entity_id.as_deref())?,
+        actor_id: parse_id("actor_id", query.actor_id.as_deref())?,
+    };
+    let limit = query
+        .limit
+        .map(|l| l.trim().parse::<u32>().map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200")))
+        .transpose()?;
+    let after = query.cursor.map(|c| decode_cursor(&c, AUDIT_SORT)).transpose()?;
+    let window = Window::new(limit, after).map_err(field_to_bad_request)?;
+    let page = state.store.list_audit_events(caller.0.organization_id, &filter, &window).await?;
+    let next_cursor = page.next.as_ref().map(|p| encode_cursor(AUDIT_SORT, p));
+    Ok(HttpResponse::Ok().json(AuditEventList { data: page.items.iter().map(AuditEventResponse::from).collect(), next_cursor }))
+}
+
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config.service(list_audit_events);
+}

@@ -1,0 +1,221 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use crm_domain::audit::AuditAction;
+use crm_domain::lead::{ArchivedFilter, Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus};
+use crm_domain::permissions::{Action, Resource, authorize};
+use uuid::Uuid;
+
+use super::dto::{CreateLeadRequest, LeadList, LeadListQuery, LeadResponse, UpdateLeadRequest};
+use crate::auth::Caller;
+use crate::conventions::{
+    if_match, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param, parse_uuid,
+};
+use crate::extract::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::state::AppState;
+
+impl From<LeadRuleError> for ApiError {
+    fn from(error: LeadRuleError) -> Self {
+        let detail = match &error {
+            LeadRuleError::IllegalStatusChange { allowed, .. } if allowed.is_empty() => error.to_string(),
+            LeadRuleError::IllegalStatusChange { allowed, .. } => format!("{error}; allowed next statuses: {}", allowed.join(", ")),
+            _ => error.to_string(),
+        };
+        ApiError::Conflict { code: error.code(), detail }
+    }
+}
+
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Lead, ApiError> {
+    state.store.get_lead(caller.0.organization_id, id).await.map_err(|e| match e {
+        crm_domain::RepoError::NotFound => ApiError::not_found("lead"),
+        other => other.into(),
+    })
+}
+
+/// Create a lead
+///
+/// The owner defaults to the caller. Accepts `Idempotency-Key`.
+#[utoipa::path(
+    tag = "leads",
+    request_body = CreateLeadRequest,
+    responses(
+        (status = 201, description = "The lead was created", body = LeadResponse,
+            headers(("ETag" = String, description = "The lead's version"), ("Location" = String, description = "The lead's URL"))),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/leads")]
+pub async fn create_lead(req: HttpRequest, state: web::Data<AppState>, caller: Caller, body: JsonBody<CreateLeadRequest>) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let draft = body.0.try_into_domain()?;
+    authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
+    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
+        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+    }
+    let lead = Lead::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
+    state.store.insert_lead(&lead, &audit_context(&req, &principal)).await?;
+    Ok(created(format!("/api/v1/leads/{}", lead.id), &LeadResponse::from(&lead), lead.version))
+}
+
+/// Get a lead
+///
+/// Archived leads are returned too (with `archived_at` set). Answers 304 when `If-None-Match`
+/// names the current version.
+#[utoipa::path(
+    tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead's id")),
+    responses(
+        (status = 200, description = "The lead", body = LeadResponse, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the version named in If-None-Match"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/leads/{id}")]
+pub async fn get_lead(req: HttpRequest, state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let lead = load(&state, &caller, id.into_inner()).await?;
+    Ok(read(&req, &LeadResponse::from(&lead), lead.version))
+}
+
+/// Update a lead
+///
+/// An absent field stays as it is; `null` clears it. Status changes follow the status machine
+/// (409 `illegal_status_change` otherwise). With `If-Match`, a stale version answers 412.
+#[utoipa::path(
+    tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead's id")),
+    request_body = UpdateLeadRequest,
+    responses(
+        (status = 200, description = "The updated lead", body = LeadResponse, headers(("ETag" = String))),
+        (status = 409, description = "The lead is converted or archived, or the status change is not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/leads/{id}")]
+pub async fn update_lead(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateLeadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let patch = body.0.try_into_domain()?;
+    let audit = audit_context(&req, &principal);
+    let lead = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |lead: &Lead| lead.version,
+        async |current: Lead| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
+                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+            }
+            let (next, changes) = current.apply(&patch, now())?;
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            state.store.update_lead(&next, current.version, AuditAction::Update, &changes, &audit).await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &LeadResponse::from(&lead), lead.version))
+}
+
+async fn archive_or_restore(req: HttpRequest, state: web::Data<AppState>, caller: Caller, id: Uuid, action: AuditAction) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let expected = if_match(&req)?;
+    let audit = audit_context(&req, &principal);
+    let lead = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |lead: &Lead| lead.version,
+        async |current: Lead| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            let (next, changes) = match action {
+                AuditAction::Archive => current.archive(now())?,
+                _ => current.restore(now())?,
+            };
+            state.store.update_lead(&next, current.version, action, &changes, &audit).await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &LeadResponse::from(&lead), lead.version))
+}
+
+/// Archive a lead
+///
+/// Archived leads leave lists (unless `archived=true`) and refuse edits until restored. Answers
+/// the archived lead.
+#[utoipa::path(
+    tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead's id")),
+    responses(
+        (status = 200, description = "The archived lead", body = LeadResponse, headers(("ETag" = String))),
+        (status = 409, description = "The lead is already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/leads/{id}")]
+pub async fn archive_lead(req: HttpRequest, state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+}
+
+/// Restore an archived lead
+#[utoipa::path(
+    tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead's id")),
+    responses(
+        (status = 200, description = "The restored lead", body = LeadResponse, headers(("ETag" = String))),
+        (status = 409, description = "The lead is not archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/leads/{id}/restore")]
+pub async fn restore_lead(req: HttpRequest, state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+}
+
+/// List leads
+///
+/// Keyset-paginated: follow `next_cursor` until it is `null`. Records created while you page
+/// never make a record appear twice or go missing. Unknown parameters are refused.
+#[utoipa::path(
+    tag = "leads",
+    params(LeadListQuery),
+    responses((status = 200, description = "One page of leads", body = LeadList)),
+    security(("bearer" = []))
+)]
+#[get("/leads")]
+pub async fn list_leads(state: web::Data<AppState>, caller: Caller, query: web::Query<LeadListQuery>) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let params = list_params::<LeadSortField>(query.sort.as_deref(), query.limit.as_deref(), query.cursor.as_deref(), "-created_at")?;
+    let archived = match query.archived.as_deref() {
+        None | Some("false") => ArchivedFilter::Exclude,
+        Some("true") => ArchivedFilter::Include,
+        Some("only") => ArchivedFilter::Only,
+        Some(_) => return Err(ApiError::bad_param("archived", "invalid_value", "must be one of: true, false, only")),
+    };
+    let lead_query = LeadQuery {
+        statuses: parse_any_of("status", query.status.as_deref(), LeadStatus::parse)?,
+        sources: parse_any_of("source", query.source.as_deref(), LeadSource::parse)?,
+        ratings: parse_any_of("rating", query.rating.as_deref(), LeadRating::parse)?,
+        owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
+        created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
+        created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
+        search: parse_search(query.q.as_deref())?,
+        archived,
+        sort: params.sort,
+        window: params.window,
+    };
+    let page = state.store.list_leads(caller.0.organization_id, &lead_query).await?;
+    let next_cursor = next_cursor(&page, lead_query.sort);
+    Ok(HttpResponse::Ok().json(LeadList { data: page.items.iter().map(LeadResponse::from).collect(), next_cursor }))
+}

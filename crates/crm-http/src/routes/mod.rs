@@ -1,0 +1,5 @@
+pub mod audit;
+pub mod auth;
+pub mod leads;
+pub mod ops;
+pub mod users;

@@ -1,0 +1,40 @@
+use std::path::PathBuf;
+
+/// How the server runs. The binary fills it from flags and environment variables; tests build it
+/// directly.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// `sqlite:<path>` or `postgres://...`.
+    pub database_url: String,
+    /// The HS256 signing secret. When `None`, a SQLite server keeps a generated one in `data_dir`;
+    /// a PostgreSQL server refuses to start.
+    pub jwt_secret: Option<String>,
+    pub allow_signup: bool,
+    /// Browser origins allowed by CORS; empty allows none.
+    pub cors_origins: Vec<String>,
+    pub data_dir: PathBuf,
+    /// HTTP worker threads; `None` uses one per core.
+    pub workers: Option<usize>,
+    pub max_db_connections: u32,
+    /// Seconds to let in-flight requests finish after a shutdown signal.
+    pub shutdown_timeout_seconds: u64,
+}
+
+impl Settings {
+    /// The defaults of a laptop run: 127.0.0.1:8080, SQLite under ./data/.
+    pub fn local_defaults() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            database_url: "sqlite:data/crm.db".to_owned(),
+            jwt_secret: None,
+            allow_signup: true,
+            cors_origins: Vec::new(),
+            data_dir: PathBuf::from("data"),
+            workers: None,
+            max_db_connections: 16,
+            shutdown_timeout_seconds: 30,
+        }
+    }
+}
