@@ -1,1 +1,12 @@
-fn main(){}
+//! The black-box suite: the real application on port 0, a fresh database per test, on SQLite
+//! and (when `CRM_TEST_POSTGRES_URL` is set) on PostgreSQL.
+
+mod audit;
+mod auth;
+mod contracts;
+mod conventions;
+mod helpers;
+mod leads;
+mod spec;
+mod tenancy;
+mod users;

@@ -156,11 +156,12 @@ impl Application {
                     .app_data(extract::path_config())
                     .app_data(extract::query_config())
                     .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
+                    // Before the /api/v1 scope, which would otherwise claim the spec's path.
+                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", document.clone()))
                     .into_utoipa_app(),
             )
             .split_for_parts();
-            app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", document.clone()))
-                .default_service(web::to(fallback))
+            app.default_service(web::to(fallback))
                 .wrap(from_fn(middleware::idempotency))
                 .wrap(from_fn(middleware::request_id))
                 .wrap(cors(&origins))
