@@ -44,7 +44,11 @@ pub struct FieldChange {
 
 impl FieldChange {
     pub fn new(field: &str, old: AuditValue, new: AuditValue) -> Self {
-        Self { field: field.to_owned(), old, new }
+        Self {
+            field: field.to_owned(),
+            old,
+            new,
+        }
     }
 }
 

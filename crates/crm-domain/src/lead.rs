@@ -72,7 +72,11 @@ impl LeadStatus {
 
     /// The statuses an edit may move to from this one.
     pub fn edit_targets(self) -> Vec<&'static str> {
-        LeadStatus::ALL.iter().filter(|s| **s != self && self.may_change_to(**s)).map(|s| s.as_str()).collect()
+        LeadStatus::ALL
+            .iter()
+            .filter(|s| **s != self && self.may_change_to(**s))
+            .map(|s| s.as_str())
+            .collect()
     }
 }
 
@@ -144,7 +148,11 @@ pub struct LeadPatch {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeadRuleError {
     #[error("a lead cannot go from {from} to {to}")]
-    IllegalStatusChange { from: LeadStatus, to: LeadStatus, allowed: Vec<&'static str> },
+    IllegalStatusChange {
+        from: LeadStatus,
+        to: LeadStatus,
+        allowed: Vec<&'static str>,
+    },
     #[error("a converted lead cannot be changed")]
     Converted,
     #[error("the lead is archived; restore it first")]
@@ -169,7 +177,13 @@ impl Lead {
     ///
     /// # Errors
     /// A field error on `status` when the draft asks for `converted`.
-    pub fn create(id: Uuid, organization_id: Uuid, actor_id: Uuid, draft: LeadDraft, now: DateTime<Utc>) -> Result<Lead, FieldError> {
+    pub fn create(
+        id: Uuid,
+        organization_id: Uuid,
+        actor_id: Uuid,
+        draft: LeadDraft,
+        now: DateTime<Utc>,
+    ) -> Result<Lead, FieldError> {
         let status = draft.status.unwrap_or(LeadStatus::New);
         if status == LeadStatus::Converted {
             return Err(FieldError::new(
@@ -209,7 +223,11 @@ impl Lead {
     ///
     /// # Errors
     /// [`LeadRuleError`] when the lead is converted or archived, or the status change is illegal.
-    pub fn apply(&self, patch: &LeadPatch, now: DateTime<Utc>) -> Result<(Lead, Vec<FieldChange>), LeadRuleError> {
+    pub fn apply(
+        &self,
+        patch: &LeadPatch,
+        now: DateTime<Utc>,
+    ) -> Result<(Lead, Vec<FieldChange>), LeadRuleError> {
         if self.status == LeadStatus::Converted {
             return Err(LeadRuleError::Converted);
         }
@@ -219,7 +237,11 @@ impl Lead {
         if let Some(next) = patch.status
             && !self.status.may_change_to(next)
         {
-            return Err(LeadRuleError::IllegalStatusChange { from: self.status, to: next, allowed: self.status.edit_targets() });
+            return Err(LeadRuleError::IllegalStatusChange {
+                from: self.status,
+                to: next,
+                allowed: self.status.edit_targets(),
+            });
         }
         let mut next = self.clone();
         let mut changes = Vec::new();
@@ -239,22 +261,90 @@ impl Lead {
             }
         }
         let text = |v: &Option<Name>| AuditValue::optional(v.as_ref());
-        set(&mut changes, "first_name", &mut next.first_name, &patch.first_name, text);
-        set(&mut changes, "last_name", &mut next.last_name, &patch.last_name, |v: &Name| AuditValue::text(v));
-        set(&mut changes, "company", &mut next.company, &patch.company, text);
+        set(
+            &mut changes,
+            "first_name",
+            &mut next.first_name,
+            &patch.first_name,
+            text,
+        );
+        set(
+            &mut changes,
+            "last_name",
+            &mut next.last_name,
+            &patch.last_name,
+            |v: &Name| AuditValue::text(v),
+        );
+        set(
+            &mut changes,
+            "company",
+            &mut next.company,
+            &patch.company,
+            text,
+        );
         set(&mut changes, "title", &mut next.title, &patch.title, text);
-        set(&mut changes, "email", &mut next.email, &patch.email, |v| AuditValue::optional(v.as_ref().map(Email::as_str).as_ref()));
-        set(&mut changes, "phone", &mut next.phone, &patch.phone, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "website", &mut next.website, &patch.website, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "source", &mut next.source, &patch.source, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "source_detail", &mut next.source_detail, &patch.source_detail, text);
-        set(&mut changes, "status", &mut next.status, &patch.status, |v: &LeadStatus| AuditValue::text(v));
-        set(&mut changes, "rating", &mut next.rating, &patch.rating, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "owner_id", &mut next.owner_id, &patch.owner_id, |v: &Uuid| AuditValue::text(v));
-        set(&mut changes, "description", &mut next.description, &patch.description, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "custom_fields", &mut next.custom_fields, &patch.custom_fields, |v| {
-            AuditValue::Json(v.as_json_text().to_owned())
+        set(&mut changes, "email", &mut next.email, &patch.email, |v| {
+            AuditValue::optional(v.as_ref().map(Email::as_str).as_ref())
         });
+        set(&mut changes, "phone", &mut next.phone, &patch.phone, |v| {
+            AuditValue::optional(v.as_ref())
+        });
+        set(
+            &mut changes,
+            "website",
+            &mut next.website,
+            &patch.website,
+            |v| AuditValue::optional(v.as_ref()),
+        );
+        set(
+            &mut changes,
+            "source",
+            &mut next.source,
+            &patch.source,
+            |v| AuditValue::optional(v.as_ref()),
+        );
+        set(
+            &mut changes,
+            "source_detail",
+            &mut next.source_detail,
+            &patch.source_detail,
+            text,
+        );
+        set(
+            &mut changes,
+            "status",
+            &mut next.status,
+            &patch.status,
+            |v: &LeadStatus| AuditValue::text(v),
+        );
+        set(
+            &mut changes,
+            "rating",
+            &mut next.rating,
+            &patch.rating,
+            |v| AuditValue::optional(v.as_ref()),
+        );
+        set(
+            &mut changes,
+            "owner_id",
+            &mut next.owner_id,
+            &patch.owner_id,
+            |v: &Uuid| AuditValue::text(v),
+        );
+        set(
+            &mut changes,
+            "description",
+            &mut next.description,
+            &patch.description,
+            |v| AuditValue::optional(v.as_ref()),
+        );
+        set(
+            &mut changes,
+            "custom_fields",
+            &mut next.custom_fields,
+            &patch.custom_fields,
+            |v| AuditValue::Json(v.as_json_text().to_owned()),
+        );
         if !changes.is_empty() {
             next.version += 1;
             next.updated_at = now;
@@ -274,7 +364,14 @@ impl Lead {
         next.archived_at = Some(now);
         next.version += 1;
         next.updated_at = now;
-        Ok((next, vec![FieldChange::new("archived_at", AuditValue::Null, AuditValue::text(now.to_rfc3339()))]))
+        Ok((
+            next,
+            vec![FieldChange::new(
+                "archived_at",
+                AuditValue::Null,
+                AuditValue::text(now.to_rfc3339()),
+            )],
+        ))
     }
 
     /// The lead brought back from the archive.
@@ -289,7 +386,14 @@ impl Lead {
         next.archived_at = None;
         next.version += 1;
         next.updated_at = now;
-        Ok((next, vec![FieldChange::new("archived_at", AuditValue::text(archived_at.to_rfc3339()), AuditValue::Null)]))
+        Ok((
+            next,
+            vec![FieldChange::new(
+                "archived_at",
+                AuditValue::text(archived_at.to_rfc3339()),
+                AuditValue::Null,
+            )],
+        ))
     }
 
     /// Where this lead sits in a list sorted by `field`.
@@ -318,16 +422,28 @@ impl Lead {
         put("last_name", AuditValue::text(&self.last_name));
         put("company", AuditValue::optional(self.company.as_ref()));
         put("title", AuditValue::optional(self.title.as_ref()));
-        put("email", AuditValue::optional(self.email.as_ref().map(Email::as_str).as_ref()));
+        put(
+            "email",
+            AuditValue::optional(self.email.as_ref().map(Email::as_str).as_ref()),
+        );
         put("phone", AuditValue::optional(self.phone.as_ref()));
         put("website", AuditValue::optional(self.website.as_ref()));
         put("source", AuditValue::optional(self.source.as_ref()));
-        put("source_detail", AuditValue::optional(self.source_detail.as_ref()));
+        put(
+            "source_detail",
+            AuditValue::optional(self.source_detail.as_ref()),
+        );
         put("status", AuditValue::text(self.status));
         put("rating", AuditValue::optional(self.rating.as_ref()));
         put("owner_id", AuditValue::text(self.owner_id));
-        put("description", AuditValue::optional(self.description.as_ref()));
-        put("custom_fields", AuditValue::Json(self.custom_fields.as_json_text().to_owned()));
+        put(
+            "description",
+            AuditValue::optional(self.description.as_ref()),
+        );
+        put(
+            "custom_fields",
+            AuditValue::Json(self.custom_fields.as_json_text().to_owned()),
+        );
         changes
     }
 }
@@ -428,10 +544,15 @@ mod tests {
     fn the_status_machine_allows_the_documented_moves_only() {
         use LeadStatus::*;
         let allowed = [
-            (New, Contacted), (New, Qualified), (New, Unqualified),
-            (Contacted, Qualified), (Contacted, Unqualified),
-            (Qualified, Contacted), (Qualified, Unqualified),
-            (Unqualified, Contacted), (Unqualified, Qualified),
+            (New, Contacted),
+            (New, Qualified),
+            (New, Unqualified),
+            (Contacted, Qualified),
+            (Contacted, Unqualified),
+            (Qualified, Contacted),
+            (Qualified, Unqualified),
+            (Unqualified, Contacted),
+            (Unqualified, Qualified),
         ];
         for from in LeadStatus::ALL {
             for to in LeadStatus::ALL {
@@ -451,7 +572,9 @@ mod tests {
             status: Some(LeadStatus::Contacted),
             ..LeadPatch::default()
         };
-        let (next, changes) = lead.apply(&patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = lead
+            .apply(&patch, Utc::now())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(next.first_name, None);
         assert_eq!(next.last_name, lead.last_name);
         assert_eq!(next.status, LeadStatus::Contacted);
@@ -465,7 +588,9 @@ mod tests {
     #[test]
     fn an_empty_patch_does_not_bump_the_version() {
         let lead = lead();
-        let (next, changes) = lead.apply(&LeadPatch::default(), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = lead
+            .apply(&LeadPatch::default(), Utc::now())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(changes.is_empty());
         assert_eq!(next.version, 1);
     }
@@ -474,9 +599,14 @@ mod tests {
     fn an_illegal_status_change_names_the_allowed_ones() {
         let mut lead = lead();
         lead.status = LeadStatus::Contacted;
-        let patch = LeadPatch { status: Some(LeadStatus::New), ..LeadPatch::default() };
+        let patch = LeadPatch {
+            status: Some(LeadStatus::New),
+            ..LeadPatch::default()
+        };
         match lead.apply(&patch, Utc::now()) {
-            Err(LeadRuleError::IllegalStatusChange { allowed, .. }) => assert_eq!(allowed, vec!["qualified", "unqualified"]),
+            Err(LeadRuleError::IllegalStatusChange { allowed, .. }) => {
+                assert_eq!(allowed, vec!["qualified", "unqualified"])
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -485,15 +615,29 @@ mod tests {
     fn archived_and_converted_leads_refuse_edits() {
         let lead = lead();
         let (archived, _) = lead.archive(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(archived.apply(&LeadPatch::default(), Utc::now()), Err(LeadRuleError::Archived));
-        assert_eq!(archived.archive(Utc::now()).err(), Some(LeadRuleError::Archived));
-        let (restored, _) = archived.restore(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            archived.apply(&LeadPatch::default(), Utc::now()),
+            Err(LeadRuleError::Archived)
+        );
+        assert_eq!(
+            archived.archive(Utc::now()).err(),
+            Some(LeadRuleError::Archived)
+        );
+        let (restored, _) = archived
+            .restore(Utc::now())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(restored.archived_at, None);
         assert_eq!(restored.version, 3);
-        assert_eq!(restored.restore(Utc::now()).err(), Some(LeadRuleError::NotArchived));
+        assert_eq!(
+            restored.restore(Utc::now()).err(),
+            Some(LeadRuleError::NotArchived)
+        );
         let mut converted = lead.clone();
         converted.status = LeadStatus::Converted;
-        assert_eq!(converted.apply(&LeadPatch::default(), Utc::now()), Err(LeadRuleError::Converted));
+        assert_eq!(
+            converted.apply(&LeadPatch::default(), Utc::now()),
+            Err(LeadRuleError::Converted)
+        );
     }
 
     #[test]
@@ -501,17 +645,40 @@ mod tests {
         let draft_status = Some(LeadStatus::Converted);
         let lead = lead();
         let draft = LeadDraft {
-            first_name: None, last_name: lead.last_name, company: None, title: None, email: None, phone: None,
-            website: None, source: None, source_detail: None, status: draft_status, rating: None, owner_id: None,
-            description: None, custom_fields: None,
+            first_name: None,
+            last_name: lead.last_name,
+            company: None,
+            title: None,
+            email: None,
+            phone: None,
+            website: None,
+            source: None,
+            source_detail: None,
+            status: draft_status,
+            rating: None,
+            owner_id: None,
+            description: None,
+            custom_fields: None,
         };
-        assert!(Lead::create(Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now()).is_err());
+        assert!(
+            Lead::create(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                draft,
+                Utc::now()
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn sorting_by_a_nullable_field_treats_null_as_empty() {
         let lead = lead();
-        assert_eq!(lead.position(LeadSortField::Company).value, SortValue::Text(String::new()));
+        assert_eq!(
+            lead.position(LeadSortField::Company).value,
+            SortValue::Text(String::new())
+        );
         let sort = Sort::<LeadSortField>::parse("-created_at").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(sort.direction, SortDirection::Descending);
         assert_eq!(sort.to_wire(), "-created_at");

@@ -27,7 +27,13 @@ pub trait OrganizationRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Duplicate`] on `email` when any user already has that email: an email
     /// identifies a login across organisations.
-    async fn create_organization(&self, organization: &Organization, admin: &User, password_hash: &str, request_id: &str) -> Result<(), RepoError>;
+    async fn create_organization(
+        &self,
+        organization: &Organization,
+        admin: &User,
+        password_hash: &str,
+        request_id: &str,
+    ) -> Result<(), RepoError>;
 
     /// # Errors
     /// [`RepoError::NotFound`] when there is no such organisation.
@@ -82,7 +88,12 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepoError::Duplicate`] on `email` when any user already has that email.
-    async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditContext) -> Result<(), RepoError>;
+    async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
 
     /// # Errors
     /// [`RepoError::NotFound`] when the organisation has no such user.
@@ -94,9 +105,17 @@ pub trait UserRepository: Send + Sync {
 
     /// Who an access token acts as: `None` when the user does not exist in that organisation or
     /// is deactivated.
-    async fn find_principal(&self, organization_id: Uuid, user_id: Uuid) -> Result<Option<Principal>, RepoError>;
+    async fn find_principal(
+        &self,
+        organization_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Principal>, RepoError>;
 
-    async fn list_users(&self, organization_id: Uuid, query: &UserQuery) -> Result<Page<User>, RepoError>;
+    async fn list_users(
+        &self,
+        organization_id: Uuid,
+        query: &UserQuery,
+    ) -> Result<Page<User>, RepoError>;
 
     /// Stores `user` (already changed by the domain) when its stored version is
     /// `expected_version`, with an update audit event. Deactivating a user revokes its refresh
@@ -104,7 +123,13 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on.
-    async fn update_user(&self, user: &User, expected_version: i64, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError>;
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
 }
 
 /// A refresh token as stored: only its SHA-256 hash, never the token itself.
@@ -124,7 +149,10 @@ pub struct NewRefreshToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshRotation {
     /// The token was live; it is now spent and the new one is stored in its family.
-    Rotated { organization_id: Uuid, user_id: Uuid },
+    Rotated {
+        organization_id: Uuid,
+        user_id: Uuid,
+    },
     /// The token had already been rotated or revoked: its whole family is now revoked.
     Reused,
     /// No such token, or it expired.
@@ -150,10 +178,21 @@ pub trait RefreshTokenRepository: Send + Sync {
 
     /// Revokes the family of the user's token hashed as `presented_hash`; `false` when the user
     /// has no such token.
-    async fn revoke_refresh_family(&self, organization_id: Uuid, user_id: Uuid, presented_hash: &str, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    async fn revoke_refresh_family(
+        &self,
+        organization_id: Uuid,
+        user_id: Uuid,
+        presented_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
 
     /// Revokes every refresh token of the user.
-    async fn revoke_user_refresh_tokens(&self, organization_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn revoke_user_refresh_tokens(
+        &self,
+        organization_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
 }
 
 /// The scope an idempotency key lives in.
@@ -178,7 +217,10 @@ pub enum IdempotencyClaim {
     /// completes or releases the key.
     Acquired,
     /// The key is in use: `response` is `None` while the first request is still running.
-    Existing { request_hash: String, response: Option<StoredResponse> },
+    Existing {
+        request_hash: String,
+        response: Option<StoredResponse>,
+    },
 }
 
 #[async_trait]
@@ -195,19 +237,29 @@ pub trait IdempotencyRepository: Send + Sync {
     ) -> Result<IdempotencyClaim, RepoError>;
 
     /// Records the response of the request that claimed `scope`.
-    async fn complete_idempotency_key(&self, scope: &IdempotencyScope, response: &StoredResponse) -> Result<(), RepoError>;
+    async fn complete_idempotency_key(
+        &self,
+        scope: &IdempotencyScope,
+        response: &StoredResponse,
+    ) -> Result<(), RepoError>;
 
     /// Frees `scope` after a request that should not be replayed (a server error).
     async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), RepoError>;
 
     /// Deletes every record created before `expired_before`; answers how many.
-    async fn purge_idempotency_keys(&self, expired_before: DateTime<Utc>) -> Result<u64, RepoError>;
+    async fn purge_idempotency_keys(&self, expired_before: DateTime<Utc>)
+    -> Result<u64, RepoError>;
 }
 
 #[async_trait]
 pub trait AuditRepository: Send + Sync {
     /// Events newest first.
-    async fn list_audit_events(&self, organization_id: Uuid, filter: &AuditFilter, window: &Window) -> Result<Page<AuditEvent>, RepoError>;
+    async fn list_audit_events(
+        &self,
+        organization_id: Uuid,
+        filter: &AuditFilter,
+        window: &Window,
+    ) -> Result<Page<AuditEvent>, RepoError>;
 }
 
 #[async_trait]
@@ -228,9 +280,20 @@ pub trait LeadRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on;
     /// [`RepoError::MissingReference`] on `owner_id`.
-    async fn update_lead(&self, lead: &Lead, expected_version: i64, action: AuditAction, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError>;
+    async fn update_lead(
+        &self,
+        lead: &Lead,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
 
-    async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError>;
+    async fn list_leads(
+        &self,
+        organization_id: Uuid,
+        query: &LeadQuery,
+    ) -> Result<Page<Lead>, RepoError>;
 }
 
 #[async_trait]
@@ -241,11 +304,23 @@ pub trait HealthCheck: Send + Sync {
 
 /// Everything the application needs from storage, as one object.
 pub trait Store:
-    OrganizationRepository + UserRepository + RefreshTokenRepository + IdempotencyRepository + AuditRepository + LeadRepository + HealthCheck
+    OrganizationRepository
+    + UserRepository
+    + RefreshTokenRepository
+    + IdempotencyRepository
+    + AuditRepository
+    + LeadRepository
+    + HealthCheck
 {
 }
 
 impl<T> Store for T where
-    T: OrganizationRepository + UserRepository + RefreshTokenRepository + IdempotencyRepository + AuditRepository + LeadRepository + HealthCheck
+    T: OrganizationRepository
+        + UserRepository
+        + RefreshTokenRepository
+        + IdempotencyRepository
+        + AuditRepository
+        + LeadRepository
+        + HealthCheck
 {
 }

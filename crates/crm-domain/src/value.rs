@@ -10,10 +10,21 @@ fn bounded_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError
         return Err(FieldError::new(field, "blank", "must not be blank"));
     }
     if trimmed.chars().count() > max {
-        return Err(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -81,19 +92,39 @@ impl Email {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim().to_lowercase();
         if value.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(field, "too_long", "must be at most 254 characters"));
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                "must be at most 254 characters",
+            ));
         }
-        let invalid = || FieldError::new(field, "invalid_email", "must be an email address such as ada@example.com");
+        let invalid = || {
+            FieldError::new(
+                field,
+                "invalid_email",
+                "must be an email address such as ada@example.com",
+            )
+        };
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
         let domain_ok = !domain.is_empty()
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.chars().count() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"' || c == ',' || c == '<' || c == '>');
+            && !local.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || c == '@'
+                    || c == '"'
+                    || c == ','
+                    || c == '<'
+                    || c == '>'
+            });
         if !domain_ok || !local_ok {
             return Err(invalid());
         }
@@ -123,10 +154,18 @@ impl Password {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let count = raw.chars().count();
         if count < Self::MIN_CHARS {
-            return Err(FieldError::new(field, "too_short", "must be at least 10 characters"));
+            return Err(FieldError::new(
+                field,
+                "too_short",
+                "must be at least 10 characters",
+            ));
         }
         if count > Self::MAX_CHARS {
-            return Err(FieldError::new(field, "too_long", "must be at most 1024 characters"));
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                "must be at most 1024 characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -156,7 +195,11 @@ impl CustomFields {
     /// `too_large` when the serialisation exceeds 16 KiB.
     pub fn parse(field: &str, raw: String) -> Result<Self, FieldError> {
         if raw.len() > Self::MAX_BYTES {
-            return Err(FieldError::new(field, "too_large", "must serialise to at most 16384 bytes"));
+            return Err(FieldError::new(
+                field,
+                "too_large",
+                "must serialise to at most 16384 bytes",
+            ));
         }
         Ok(Self(raw))
     }
@@ -225,7 +268,16 @@ mod tests {
 
     #[test]
     fn emails_without_a_dotted_domain_or_local_part_are_refused() {
-        for raw in ["ada", "ada@", "@example.com", "ada@example", "ada@.com", "ada@example..com", "a b@example.com", ""] {
+        for raw in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@.com",
+            "ada@example..com",
+            "a b@example.com",
+            "",
+        ] {
             let error = Email::parse("email", raw).err().map(|e| e.code);
             assert_eq!(error, Some("invalid_email"), "{raw:?} was accepted");
         }
@@ -233,15 +285,29 @@ mod tests {
 
     #[test]
     fn a_password_needs_ten_characters() {
-        assert_eq!(Password::parse("password", "123456789").err().map(|e| e.code), Some("too_short"));
+        assert_eq!(
+            Password::parse("password", "123456789")
+                .err()
+                .map(|e| e.code),
+            Some("too_short")
+        );
         assert!(Password::parse("password", "1234567890").is_ok());
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(Name::parse("name", "  Ada ").map(|n| n.as_str().to_owned()), Ok("Ada".to_owned()));
-        assert_eq!(Name::parse("name", "   ").err().map(|e| e.code), Some("blank"));
-        assert_eq!(Name::parse("name", &"x".repeat(201)).err().map(|e| e.code), Some("too_long"));
+        assert_eq!(
+            Name::parse("name", "  Ada ").map(|n| n.as_str().to_owned()),
+            Ok("Ada".to_owned())
+        );
+        assert_eq!(
+            Name::parse("name", "   ").err().map(|e| e.code),
+            Some("blank")
+        );
+        assert_eq!(
+            Name::parse("name", &"x".repeat(201)).err().map(|e| e.code),
+            Some("too_long")
+        );
         assert!(Name::parse("name", &"é".repeat(200)).is_ok());
     }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -63,7 +63,11 @@ impl TokenService {
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "aud", "iss", "sub"]);
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     /// A 15-minute access token for `principal`.
@@ -80,15 +84,17 @@ impl TokenService {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
     }
 
     /// The (organisation, user) a token speaks for, when its signature and claims hold.
     pub fn verify(&self, token: &str) -> Result<(Uuid, Uuid), TokenRejection> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
-            _ => TokenRejection::Invalid,
-        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
+                _ => TokenRejection::Invalid,
+            })?;
         let claims = data.claims;
         if claims.iat > Utc::now().timestamp() + 5 {
             return Err(TokenRejection::Invalid);
@@ -103,14 +109,21 @@ impl TokenService {
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 fn rejection(rejection: TokenRejection) -> ApiError {
     ApiError::Unauthorized {
         detail: match rejection {
-            TokenRejection::Missing => "send an access token as Authorization: Bearer <token>".to_owned(),
-            TokenRejection::Expired => "the access token has expired; get a new one from /api/v1/auth/refresh".to_owned(),
+            TokenRejection::Missing => {
+                "send an access token as Authorization: Bearer <token>".to_owned()
+            }
+            TokenRejection::Expired => {
+                "the access token has expired; get a new one from /api/v1/auth/refresh".to_owned()
+            }
             TokenRejection::Invalid => "the access token is not valid".to_owned(),
         },
     }
@@ -149,10 +162,14 @@ fn argon2() -> Argon2<'static> {
 /// # Errors
 /// Internal when hashing fails.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    web::block(move || argon2().hash_password(password.as_bytes()).map(|hash| hash.to_string()))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::internal(e.to_string()))
+    web::block(move || {
+        argon2()
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// A hash of a random password that no one knows, verified against when a login names an
@@ -167,12 +184,22 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
         let hash = match hash {
             Some(hash) => Some(hash),
             None => DUMMY_HASH
-                .get_or_init(|| argon2().hash_password(Uuid::new_v4().to_string().as_bytes()).ok().map(|h| h.to_string()))
+                .get_or_init(|| {
+                    argon2()
+                        .hash_password(Uuid::new_v4().to_string().as_bytes())
+                        .ok()
+                        .map(|h| h.to_string())
+                })
                 .clone(),
         };
         let Some(hash) = hash else { return false };
-        let Ok(parsed) = argon2::PasswordHash::new(&hash) else { return false };
-        argon2().verify_password(password.as_bytes(), &parsed).is_ok() && known
+        let Ok(parsed) = argon2::PasswordHash::new(&hash) else {
+            return false;
+        };
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && known
     })
     .await
     .map_err(ApiError::internal)
@@ -183,7 +210,11 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 pub fn new_refresh_token(organization_id: Uuid) -> Result<String, ApiError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(format!("{}.{}", organization_id.simple(), URL_SAFE_NO_PAD.encode(secret)))
+    Ok(format!(
+        "{}.{}",
+        organization_id.simple(),
+        URL_SAFE_NO_PAD.encode(secret)
+    ))
 }
 
 /// The organisation named by a refresh token, if it is shaped like one.

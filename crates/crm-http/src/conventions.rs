@@ -39,21 +39,37 @@ pub fn encode_cursor(sort_wire: &str, position: &KeysetPosition) -> String {
 /// # Errors
 /// 400 `invalid_parameter` on `cursor` when the text is not a cursor of this list and sort.
 pub fn decode_cursor(raw: &str, sort_wire: &str) -> Result<KeysetPosition, ApiError> {
-    let invalid = || ApiError::bad_param("cursor", "invalid_cursor", "is not a cursor returned by this list with this sort; start again without a cursor");
+    let invalid = || {
+        ApiError::bad_param(
+            "cursor",
+            "invalid_cursor",
+            "is not a cursor returned by this list with this sort; start again without a cursor",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.splitn(4, '\n');
-    let (Some("1"), Some(sort), Some(id), Some(value)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some("1"), Some(sort), Some(id), Some(value)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(invalid());
     };
     if sort != sort_wire {
-        return Err(ApiError::bad_param("cursor", "cursor_sort_mismatch", format!("was issued for sort={sort}; repeat the same sort or start without a cursor")));
+        return Err(ApiError::bad_param(
+            "cursor",
+            "cursor_sort_mismatch",
+            format!("was issued for sort={sort}; repeat the same sort or start without a cursor"),
+        ));
     }
     let id = Uuid::parse_str(id).map_err(|_| invalid())?;
     let value = if let Some(text) = value.strip_prefix("s:") {
         SortValue::Text(text.to_owned())
     } else if let Some(at) = value.strip_prefix("t:") {
-        SortValue::Timestamp(DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc))
+        SortValue::Timestamp(
+            DateTime::parse_from_rfc3339(at)
+                .map_err(|_| invalid())?
+                .with_timezone(&Utc),
+        )
     } else {
         return Err(invalid());
     };
@@ -70,13 +86,26 @@ pub struct ListParams<F> {
 ///
 /// # Errors
 /// 400 naming the parameter.
-pub fn list_params<F: SortField>(sort: Option<&str>, limit: Option<&str>, cursor: Option<&str>, default_sort: &str) -> Result<ListParams<F>, ApiError> {
+pub fn list_params<F: SortField>(
+    sort: Option<&str>,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    default_sort: &str,
+) -> Result<ListParams<F>, ApiError> {
     let sort = Sort::<F>::parse(sort.unwrap_or(default_sort)).map_err(field_to_bad_request)?;
     let limit = match limit {
         None => None,
-        Some(raw) => Some(raw.trim().parse::<u32>().map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))?),
+        Some(raw) => Some(raw.trim().parse::<u32>().map_err(|_| {
+            ApiError::bad_param(
+                "limit",
+                "out_of_range",
+                "must be an integer between 1 and 200",
+            )
+        })?),
     };
-    let after = cursor.map(|c| decode_cursor(c, &sort.to_wire())).transpose()?;
+    let after = cursor
+        .map(|c| decode_cursor(c, &sort.to_wire()))
+        .transpose()?;
     let window = Window::new(limit, after).map_err(field_to_bad_request)?;
     Ok(ListParams { sort, window })
 }
@@ -87,9 +116,17 @@ pub fn field_to_bad_request(error: FieldError) -> ApiError {
 }
 
 /// Parses a comma-separated filter (`status=new,contacted`) with `parse` for each item.
-pub fn parse_any_of<T>(field: &str, raw: Option<&str>, parse: impl Fn(&str, &str) -> Result<T, FieldError>) -> Result<Vec<T>, ApiError> {
-    let Some(raw) = raw else { return Ok(Vec::new()) };
-    raw.split(',').map(|item| parse(field, item.trim()).map_err(field_to_bad_request)).collect()
+pub fn parse_any_of<T>(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str, &str) -> Result<T, FieldError>,
+) -> Result<Vec<T>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(|item| parse(field, item.trim()).map_err(field_to_bad_request))
+        .collect()
 }
 
 pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, FieldError> {
@@ -97,11 +134,20 @@ pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, FieldError> {
 }
 
 /// Parses an RFC 3339 timestamp parameter.
-pub fn parse_timestamp_param(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub fn parse_timestamp_param(
+    field: &str,
+    raw: Option<&str>,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
     raw.map(|raw| {
         DateTime::parse_from_rfc3339(raw.trim())
             .map(|at| at.with_timezone(&Utc))
-            .map_err(|_| ApiError::bad_param(field, "invalid_timestamp", "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z"))
+            .map_err(|_| {
+                ApiError::bad_param(
+                    field,
+                    "invalid_timestamp",
+                    "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z",
+                )
+            })
     })
     .transpose()
 }
@@ -111,7 +157,11 @@ pub fn parse_bool_param(field: &str, raw: Option<&str>) -> Result<Option<bool>, 
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::bad_param(field, "invalid_value", "must be one of: true, false")),
+        Some(_) => Err(ApiError::bad_param(
+            field,
+            "invalid_value",
+            "must be one of: true, false",
+        )),
     }
 }
 
@@ -119,14 +169,20 @@ pub fn parse_bool_param(field: &str, raw: Option<&str>) -> Result<Option<bool>, 
 pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) if text.chars().count() > 200 => Err(ApiError::bad_param("q", "too_long", "must be at most 200 characters")),
+        Some(text) if text.chars().count() > 200 => Err(ApiError::bad_param(
+            "q",
+            "too_long",
+            "must be at most 200 characters",
+        )),
         Some(text) => Ok(Some(text.to_owned())),
     }
 }
 
 /// The next cursor of a page, if another page follows.
 pub fn next_cursor<T, F: SortField>(page: &Page<T>, sort: Sort<F>) -> Option<String> {
-    page.next.as_ref().map(|position| encode_cursor(&sort.to_wire(), position))
+    page.next
+        .as_ref()
+        .map(|position| encode_cursor(&sort.to_wire(), position))
 }
 
 /// The entity tag of a record at `version`.
@@ -142,21 +198,40 @@ pub enum IfMatch {
 }
 
 fn entity_tags(raw: &str) -> Vec<String> {
-    raw.split(',').map(|t| t.trim().trim_start_matches("W/").trim_matches('"').to_owned()).collect()
+    raw.split(',')
+        .map(|t| {
+            t.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_owned()
+        })
+        .collect()
 }
 
 /// # Errors
 /// 400 when `If-Match` is present but not a list of entity tags.
 pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(IfMatch::Absent) };
-    let raw = value.to_str().map_err(|_| ApiError::bad_param("If-Match", "invalid_header", "must be an entity tag such as \"3\""))?;
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(IfMatch::Absent);
+    };
+    let raw = value.to_str().map_err(|_| {
+        ApiError::bad_param(
+            "If-Match",
+            "invalid_header",
+            "must be an entity tag such as \"3\"",
+        )
+    })?;
     if raw.trim() == "*" {
         return Ok(IfMatch::Any);
     }
     let versions: Result<Vec<i64>, _> = entity_tags(raw).iter().map(|t| t.parse::<i64>()).collect();
-    versions
-        .map(IfMatch::Versions)
-        .map_err(|_| ApiError::bad_param("If-Match", "invalid_header", "must be an entity tag returned in ETag, such as \"3\""))
+    versions.map(IfMatch::Versions).map_err(|_| {
+        ApiError::bad_param(
+            "If-Match",
+            "invalid_header",
+            "must be an entity tag returned in ETag, such as \"3\"",
+        )
+    })
 }
 
 impl IfMatch {
@@ -165,7 +240,9 @@ impl IfMatch {
     pub fn check(&self, current: i64) -> Result<(), ApiError> {
         match self {
             IfMatch::Versions(versions) if !versions.contains(&current) => {
-                Err(ApiError::PreconditionFailed { current_version: Some(current) })
+                Err(ApiError::PreconditionFailed {
+                    current_version: Some(current),
+                })
             }
             _ => Ok(()),
         }
@@ -178,8 +255,17 @@ impl IfMatch {
 
 /// Whether `If-None-Match` already names `version` (a GET then answers 304).
 pub fn if_none_match_hits(req: &HttpRequest, version: i64) -> bool {
-    let Some(raw) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
-    raw.trim() == "*" || entity_tags(raw).iter().any(|t| t.parse::<i64>().ok() == Some(version))
+    let Some(raw) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    raw.trim() == "*"
+        || entity_tags(raw)
+            .iter()
+            .any(|t| t.parse::<i64>().ok() == Some(version))
 }
 
 #[cfg(test)]
@@ -188,7 +274,10 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_is_bound_to_its_sort() {
-        let position = KeysetPosition { value: SortValue::Text("O'Brien, \n Ann".into()), id: Uuid::now_v7() };
+        let position = KeysetPosition {
+            value: SortValue::Text("O'Brien, \n Ann".into()),
+            id: Uuid::now_v7(),
+        };
         let cursor = encode_cursor("-last_name", &position);
         assert_eq!(decode_cursor(&cursor, "-last_name").ok(), Some(position));
         assert!(decode_cursor(&cursor, "last_name").is_err());
@@ -197,7 +286,11 @@ mod tests {
 
     #[test]
     fn timestamps_have_microseconds_and_z() {
-        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789+02:00").map(|t| t.with_timezone(&Utc));
-        assert_eq!(at.map(|t| timestamp(t.trunc_subsecs(6))).ok(), Some("2026-01-02T01:04:05.123456Z".to_owned()));
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789+02:00")
+            .map(|t| t.with_timezone(&Utc));
+        assert_eq!(
+            at.map(|t| timestamp(t.trunc_subsecs(6))).ok(),
+            Some("2026-01-02T01:04:05.123456Z".to_owned())
+        );
     }
 }

@@ -46,13 +46,22 @@ pub enum StartupError {
     #[error("could not keep the generated JWT secret in the data folder")]
     Secret(#[source] std::io::Error),
     #[error("could not listen on {address}")]
-    Bind { address: String, #[source] source: std::io::Error },
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Registers every API route under `/api/v1` and the probes; used for serving and for the spec.
 fn api_routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
-    T: actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
 {
     app.service(
         scope::scope("/api/v1")
@@ -67,7 +76,12 @@ where
 
 /// The OpenAPI document the server serves at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, mut document) = api_routes(App::new().into_utoipa_app().openapi(<ApiDoc as utoipa::OpenApi>::openapi())).split_for_parts();
+    let (_, mut document) = api_routes(
+        App::new()
+            .into_utoipa_app()
+            .openapi(<ApiDoc as utoipa::OpenApi>::openapi()),
+    )
+    .split_for_parts();
     Conventions.modify(&mut document);
     document
 }
@@ -81,10 +95,15 @@ pub fn openapi_json() -> String {
 
 /// Answers a path the API does not route: 405 with `Allow` when the path exists under another
 /// method, else 404.
-async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
     match routes.allowed(req.path()) {
         Some(allow) if !allow.is_empty() => Err(ApiError::MethodNotAllowed { allow }),
-        _ => Err(ApiError::NotFound { detail: format!("no route matches {}", req.path()) }),
+        _ => Err(ApiError::NotFound {
+            detail: format!("no route matches {}", req.path()),
+        }),
     }
 }
 
@@ -130,12 +149,17 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when the database, the secret or the address is unusable.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = PoolSettings { max_connections: settings.max_db_connections, acquire_timeout: Duration::from_secs(3) };
+        let pool = PoolSettings {
+            max_connections: settings.max_db_connections,
+            acquire_timeout: Duration::from_secs(3),
+        };
         let database = Arc::new(Database::open(&settings.database_url, &pool, true).await?);
         let secret = match (&settings.jwt_secret, database.kind) {
             (Some(secret), _) if secret.len() < 32 => return Err(StartupError::WeakSecret),
             (Some(secret), _) => secret.as_bytes().to_vec(),
-            (None, BackendKind::Sqlite) => load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?,
+            (None, BackendKind::Sqlite) => {
+                load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?
+            }
             (None, BackendKind::Postgres) => return Err(StartupError::MissingSecret),
         };
         let state = web::Data::new(AppState {
@@ -145,8 +169,17 @@ impl Application {
         });
         let document = openapi_document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
-        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?.port();
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: settings.bind.clone(),
+                source,
+            })?
+            .port();
         let origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = api_routes(
@@ -157,7 +190,10 @@ impl Application {
                     .app_data(extract::query_config())
                     .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
                     // Before the /api/v1 scope, which would otherwise claim the spec's path.
-                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+                    .service(
+                        SwaggerUi::new("/swagger-ui/{_:.*}")
+                            .url("/api/v1/openapi.json", document.clone()),
+                    )
                     .into_utoipa_app(),
             )
             .split_for_parts();
@@ -167,14 +203,21 @@ impl Application {
                 .wrap(cors(&origins))
         })
         .listen(listener)
-        .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
+        .map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?
         .shutdown_timeout(settings.shutdown_timeout_seconds);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
         let server = server.run();
         tracing::info!(port, swagger_ui = %format!("http://{}:{port}/swagger-ui/", host_of(&settings.bind)), "listening");
-        Ok(Self { port, server, database })
+        Ok(Self {
+            port,
+            server,
+            database,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -193,9 +236,13 @@ impl Application {
                 interval.tick().await;
                 let cutoff = conventions::now() - chrono::Duration::hours(24);
                 match purge_store.purge_idempotency_keys(cutoff).await {
-                    Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired idempotency records"),
+                    Ok(n) if n > 0 => {
+                        tracing::info!(deleted = n, "purged expired idempotency records")
+                    }
                     Ok(_) => {}
-                    Err(error) => tracing::warn!(error = %error, "could not purge idempotency records"),
+                    Err(error) => {
+                        tracing::warn!(error = %error, "could not purge idempotency records")
+                    }
                 }
             }
         });

@@ -62,36 +62,71 @@ pub struct Problem {
 #[derive(Debug)]
 pub enum ApiError {
     /// 400: the request itself is malformed (bad JSON, unknown query parameter, bad cursor).
-    BadRequest { code: &'static str, detail: String, errors: Option<Vec<ProblemField>> },
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        errors: Option<Vec<ProblemField>>,
+    },
     /// 401, with `WWW-Authenticate: Bearer`.
-    Unauthorized { detail: String },
-    Forbidden { detail: String },
-    NotFound { detail: String },
-    MethodNotAllowed { allow: Vec<String> },
+    Unauthorized {
+        detail: String,
+    },
+    Forbidden {
+        detail: String,
+    },
+    NotFound {
+        detail: String,
+    },
+    MethodNotAllowed {
+        allow: Vec<String>,
+    },
     /// 409: a conflict or an illegal state change.
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        code: &'static str,
+        detail: String,
+    },
     /// 412: `If-Match` no longer matches.
-    PreconditionFailed { current_version: Option<i64> },
-    PayloadTooLarge { limit: usize },
+    PreconditionFailed {
+        current_version: Option<i64>,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     /// 422: the body is well-formed but fields are invalid.
-    Validation { detail: Option<String>, errors: ValidationErrors },
+    Validation {
+        detail: Option<String>,
+        errors: ValidationErrors,
+    },
     /// 422 with a specific code (for example an idempotency key reused with another body).
-    Unprocessable { code: &'static str, detail: String },
-    TooManyRequests { retry_after_seconds: u64 },
+    Unprocessable {
+        code: &'static str,
+        detail: String,
+    },
+    TooManyRequests {
+        retry_after_seconds: u64,
+    },
     /// 503: the database is unreachable or has no free connection.
-    Unavailable { cause: Box<dyn std::error::Error + Send + Sync> },
+    Unavailable {
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// 500: a bug. The cause is logged, never shown.
-    Internal { cause: Box<dyn std::error::Error + Send + Sync> },
+    Internal {
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl ApiError {
     pub fn not_found(what: &str) -> Self {
-        Self::NotFound { detail: format!("no {what} with this id exists in your organization") }
+        Self::NotFound {
+            detail: format!("no {what} with this id exists in your organization"),
+        }
     }
 
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::Internal { cause: cause.into() }
+        Self::Internal {
+            cause: cause.into(),
+        }
     }
 
     pub fn bad_param(field: &str, code: &'static str, message: impl Into<String>) -> Self {
@@ -99,7 +134,11 @@ impl ApiError {
         Self::BadRequest {
             code: "invalid_parameter",
             detail: format!("{field}: {message}"),
-            errors: Some(vec![ProblemField { field: field.to_owned(), code: code.to_owned(), message }]),
+            errors: Some(vec![ProblemField {
+                field: field.to_owned(),
+                code: code.to_owned(),
+                message,
+            }]),
         }
     }
 
@@ -179,7 +218,11 @@ impl ApiError {
                 errors
                     .0
                     .iter()
-                    .map(|e| ProblemField { field: e.field.clone(), code: e.code.to_owned(), message: e.message.clone() })
+                    .map(|e| ProblemField {
+                        field: e.field.clone(),
+                        code: e.code.to_owned(),
+                        message: e.message.clone(),
+                    })
                     .collect(),
             ),
             _ => None,
@@ -232,17 +275,25 @@ impl ResponseError for ApiError {
         }
         let problem = self.to_problem();
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         match self {
             Self::Unauthorized { .. } => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"crm\"")));
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"crm\""),
+                ));
             }
             Self::MethodNotAllowed { allow } => {
                 if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
                     response.insert_header((header::ALLOW, value));
                 }
             }
-            Self::TooManyRequests { retry_after_seconds } => {
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             Self::Unavailable { .. } => {
@@ -258,15 +309,24 @@ impl ResponseError for ApiError {
 impl From<RepoError> for ApiError {
     fn from(error: RepoError) -> Self {
         match error {
-            RepoError::NotFound => Self::NotFound { detail: "no record with this id exists in your organization".to_owned() },
+            RepoError::NotFound => Self::NotFound {
+                detail: "no record with this id exists in your organization".to_owned(),
+            },
             RepoError::Duplicate { field } => Self::Conflict {
                 code: "duplicate",
                 detail: format!("{field}: another record already uses this value"),
             },
-            RepoError::VersionMismatch { current } => Self::PreconditionFailed { current_version: Some(current) },
+            RepoError::VersionMismatch { current } => Self::PreconditionFailed {
+                current_version: Some(current),
+            },
             RepoError::MissingReference { field } => Self::Validation {
                 detail: None,
-                errors: FieldError::new(field, "unknown_reference", "no such record exists in your organization").into(),
+                errors: FieldError::new(
+                    field,
+                    "unknown_reference",
+                    "no such record exists in your organization",
+                )
+                .into(),
             },
             RepoError::Unavailable(cause) => Self::Unavailable { cause },
             RepoError::Internal(cause) => Self::Internal { cause },
@@ -276,18 +336,26 @@ impl From<RepoError> for ApiError {
 
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
-        Self::Validation { detail: None, errors }
+        Self::Validation {
+            detail: None,
+            errors,
+        }
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
-        Self::Validation { detail: None, errors: error.into() }
+        Self::Validation {
+            detail: None,
+            errors: error.into(),
+        }
     }
 }
 
 impl From<crm_domain::permissions::Forbidden> for ApiError {
     fn from(error: crm_domain::permissions::Forbidden) -> Self {
-        Self::Forbidden { detail: error.to_string() }
+        Self::Forbidden {
+            detail: error.to_string(),
+        }
     }
 }

@@ -59,7 +59,10 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -68,7 +71,11 @@ pub enum ConnectError {
     #[error("unsupported database URL: use sqlite:<path> or postgres://...")]
     UnsupportedUrl,
     #[error("could not create the database folder {path}")]
-    Folder { path: String, #[source] source: std::io::Error },
+    Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("could not connect to the database")]
     Connect(#[source] sqlx::Error),
     #[error("could not run the database migrations")]
@@ -94,7 +101,11 @@ impl Database {
     /// # Errors
     /// [`ConnectError`] when the URL is not understood, the database cannot be reached, or a
     /// migration fails.
-    pub async fn open(url: &str, settings: &PoolSettings, migrate: bool) -> Result<Self, ConnectError> {
+    pub async fn open(
+        url: &str,
+        settings: &PoolSettings,
+        migrate: bool,
+    ) -> Result<Self, ConnectError> {
         match BackendKind::from_url(url)? {
             BackendKind::Sqlite => {
                 let store = SqliteStore::connect(url, settings).await?;
@@ -102,7 +113,11 @@ impl Database {
                     migrations::run_sqlite(&store.pool).await?;
                 }
                 let closer = Closer::Sqlite(store.pool.clone());
-                Ok(Self { kind: BackendKind::Sqlite, store: Arc::new(store), closer })
+                Ok(Self {
+                    kind: BackendKind::Sqlite,
+                    store: Arc::new(store),
+                    closer,
+                })
             }
             BackendKind::Postgres => {
                 let store = PgStore::connect(url, settings).await?;
@@ -110,7 +125,11 @@ impl Database {
                     migrations::run_postgres(&store.pool).await?;
                 }
                 let closer = Closer::Postgres(store.pool.clone());
-                Ok(Self { kind: BackendKind::Postgres, store: Arc::new(store), closer })
+                Ok(Self {
+                    kind: BackendKind::Postgres,
+                    store: Arc::new(store),
+                    closer,
+                })
             }
         }
     }

@@ -14,7 +14,13 @@ macro_rules! impl_organizations {
     ($Store:ident) => {
         #[async_trait]
         impl OrganizationRepository for $Store {
-            async fn create_organization(&self, organization: &Organization, admin: &User, password_hash: &str, request_id: &str) -> Result<(), RepoError> {
+            async fn create_organization(
+                &self,
+                organization: &Organization,
+                admin: &User,
+                password_hash: &str,
+                request_id: &str,
+            ) -> Result<(), RepoError> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
                     .bind(organization.id)
@@ -23,19 +29,42 @@ macro_rules! impl_organizations {
                     .execute(tx.conn())
                     .await
                     .map_err(plain)?;
-                crate::users::insert_user_row!(tx.conn(), admin, password_hash)
-                    .map_err(|e| map(e, Violations { unique: Some("email"), foreign_key: None }))?;
-                let ctx = AuditContext { organization_id: organization.id, actor_id: admin.id, request_id: request_id.to_owned() };
-                write_audit!(tx.conn(), ctx, AuditAction::Create, "user", admin.id, &crm_domain::user::user_creation_changes(admin), admin.created_at)?;
+                crate::users::insert_user_row!(tx.conn(), admin, password_hash).map_err(|e| {
+                    map(
+                        e,
+                        Violations {
+                            unique: Some("email"),
+                            foreign_key: None,
+                        },
+                    )
+                })?;
+                let ctx = AuditContext {
+                    organization_id: organization.id,
+                    actor_id: admin.id,
+                    request_id: request_id.to_owned(),
+                };
+                write_audit!(
+                    tx.conn(),
+                    ctx,
+                    AuditAction::Create,
+                    "user",
+                    admin.id,
+                    &crm_domain::user::user_creation_changes(admin),
+                    admin.created_at
+                )?;
                 tx.commit().await
             }
 
-            async fn get_organization(&self, organization_id: Uuid) -> Result<Organization, RepoError> {
-                let row: OrganizationRow = sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
-                    .bind(organization_id)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(plain)?;
+            async fn get_organization(
+                &self,
+                organization_id: Uuid,
+            ) -> Result<Organization, RepoError> {
+                let row: OrganizationRow =
+                    sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+                        .bind(organization_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(plain)?;
                 Ok(row.into())
             }
         }

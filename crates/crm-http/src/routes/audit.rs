@@ -9,7 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conventions::{decode_cursor, encode_cursor, field_to_bad_request, parse_uuid, timestamp};
+use crate::conventions::{
+    decode_cursor, encode_cursor, field_to_bad_request, parse_uuid, timestamp,
+};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -49,7 +51,9 @@ fn json_value(value: &AuditValue) -> serde_json::Value {
         AuditValue::Text(text) => serde_json::Value::String(text.clone()),
         AuditValue::Integer(n) => serde_json::Value::from(*n),
         AuditValue::Bool(b) => serde_json::Value::Bool(*b),
-        AuditValue::Json(text) => serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+        AuditValue::Json(text) => {
+            serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
+        }
     }
 }
 
@@ -64,7 +68,11 @@ impl From<&AuditEvent> for AuditEventResponse {
             changes: event
                 .changes
                 .iter()
-                .map(|c| FieldChangeResponse { field: c.field.clone(), old: json_value(&c.old), new: json_value(&c.new) })
+                .map(|c| FieldChangeResponse {
+                    field: c.field.clone(),
+                    old: json_value(&c.old),
+                    new: json_value(&c.new),
+                })
                 .collect(),
             request_id: event.request_id.clone().filter(|r| !r.is_empty()),
             occurred_at: timestamp(event.occurred_at),
@@ -97,10 +105,17 @@ pub struct AuditQuery {
 /// Read the audit trail, newest first (admins and managers)
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = AuditEventList)), security(("bearer" = [])))]
 #[get("/audit-events")]
-pub async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::AuditEvent, Action::Read, true)?;
     let query = query.into_inner();
-    let parse_id = |field: &str, raw: Option<&str>| raw.map(|r| parse_uuid(field, r.trim()).map_err(field_to_bad_request)).transpose();
+    let parse_id = |field: &str, raw: Option<&str>| {
+        raw.map(|r| parse_uuid(field, r.trim()).map_err(field_to_bad_request))
+            .transpose()
+    };
     let filter = AuditFilter {
         entity_type: query.entity_type.filter(|t| !t.is_empty()),
         entity_id: parse_id("entity_id", query.entity_id.as_deref())?,
@@ -108,13 +123,30 @@ pub async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query
     };
     let limit = query
         .limit
-        .map(|l| l.trim().parse::<u32>().map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200")))
+        .map(|l| {
+            l.trim().parse::<u32>().map_err(|_| {
+                ApiError::bad_param(
+                    "limit",
+                    "out_of_range",
+                    "must be an integer between 1 and 200",
+                )
+            })
+        })
         .transpose()?;
-    let after = query.cursor.map(|c| decode_cursor(&c, AUDIT_SORT)).transpose()?;
+    let after = query
+        .cursor
+        .map(|c| decode_cursor(&c, AUDIT_SORT))
+        .transpose()?;
     let window = Window::new(limit, after).map_err(field_to_bad_request)?;
-    let page = state.store.list_audit_events(caller.0.organization_id, &filter, &window).await?;
+    let page = state
+        .store
+        .list_audit_events(caller.0.organization_id, &filter, &window)
+        .await?;
     let next_cursor = page.next.as_ref().map(|p| encode_cursor(AUDIT_SORT, p));
-    Ok(HttpResponse::Ok().json(AuditEventList { data: page.items.iter().map(AuditEventResponse::from).collect(), next_cursor }))
+    Ok(HttpResponse::Ok().json(AuditEventList {
+        data: page.items.iter().map(AuditEventResponse::from).collect(),
+        next_cursor,
+    }))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{
-    ACCESS_TOKEN_SECONDS, Caller, hash_password, new_refresh_token, refresh_expiry, refresh_token_organization, sha256_hex,
-    verify_password,
+    ACCESS_TOKEN_SECONDS, Caller, hash_password, new_refresh_token, refresh_expiry,
+    refresh_token_organization, sha256_hex, verify_password,
 };
 use crate::conventions::{now, timestamp};
 use crate::extract::JsonBody;
@@ -32,7 +32,11 @@ pub struct OrganizationResponse {
 
 impl From<&Organization> for OrganizationResponse {
     fn from(org: &Organization) -> Self {
-        Self { id: org.id, name: org.name.as_str().to_owned(), created_at: timestamp(org.created_at) }
+        Self {
+            id: org.id,
+            name: org.name.as_str().to_owned(),
+            created_at: timestamp(org.created_at),
+        }
     }
 }
 
@@ -98,9 +102,18 @@ pub struct MeResponse {
     pub organization: OrganizationResponse,
 }
 
-async fn issue_tokens(state: &AppState, user: &User, organization: &Organization, family_id: Option<Uuid>) -> Result<TokenResponse, ApiError> {
+async fn issue_tokens(
+    state: &AppState,
+    user: &User,
+    organization: &Organization,
+    family_id: Option<Uuid>,
+) -> Result<TokenResponse, ApiError> {
     let at = now();
-    let principal = Principal { user_id: user.id, organization_id: user.organization_id, role: user.role };
+    let principal = Principal {
+        user_id: user.id,
+        organization_id: user.organization_id,
+        role: user.role,
+    };
     let access_token = state.tokens.issue(&principal, at)?;
     let refresh_token = new_refresh_token(user.organization_id)?;
     state
@@ -115,10 +128,20 @@ async fn issue_tokens(state: &AppState, user: &User, organization: &Organization
             expires_at: refresh_expiry(at),
         })
         .await?;
-    Ok(token_response(access_token, refresh_token, user, organization))
+    Ok(token_response(
+        access_token,
+        refresh_token,
+        user,
+        organization,
+    ))
 }
 
-fn token_response(access_token: String, refresh_token: String, user: &User, organization: &Organization) -> TokenResponse {
+fn token_response(
+    access_token: String,
+    refresh_token: String,
+    user: &User,
+    organization: &Organization,
+) -> TokenResponse {
     TokenResponse {
         access_token,
         refresh_token,
@@ -130,7 +153,9 @@ fn token_response(access_token: String, refresh_token: String, user: &User, orga
 }
 
 fn bad_credentials() -> ApiError {
-    ApiError::Unauthorized { detail: "the email or password is wrong".to_owned() }
+    ApiError::Unauthorized {
+        detail: "the email or password is wrong".to_owned(),
+    }
 }
 
 /// Create an organisation and its first admin
@@ -147,22 +172,35 @@ fn bad_credentials() -> ApiError {
     security(())
 )]
 #[post("/auth/signup")]
-pub async fn signup(req: HttpRequest, state: web::Data<AppState>, body: JsonBody<SignupRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<SignupRequest>,
+) -> Result<HttpResponse, ApiError> {
     if !state.allow_signup {
-        return Err(ApiError::Forbidden { detail: "signup is disabled on this server; ask an admin to add you".to_owned() });
+        return Err(ApiError::Forbidden {
+            detail: "signup is disabled on this server; ask an admin to add you".to_owned(),
+        });
     }
     let body = body.0;
     let mut errors = ValidationErrors::new();
-    let organization_name = errors.collect(Name::parse("organization_name", &body.organization_name));
+    let organization_name =
+        errors.collect(Name::parse("organization_name", &body.organization_name));
     let name = errors.collect(Name::parse("name", &body.name));
     let email = errors.collect(Email::parse("email", &body.email));
     let password = errors.collect(Password::parse("password", &body.password));
     errors.into_result()?;
-    let (Some(organization_name), Some(name), Some(email), Some(password)) = (organization_name, name, email, password) else {
+    let (Some(organization_name), Some(name), Some(email), Some(password)) =
+        (organization_name, name, email, password)
+    else {
         return Err(ApiError::internal("validated fields missing"));
     };
     let at = now();
-    let organization = Organization { id: Uuid::now_v7(), name: organization_name, created_at: at };
+    let organization = Organization {
+        id: Uuid::now_v7(),
+        name: organization_name,
+        created_at: at,
+    };
     let admin = User {
         id: Uuid::now_v7(),
         organization_id: organization.id,
@@ -176,10 +214,17 @@ pub async fn signup(req: HttpRequest, state: web::Data<AppState>, body: JsonBody
     };
     let hash = hash_password(password.expose().to_owned()).await?;
     let request_id = req.extensions_ref_request_id();
-    state.store.create_organization(&organization, &admin, &hash, &request_id).await.map_err(|e| match e {
-        RepoError::Duplicate { .. } => ApiError::Conflict { code: "email_taken", detail: "email: a user with this email already exists".to_owned() },
-        other => other.into(),
-    })?;
+    state
+        .store
+        .create_organization(&organization, &admin, &hash, &request_id)
+        .await
+        .map_err(|e| match e {
+            RepoError::Duplicate { .. } => ApiError::Conflict {
+                code: "email_taken",
+                detail: "email: a user with this email already exists".to_owned(),
+            },
+            other => other.into(),
+        })?;
     let tokens = issue_tokens(&state, &admin, &organization, None).await?;
     Ok(HttpResponse::Created().json(tokens))
 }
@@ -191,7 +236,10 @@ trait RequestIdExt {
 impl RequestIdExt for HttpRequest {
     fn extensions_ref_request_id(&self) -> String {
         use actix_web::HttpMessage;
-        self.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
+        self.extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -205,7 +253,10 @@ impl RequestIdExt for HttpRequest {
     security(())
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let credentials = match Email::parse("email", &body.email) {
         Ok(email) => state.store.find_credentials(&email).await?,
@@ -235,17 +286,33 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> 
     security(())
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
-    let invalid = || ApiError::Unauthorized { detail: "the refresh token is not valid; log in again".to_owned() };
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let invalid = || ApiError::Unauthorized {
+        detail: "the refresh token is not valid; log in again".to_owned(),
+    };
     let presented = body.0.refresh_token;
     let organization_id = refresh_token_organization(&presented).ok_or_else(invalid)?;
     let at = now();
     let next_token = new_refresh_token(organization_id)?;
     let rotation = state
         .store
-        .rotate_refresh_token(organization_id, &sha256_hex(presented.as_bytes()), Uuid::now_v7(), &sha256_hex(next_token.as_bytes()), at, refresh_expiry(at))
+        .rotate_refresh_token(
+            organization_id,
+            &sha256_hex(presented.as_bytes()),
+            Uuid::now_v7(),
+            &sha256_hex(next_token.as_bytes()),
+            at,
+            refresh_expiry(at),
+        )
         .await?;
-    let RefreshRotation::Rotated { organization_id, user_id } = rotation else {
+    let RefreshRotation::Rotated {
+        organization_id,
+        user_id,
+    } = rotation
+    else {
         if rotation == RefreshRotation::Reused {
             tracing::warn!(organization_id = %organization_id, "a rotated refresh token was reused: its session is revoked");
         }
@@ -257,9 +324,18 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
         Err(other) => return Err(other.into()),
     };
     let organization = state.store.get_organization(organization_id).await?;
-    let principal = Principal { user_id, organization_id, role: user.role };
+    let principal = Principal {
+        user_id,
+        organization_id,
+        role: user.role,
+    };
     let access_token = state.tokens.issue(&principal, at)?;
-    Ok(HttpResponse::Ok().json(token_response(access_token, next_token, &user, &organization)))
+    Ok(HttpResponse::Ok().json(token_response(
+        access_token,
+        next_token,
+        &user,
+        &organization,
+    )))
 }
 
 /// Log out
@@ -273,7 +349,12 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
@@ -282,7 +363,11 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>, caller: Caller
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+            .is_some_and(|v| {
+                v.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
         if !json {
             return Err(ApiError::UnsupportedMediaType);
         }
@@ -291,15 +376,33 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>, caller: Caller
     let at = now();
     match request.refresh_token {
         Some(token) => {
-            let found = state.store.revoke_refresh_family(principal.organization_id, principal.user_id, &sha256_hex(token.as_bytes()), at).await?;
+            let found = state
+                .store
+                .revoke_refresh_family(
+                    principal.organization_id,
+                    principal.user_id,
+                    &sha256_hex(token.as_bytes()),
+                    at,
+                )
+                .await?;
             if !found {
                 return Err(ApiError::Validation {
                     detail: None,
-                    errors: crm_domain::FieldError::new("refresh_token", "unknown_token", "is not a refresh token of yours").into(),
+                    errors: crm_domain::FieldError::new(
+                        "refresh_token",
+                        "unknown_token",
+                        "is not a refresh token of yours",
+                    )
+                    .into(),
                 });
             }
         }
-        None => state.store.revoke_user_refresh_tokens(principal.organization_id, principal.user_id, at).await?,
+        None => {
+            state
+                .store
+                .revoke_user_refresh_tokens(principal.organization_id, principal.user_id, at)
+                .await?
+        }
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -309,11 +412,25 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>, caller: Caller
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let user = state.store.get_user(principal.organization_id, principal.user_id).await?;
-    let organization = state.store.get_organization(principal.organization_id).await?;
-    Ok(HttpResponse::Ok().json(MeResponse { user: UserResponse::from(&user), organization: OrganizationResponse::from(&organization) }))
+    let user = state
+        .store
+        .get_user(principal.organization_id, principal.user_id)
+        .await?;
+    let organization = state
+        .store
+        .get_organization(principal.organization_id)
+        .await?;
+    Ok(HttpResponse::Ok().json(MeResponse {
+        user: UserResponse::from(&user),
+        organization: OrganizationResponse::from(&organization),
+    }))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    config.service(signup).service(login).service(refresh).service(logout).service(me);
+    config
+        .service(signup)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }

@@ -13,7 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{Caller, hash_password};
-use crate::conventions::{if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search, timestamp};
+use crate::conventions::{
+    if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search,
+    timestamp,
+};
 use crate::extract::{JsonBody, double_option};
 use crate::problem::{ApiError, Problem};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
@@ -136,10 +139,19 @@ fn not_found(error: RepoError) -> ApiError {
 /// List the organisation's users
 #[utoipa::path(tag = "users", params(UserListQuery), responses((status = 200, body = UserList)), security(("bearer" = [])))]
 #[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::Query<UserListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<UserListQuery>,
+) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::User, Action::Read, true)?;
     let query = query.into_inner();
-    let params = list_params::<UserSortField>(query.sort.as_deref(), query.limit.as_deref(), query.cursor.as_deref(), "created_at")?;
+    let params = list_params::<UserSortField>(
+        query.sort.as_deref(),
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        "created_at",
+    )?;
     let user_query = UserQuery {
         roles: parse_any_of("role", query.role.as_deref(), Role::parse)?,
         active: parse_bool_param("active", query.active.as_deref())?,
@@ -147,9 +159,15 @@ pub async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::
         sort: params.sort,
         window: params.window,
     };
-    let page = state.store.list_users(caller.0.organization_id, &user_query).await?;
+    let page = state
+        .store
+        .list_users(caller.0.organization_id, &user_query)
+        .await?;
     let next_cursor = next_cursor(&page, user_query.sort);
-    Ok(HttpResponse::Ok().json(UserList { data: page.items.iter().map(UserResponse::from).collect(), next_cursor }))
+    Ok(HttpResponse::Ok().json(UserList {
+        data: page.items.iter().map(UserResponse::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// Add a user (admins)
@@ -163,7 +181,12 @@ pub async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::
     security(("bearer" = []))
 )]
 #[post("/users")]
-pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, body: JsonBody<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let body = body.0;
     let mut errors = ValidationErrors::new();
@@ -172,7 +195,8 @@ pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: C
     let password = errors.collect(Password::parse("password", &body.password));
     let role = errors.collect(Role::parse("role", &body.role));
     errors.into_result()?;
-    let (Some(name), Some(email), Some(password), Some(role)) = (name, email, password, role) else {
+    let (Some(name), Some(email), Some(password), Some(role)) = (name, email, password, role)
+    else {
         return Err(ApiError::internal("validated fields missing"));
     };
     authorize(principal.role, Resource::User, Action::Create, false)?;
@@ -189,8 +213,15 @@ pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: C
         version: 1,
     };
     let hash = hash_password(password.expose().to_owned()).await?;
-    state.store.insert_user(&user, &hash, &audit_context(&req, &principal)).await?;
-    Ok(created(format!("/api/v1/users/{}", user.id), &UserResponse::from(&user), user.version))
+    state
+        .store
+        .insert_user(&user, &hash, &audit_context(&req, &principal))
+        .await?;
+    Ok(created(
+        format!("/api/v1/users/{}", user.id),
+        &UserResponse::from(&user),
+        user.version,
+    ))
 }
 
 /// Get a user
@@ -201,9 +232,18 @@ pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: C
     security(("bearer" = []))
 )]
 #[get("/users/{id}")]
-pub async fn get_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::User, Action::Read, true)?;
-    let user = state.store.get_user(caller.0.organization_id, id.into_inner()).await.map_err(not_found)?;
+    let user = state
+        .store
+        .get_user(caller.0.organization_id, id.into_inner())
+        .await
+        .map_err(not_found)?;
     Ok(read(&req, &UserResponse::from(&user), user.version))
 }
 
@@ -232,7 +272,9 @@ pub async fn update_user(
     let expected = if_match(&req)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
-    let required = |errors: &mut ValidationErrors, field: &str| errors.push(FieldError::new(field, "required", "cannot be null"));
+    let required = |errors: &mut ValidationErrors, field: &str| {
+        errors.push(FieldError::new(field, "required", "cannot be null"))
+    };
     let patch = UserPatch {
         name: match body.name {
             None => None,
@@ -264,23 +306,45 @@ pub async fn update_user(
     let audit = audit_context(&req, &principal);
     let user = update_with_retry(
         &expected,
-        async || state.store.get_user(principal.organization_id, id).await.map_err(not_found),
+        async || {
+            state
+                .store
+                .get_user(principal.organization_id, id)
+                .await
+                .map_err(not_found)
+        },
         |user: &User| user.version,
         async |current: User| {
-            let (next, changes) = current.apply(&patch, principal.user_id, now()).map_err(|e| match e {
-                UserRuleError::SelfLockout => ApiError::Conflict { code: "self_lockout", detail: e.to_string() },
-            })?;
+            let (next, changes) = current
+                .apply(&patch, principal.user_id, now())
+                .map_err(|e| match e {
+                    UserRuleError::SelfLockout => ApiError::Conflict {
+                        code: "self_lockout",
+                        detail: e.to_string(),
+                    },
+                })?;
             if changes.is_empty() {
                 return Ok(current);
             }
-            state.store.update_user(&next, current.version, &changes, &audit).await?;
+            state
+                .store
+                .update_user(&next, current.version, &changes, &audit)
+                .await?;
             Ok(next)
         },
     )
     .await?;
-    Ok(with_etag(StatusCode::OK, &UserResponse::from(&user), user.version))
+    Ok(with_etag(
+        StatusCode::OK,
+        &UserResponse::from(&user),
+        user.version,
+    ))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    config.service(list_users).service(create_user).service(get_user).service(update_user);
+    config
+        .service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user);
 }

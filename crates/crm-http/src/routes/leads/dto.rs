@@ -1,6 +1,8 @@
 //! The lead DTOs: the JSON a client sends and receives, and their conversion to domain types.
 
-use crm_domain::lead::{Lead, LeadDraft, LeadPatch, LeadRating, LeadSource, LeadSortField, LeadStatus};
+use crm_domain::lead::{
+    Lead, LeadDraft, LeadPatch, LeadRating, LeadSortField, LeadSource, LeadStatus,
+};
 use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -64,11 +66,18 @@ pub struct CreateLeadRequest {
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-fn opt<T>(errors: &mut ValidationErrors, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, FieldError>) -> Option<T> {
+fn opt<T>(
+    errors: &mut ValidationErrors,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<T> {
     raw.and_then(|raw| errors.collect(parse(raw)))
 }
 
-fn custom_fields(errors: &mut ValidationErrors, map: serde_json::Map<String, serde_json::Value>) -> Option<CustomFields> {
+fn custom_fields(
+    errors: &mut ValidationErrors,
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Option<CustomFields> {
     let text = serde_json::Value::Object(map).to_string();
     errors.collect(CustomFields::parse("custom_fields", text))
 }
@@ -78,21 +87,47 @@ impl CreateLeadRequest {
     /// Every invalid field at once.
     pub fn try_into_domain(self) -> Result<LeadDraft, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let first_name = opt(&mut errors, self.first_name.as_deref(), |v| Name::parse("first_name", v));
+        let first_name = opt(&mut errors, self.first_name.as_deref(), |v| {
+            Name::parse("first_name", v)
+        });
         let last_name = errors.collect(Name::parse("last_name", &self.last_name));
-        let company = opt(&mut errors, self.company.as_deref(), |v| Name::parse("company", v));
-        let title = opt(&mut errors, self.title.as_deref(), |v| Name::parse("title", v));
-        let email = opt(&mut errors, self.email.as_deref(), |v| Email::parse("email", v));
-        let phone = opt(&mut errors, self.phone.as_deref(), |v| Phone::parse("phone", v));
-        let website = opt(&mut errors, self.website.as_deref(), |v| Url::parse("website", v));
-        let source = opt(&mut errors, self.source.as_deref(), |v| LeadSource::parse("source", v));
-        let source_detail = opt(&mut errors, self.source_detail.as_deref(), |v| Name::parse("source_detail", v));
-        let status = opt(&mut errors, self.status.as_deref(), |v| LeadStatus::parse("status", v));
-        let rating = opt(&mut errors, self.rating.as_deref(), |v| LeadRating::parse("rating", v));
-        let description = opt(&mut errors, self.description.as_deref(), |v| LongText::parse("description", v));
-        let custom_fields = self.custom_fields.and_then(|m| custom_fields(&mut errors, m));
+        let company = opt(&mut errors, self.company.as_deref(), |v| {
+            Name::parse("company", v)
+        });
+        let title = opt(&mut errors, self.title.as_deref(), |v| {
+            Name::parse("title", v)
+        });
+        let email = opt(&mut errors, self.email.as_deref(), |v| {
+            Email::parse("email", v)
+        });
+        let phone = opt(&mut errors, self.phone.as_deref(), |v| {
+            Phone::parse("phone", v)
+        });
+        let website = opt(&mut errors, self.website.as_deref(), |v| {
+            Url::parse("website", v)
+        });
+        let source = opt(&mut errors, self.source.as_deref(), |v| {
+            LeadSource::parse("source", v)
+        });
+        let source_detail = opt(&mut errors, self.source_detail.as_deref(), |v| {
+            Name::parse("source_detail", v)
+        });
+        let status = opt(&mut errors, self.status.as_deref(), |v| {
+            LeadStatus::parse("status", v)
+        });
+        let rating = opt(&mut errors, self.rating.as_deref(), |v| {
+            LeadRating::parse("rating", v)
+        });
+        let description = opt(&mut errors, self.description.as_deref(), |v| {
+            LongText::parse("description", v)
+        });
+        let custom_fields = self
+            .custom_fields
+            .and_then(|m| custom_fields(&mut errors, m));
         errors.into_result()?;
-        let Some(last_name) = last_name else { return Err(ValidationErrors::new()) };
+        let Some(last_name) = last_name else {
+            return Err(ValidationErrors::new());
+        };
         Ok(LeadDraft {
             first_name,
             last_name,
@@ -165,7 +200,11 @@ pub struct UpdateLeadRequest {
 }
 
 /// Parses a nullable patch field.
-fn nullable<T>(errors: &mut ValidationErrors, raw: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, FieldError>) -> Option<Option<T>> {
+fn nullable<T>(
+    errors: &mut ValidationErrors,
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<Option<T>> {
     match raw {
         None => None,
         Some(None) => Some(None),
@@ -174,7 +213,12 @@ fn nullable<T>(errors: &mut ValidationErrors, raw: Option<Option<String>>, parse
 }
 
 /// Parses a patch field that may be changed but not cleared.
-fn required<R, T>(errors: &mut ValidationErrors, field: &str, raw: Option<Option<R>>, parse: impl Fn(R) -> Result<T, FieldError>) -> Option<T> {
+fn required<R, T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: Option<Option<R>>,
+    parse: impl Fn(R) -> Result<T, FieldError>,
+) -> Option<T> {
     match raw {
         None => None,
         Some(None) => {
@@ -191,19 +235,29 @@ impl UpdateLeadRequest {
     pub fn try_into_domain(self) -> Result<LeadPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let patch = LeadPatch {
-            first_name: nullable(&mut errors, self.first_name, |v| Name::parse("first_name", v)),
-            last_name: required(&mut errors, "last_name", self.last_name, |v: String| Name::parse("last_name", &v)),
+            first_name: nullable(&mut errors, self.first_name, |v| {
+                Name::parse("first_name", v)
+            }),
+            last_name: required(&mut errors, "last_name", self.last_name, |v: String| {
+                Name::parse("last_name", &v)
+            }),
             company: nullable(&mut errors, self.company, |v| Name::parse("company", v)),
             title: nullable(&mut errors, self.title, |v| Name::parse("title", v)),
             email: nullable(&mut errors, self.email, |v| Email::parse("email", v)),
             phone: nullable(&mut errors, self.phone, |v| Phone::parse("phone", v)),
             website: nullable(&mut errors, self.website, |v| Url::parse("website", v)),
             source: nullable(&mut errors, self.source, |v| LeadSource::parse("source", v)),
-            source_detail: nullable(&mut errors, self.source_detail, |v| Name::parse("source_detail", v)),
-            status: required(&mut errors, "status", self.status, |v: String| LeadStatus::parse("status", &v)),
+            source_detail: nullable(&mut errors, self.source_detail, |v| {
+                Name::parse("source_detail", v)
+            }),
+            status: required(&mut errors, "status", self.status, |v: String| {
+                LeadStatus::parse("status", &v)
+            }),
             rating: nullable(&mut errors, self.rating, |v| LeadRating::parse("rating", v)),
             owner_id: required(&mut errors, "owner_id", self.owner_id, Ok),
-            description: nullable(&mut errors, self.description, |v| LongText::parse("description", v)),
+            description: nullable(&mut errors, self.description, |v| {
+                LongText::parse("description", v)
+            }),
             custom_fields: match self.custom_fields {
                 None => None,
                 Some(None) => Some(CustomFields::empty()),
@@ -275,7 +329,8 @@ impl From<&Lead> for LeadResponse {
             rating: lead.rating.map(LeadRating::as_str),
             owner_id: lead.owner_id,
             description: lead.description.as_ref().map(|v| v.as_str().to_owned()),
-            custom_fields: serde_json::from_str(lead.custom_fields.as_json_text()).unwrap_or_else(|_| serde_json::json!({})),
+            custom_fields: serde_json::from_str(lead.custom_fields.as_json_text())
+                .unwrap_or_else(|_| serde_json::json!({})),
             created_at: timestamp(lead.created_at),
             updated_at: timestamp(lead.updated_at),
             created_by: lead.created_by,
