@@ -22,9 +22,15 @@ on_both_backends!(
 async fn signup_creates_an_organisation_and_its_admin(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reply = app
-        .send(Method::POST, "/api/v1/auth/signup", None, Some(&json!({
-            "organization_name": "Acme", "name": "Ada Lovelace", "email": "Ada@Example.com", "password": PASSWORD
-        })), &[])
+        .send(
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(&json!({
+                "organization_name": "Acme", "name": "Ada Lovelace", "email": "Ada@Example.com", "password": PASSWORD
+            })),
+            &[],
+        )
         .await
         .expect(201);
     let body = &reply.body;
@@ -37,54 +43,40 @@ async fn signup_creates_an_organisation_and_its_admin(backend: Backend) {
     assert_eq!(body["user"]["organization_id"], body["organization"]["id"]);
     assert!(body["user"].get("password_hash").is_none());
 
-    let me = app
-        .get(
-            "/api/v1/me",
-            body["access_token"].as_str().unwrap_or_default(),
-        )
-        .await
-        .expect(200);
+    let me = app.get("/api/v1/me", body["access_token"].as_str().unwrap_or_default()).await.expect(200);
     assert_eq!(me.body["user"]["id"], body["user"]["id"]);
     assert_eq!(me.body["organization"]["name"], "Acme");
 
     let login = app.login("ADA@example.com", PASSWORD).await.expect(200);
     assert_eq!(login.body["user"]["id"], body["user"]["id"]);
     assert!(
-        login.body["refresh_token"]
-            .as_str()
-            .is_some_and(|t| t != body["refresh_token"].as_str().unwrap_or_default())
+        login.body["refresh_token"].as_str().is_some_and(|t| t != body["refresh_token"].as_str().unwrap_or_default())
     );
 }
 
 async fn login_answers_the_same_401_for_a_wrong_password_and_an_unknown_email(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.signup("Acme", "ada@example.com").await;
-    let wrong_password = app
-        .login("ada@example.com", "not the password")
-        .await
-        .expect_problem(401, "unauthorized");
-    let unknown_email = app
-        .login("nobody@example.com", PASSWORD)
-        .await
-        .expect_problem(401, "unauthorized");
+    let wrong_password = app.login("ada@example.com", "not the password").await.expect_problem(401, "unauthorized");
+    let unknown_email = app.login("nobody@example.com", PASSWORD).await.expect_problem(401, "unauthorized");
     assert_eq!(wrong_password.body["detail"], unknown_email.body["detail"]);
-    assert_eq!(
-        wrong_password.header("www-authenticate"),
-        Some("Bearer realm=\"crm\"")
-    );
-    let malformed = app
-        .login("not an email", PASSWORD)
-        .await
-        .expect_problem(401, "unauthorized");
+    assert_eq!(wrong_password.header("www-authenticate"), Some("Bearer realm=\"crm\""));
+    let malformed = app.login("not an email", PASSWORD).await.expect_problem(401, "unauthorized");
     assert_eq!(malformed.body["detail"], unknown_email.body["detail"]);
 }
 
 async fn signup_refuses_short_passwords_and_taken_emails(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let short = app
-        .send(Method::POST, "/api/v1/auth/signup", None, Some(&json!({
-            "organization_name": "Acme", "name": "Ada", "email": "not-an-email", "password": "123456789"
-        })), &[])
+        .send(
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(&json!({
+                "organization_name": "Acme", "name": "Ada", "email": "not-an-email", "password": "123456789"
+            })),
+            &[],
+        )
         .await
         .expect_problem(422, "validation_failed");
     let errors: Vec<(String, String)> = short.body["errors"]
@@ -102,83 +94,50 @@ async fn signup_refuses_short_passwords_and_taken_emails(backend: Backend) {
         .unwrap_or_default();
     assert_eq!(
         errors,
-        vec![
-            ("email".to_owned(), "invalid_email".to_owned()),
-            ("password".to_owned(), "too_short".to_owned())
-        ]
+        vec![("email".to_owned(), "invalid_email".to_owned()), ("password".to_owned(), "too_short".to_owned())]
     );
 
     app.signup("Acme", "ada@example.com").await;
-    app.send(Method::POST, "/api/v1/auth/signup", None, Some(&json!({
-        "organization_name": "Other", "name": "Ada", "email": "ADA@example.com", "password": PASSWORD
-    })), &[])
+    app.send(
+        Method::POST,
+        "/api/v1/auth/signup",
+        None,
+        Some(&json!({
+            "organization_name": "Other", "name": "Ada", "email": "ADA@example.com", "password": PASSWORD
+        })),
+        &[],
+    )
     .await
     .expect_problem(409, "email_taken");
 }
 
 async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Reply {
-    app.send(
-        Method::POST,
-        "/api/v1/auth/refresh",
-        None,
-        Some(&json!({"refresh_token": token})),
-        &[],
-    )
-    .await
+    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&json!({"refresh_token": token})), &[]).await
 }
 
 async fn refresh_tokens_rotate_and_reuse_revokes_the_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let first = refresh(&app, &admin.refresh_token).await.expect(200);
-    let second_token = first.body["refresh_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let second_token = first.body["refresh_token"].as_str().unwrap_or_default().to_owned();
     assert_ne!(second_token, admin.refresh_token);
-    app.get(
-        "/api/v1/me",
-        first.body["access_token"].as_str().unwrap_or_default(),
-    )
-    .await
-    .expect(200);
+    app.get("/api/v1/me", first.body["access_token"].as_str().unwrap_or_default()).await.expect(200);
 
     let third = refresh(&app, &second_token).await.expect(200);
-    let third_token = third.body["refresh_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let third_token = third.body["refresh_token"].as_str().unwrap_or_default().to_owned();
 
     // The first token was spent: presenting it again means it leaked, so the whole family dies.
-    refresh(&app, &admin.refresh_token)
-        .await
-        .expect_problem(401, "unauthorized");
-    refresh(&app, &third_token)
-        .await
-        .expect_problem(401, "unauthorized");
+    refresh(&app, &admin.refresh_token).await.expect_problem(401, "unauthorized");
+    refresh(&app, &third_token).await.expect_problem(401, "unauthorized");
 
     // Another login is another family and still works.
     let other = app.login("ada@example.com", PASSWORD).await.expect(200);
-    refresh(
-        &app,
-        other.body["refresh_token"].as_str().unwrap_or_default(),
-    )
-    .await
-    .expect(200);
+    refresh(&app, other.body["refresh_token"].as_str().unwrap_or_default()).await.expect(200);
 
-    refresh(&app, "garbage")
+    refresh(&app, "garbage").await.expect_problem(401, "unauthorized");
+    refresh(&app, &format!("{}.{}", admin.organization_id.replace('-', ""), "A".repeat(43)))
         .await
         .expect_problem(401, "unauthorized");
-    refresh(
-        &app,
-        &format!(
-            "{}.{}",
-            admin.organization_id.replace('-', ""),
-            "A".repeat(43)
-        ),
-    )
-    .await
-    .expect_problem(401, "unauthorized");
 }
 
 async fn logout_revokes_the_refresh_token(backend: Backend) {
@@ -194,30 +153,13 @@ async fn logout_revokes_the_refresh_token(backend: Backend) {
     )
     .await
     .expect(204);
-    refresh(&app, &admin.refresh_token)
-        .await
-        .expect_problem(401, "unauthorized");
+    refresh(&app, &admin.refresh_token).await.expect_problem(401, "unauthorized");
     // The other session is untouched until a logout without a body ends them all.
     let second_refresh = second.body["refresh_token"].as_str().unwrap_or_default();
     let rotated = refresh(&app, second_refresh).await.expect(200);
-    app.send(
-        Method::POST,
-        "/api/v1/auth/logout",
-        Some(&admin.token),
-        None,
-        &[],
-    )
-    .await
-    .expect(204);
-    refresh(
-        &app,
-        rotated.body["refresh_token"].as_str().unwrap_or_default(),
-    )
-    .await
-    .expect_problem(401, "unauthorized");
-    app.send(Method::POST, "/api/v1/auth/logout", None, None, &[])
-        .await
-        .expect_problem(401, "unauthorized");
+    app.send(Method::POST, "/api/v1/auth/logout", Some(&admin.token), None, &[]).await.expect(204);
+    refresh(&app, rotated.body["refresh_token"].as_str().unwrap_or_default()).await.expect_problem(401, "unauthorized");
+    app.send(Method::POST, "/api/v1/auth/logout", None, None, &[]).await.expect_problem(401, "unauthorized");
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
@@ -248,43 +190,17 @@ async fn forged_and_expired_tokens_are_refused(backend: Backend) {
         base
     };
     // The control: a well-formed token signed with the secret works.
-    app.get("/api/v1/me", &sign(&claims(json!({})), JWT_SECRET))
-        .await
-        .expect(200);
+    app.get("/api/v1/me", &sign(&claims(json!({})), JWT_SECRET)).await.expect(200);
 
     let forged = [
-        (
-            "expired a second ago",
-            sign(
-                &claims(json!({"iat": now - 901, "exp": now - 1})),
-                JWT_SECRET,
-            ),
-        ),
-        (
-            "another secret",
-            sign(
-                &claims(json!({})),
-                "another-secret-another-secret-another-secret",
-            ),
-        ),
-        (
-            "wrong audience",
-            sign(&claims(json!({"aud": "someone-else"})), JWT_SECRET),
-        ),
-        (
-            "wrong issuer",
-            sign(&claims(json!({"iss": "evil"})), JWT_SECRET),
-        ),
-        (
-            "no audience",
-            sign(&claims(json!({"aud": null})), JWT_SECRET),
-        ),
+        ("expired a second ago", sign(&claims(json!({"iat": now - 901, "exp": now - 1})), JWT_SECRET)),
+        ("another secret", sign(&claims(json!({})), "another-secret-another-secret-another-secret")),
+        ("wrong audience", sign(&claims(json!({"aud": "someone-else"})), JWT_SECRET)),
+        ("wrong issuer", sign(&claims(json!({"iss": "evil"})), JWT_SECRET)),
+        ("no audience", sign(&claims(json!({"aud": null})), JWT_SECRET)),
         ("no issuer", sign(&claims(json!({"iss": null})), JWT_SECRET)),
         ("no expiry", sign(&claims(json!({"exp": null})), JWT_SECRET)),
-        (
-            "no subject",
-            sign(&claims(json!({"sub": null})), JWT_SECRET),
-        ),
+        ("no subject", sign(&claims(json!({"sub": null})), JWT_SECRET)),
         ("alg none", {
             let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
             let payload = URL_SAFE_NO_PAD.encode(claims(json!({})).to_string());
@@ -294,44 +210,21 @@ async fn forged_and_expired_tokens_are_refused(backend: Backend) {
             let token = rep.token.clone();
             let parts: Vec<&str> = token.split('.').collect();
             let mut payload: Value =
-                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap_or_default())
-                    .unwrap_or_default();
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap_or_default()).unwrap_or_default();
             payload["role"] = json!("admin");
-            format!(
-                "{}.{}.{}",
-                parts[0],
-                URL_SAFE_NO_PAD.encode(payload.to_string()),
-                parts[2]
-            )
+            format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2])
         }),
         ("not a token", "abc".to_owned()),
     ];
     for (what, token) in forged {
         let reply = app.get("/api/v1/me", &token).await;
-        assert_eq!(
-            reply.status.as_u16(),
-            401,
-            "{what} was accepted: {}",
-            reply.text
-        );
-        assert_eq!(
-            reply.header("www-authenticate"),
-            Some("Bearer realm=\"crm\""),
-            "{what}"
-        );
+        assert_eq!(reply.status.as_u16(), 401, "{what} was accepted: {}", reply.text);
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer realm=\"crm\""), "{what}");
     }
-    app.send(Method::GET, "/api/v1/me", None, None, &[])
+    app.send(Method::GET, "/api/v1/me", None, None, &[]).await.expect_problem(401, "unauthorized");
+    app.send(Method::GET, "/api/v1/me", None, None, &[("authorization", "Basic YTpi")])
         .await
         .expect_problem(401, "unauthorized");
-    app.send(
-        Method::GET,
-        "/api/v1/me",
-        None,
-        None,
-        &[("authorization", "Basic YTpi")],
-    )
-    .await
-    .expect_problem(401, "unauthorized");
 }
 
 async fn a_deactivated_user_is_locked_out_at_once(backend: Backend) {
@@ -339,48 +232,32 @@ async fn a_deactivated_user_is_locked_out_at_once(backend: Backend) {
     let admin = app.signup("Acme", "ada@example.com").await;
     let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
     app.get("/api/v1/me", &rep.token).await.expect(200);
-    let updated = app
-        .patch(
-            &format!("/api/v1/users/{}", rep.user_id),
-            &admin.token,
-            &json!({"active": false}),
-        )
-        .await
-        .expect(200);
+    let updated =
+        app.patch(&format!("/api/v1/users/{}", rep.user_id), &admin.token, &json!({"active": false})).await.expect(200);
     assert_eq!(updated.body["active"], false);
-    app.get("/api/v1/me", &rep.token)
-        .await
-        .expect_problem(401, "unauthorized");
-    refresh(&app, &rep.refresh_token)
-        .await
-        .expect_problem(401, "unauthorized");
-    app.login("rep@example.com", PASSWORD)
-        .await
-        .expect_problem(401, "unauthorized");
+    app.get("/api/v1/me", &rep.token).await.expect_problem(401, "unauthorized");
+    refresh(&app, &rep.refresh_token).await.expect_problem(401, "unauthorized");
+    app.login("rep@example.com", PASSWORD).await.expect_problem(401, "unauthorized");
     // An admin cannot lock themselves out.
-    app.patch(
-        &format!("/api/v1/users/{}", admin.user_id),
-        &admin.token,
-        &json!({"active": false}),
-    )
-    .await
-    .expect_problem(409, "self_lockout");
+    app.patch(&format!("/api/v1/users/{}", admin.user_id), &admin.token, &json!({"active": false}))
+        .await
+        .expect_problem(409, "self_lockout");
     // Reactivated, the user can log in again.
-    app.patch(
-        &format!("/api/v1/users/{}", rep.user_id),
-        &admin.token,
-        &json!({"active": true}),
-    )
-    .await
-    .expect(200);
+    app.patch(&format!("/api/v1/users/{}", rep.user_id), &admin.token, &json!({"active": true})).await.expect(200);
     app.login("rep@example.com", PASSWORD).await.expect(200);
 }
 
 async fn signup_can_be_turned_off(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| s.allow_signup = false).await;
-    app.send(Method::POST, "/api/v1/auth/signup", None, Some(&json!({
-        "organization_name": "Acme", "name": "Ada", "email": "ada@example.com", "password": PASSWORD
-    })), &[])
+    app.send(
+        Method::POST,
+        "/api/v1/auth/signup",
+        None,
+        Some(&json!({
+            "organization_name": "Acme", "name": "Ada", "email": "ada@example.com", "password": PASSWORD
+        })),
+        &[],
+    )
     .await
     .expect_problem(403, "forbidden");
 }

@@ -5,14 +5,12 @@ use std::sync::Arc;
 use chrono::{Duration, SubsecRound, Utc};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, AuditFilter};
-use crm_domain::lead::{
-    ArchivedFilter, Lead, LeadDraft, LeadPatch, LeadQuery, LeadSortField, LeadStatus,
-};
+use crm_domain::lead::{ArchivedFilter, Lead, LeadDraft, LeadPatch, LeadQuery, LeadSortField, LeadStatus};
 use crm_domain::list::{Sort, SortDirection, Window};
 use crm_domain::permissions::Role;
 use crm_domain::ports::{
-    IdempotencyClaim, IdempotencyScope, NewRefreshToken, RefreshRotation, Store, StoredResponse,
-    UserQuery, UserSortField,
+    IdempotencyClaim, IdempotencyScope, NewRefreshToken, RefreshRotation, Store, StoredResponse, UserQuery,
+    UserSortField,
 };
 use crm_domain::user::{Organization, User, UserPatch};
 use crm_domain::value::{Email, Name};
@@ -22,27 +20,15 @@ use uuid::Uuid;
 use crate::helpers::{Backend, fresh_database_url};
 use crate::on_both_backends;
 
-on_both_backends!(
-    organizations_and_users,
-    refresh_tokens_rotate_once,
-    idempotency_claims,
-    leads_and_their_audit_trail,
-);
+on_both_backends!(organizations_and_users, refresh_tokens_rotate_once, idempotency_claims, leads_and_their_audit_trail,);
 
 fn now() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-async fn open(
-    backend: &Backend,
-) -> (
-    Arc<dyn Store>,
-    Option<crate::helpers::tempfile_dir::TempDir>,
-) {
+async fn open(backend: &Backend) -> (Arc<dyn Store>, Option<crate::helpers::tempfile_dir::TempDir>) {
     let (url, dir) = fresh_database_url(backend).await;
-    let database = Database::open(&url, &PoolSettings::default(), true)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let database = Database::open(&url, &PoolSettings::default(), true).await.unwrap_or_else(|e| panic!("{e}"));
     (database.store.clone(), dir)
 }
 
@@ -62,204 +48,90 @@ fn user(organization_id: Uuid, email: &str, role: Role) -> User {
 }
 
 async fn seed(store: &Arc<dyn Store>, email: &str) -> (Organization, User) {
-    let organization = Organization {
-        id: Uuid::now_v7(),
-        name: Name::from_trusted("Org".to_owned()),
-        created_at: now(),
-    };
+    let organization =
+        Organization { id: Uuid::now_v7(), name: Name::from_trusted("Org".to_owned()), created_at: now() };
     let admin = user(organization.id, email, Role::Admin);
-    store
-        .create_organization(&organization, &admin, "hash", "req-1")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.create_organization(&organization, &admin, "hash", "req-1").await.unwrap_or_else(|e| panic!("{e}"));
     (organization, admin)
 }
 
 fn ctx(user: &User) -> AuditContext {
-    AuditContext {
-        organization_id: user.organization_id,
-        actor_id: user.id,
-        request_id: "req".to_owned(),
-    }
+    AuditContext { organization_id: user.organization_id, actor_id: user.id, request_id: "req".to_owned() }
 }
 
 async fn organizations_and_users(backend: Backend) {
     let (store, _dir) = open(&backend).await;
     store.ping().await.unwrap_or_else(|e| panic!("{e}"));
     let (organization, admin) = seed(&store, "admin@example.com").await;
-    assert_eq!(
-        store.get_organization(organization.id).await.ok(),
-        Some(organization.clone())
-    );
-    assert!(matches!(
-        store.get_organization(Uuid::now_v7()).await,
-        Err(RepoError::NotFound)
-    ));
+    assert_eq!(store.get_organization(organization.id).await.ok(), Some(organization.clone()));
+    assert!(matches!(store.get_organization(Uuid::now_v7()).await, Err(RepoError::NotFound)));
     // A duplicate email is refused across organisations, and nothing of the second org remains.
-    let other_org = Organization {
-        id: Uuid::now_v7(),
-        name: Name::from_trusted("Other".to_owned()),
-        created_at: now(),
-    };
+    let other_org =
+        Organization { id: Uuid::now_v7(), name: Name::from_trusted("Other".to_owned()), created_at: now() };
     let clash = user(other_org.id, "admin@example.com", Role::Admin);
     assert!(matches!(
-        store
-            .create_organization(&other_org, &clash, "hash", "r")
-            .await,
+        store.create_organization(&other_org, &clash, "hash", "r").await,
         Err(RepoError::Duplicate { field: "email" })
     ));
-    assert!(matches!(
-        store.get_organization(other_org.id).await,
-        Err(RepoError::NotFound)
-    ));
+    assert!(matches!(store.get_organization(other_org.id).await, Err(RepoError::NotFound)));
 
     let rep = user(organization.id, "rep@example.com", Role::SalesRep);
-    store
-        .insert_user(&rep, "rep-hash", &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(
-        store.insert_user(&rep, "x", &ctx(&admin)).await,
-        Err(RepoError::Duplicate { .. })
-    ));
-    assert_eq!(
-        store.get_user(organization.id, rep.id).await.ok(),
-        Some(rep.clone())
-    );
-    assert!(matches!(
-        store.get_user(Uuid::now_v7(), rep.id).await,
-        Err(RepoError::NotFound)
-    ));
-    let credentials = store
-        .find_credentials(&Email::from_trusted("rep@example.com".to_owned()))
-        .await
-        .ok()
-        .flatten();
-    assert_eq!(
-        credentials.map(|c| (c.user.id, c.password_hash)),
-        Some((rep.id, "rep-hash".to_owned()))
-    );
+    store.insert_user(&rep, "rep-hash", &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(store.insert_user(&rep, "x", &ctx(&admin)).await, Err(RepoError::Duplicate { .. })));
+    assert_eq!(store.get_user(organization.id, rep.id).await.ok(), Some(rep.clone()));
+    assert!(matches!(store.get_user(Uuid::now_v7(), rep.id).await, Err(RepoError::NotFound)));
+    let credentials = store.find_credentials(&Email::from_trusted("rep@example.com".to_owned())).await.ok().flatten();
+    assert_eq!(credentials.map(|c| (c.user.id, c.password_hash)), Some((rep.id, "rep-hash".to_owned())));
     assert!(
-        store
-            .find_credentials(&Email::from_trusted("nobody@example.com".to_owned()))
-            .await
-            .ok()
-            .flatten()
-            .is_none()
+        store.find_credentials(&Email::from_trusted("nobody@example.com".to_owned())).await.ok().flatten().is_none()
     );
     assert_eq!(
-        store
-            .find_principal(organization.id, rep.id)
-            .await
-            .ok()
-            .flatten()
-            .map(|p| p.role),
+        store.find_principal(organization.id, rep.id).await.ok().flatten().map(|p| p.role),
         Some(Role::SalesRep)
     );
-    assert!(
-        store
-            .find_principal(Uuid::now_v7(), rep.id)
-            .await
-            .ok()
-            .flatten()
-            .is_none()
-    );
+    assert!(store.find_principal(Uuid::now_v7(), rep.id).await.ok().flatten().is_none());
 
     let (deactivated, changes) = rep
-        .apply(
-            &UserPatch {
-                active: Some(false),
-                ..UserPatch::default()
-            },
-            admin.id,
-            now(),
-        )
+        .apply(&UserPatch { active: Some(false), ..UserPatch::default() }, admin.id, now())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(
-        store
-            .update_user(&deactivated, 7, &changes, &ctx(&admin))
-            .await,
+        store.update_user(&deactivated, 7, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 1 })
     ));
-    store
-        .update_user(&deactivated, 1, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.update_user(&deactivated, 1, &changes, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        store
-            .find_principal(organization.id, rep.id)
-            .await
-            .ok()
-            .flatten()
-            .is_none(),
+        store.find_principal(organization.id, rep.id).await.ok().flatten().is_none(),
         "deactivated users have no principal"
     );
     let mut ghost = deactivated.clone();
     ghost.id = Uuid::now_v7();
-    assert!(matches!(
-        store.update_user(&ghost, 1, &changes, &ctx(&admin)).await,
-        Err(RepoError::NotFound)
-    ));
+    assert!(matches!(store.update_user(&ghost, 1, &changes, &ctx(&admin)).await, Err(RepoError::NotFound)));
 
     let query = |active: Option<bool>, limit: u32| UserQuery {
         roles: vec![],
         active,
         search: None,
-        sort: Sort {
-            field: UserSortField::Email,
-            direction: SortDirection::Ascending,
-        },
+        sort: Sort { field: UserSortField::Email, direction: SortDirection::Ascending },
         window: Window { limit, after: None },
     };
-    let page = store
-        .list_users(organization.id, &query(None, 1))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        page.items
-            .iter()
-            .map(|u| u.email.as_str())
-            .collect::<Vec<_>>(),
-        ["admin@example.com"]
-    );
+    let page = store.list_users(organization.id, &query(None, 1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.items.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["admin@example.com"]);
     let mut next = query(None, 1);
     next.window.after = page.next;
-    let second = store
-        .list_users(organization.id, &next)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        second
-            .items
-            .iter()
-            .map(|u| u.email.as_str())
-            .collect::<Vec<_>>(),
-        ["rep@example.com"]
-    );
+    let second = store.list_users(organization.id, &next).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(second.items.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["rep@example.com"]);
     assert!(second.next.is_none());
-    let active = store
-        .list_users(organization.id, &query(Some(true), 10))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let active = store.list_users(organization.id, &query(Some(true), 10)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(active.items.len(), 1);
     let events = store
         .list_audit_events(
             organization.id,
-            &AuditFilter {
-                entity_id: Some(rep.id),
-                ..AuditFilter::default()
-            },
-            &Window {
-                limit: 10,
-                after: None,
-            },
+            &AuditFilter { entity_id: Some(rep.id), ..AuditFilter::default() },
+            &Window { limit: 10, after: None },
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        events.items.iter().map(|e| e.action).collect::<Vec<_>>(),
-        [AuditAction::Update, AuditAction::Create]
-    );
+    assert_eq!(events.items.iter().map(|e| e.action).collect::<Vec<_>>(), [AuditAction::Update, AuditAction::Create]);
 }
 
 async fn refresh_tokens_rotate_once(backend: Backend) {
@@ -276,107 +148,46 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
         expires_at: at + Duration::days(1),
     };
     let family = Uuid::now_v7();
-    store
-        .insert_refresh_token(&token("h1", family))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let rotated = store
-        .rotate_refresh_token(
-            organization.id,
-            "h1",
-            Uuid::now_v7(),
-            "h2",
-            at,
-            at + Duration::days(1),
-        )
-        .await
-        .ok();
+    store.insert_refresh_token(&token("h1", family)).await.unwrap_or_else(|e| panic!("{e}"));
+    let rotated =
+        store.rotate_refresh_token(organization.id, "h1", Uuid::now_v7(), "h2", at, at + Duration::days(1)).await.ok();
+    assert_eq!(rotated, Some(RefreshRotation::Rotated { organization_id: organization.id, user_id: admin.id }));
     assert_eq!(
-        rotated,
-        Some(RefreshRotation::Rotated {
-            organization_id: organization.id,
-            user_id: admin.id
-        })
-    );
-    assert_eq!(
-        store
-            .rotate_refresh_token(organization.id, "h1", Uuid::now_v7(), "h3", at, at)
-            .await
-            .ok(),
+        store.rotate_refresh_token(organization.id, "h1", Uuid::now_v7(), "h3", at, at).await.ok(),
         Some(RefreshRotation::Reused)
     );
     assert_eq!(
-        store
-            .rotate_refresh_token(organization.id, "h2", Uuid::now_v7(), "h4", at, at)
-            .await
-            .ok(),
+        store.rotate_refresh_token(organization.id, "h2", Uuid::now_v7(), "h4", at, at).await.ok(),
         Some(RefreshRotation::Reused),
         "the family was revoked"
     );
     assert_eq!(
-        store
-            .rotate_refresh_token(organization.id, "unknown", Uuid::now_v7(), "h5", at, at)
-            .await
-            .ok(),
+        store.rotate_refresh_token(organization.id, "unknown", Uuid::now_v7(), "h5", at, at).await.ok(),
         Some(RefreshRotation::Invalid)
     );
     assert_eq!(
-        store
-            .rotate_refresh_token(Uuid::now_v7(), "h2", Uuid::now_v7(), "h6", at, at)
-            .await
-            .ok(),
+        store.rotate_refresh_token(Uuid::now_v7(), "h2", Uuid::now_v7(), "h6", at, at).await.ok(),
         Some(RefreshRotation::Invalid)
     );
     let mut expired = token("old", Uuid::now_v7());
     expired.expires_at = at - Duration::seconds(1);
-    store
-        .insert_refresh_token(&expired)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.insert_refresh_token(&expired).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        store
-            .rotate_refresh_token(organization.id, "old", Uuid::now_v7(), "h7", at, at)
-            .await
-            .ok(),
+        store.rotate_refresh_token(organization.id, "old", Uuid::now_v7(), "h7", at, at).await.ok(),
         Some(RefreshRotation::Invalid)
     );
 
-    store
-        .insert_refresh_token(&token("a1", Uuid::now_v7()))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    store
-        .insert_refresh_token(&token("b1", Uuid::now_v7()))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        store
-            .revoke_refresh_family(organization.id, admin.id, "a1", at)
-            .await
-            .ok(),
-        Some(true)
-    );
-    assert_eq!(
-        store
-            .revoke_refresh_family(organization.id, Uuid::now_v7(), "b1", at)
-            .await
-            .ok(),
-        Some(false)
-    );
+    store.insert_refresh_token(&token("a1", Uuid::now_v7())).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_refresh_token(&token("b1", Uuid::now_v7())).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.revoke_refresh_family(organization.id, admin.id, "a1", at).await.ok(), Some(true));
+    assert_eq!(store.revoke_refresh_family(organization.id, Uuid::now_v7(), "b1", at).await.ok(), Some(false));
     assert!(matches!(
-        store
-            .rotate_refresh_token(organization.id, "a1", Uuid::now_v7(), "a2", at, at)
-            .await,
+        store.rotate_refresh_token(organization.id, "a1", Uuid::now_v7(), "a2", at, at).await,
         Ok(RefreshRotation::Reused)
     ));
-    store
-        .revoke_user_refresh_tokens(organization.id, admin.id, at)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.revoke_user_refresh_tokens(organization.id, admin.id, at).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(
-        store
-            .rotate_refresh_token(organization.id, "b1", Uuid::now_v7(), "b2", at, at)
-            .await,
+        store.rotate_refresh_token(organization.id, "b1", Uuid::now_v7(), "b2", at, at).await,
         Ok(RefreshRotation::Reused)
     ));
 }
@@ -384,30 +195,17 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
 async fn idempotency_claims(backend: Backend) {
     let (store, _dir) = open(&backend).await;
     let (organization, admin) = seed(&store, "admin@example.com").await;
-    let scope = IdempotencyScope {
-        organization_id: organization.id,
-        user_id: admin.id,
-        key: "k".to_owned(),
-    };
+    let scope = IdempotencyScope { organization_id: organization.id, user_id: admin.id, key: "k".to_owned() };
     let at = now();
     let day_ago = at - Duration::hours(24);
     let minutes_ago = at - Duration::minutes(5);
     assert_eq!(
-        store
-            .claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago)
-            .await
-            .ok(),
+        store.claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
     assert_eq!(
-        store
-            .claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago)
-            .await
-            .ok(),
-        Some(IdempotencyClaim::Existing {
-            request_hash: "hash-a".to_owned(),
-            response: None
-        }),
+        store.claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago).await.ok(),
+        Some(IdempotencyClaim::Existing { request_hash: "hash-a".to_owned(), response: None }),
         "a second claim while the first runs sees it in progress"
     );
     let response = StoredResponse {
@@ -415,67 +213,35 @@ async fn idempotency_claims(backend: Backend) {
         headers: vec![("etag".to_owned(), "\"1\"".to_owned())],
         body: b"{\"a\":1}".to_vec(),
     };
-    store
-        .complete_idempotency_key(&scope, &response)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.complete_idempotency_key(&scope, &response).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        store
-            .claim_idempotency_key(&scope, "hash-b", at, day_ago, minutes_ago)
-            .await
-            .ok(),
-        Some(IdempotencyClaim::Existing {
-            request_hash: "hash-a".to_owned(),
-            response: Some(response.clone())
-        })
+        store.claim_idempotency_key(&scope, "hash-b", at, day_ago, minutes_ago).await.ok(),
+        Some(IdempotencyClaim::Existing { request_hash: "hash-a".to_owned(), response: Some(response.clone()) })
     );
     // Released keys are free again; a completed one is not released.
-    store
-        .release_idempotency_key(&scope)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&scope).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(
-        store
-            .claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago)
-            .await,
+        store.claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago).await,
         Ok(IdempotencyClaim::Existing { .. })
     ));
-    let other = IdempotencyScope {
-        key: "other".to_owned(),
-        ..scope.clone()
-    };
+    let other = IdempotencyScope { key: "other".to_owned(), ..scope.clone() };
     assert_eq!(
-        store
-            .claim_idempotency_key(&other, "h", at, day_ago, minutes_ago)
-            .await
-            .ok(),
+        store.claim_idempotency_key(&other, "h", at, day_ago, minutes_ago).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
-    store
-        .release_idempotency_key(&other)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&other).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        store
-            .claim_idempotency_key(&other, "h2", at, day_ago, minutes_ago)
-            .await
-            .ok(),
+        store.claim_idempotency_key(&other, "h2", at, day_ago, minutes_ago).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
     // A record from more than a day ago counts as free, and the purge removes old records.
     let later = at + Duration::hours(25);
     assert_eq!(
-        store
-            .claim_idempotency_key(&scope, "hash-c", later, later - Duration::hours(24), later)
-            .await
-            .ok(),
+        store.claim_idempotency_key(&scope, "hash-c", later, later - Duration::hours(24), later).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
     assert_eq!(
-        store
-            .purge_idempotency_keys(at + Duration::hours(1))
-            .await
-            .ok(),
+        store.purge_idempotency_keys(at + Duration::hours(1)).await.ok(),
         Some(1),
         "only the record of `other` was older"
     );
@@ -504,84 +270,37 @@ async fn leads_and_their_audit_trail(backend: Backend) {
     let (store, _dir) = open(&backend).await;
     let (organization, admin) = seed(&store, "admin@example.com").await;
     let (other_org, _) = seed(&store, "other@example.com").await;
-    let lead = Lead::create(
-        Uuid::now_v7(),
-        organization.id,
-        admin.id,
-        draft("Zed"),
-        now(),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    store
-        .insert_lead(&lead, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        store.get_lead(organization.id, lead.id).await.ok(),
-        Some(lead.clone())
-    );
-    assert!(matches!(
-        store.get_lead(other_org.id, lead.id).await,
-        Err(RepoError::NotFound)
-    ));
-    let mut orphan = Lead::create(
-        Uuid::now_v7(),
-        organization.id,
-        admin.id,
-        draft("Orphan"),
-        now(),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let lead = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Zed"), now())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    store.insert_lead(&lead, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.get_lead(organization.id, lead.id).await.ok(), Some(lead.clone()));
+    assert!(matches!(store.get_lead(other_org.id, lead.id).await, Err(RepoError::NotFound)));
+    let mut orphan = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Orphan"), now())
+        .unwrap_or_else(|e| panic!("{e:?}"));
     orphan.owner_id = Uuid::now_v7();
     assert!(matches!(
         store.insert_lead(&orphan, &ctx(&admin)).await,
         Err(RepoError::MissingReference { field: "owner_id" })
     ));
 
-    let patch = LeadPatch {
-        status: Some(LeadStatus::Contacted),
-        ..LeadPatch::default()
-    };
+    let patch = LeadPatch { status: Some(LeadStatus::Contacted), ..LeadPatch::default() };
     let (next, changes) = lead.apply(&patch, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(
-        store
-            .update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin))
-            .await,
+        store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     let mut foreign = next.clone();
     foreign.organization_id = other_org.id;
     assert!(matches!(
-        store
-            .update_lead(&foreign, 2, AuditAction::Update, &changes, &ctx(&admin))
-            .await,
+        store.update_lead(&foreign, 2, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::NotFound)
     ));
-    assert_eq!(
-        store
-            .get_lead(organization.id, lead.id)
-            .await
-            .ok()
-            .map(|l| l.status),
-        Some(LeadStatus::Contacted)
-    );
+    assert_eq!(store.get_lead(organization.id, lead.id).await.ok().map(|l| l.status), Some(LeadStatus::Contacted));
 
-    let second = Lead::create(
-        Uuid::now_v7(),
-        organization.id,
-        admin.id,
-        draft("Amy"),
-        now(),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    store
-        .insert_lead(&second, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let second = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Amy"), now())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    store.insert_lead(&second, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
     let query = |limit: u32| LeadQuery {
         statuses: vec![],
         sources: vec![],
@@ -591,75 +310,30 @@ async fn leads_and_their_audit_trail(backend: Backend) {
         created_before: None,
         search: None,
         archived: ArchivedFilter::Exclude,
-        sort: Sort {
-            field: LeadSortField::LastName,
-            direction: SortDirection::Ascending,
-        },
+        sort: Sort { field: LeadSortField::LastName, direction: SortDirection::Ascending },
         window: Window { limit, after: None },
     };
-    let page = store
-        .list_leads(organization.id, &query(1))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        page.items
-            .iter()
-            .map(|l| l.last_name.as_str())
-            .collect::<Vec<_>>(),
-        ["Amy"]
-    );
+    let page = store.list_leads(organization.id, &query(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.items.iter().map(|l| l.last_name.as_str()).collect::<Vec<_>>(), ["Amy"]);
     let mut rest = query(1);
     rest.window.after = page.next;
-    let page = store
-        .list_leads(organization.id, &rest)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        page.items
-            .iter()
-            .map(|l| l.last_name.as_str())
-            .collect::<Vec<_>>(),
-        ["Zed"]
-    );
+    let page = store.list_leads(organization.id, &rest).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.items.iter().map(|l| l.last_name.as_str()).collect::<Vec<_>>(), ["Zed"]);
     assert!(page.next.is_none());
     let mut contacted = query(10);
     contacted.statuses = vec![LeadStatus::Contacted];
-    assert_eq!(
-        store
-            .list_leads(organization.id, &contacted)
-            .await
-            .map(|p| p.items.len())
-            .ok(),
-        Some(1)
-    );
-    assert_eq!(
-        store
-            .list_leads(other_org.id, &query(10))
-            .await
-            .map(|p| p.items.len())
-            .ok(),
-        Some(0)
-    );
+    assert_eq!(store.list_leads(organization.id, &contacted).await.map(|p| p.items.len()).ok(), Some(1));
+    assert_eq!(store.list_leads(other_org.id, &query(10)).await.map(|p| p.items.len()).ok(), Some(0));
 
     let events = store
         .list_audit_events(
             organization.id,
-            &AuditFilter {
-                entity_type: Some("lead".to_owned()),
-                entity_id: Some(lead.id),
-                actor_id: None,
-            },
-            &Window {
-                limit: 10,
-                after: None,
-            },
+            &AuditFilter { entity_type: Some("lead".to_owned()), entity_id: Some(lead.id), actor_id: None },
+            &Window { limit: 10, after: None },
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        events.items.iter().map(|e| e.action).collect::<Vec<_>>(),
-        [AuditAction::Update, AuditAction::Create]
-    );
+    assert_eq!(events.items.iter().map(|e| e.action).collect::<Vec<_>>(), [AuditAction::Update, AuditAction::Create]);
     assert_eq!(events.items[0].changes, changes);
     assert_eq!(events.items[0].request_id.as_deref(), Some("req"));
 }

@@ -25,9 +25,7 @@ async fn walking_all_pages_while_others_insert_shows_each_record_once(backend: B
     let mut expected = HashSet::new();
     for i in 0..23 {
         // Shared last names make ties that only the id breaks.
-        let lead = app
-            .create_lead(&admin, json!({"last_name": format!("Name{}", i % 4)}))
-            .await;
+        let lead = app.create_lead(&admin, json!({"last_name": format!("Name{}", i % 4)})).await;
         expected.insert(id_of(&lead));
     }
     for sort in ["-created_at", "last_name", "-last_name", "company"] {
@@ -58,20 +56,11 @@ async fn walking_all_pages_while_others_insert_shows_each_record_once(backend: B
             assert!(unique.contains(id), "{sort}: record {id} was skipped");
         }
     }
-    let first = app
-        .get("/api/v1/leads?limit=2&sort=last_name", &admin.token)
+    let first = app.get("/api/v1/leads?limit=2&sort=last_name", &admin.token).await.expect(200);
+    let cursor = first.body["next_cursor"].as_str().unwrap_or_default().to_owned();
+    app.get(&format!("/api/v1/leads?limit=2&sort=-last_name&cursor={cursor}"), &admin.token)
         .await
-        .expect(200);
-    let cursor = first.body["next_cursor"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    app.get(
-        &format!("/api/v1/leads?limit=2&sort=-last_name&cursor={cursor}"),
-        &admin.token,
-    )
-    .await
-    .expect_problem(400, "invalid_parameter");
+        .expect_problem(400, "invalid_parameter");
 }
 
 async fn malformed_bodies_get_problems(backend: Backend) {
@@ -86,15 +75,9 @@ async fn malformed_bodies_get_problems(backend: Backend) {
             .body(body);
         async move { crate::helpers::read(request.send().await.unwrap_or_else(|e| panic!("{e}"))).await }
     };
-    raw("{\"last_name\": ", "application/json")
-        .await
-        .expect_problem(400, "malformed_json");
-    raw("not json", "application/json")
-        .await
-        .expect_problem(400, "malformed_json");
-    raw("{\"last_name\": \"X\"}", "text/plain")
-        .await
-        .expect_problem(415, "unsupported_media_type");
+    raw("{\"last_name\": ", "application/json").await.expect_problem(400, "malformed_json");
+    raw("not json", "application/json").await.expect_problem(400, "malformed_json");
+    raw("{\"last_name\": \"X\"}", "text/plain").await.expect_problem(415, "unsupported_media_type");
     let no_type = app
         .client
         .post(app.url("/api/v1/leads"))
@@ -103,20 +86,11 @@ async fn malformed_bodies_get_problems(backend: Backend) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    crate::helpers::read(no_type)
-        .await
-        .expect_problem(415, "unsupported_media_type");
-    raw("{\"last_name\": \"X\"}", "application/json; charset=utf-8")
-        .await
-        .expect(201);
-    raw("[]", "application/json")
-        .await
-        .expect_problem(422, "validation_failed");
+    crate::helpers::read(no_type).await.expect_problem(415, "unsupported_media_type");
+    raw("{\"last_name\": \"X\"}", "application/json; charset=utf-8").await.expect(201);
+    raw("[]", "application/json").await.expect_problem(422, "validation_failed");
 
-    let huge = format!(
-        "{{\"last_name\": \"X\", \"description\": \"{}\"}}",
-        "a".repeat(1024 * 1024 + 10)
-    );
+    let huge = format!("{{\"last_name\": \"X\", \"description\": \"{}\"}}", "a".repeat(1024 * 1024 + 10));
     let response = app
         .client
         .post(app.url("/api/v1/leads"))
@@ -126,23 +100,13 @@ async fn malformed_bodies_get_problems(backend: Backend) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    crate::helpers::read(response)
-        .await
-        .expect_problem(413, "payload_too_large");
+    crate::helpers::read(response).await.expect_problem(413, "payload_too_large");
     // Bad UUIDs in paths are problems too, and nothing internal leaks.
-    let bad = app
-        .get("/api/v1/leads/not-a-uuid", &admin.token)
-        .await
-        .expect_problem(400, "invalid_path_parameter");
+    let bad = app.get("/api/v1/leads/not-a-uuid", &admin.token).await.expect_problem(400, "invalid_path_parameter");
     assert_eq!(bad.body["errors"][0]["field"], "id");
-    let unknown = app
-        .get("/api/v1/nothing-here", &admin.token)
-        .await
-        .expect_problem(404, "not_found");
+    let unknown = app.get("/api/v1/nothing-here", &admin.token).await.expect_problem(404, "not_found");
     assert!(!unknown.text.to_lowercase().contains("sql"));
-    let leads = app.get("/api/v1/leads", &admin.token).await.body["data"]
-        .as_array()
-        .map(Vec::len);
+    let leads = app.get("/api/v1/leads", &admin.token).await.body["data"].as_array().map(Vec::len);
     assert_eq!(leads, Some(1), "only the one valid request stored a lead");
 }
 
@@ -152,36 +116,19 @@ async fn idempotent_posts_replay_and_refuse_mismatches(backend: Backend) {
     let other = app.add_user(&admin, "other@example.com", "sales_rep").await;
     let body = json!({"last_name": "Once"});
     let first = app
-        .send(
-            Method::POST,
-            "/api/v1/leads",
-            Some(&admin.token),
-            Some(&body),
-            &[("idempotency-key", "abc-1")],
-        )
+        .send(Method::POST, "/api/v1/leads", Some(&admin.token), Some(&body), &[("idempotency-key", "abc-1")])
         .await
         .expect(201);
     assert_eq!(first.header("idempotent-replayed"), None);
     let again = app
-        .send(
-            Method::POST,
-            "/api/v1/leads",
-            Some(&admin.token),
-            Some(&body),
-            &[("idempotency-key", "abc-1")],
-        )
+        .send(Method::POST, "/api/v1/leads", Some(&admin.token), Some(&body), &[("idempotency-key", "abc-1")])
         .await
         .expect(201);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
     assert_eq!(again.header("location"), first.header("location"));
     assert_eq!(again.header("etag"), first.header("etag"));
-    assert_eq!(
-        app.get("/api/v1/leads", &admin.token).await.body["data"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(app.get("/api/v1/leads", &admin.token).await.body["data"].as_array().map(Vec::len), Some(1));
 
     app.send(
         Method::POST,
@@ -193,144 +140,63 @@ async fn idempotent_posts_replay_and_refuse_mismatches(backend: Backend) {
     .await
     .expect_problem(422, "idempotency_key_reused");
     // Keys are per user: another user's same key is a new request.
-    app.send(
-        Method::POST,
-        "/api/v1/leads",
-        Some(&other.token),
-        Some(&body),
-        &[("idempotency-key", "abc-1")],
-    )
-    .await
-    .expect(201);
+    app.send(Method::POST, "/api/v1/leads", Some(&other.token), Some(&body), &[("idempotency-key", "abc-1")])
+        .await
+        .expect(201);
     // A refused request is replayed as refused.
     let invalid = json!({"last_name": ""});
-    app.send(
-        Method::POST,
-        "/api/v1/leads",
-        Some(&admin.token),
-        Some(&invalid),
-        &[("idempotency-key", "abc-2")],
-    )
-    .await
-    .expect_problem(422, "validation_failed");
+    app.send(Method::POST, "/api/v1/leads", Some(&admin.token), Some(&invalid), &[("idempotency-key", "abc-2")])
+        .await
+        .expect_problem(422, "validation_failed");
     let replayed = app
-        .send(
-            Method::POST,
-            "/api/v1/leads",
-            Some(&admin.token),
-            Some(&invalid),
-            &[("idempotency-key", "abc-2")],
-        )
+        .send(Method::POST, "/api/v1/leads", Some(&admin.token), Some(&invalid), &[("idempotency-key", "abc-2")])
         .await;
     assert_eq!(replayed.status.as_u16(), 422);
     assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
     // Restore is a POST too.
-    let lead = app
-        .create_lead(&admin, json!({"last_name": "Archived"}))
-        .await;
-    app.delete(&format!("/api/v1/leads/{}", id_of(&lead)), &admin.token)
-        .await
-        .expect(200);
+    let lead = app.create_lead(&admin, json!({"last_name": "Archived"})).await;
+    app.delete(&format!("/api/v1/leads/{}", id_of(&lead)), &admin.token).await.expect(200);
     let path = format!("/api/v1/leads/{}/restore", id_of(&lead));
-    app.send(
-        Method::POST,
-        &path,
-        Some(&admin.token),
-        None,
-        &[("idempotency-key", "restore-1")],
-    )
-    .await
-    .expect(200);
-    let replay = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&admin.token),
-            None,
-            &[("idempotency-key", "restore-1")],
-        )
-        .await
-        .expect(200);
+    app.send(Method::POST, &path, Some(&admin.token), None, &[("idempotency-key", "restore-1")]).await.expect(200);
+    let replay =
+        app.send(Method::POST, &path, Some(&admin.token), None, &[("idempotency-key", "restore-1")]).await.expect(200);
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     let too_long = "k".repeat(256);
-    app.send(
-        Method::POST,
-        "/api/v1/leads",
-        Some(&admin.token),
-        Some(&body),
-        &[("idempotency-key", too_long.as_str())],
-    )
-    .await
-    .expect_problem(400, "invalid_parameter");
+    app.send(Method::POST, "/api/v1/leads", Some(&admin.token), Some(&body), &[("idempotency-key", too_long.as_str())])
+        .await
+        .expect_problem(400, "invalid_parameter");
 }
 
 async fn request_ids_are_kept_or_made(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let kept = app
-        .send(
-            Method::GET,
-            "/health",
-            None,
-            None,
-            &[("x-request-id", "trace-123")],
-        )
-        .await
-        .expect(200);
+    let kept = app.send(Method::GET, "/health", None, None, &[("x-request-id", "trace-123")]).await.expect(200);
     assert_eq!(kept.header("x-request-id"), Some("trace-123"));
-    let made = app
-        .send(Method::GET, "/health", None, None, &[])
-        .await
-        .expect(200);
-    assert!(
-        made.header("x-request-id")
-            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
-    );
+    let made = app.send(Method::GET, "/health", None, None, &[]).await.expect(200);
+    assert!(made.header("x-request-id").is_some_and(|id| uuid::Uuid::parse_str(id).is_ok()));
     let problem = app
-        .send(
-            Method::GET,
-            "/api/v1/me",
-            None,
-            None,
-            &[("x-request-id", "trace-456")],
-        )
+        .send(Method::GET, "/api/v1/me", None, None, &[("x-request-id", "trace-456")])
         .await
         .expect_problem(401, "unauthorized");
     assert_eq!(problem.body["request_id"], "trace-456");
-    app.send(Method::GET, "/ready", None, None, &[])
-        .await
-        .expect(200);
+    app.send(Method::GET, "/ready", None, None, &[]).await.expect(200);
 }
 
 async fn unknown_methods_answer_405_with_allow(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let put = app
-        .send(
-            Method::PUT,
-            "/api/v1/leads",
-            Some(&admin.token),
-            Some(&json!({})),
-            &[],
-        )
+        .send(Method::PUT, "/api/v1/leads", Some(&admin.token), Some(&json!({})), &[])
         .await
         .expect_problem(405, "method_not_allowed");
     assert_eq!(put.header("allow"), Some("GET, POST"));
     let id = uuid::Uuid::now_v7();
     let post = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/leads/{id}"),
-            Some(&admin.token),
-            None,
-            &[],
-        )
+        .send(Method::POST, &format!("/api/v1/leads/{id}"), Some(&admin.token), None, &[])
         .await
         .expect_problem(405, "method_not_allowed");
     assert_eq!(post.header("allow"), Some("GET, PATCH, DELETE"));
-    let get = app
-        .send(Method::GET, "/api/v1/auth/login", None, None, &[])
-        .await
-        .expect_problem(405, "method_not_allowed");
+    let get =
+        app.send(Method::GET, "/api/v1/auth/login", None, None, &[]).await.expect_problem(405, "method_not_allowed");
     assert_eq!(get.header("allow"), Some("POST"));
 }
 
@@ -343,12 +209,8 @@ async fn thirty_two_concurrent_writers_all_succeed(backend: Backend) {
         let url = app.url("/api/v1/leads");
         let token = admin.token.clone();
         tasks.push(tokio::spawn(async move {
-            let response = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({"last_name": format!("Writer {i}")}))
-                .send()
-                .await;
+            let response =
+                client.post(url).bearer_auth(token).json(&json!({"last_name": format!("Writer {i}")})).send().await;
             crate::helpers::read(response.unwrap_or_else(|e| panic!("{e}"))).await
         }));
     }
@@ -356,40 +218,24 @@ async fn thirty_two_concurrent_writers_all_succeed(backend: Backend) {
         let reply = task.await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
     }
-    let page = app
-        .get("/api/v1/leads?limit=200", &admin.token)
-        .await
-        .expect(200);
+    let page = app.get("/api/v1/leads?limit=200", &admin.token).await.expect(200);
     assert_eq!(page.body["data"].as_array().map(Vec::len), Some(32));
 }
 
 async fn concurrent_patches_without_if_match_all_apply(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
-    let lead = app
-        .create_lead(&admin, json!({"last_name": "Contended"}))
-        .await;
+    let lead = app.create_lead(&admin, json!({"last_name": "Contended"})).await;
     let path = format!("/api/v1/leads/{}", id_of(&lead));
-    let fields = [
-        "first_name",
-        "title",
-        "phone",
-        "website",
-        "source_detail",
-        "description",
-    ];
+    let fields = ["first_name", "title", "phone", "website", "source_detail", "description"];
     let mut tasks = Vec::new();
     for field in fields {
         let client = app.client.clone();
         let url = app.url(&path);
         let token = admin.token.clone();
         tasks.push(tokio::spawn(async move {
-            let response = client
-                .patch(url)
-                .bearer_auth(token)
-                .json(&json!({field: format!("set {field}")}))
-                .send()
-                .await;
+            let response =
+                client.patch(url).bearer_auth(token).json(&json!({field: format!("set {field}")})).send().await;
             crate::helpers::read(response.unwrap_or_else(|e| panic!("{e}"))).await
         }));
     }
@@ -402,13 +248,7 @@ async fn concurrent_patches_without_if_match_all_apply(backend: Backend) {
         }
     }
     let final_state = app.get(&path, &admin.token).await.expect(200).body;
-    let applied = fields
-        .iter()
-        .filter(|f| final_state[**f] == Value::String(format!("set {f}")))
-        .count();
-    assert_eq!(
-        applied, ok,
-        "every accepted change is in the record, none lost"
-    );
+    let applied = fields.iter().filter(|f| final_state[**f] == Value::String(format!("set {f}"))).count();
+    assert_eq!(applied, ok, "every accepted change is in the record, none lost");
     assert_eq!(final_state["version"], 1 + ok as i64);
 }

@@ -17,9 +17,7 @@ pub enum Backend {
 
 /// The PostgreSQL server to test against, from `CRM_TEST_POSTGRES_URL`.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("CRM_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("CRM_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
 }
 
 /// Runs each named `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL (the
@@ -60,25 +58,19 @@ pub async fn fresh_database_url(backend: &Backend) -> (String, Option<tempfile_d
     match backend {
         Backend::Sqlite => {
             let dir = tempfile_dir::TempDir::new();
-            (
-                format!("sqlite:{}", dir.path().join("crm.db").display()),
-                Some(dir),
-            )
+            (format!("sqlite:{}", dir.path().join("crm.db").display()), Some(dir))
         }
         Backend::Postgres(server) => {
             use sqlx::Connection;
             let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(server)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL at {server}: {e}"));
+            let mut conn =
+                sqlx::PgConnection::connect(server).await.unwrap_or_else(|e| panic!("PostgreSQL at {server}: {e}"));
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
                 .unwrap_or_else(|e| panic!("create database: {e}"));
             let _ = conn.close().await;
-            let base = server
-                .rsplit_once('/')
-                .map_or(server.as_str(), |(base, _)| base);
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
             (format!("{base}/{name}"), None)
         }
     }
@@ -92,8 +84,7 @@ pub mod tempfile_dir {
 
     impl TempDir {
         pub fn new() -> Self {
-            let path =
-                std::env::temp_dir().join(format!("crm-test-{}", uuid::Uuid::new_v4().simple()));
+            let path = std::env::temp_dir().join(format!("crm-test-{}", uuid::Uuid::new_v4().simple()));
             std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("temp dir: {e}"));
             Self(path)
         }
@@ -132,39 +123,20 @@ impl Reply {
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
         self
     }
 
     /// Asserts a problem response with `status` and `code`.
     #[track_caller]
     pub fn expect_problem(self, status: u16, code: &str) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{}",
-            self.text
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
         assert_eq!(self.body["code"], code, "{}", self.text);
         assert_eq!(self.body["status"], status, "{}", self.text);
         assert_eq!(self.body["type"], format!("urn:crm:problem:{code}"));
         assert!(self.body["title"].is_string() && self.body["detail"].is_string());
-        assert_eq!(
-            self.body["request_id"].as_str(),
-            self.header("x-request-id"),
-            "problem carries the request id"
-        );
+        assert_eq!(self.body["request_id"].as_str(), self.header("x-request-id"), "problem carries the request id");
         self
     }
 }
@@ -193,9 +165,7 @@ impl TestApp {
             workers: Some(2),
             max_db_connections: 5,
             shutdown_timeout_seconds: 1,
-            data_dir: dir
-                .as_ref()
-                .map_or_else(std::env::temp_dir, |d| d.path().to_path_buf()),
+            data_dir: dir.as_ref().map_or_else(std::env::temp_dir, |d| d.path().to_path_buf()),
             ..Settings::local_defaults()
         };
         adjust(&mut settings);
@@ -204,11 +174,7 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("startup failed: {}", crm_http::problem::error_chain(&e)));
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        Self {
-            base,
-            client: reqwest::Client::new(),
-            _dir: dir,
-        }
+        Self { base, client: reqwest::Client::new(), _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -234,10 +200,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
         read(response).await
     }
 
@@ -246,18 +209,15 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(Method::POST, path, Some(token), Some(body), &[])
-            .await
+        self.send(Method::POST, path, Some(token), Some(body), &[]).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(Method::PATCH, path, Some(token), Some(body), &[])
-            .await
+        self.send(Method::PATCH, path, Some(token), Some(body), &[]).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::DELETE, path, Some(token), None, &[])
-            .await
+        self.send(Method::DELETE, path, Some(token), None, &[]).await
     }
 
     /// Signs up a new organisation whose admin has `email`.
@@ -272,44 +232,33 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.send(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(&json!({"email": email, "password": password})),
-            &[],
-        )
-        .await
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(&json!({"email": email, "password": password})), &[])
+            .await
     }
 
     /// Adds a user with `role` to the admin's organisation and logs it in.
     pub async fn add_user(&self, admin: &Session, email: &str, role: &str) -> Session {
-        self.post("/api/v1/users", &admin.token, &json!({"name": format!("User {email}"), "email": email, "password": PASSWORD, "role": role}))
-            .await
-            .expect(201);
+        self.post(
+            "/api/v1/users",
+            &admin.token,
+            &json!({"name": format!("User {email}"), "email": email, "password": PASSWORD, "role": role}),
+        )
+        .await
+        .expect(201);
         session(&self.login(email, PASSWORD).await.expect(200).body)
     }
 
     pub async fn create_lead(&self, session: &Session, body: Value) -> Value {
-        self.post("/api/v1/leads", &session.token, &body)
-            .await
-            .expect(201)
-            .body
+        self.post("/api/v1/leads", &session.token, &body).await.expect(201).body
     }
 }
 
 pub fn session(body: &Value) -> Session {
     Session {
         token: body["access_token"].as_str().unwrap_or_default().to_owned(),
-        refresh_token: body["refresh_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        refresh_token: body["refresh_token"].as_str().unwrap_or_default().to_owned(),
         user_id: body["user"]["id"].as_str().unwrap_or_default().to_owned(),
-        organization_id: body["organization"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        organization_id: body["organization"]["id"].as_str().unwrap_or_default().to_owned(),
     }
 }
 
@@ -318,12 +267,7 @@ pub async fn read(response: reqwest::Response) -> Reply {
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-        text,
-    }
+    Reply { status, headers, body, text }
 }
 
 pub fn id_of(value: &Value) -> String {

@@ -27,42 +27,23 @@ async fn a_lead_is_created_read_updated_archived_and_restored(backend: Backend) 
         .expect(201);
     let lead = created.body.clone();
     let id = id_of(&lead);
-    assert_eq!(
-        created.header("location"),
-        Some(format!("/api/v1/leads/{id}").as_str())
-    );
+    assert_eq!(created.header("location"), Some(format!("/api/v1/leads/{id}").as_str()));
     assert_eq!(created.header("etag"), Some("\"1\""));
     assert_eq!(lead["status"], "new");
     assert_eq!(lead["email"], "grace@navy.example");
     assert_eq!(lead["owner_id"].as_str(), Some(admin.user_id.as_str()));
     assert_eq!(lead["created_by"].as_str(), Some(admin.user_id.as_str()));
     assert_eq!(lead["version"], 1);
-    assert_eq!(
-        lead["custom_fields"],
-        json!({"budget": 1000, "tags": ["a"]})
-    );
+    assert_eq!(lead["custom_fields"], json!({"budget": 1000, "tags": ["a"]}));
     assert_eq!(lead["archived_at"], Value::Null);
     assert!(uuid::Uuid::parse_str(&id).is_ok_and(|u| u.get_version_num() == 7));
-    assert!(
-        lead["created_at"]
-            .as_str()
-            .is_some_and(|t| t.ends_with('Z'))
-    );
+    assert!(lead["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
 
-    let read = app
-        .get(&format!("/api/v1/leads/{id}"), &admin.token)
-        .await
-        .expect(200);
+    let read = app.get(&format!("/api/v1/leads/{id}"), &admin.token).await.expect(200);
     assert_eq!(read.body, lead);
     assert_eq!(read.header("etag"), Some("\"1\""));
     let not_modified = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/leads/{id}"),
-            Some(&admin.token),
-            None,
-            &[("if-none-match", "\"1\"")],
-        )
+        .send(Method::GET, &format!("/api/v1/leads/{id}"), Some(&admin.token), None, &[("if-none-match", "\"1\"")])
         .await;
     assert_eq!(not_modified.status.as_u16(), 304);
 
@@ -93,114 +74,53 @@ async fn a_lead_is_created_read_updated_archived_and_restored(backend: Backend) 
     )
     .await
     .expect_problem(412, "precondition_failed");
-    assert_eq!(
-        app.get(&format!("/api/v1/leads/{id}"), &admin.token)
-            .await
-            .body["title"],
-        "Rear Admiral"
-    );
+    assert_eq!(app.get(&format!("/api/v1/leads/{id}"), &admin.token).await.body["title"], "Rear Admiral");
     // A PATCH that changes nothing keeps the version.
-    let same = app
-        .patch(
-            &format!("/api/v1/leads/{id}"),
-            &admin.token,
-            &json!({"title": "Rear Admiral"}),
-        )
-        .await
-        .expect(200);
+    let same =
+        app.patch(&format!("/api/v1/leads/{id}"), &admin.token, &json!({"title": "Rear Admiral"})).await.expect(200);
     assert_eq!(same.body["version"], 2);
 
     // Archive: gone from the default list, refused edits, back after restore.
-    app.send(
-        Method::DELETE,
-        &format!("/api/v1/leads/{id}"),
-        Some(&admin.token),
-        None,
-        &[("if-match", "\"1\"")],
-    )
-    .await
-    .expect_problem(412, "precondition_failed");
-    let archived = app
-        .delete(&format!("/api/v1/leads/{id}"), &admin.token)
+    app.send(Method::DELETE, &format!("/api/v1/leads/{id}"), Some(&admin.token), None, &[("if-match", "\"1\"")])
         .await
-        .expect(200);
+        .expect_problem(412, "precondition_failed");
+    let archived = app.delete(&format!("/api/v1/leads/{id}"), &admin.token).await.expect(200);
     assert!(archived.body["archived_at"].is_string());
     assert_eq!(archived.body["version"], 3);
-    assert_eq!(
-        app.get("/api/v1/leads", &admin.token).await.body["data"],
-        json!([])
-    );
-    assert_eq!(
-        app.get("/api/v1/leads?archived=true", &admin.token)
-            .await
-            .body["data"][0]["id"],
-        id.as_str()
-    );
-    assert_eq!(
-        app.get("/api/v1/leads?archived=only", &admin.token)
-            .await
-            .body["data"][0]["id"],
-        id.as_str()
-    );
-    app.get(&format!("/api/v1/leads/{id}"), &admin.token)
-        .await
-        .expect(200);
-    app.patch(
-        &format!("/api/v1/leads/{id}"),
-        &admin.token,
-        &json!({"title": "x"}),
-    )
-    .await
-    .expect_problem(409, "lead_archived");
-    app.delete(&format!("/api/v1/leads/{id}"), &admin.token)
+    assert_eq!(app.get("/api/v1/leads", &admin.token).await.body["data"], json!([]));
+    assert_eq!(app.get("/api/v1/leads?archived=true", &admin.token).await.body["data"][0]["id"], id.as_str());
+    assert_eq!(app.get("/api/v1/leads?archived=only", &admin.token).await.body["data"][0]["id"], id.as_str());
+    app.get(&format!("/api/v1/leads/{id}"), &admin.token).await.expect(200);
+    app.patch(&format!("/api/v1/leads/{id}"), &admin.token, &json!({"title": "x"}))
         .await
         .expect_problem(409, "lead_archived");
-    let restored = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/leads/{id}/restore"),
-            Some(&admin.token),
-            None,
-            &[],
-        )
-        .await
-        .expect(200);
+    app.delete(&format!("/api/v1/leads/{id}"), &admin.token).await.expect_problem(409, "lead_archived");
+    let restored =
+        app.send(Method::POST, &format!("/api/v1/leads/{id}/restore"), Some(&admin.token), None, &[]).await.expect(200);
     assert_eq!(restored.body["archived_at"], Value::Null);
     assert_eq!(restored.body["version"], 4);
-    app.send(
-        Method::POST,
-        &format!("/api/v1/leads/{id}/restore"),
-        Some(&admin.token),
-        None,
-        &[],
-    )
-    .await
-    .expect_problem(409, "lead_not_archived");
-    assert_eq!(
-        app.get("/api/v1/leads", &admin.token).await.body["data"][0]["id"],
-        id.as_str()
-    );
-    assert_eq!(
-        app.get("/api/v1/leads?archived=only", &admin.token)
-            .await
-            .body["data"],
-        json!([])
-    );
+    app.send(Method::POST, &format!("/api/v1/leads/{id}/restore"), Some(&admin.token), None, &[])
+        .await
+        .expect_problem(409, "lead_not_archived");
+    assert_eq!(app.get("/api/v1/leads", &admin.token).await.body["data"][0]["id"], id.as_str());
+    assert_eq!(app.get("/api/v1/leads?archived=only", &admin.token).await.body["data"], json!([]));
 
     let missing = uuid::Uuid::now_v7();
-    app.get(&format!("/api/v1/leads/{missing}"), &admin.token)
-        .await
-        .expect_problem(404, "not_found");
+    app.get(&format!("/api/v1/leads/{missing}"), &admin.token).await.expect_problem(404, "not_found");
 }
 
 async fn lead_fields_are_validated_all_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let reply = app
-        .post("/api/v1/leads", &admin.token, &json!({
-            "last_name": "  ", "email": "nope", "first_name": "x".repeat(201), "source": "carrier_pigeon",
-            "rating": "lukewarm", "status": "converted"
-        }))
+        .post(
+            "/api/v1/leads",
+            &admin.token,
+            &json!({
+                "last_name": "  ", "email": "nope", "first_name": "x".repeat(201), "source": "carrier_pigeon",
+                "rating": "lukewarm", "status": "converted"
+            }),
+        )
         .await
         .expect_problem(422, "validation_failed");
     let mut fields: Vec<(String, String)> = reply.body["errors"]
@@ -228,11 +148,7 @@ async fn lead_fields_are_validated_all_at_once(backend: Backend) {
         ]
     );
     let converted = app
-        .post(
-            "/api/v1/leads",
-            &admin.token,
-            &json!({"last_name": "X", "status": "converted"}),
-        )
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "status": "converted"}))
         .await
         .expect_problem(422, "validation_failed");
     assert_eq!(converted.body["errors"][0]["field"], "status");
@@ -243,11 +159,7 @@ async fn lead_fields_are_validated_all_at_once(backend: Backend) {
     assert_eq!(missing.body["errors"][0]["field"], "last_name");
     assert_eq!(missing.body["errors"][0]["code"], "required");
     let unknown = app
-        .post(
-            "/api/v1/leads",
-            &admin.token,
-            &json!({"last_name": "X", "nickname": "Y"}),
-        )
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "nickname": "Y"}))
         .await
         .expect_problem(422, "validation_failed");
     assert_eq!(unknown.body["errors"][0]["field"], "nickname");
@@ -259,29 +171,17 @@ async fn lead_fields_are_validated_all_at_once(backend: Backend) {
     assert_eq!(wrong_type.body["errors"][0]["field"], "last_name");
     assert_eq!(wrong_type.body["errors"][0]["code"], "invalid_type");
     let not_object = app
-        .post(
-            "/api/v1/leads",
-            &admin.token,
-            &json!({"last_name": "X", "custom_fields": [1]}),
-        )
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "custom_fields": [1]}))
         .await
         .expect_problem(422, "validation_failed");
     assert_eq!(not_object.body["errors"][0]["field"], "custom_fields");
     let big = app
-        .post(
-            "/api/v1/leads",
-            &admin.token,
-            &json!({"last_name": "X", "custom_fields": {"k": "v".repeat(17_000)}}),
-        )
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "custom_fields": {"k": "v".repeat(17_000)}}))
         .await
         .expect_problem(422, "validation_failed");
     assert_eq!(big.body["errors"][0]["code"], "too_large");
     let unknown_owner = app
-        .post(
-            "/api/v1/leads",
-            &admin.token,
-            &json!({"last_name": "X", "owner_id": uuid::Uuid::now_v7()}),
-        )
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "owner_id": uuid::Uuid::now_v7()}))
         .await
         .expect_problem(422, "validation_failed");
     assert_eq!(unknown_owner.body["errors"][0]["field"], "owner_id");
@@ -290,23 +190,13 @@ async fn lead_fields_are_validated_all_at_once(backend: Backend) {
     let lead = app.create_lead(&admin, json!({"last_name": "Kept"})).await;
     let path = format!("/api/v1/leads/{}", id_of(&lead));
     let nulls = app
-        .patch(
-            &path,
-            &admin.token,
-            &json!({"last_name": null, "status": null}),
-        )
+        .patch(&path, &admin.token, &json!({"last_name": null, "status": null}))
         .await
         .expect_problem(422, "validation_failed");
     assert_eq!(nulls.body["errors"].as_array().map(Vec::len), Some(2));
+    assert_eq!(app.get(&path, &admin.token).await.body["version"], 1, "a refused PATCH changes nothing");
     assert_eq!(
-        app.get(&path, &admin.token).await.body["version"],
-        1,
-        "a refused PATCH changes nothing"
-    );
-    assert_eq!(
-        app.get("/api/v1/leads", &admin.token).await.body["data"]
-            .as_array()
-            .map(Vec::len),
+        app.get("/api/v1/leads", &admin.token).await.body["data"].as_array().map(Vec::len),
         Some(1),
         "refused creates stored nothing"
     );
@@ -315,37 +205,16 @@ async fn lead_fields_are_validated_all_at_once(backend: Backend) {
 async fn status_changes_follow_the_machine(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
-    let lead = app
-        .create_lead(&admin, json!({"last_name": "Machine"}))
-        .await;
+    let lead = app.create_lead(&admin, json!({"last_name": "Machine"})).await;
     let path = format!("/api/v1/leads/{}", id_of(&lead));
     let step = |status: &'static str| json!({"status": status});
-    app.patch(&path, &admin.token, &step("contacted"))
-        .await
-        .expect(200);
-    let back = app
-        .patch(&path, &admin.token, &step("new"))
-        .await
-        .expect_problem(409, "illegal_status_change");
-    assert!(
-        back.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("qualified, unqualified")),
-        "{}",
-        back.text
-    );
-    app.patch(&path, &admin.token, &step("converted"))
-        .await
-        .expect_problem(409, "illegal_status_change");
-    app.patch(&path, &admin.token, &step("qualified"))
-        .await
-        .expect(200);
-    app.patch(&path, &admin.token, &step("unqualified"))
-        .await
-        .expect(200);
-    app.patch(&path, &admin.token, &step("contacted"))
-        .await
-        .expect(200);
+    app.patch(&path, &admin.token, &step("contacted")).await.expect(200);
+    let back = app.patch(&path, &admin.token, &step("new")).await.expect_problem(409, "illegal_status_change");
+    assert!(back.body["detail"].as_str().is_some_and(|d| d.contains("qualified, unqualified")), "{}", back.text);
+    app.patch(&path, &admin.token, &step("converted")).await.expect_problem(409, "illegal_status_change");
+    app.patch(&path, &admin.token, &step("qualified")).await.expect(200);
+    app.patch(&path, &admin.token, &step("unqualified")).await.expect(200);
+    app.patch(&path, &admin.token, &step("contacted")).await.expect(200);
     let final_state = app.get(&path, &admin.token).await;
     assert_eq!(final_state.body["status"], "contacted");
     assert_eq!(final_state.body["version"], 5);
@@ -355,73 +224,33 @@ async fn roles_decide_who_may_change_a_lead(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
-    let colleague = app
-        .add_user(&admin, "colleague@example.com", "sales_rep")
-        .await;
-    let support = app
-        .add_user(&admin, "support@example.com", "support_agent")
-        .await;
+    let colleague = app.add_user(&admin, "colleague@example.com", "sales_rep").await;
+    let support = app.add_user(&admin, "support@example.com", "support_agent").await;
     let manager = app.add_user(&admin, "manager@example.com", "manager").await;
 
     let own = app.create_lead(&rep, json!({"last_name": "Own"})).await;
-    let theirs = app
-        .create_lead(&colleague, json!({"last_name": "Theirs"}))
-        .await;
+    let theirs = app.create_lead(&colleague, json!({"last_name": "Theirs"})).await;
     let own_path = format!("/api/v1/leads/{}", id_of(&own));
     let their_path = format!("/api/v1/leads/{}", id_of(&theirs));
 
-    app.patch(&own_path, &rep.token, &json!({"rating": "warm"}))
-        .await
-        .expect(200);
-    app.patch(&their_path, &rep.token, &json!({"rating": "warm"}))
-        .await
-        .expect_problem(403, "forbidden");
-    app.delete(&their_path, &rep.token)
-        .await
-        .expect_problem(403, "forbidden");
+    app.patch(&own_path, &rep.token, &json!({"rating": "warm"})).await.expect(200);
+    app.patch(&their_path, &rep.token, &json!({"rating": "warm"})).await.expect_problem(403, "forbidden");
+    app.delete(&their_path, &rep.token).await.expect_problem(403, "forbidden");
     app.get(&their_path, &rep.token).await.expect(200);
     // A sales rep cannot give a lead away, nor create one for someone else.
-    app.patch(
-        &own_path,
-        &rep.token,
-        &json!({"owner_id": colleague.user_id}),
-    )
-    .await
-    .expect_problem(403, "forbidden");
-    app.post(
-        "/api/v1/leads",
-        &rep.token,
-        &json!({"last_name": "X", "owner_id": colleague.user_id}),
-    )
-    .await
-    .expect_problem(403, "forbidden");
+    app.patch(&own_path, &rep.token, &json!({"owner_id": colleague.user_id})).await.expect_problem(403, "forbidden");
+    app.post("/api/v1/leads", &rep.token, &json!({"last_name": "X", "owner_id": colleague.user_id}))
+        .await
+        .expect_problem(403, "forbidden");
     // Support agents read but do not write.
-    app.post("/api/v1/leads", &support.token, &json!({"last_name": "X"}))
-        .await
-        .expect_problem(403, "forbidden");
+    app.post("/api/v1/leads", &support.token, &json!({"last_name": "X"})).await.expect_problem(403, "forbidden");
     app.get(&own_path, &support.token).await.expect(200);
-    app.patch(&own_path, &support.token, &json!({"rating": "cold"}))
-        .await
-        .expect_problem(403, "forbidden");
+    app.patch(&own_path, &support.token, &json!({"rating": "cold"})).await.expect_problem(403, "forbidden");
     // Managers reassign; the new owner may then change it and the old one may not.
-    let moved = app
-        .patch(
-            &own_path,
-            &manager.token,
-            &json!({"owner_id": colleague.user_id}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(
-        moved.body["owner_id"].as_str(),
-        Some(colleague.user_id.as_str())
-    );
-    app.patch(&own_path, &colleague.token, &json!({"rating": "cold"}))
-        .await
-        .expect(200);
-    app.patch(&own_path, &rep.token, &json!({"rating": "hot"}))
-        .await
-        .expect_problem(403, "forbidden");
+    let moved = app.patch(&own_path, &manager.token, &json!({"owner_id": colleague.user_id})).await.expect(200);
+    assert_eq!(moved.body["owner_id"].as_str(), Some(colleague.user_id.as_str()));
+    app.patch(&own_path, &colleague.token, &json!({"rating": "cold"})).await.expect(200);
+    app.patch(&own_path, &rep.token, &json!({"rating": "hot"})).await.expect_problem(403, "forbidden");
     // Only admins manage users.
     app.post(
         "/api/v1/users",
@@ -430,38 +259,19 @@ async fn roles_decide_who_may_change_a_lead(backend: Backend) {
     )
     .await
     .expect_problem(403, "forbidden");
-    app.patch(
-        &format!("/api/v1/users/{}", rep.user_id),
-        &manager.token,
-        &json!({"role": "admin"}),
-    )
-    .await
-    .expect_problem(403, "forbidden");
-    // A role change takes effect on the next request, with the same token.
-    app.patch(
-        &format!("/api/v1/users/{}", rep.user_id),
-        &admin.token,
-        &json!({"role": "manager"}),
-    )
-    .await
-    .expect(200);
-    app.patch(&their_path, &rep.token, &json!({"rating": "warm"}))
+    app.patch(&format!("/api/v1/users/{}", rep.user_id), &manager.token, &json!({"role": "admin"}))
         .await
-        .expect(200);
+        .expect_problem(403, "forbidden");
+    // A role change takes effect on the next request, with the same token.
+    app.patch(&format!("/api/v1/users/{}", rep.user_id), &admin.token, &json!({"role": "manager"})).await.expect(200);
+    app.patch(&their_path, &rep.token, &json!({"rating": "warm"})).await.expect(200);
 }
 
 async fn page_ids(app: &TestApp, token: &str, query: &str) -> Vec<String> {
-    let reply = app
-        .get(&format!("/api/v1/leads?{query}"), token)
-        .await
-        .expect(200);
+    let reply = app.get(&format!("/api/v1/leads?{query}"), token).await.expect(200);
     reply.body["data"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|l| l["last_name"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
+        .map(|a| a.iter().map(|l| l["last_name"].as_str().unwrap_or_default().to_owned()).collect())
         .unwrap_or_default()
 }
 
@@ -469,94 +279,47 @@ async fn lists_filter_and_sort(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
-    app.create_lead(
-        &admin,
-        json!({"last_name": "Alpha", "company": "Zeta", "source": "web", "rating": "hot"}),
-    )
-    .await;
-    let beta = app.create_lead(&admin, json!({"last_name": "Beta", "source": "referral", "rating": "cold", "status": "contacted"})).await;
-    app.create_lead(
-        &rep,
-        json!({"last_name": "Gamma", "company": "Acme", "source": "web", "status": "qualified"}),
-    )
-    .await;
+    app.create_lead(&admin, json!({"last_name": "Alpha", "company": "Zeta", "source": "web", "rating": "hot"})).await;
+    let beta = app
+        .create_lead(
+            &admin,
+            json!({"last_name": "Beta", "source": "referral", "rating": "cold", "status": "contacted"}),
+        )
+        .await;
+    app.create_lead(&rep, json!({"last_name": "Gamma", "company": "Acme", "source": "web", "status": "qualified"}))
+        .await;
 
-    assert_eq!(
-        page_ids(&app, &admin.token, "").await,
-        ["Gamma", "Beta", "Alpha"],
-        "default sort is newest first"
-    );
-    assert_eq!(
-        page_ids(&app, &admin.token, "sort=created_at").await,
-        ["Alpha", "Beta", "Gamma"]
-    );
-    assert_eq!(
-        page_ids(&app, &admin.token, "sort=-last_name").await,
-        ["Gamma", "Beta", "Alpha"]
-    );
+    assert_eq!(page_ids(&app, &admin.token, "").await, ["Gamma", "Beta", "Alpha"], "default sort is newest first");
+    assert_eq!(page_ids(&app, &admin.token, "sort=created_at").await, ["Alpha", "Beta", "Gamma"]);
+    assert_eq!(page_ids(&app, &admin.token, "sort=-last_name").await, ["Gamma", "Beta", "Alpha"]);
     assert_eq!(
         page_ids(&app, &admin.token, "sort=company").await,
         ["Beta", "Gamma", "Alpha"],
         "no company sorts first"
     );
-    assert_eq!(
-        page_ids(&app, &admin.token, "status=new,contacted&sort=last_name").await,
-        ["Alpha", "Beta"]
-    );
-    assert_eq!(
-        page_ids(&app, &admin.token, "source=web&sort=last_name").await,
-        ["Alpha", "Gamma"]
-    );
+    assert_eq!(page_ids(&app, &admin.token, "status=new,contacted&sort=last_name").await, ["Alpha", "Beta"]);
+    assert_eq!(page_ids(&app, &admin.token, "source=web&sort=last_name").await, ["Alpha", "Gamma"]);
     assert_eq!(page_ids(&app, &admin.token, "rating=cold").await, ["Beta"]);
-    assert_eq!(
-        page_ids(&app, &admin.token, &format!("owner_id={}", rep.user_id)).await,
-        ["Gamma"]
-    );
-    let beta_created = beta["created_at"]
-        .as_str()
-        .unwrap_or_default()
-        .replace('+', "%2B");
-    assert_eq!(
-        page_ids(&app, &admin.token, &format!("created_after={beta_created}")).await,
-        ["Gamma"]
-    );
-    assert_eq!(
-        page_ids(
-            &app,
-            &admin.token,
-            &format!("created_before={beta_created}")
-        )
-        .await,
-        ["Alpha"]
-    );
+    assert_eq!(page_ids(&app, &admin.token, &format!("owner_id={}", rep.user_id)).await, ["Gamma"]);
+    let beta_created = beta["created_at"].as_str().unwrap_or_default().replace('+', "%2B");
+    assert_eq!(page_ids(&app, &admin.token, &format!("created_after={beta_created}")).await, ["Gamma"]);
+    assert_eq!(page_ids(&app, &admin.token, &format!("created_before={beta_created}")).await, ["Alpha"]);
 
     // Every unknown or invalid parameter is a 400 that names what is allowed.
-    let unknown = app
-        .get("/api/v1/leads?colour=red", &admin.token)
-        .await
-        .expect_problem(400, "invalid_parameter");
+    let unknown = app.get("/api/v1/leads?colour=red", &admin.token).await.expect_problem(400, "invalid_parameter");
     assert!(
-        unknown.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("colour") && d.contains("status")),
+        unknown.body["detail"].as_str().is_some_and(|d| d.contains("colour") && d.contains("status")),
         "{}",
         unknown.text
     );
-    let bad_sort = app
-        .get("/api/v1/leads?sort=password", &admin.token)
-        .await
-        .expect_problem(400, "invalid_parameter");
+    let bad_sort = app.get("/api/v1/leads?sort=password", &admin.token).await.expect_problem(400, "invalid_parameter");
     assert!(
-        bad_sort.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("created_at, updated_at, last_name")),
+        bad_sort.body["detail"].as_str().is_some_and(|d| d.contains("created_at, updated_at, last_name")),
         "{}",
         bad_sort.text
     );
-    let bad_status = app
-        .get("/api/v1/leads?status=new,won", &admin.token)
-        .await
-        .expect_problem(400, "invalid_parameter");
+    let bad_status =
+        app.get("/api/v1/leads?status=new,won", &admin.token).await.expect_problem(400, "invalid_parameter");
     assert_eq!(bad_status.body["errors"][0]["field"], "status");
     for query in [
         "limit=0",
@@ -568,44 +331,22 @@ async fn lists_filter_and_sort(backend: Backend) {
         "cursor=bogus",
         "status=new&status=contacted",
     ] {
-        let reply = app
-            .get(&format!("/api/v1/leads?{query}"), &admin.token)
-            .await;
+        let reply = app.get(&format!("/api/v1/leads?{query}"), &admin.token).await;
         assert_eq!(reply.status.as_u16(), 400, "{query}: {}", reply.text);
     }
-    app.get("/api/v1/leads?limit=200", &admin.token)
-        .await
-        .expect(200);
+    app.get("/api/v1/leads?limit=200", &admin.token).await.expect(200);
 }
 
 async fn lists_search_case_insensitively(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
-    app.create_lead(
-        &admin,
-        json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@engines.example"}),
-    )
-    .await;
-    app.create_lead(
-        &admin,
-        json!({"last_name": "Babbage", "company": "Difference ENGINES"}),
-    )
-    .await;
-    app.create_lead(
-        &admin,
-        json!({"last_name": "Hopper", "company": "100% Navy_Corp"}),
-    )
-    .await;
-    assert_eq!(
-        page_ids(&app, &admin.token, "q=ENGINES&sort=last_name").await,
-        ["Babbage", "Lovelace"]
-    );
+    app.create_lead(&admin, json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@engines.example"}))
+        .await;
+    app.create_lead(&admin, json!({"last_name": "Babbage", "company": "Difference ENGINES"})).await;
+    app.create_lead(&admin, json!({"last_name": "Hopper", "company": "100% Navy_Corp"})).await;
+    assert_eq!(page_ids(&app, &admin.token, "q=ENGINES&sort=last_name").await, ["Babbage", "Lovelace"]);
     assert_eq!(page_ids(&app, &admin.token, "q=ada").await, ["Lovelace"]);
-    assert_eq!(
-        page_ids(&app, &admin.token, "q=%25").await,
-        ["Hopper"],
-        "% is a literal, not a wildcard"
-    );
+    assert_eq!(page_ids(&app, &admin.token, "q=%25").await, ["Hopper"], "% is a literal, not a wildcard");
     assert_eq!(page_ids(&app, &admin.token, "q=y_c").await, ["Hopper"]);
     assert_eq!(page_ids(&app, &admin.token, "q=_").await, ["Hopper"]);
     assert!(page_ids(&app, &admin.token, "q=nobody").await.is_empty());

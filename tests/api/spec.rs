@@ -7,10 +7,7 @@ use crate::helpers::{Backend, TestApp};
 #[tokio::test]
 async fn the_committed_openapi_document_matches_the_served_one() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let served = app
-        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
-        .await
-        .expect(200);
+    let served = app.send(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     let committed: serde_json::Value = serde_json::from_str(&committed).unwrap_or_default();
@@ -27,9 +24,5 @@ async fn swagger_ui_is_served() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let page = app.send(Method::GET, "/swagger-ui/", None, None, &[]).await;
     assert_eq!(page.status.as_u16(), 200);
-    assert!(
-        page.text.contains("swagger"),
-        "{}",
-        &page.text[..page.text.len().min(200)]
-    );
+    assert!(page.text.contains("swagger"), "{}", &page.text[..page.text.len().min(200)]);
 }

@@ -44,11 +44,7 @@ pub struct FieldChange {
 
 impl FieldChange {
     pub fn new(field: &str, old: AuditValue, new: AuditValue) -> Self {
-        Self {
-            field: field.to_owned(),
-            old,
-            new,
-        }
+        Self { field: field.to_owned(), old, new }
     }
 }
 

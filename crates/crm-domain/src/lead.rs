@@ -44,6 +44,11 @@ string_enum!(
     }
 );
 
+/// Timestamps in audit values use the API's format: microseconds and `Z`.
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 impl LeadStatus {
     /// The status machine. Staying in the same status is always allowed. `converted` is
     /// terminal and reached only through conversion, never by an edit.
@@ -72,11 +77,7 @@ impl LeadStatus {
 
     /// The statuses an edit may move to from this one.
     pub fn edit_targets(self) -> Vec<&'static str> {
-        LeadStatus::ALL
-            .iter()
-            .filter(|s| **s != self && self.may_change_to(**s))
-            .map(|s| s.as_str())
-            .collect()
+        LeadStatus::ALL.iter().filter(|s| **s != self && self.may_change_to(**s)).map(|s| s.as_str()).collect()
     }
 }
 
@@ -148,11 +149,7 @@ pub struct LeadPatch {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeadRuleError {
     #[error("a lead cannot go from {from} to {to}")]
-    IllegalStatusChange {
-        from: LeadStatus,
-        to: LeadStatus,
-        allowed: Vec<&'static str>,
-    },
+    IllegalStatusChange { from: LeadStatus, to: LeadStatus, allowed: Vec<&'static str> },
     #[error("a converted lead cannot be changed")]
     Converted,
     #[error("the lead is archived; restore it first")]
@@ -189,7 +186,7 @@ impl Lead {
             return Err(FieldError::new(
                 "status",
                 "invalid_value",
-                "a lead cannot be created as converted; convert it with POST /api/v1/leads/{id}/convert",
+                "a lead cannot be created as converted; a lead becomes converted only by conversion",
             ));
         }
         Ok(Lead {
@@ -223,11 +220,7 @@ impl Lead {
     ///
     /// # Errors
     /// [`LeadRuleError`] when the lead is converted or archived, or the status change is illegal.
-    pub fn apply(
-        &self,
-        patch: &LeadPatch,
-        now: DateTime<Utc>,
-    ) -> Result<(Lead, Vec<FieldChange>), LeadRuleError> {
+    pub fn apply(&self, patch: &LeadPatch, now: DateTime<Utc>) -> Result<(Lead, Vec<FieldChange>), LeadRuleError> {
         if self.status == LeadStatus::Converted {
             return Err(LeadRuleError::Converted);
         }
@@ -261,90 +254,26 @@ impl Lead {
             }
         }
         let text = |v: &Option<Name>| AuditValue::optional(v.as_ref());
-        set(
-            &mut changes,
-            "first_name",
-            &mut next.first_name,
-            &patch.first_name,
-            text,
-        );
-        set(
-            &mut changes,
-            "last_name",
-            &mut next.last_name,
-            &patch.last_name,
-            |v: &Name| AuditValue::text(v),
-        );
-        set(
-            &mut changes,
-            "company",
-            &mut next.company,
-            &patch.company,
-            text,
-        );
+        set(&mut changes, "first_name", &mut next.first_name, &patch.first_name, text);
+        set(&mut changes, "last_name", &mut next.last_name, &patch.last_name, |v: &Name| AuditValue::text(v));
+        set(&mut changes, "company", &mut next.company, &patch.company, text);
         set(&mut changes, "title", &mut next.title, &patch.title, text);
         set(&mut changes, "email", &mut next.email, &patch.email, |v| {
             AuditValue::optional(v.as_ref().map(Email::as_str).as_ref())
         });
-        set(&mut changes, "phone", &mut next.phone, &patch.phone, |v| {
+        set(&mut changes, "phone", &mut next.phone, &patch.phone, |v| AuditValue::optional(v.as_ref()));
+        set(&mut changes, "website", &mut next.website, &patch.website, |v| AuditValue::optional(v.as_ref()));
+        set(&mut changes, "source", &mut next.source, &patch.source, |v| AuditValue::optional(v.as_ref()));
+        set(&mut changes, "source_detail", &mut next.source_detail, &patch.source_detail, text);
+        set(&mut changes, "status", &mut next.status, &patch.status, |v: &LeadStatus| AuditValue::text(v));
+        set(&mut changes, "rating", &mut next.rating, &patch.rating, |v| AuditValue::optional(v.as_ref()));
+        set(&mut changes, "owner_id", &mut next.owner_id, &patch.owner_id, |v: &Uuid| AuditValue::text(v));
+        set(&mut changes, "description", &mut next.description, &patch.description, |v| {
             AuditValue::optional(v.as_ref())
         });
-        set(
-            &mut changes,
-            "website",
-            &mut next.website,
-            &patch.website,
-            |v| AuditValue::optional(v.as_ref()),
-        );
-        set(
-            &mut changes,
-            "source",
-            &mut next.source,
-            &patch.source,
-            |v| AuditValue::optional(v.as_ref()),
-        );
-        set(
-            &mut changes,
-            "source_detail",
-            &mut next.source_detail,
-            &patch.source_detail,
-            text,
-        );
-        set(
-            &mut changes,
-            "status",
-            &mut next.status,
-            &patch.status,
-            |v: &LeadStatus| AuditValue::text(v),
-        );
-        set(
-            &mut changes,
-            "rating",
-            &mut next.rating,
-            &patch.rating,
-            |v| AuditValue::optional(v.as_ref()),
-        );
-        set(
-            &mut changes,
-            "owner_id",
-            &mut next.owner_id,
-            &patch.owner_id,
-            |v: &Uuid| AuditValue::text(v),
-        );
-        set(
-            &mut changes,
-            "description",
-            &mut next.description,
-            &patch.description,
-            |v| AuditValue::optional(v.as_ref()),
-        );
-        set(
-            &mut changes,
-            "custom_fields",
-            &mut next.custom_fields,
-            &patch.custom_fields,
-            |v| AuditValue::Json(v.as_json_text().to_owned()),
-        );
+        set(&mut changes, "custom_fields", &mut next.custom_fields, &patch.custom_fields, |v| {
+            AuditValue::Json(v.as_json_text().to_owned())
+        });
         if !changes.is_empty() {
             next.version += 1;
             next.updated_at = now;
@@ -364,14 +293,7 @@ impl Lead {
         next.archived_at = Some(now);
         next.version += 1;
         next.updated_at = now;
-        Ok((
-            next,
-            vec![FieldChange::new(
-                "archived_at",
-                AuditValue::Null,
-                AuditValue::text(now.to_rfc3339()),
-            )],
-        ))
+        Ok((next, vec![FieldChange::new("archived_at", AuditValue::Null, AuditValue::text(rfc3339(now)))]))
     }
 
     /// The lead brought back from the archive.
@@ -386,14 +308,7 @@ impl Lead {
         next.archived_at = None;
         next.version += 1;
         next.updated_at = now;
-        Ok((
-            next,
-            vec![FieldChange::new(
-                "archived_at",
-                AuditValue::text(archived_at.to_rfc3339()),
-                AuditValue::Null,
-            )],
-        ))
+        Ok((next, vec![FieldChange::new("archived_at", AuditValue::text(rfc3339(archived_at)), AuditValue::Null)]))
     }
 
     /// Where this lead sits in a list sorted by `field`.
@@ -422,28 +337,16 @@ impl Lead {
         put("last_name", AuditValue::text(&self.last_name));
         put("company", AuditValue::optional(self.company.as_ref()));
         put("title", AuditValue::optional(self.title.as_ref()));
-        put(
-            "email",
-            AuditValue::optional(self.email.as_ref().map(Email::as_str).as_ref()),
-        );
+        put("email", AuditValue::optional(self.email.as_ref().map(Email::as_str).as_ref()));
         put("phone", AuditValue::optional(self.phone.as_ref()));
         put("website", AuditValue::optional(self.website.as_ref()));
         put("source", AuditValue::optional(self.source.as_ref()));
-        put(
-            "source_detail",
-            AuditValue::optional(self.source_detail.as_ref()),
-        );
+        put("source_detail", AuditValue::optional(self.source_detail.as_ref()));
         put("status", AuditValue::text(self.status));
         put("rating", AuditValue::optional(self.rating.as_ref()));
         put("owner_id", AuditValue::text(self.owner_id));
-        put(
-            "description",
-            AuditValue::optional(self.description.as_ref()),
-        );
-        put(
-            "custom_fields",
-            AuditValue::Json(self.custom_fields.as_json_text().to_owned()),
-        );
+        put("description", AuditValue::optional(self.description.as_ref()));
+        put("custom_fields", AuditValue::Json(self.custom_fields.as_json_text().to_owned()));
         changes
     }
 }
@@ -567,14 +470,8 @@ mod tests {
     #[test]
     fn a_patch_changes_only_given_fields_and_clears_nulls() {
         let lead = lead();
-        let patch = LeadPatch {
-            first_name: Some(None),
-            status: Some(LeadStatus::Contacted),
-            ..LeadPatch::default()
-        };
-        let (next, changes) = lead
-            .apply(&patch, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let patch = LeadPatch { first_name: Some(None), status: Some(LeadStatus::Contacted), ..LeadPatch::default() };
+        let (next, changes) = lead.apply(&patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(next.first_name, None);
         assert_eq!(next.last_name, lead.last_name);
         assert_eq!(next.status, LeadStatus::Contacted);
@@ -588,9 +485,7 @@ mod tests {
     #[test]
     fn an_empty_patch_does_not_bump_the_version() {
         let lead = lead();
-        let (next, changes) = lead
-            .apply(&LeadPatch::default(), Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = lead.apply(&LeadPatch::default(), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
         assert!(changes.is_empty());
         assert_eq!(next.version, 1);
     }
@@ -599,10 +494,7 @@ mod tests {
     fn an_illegal_status_change_names_the_allowed_ones() {
         let mut lead = lead();
         lead.status = LeadStatus::Contacted;
-        let patch = LeadPatch {
-            status: Some(LeadStatus::New),
-            ..LeadPatch::default()
-        };
+        let patch = LeadPatch { status: Some(LeadStatus::New), ..LeadPatch::default() };
         match lead.apply(&patch, Utc::now()) {
             Err(LeadRuleError::IllegalStatusChange { allowed, .. }) => {
                 assert_eq!(allowed, vec!["qualified", "unqualified"])
@@ -615,29 +507,15 @@ mod tests {
     fn archived_and_converted_leads_refuse_edits() {
         let lead = lead();
         let (archived, _) = lead.archive(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            archived.apply(&LeadPatch::default(), Utc::now()),
-            Err(LeadRuleError::Archived)
-        );
-        assert_eq!(
-            archived.archive(Utc::now()).err(),
-            Some(LeadRuleError::Archived)
-        );
-        let (restored, _) = archived
-            .restore(Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(archived.apply(&LeadPatch::default(), Utc::now()), Err(LeadRuleError::Archived));
+        assert_eq!(archived.archive(Utc::now()).err(), Some(LeadRuleError::Archived));
+        let (restored, _) = archived.restore(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(restored.archived_at, None);
         assert_eq!(restored.version, 3);
-        assert_eq!(
-            restored.restore(Utc::now()).err(),
-            Some(LeadRuleError::NotArchived)
-        );
+        assert_eq!(restored.restore(Utc::now()).err(), Some(LeadRuleError::NotArchived));
         let mut converted = lead.clone();
         converted.status = LeadStatus::Converted;
-        assert_eq!(
-            converted.apply(&LeadPatch::default(), Utc::now()),
-            Err(LeadRuleError::Converted)
-        );
+        assert_eq!(converted.apply(&LeadPatch::default(), Utc::now()), Err(LeadRuleError::Converted));
     }
 
     #[test]
@@ -660,25 +538,13 @@ mod tests {
             description: None,
             custom_fields: None,
         };
-        assert!(
-            Lead::create(
-                Uuid::now_v7(),
-                Uuid::now_v7(),
-                Uuid::now_v7(),
-                draft,
-                Utc::now()
-            )
-            .is_err()
-        );
+        assert!(Lead::create(Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now()).is_err());
     }
 
     #[test]
     fn sorting_by_a_nullable_field_treats_null_as_empty() {
         let lead = lead();
-        assert_eq!(
-            lead.position(LeadSortField::Company).value,
-            SortValue::Text(String::new())
-        );
+        assert_eq!(lead.position(LeadSortField::Company).value, SortValue::Text(String::new()));
         let sort = Sort::<LeadSortField>::parse("-created_at").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(sort.direction, SortDirection::Descending);
         assert_eq!(sort.to_wire(), "-created_at");

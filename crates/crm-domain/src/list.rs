@@ -61,10 +61,7 @@ impl<F: SortField> Sort<F> {
             FieldError::new(
                 "sort",
                 "invalid_value",
-                format!(
-                    "must be one of: {} (prefix with - for descending)",
-                    F::allowed().join(", ")
-                ),
+                format!("must be one of: {} (prefix with - for descending)", F::allowed().join(", ")),
             )
         })?;
         Ok(Self { field, direction })
@@ -92,11 +89,7 @@ impl Window {
     pub fn new(limit: Option<u32>, after: Option<KeysetPosition>) -> Result<Self, FieldError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(FieldError::new(
-                "limit",
-                "out_of_range",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(FieldError::new("limit", "out_of_range", format!("must be between 1 and {MAX_LIMIT}")));
         }
         Ok(Self { limit, after })
     }
@@ -112,21 +105,14 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows read in order: the extra row only says that
     /// another page exists.
-    pub fn from_overfetch(
-        mut rows: Vec<T>,
-        limit: u32,
-        position_of: impl Fn(&T) -> KeysetPosition,
-    ) -> Self {
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u32, position_of: impl Fn(&T) -> KeysetPosition) -> Self {
         let limit = limit as usize;
         if rows.len() > limit {
             rows.truncate(limit);
             let next = rows.last().map(&position_of);
             Self { items: rows, next }
         } else {
-            Self {
-                items: rows,
-                next: None,
-            }
+            Self { items: rows, next: None }
         }
     }
 }
@@ -137,16 +123,10 @@ mod tests {
 
     #[test]
     fn a_page_knows_whether_another_follows() {
-        let position = |n: &u32| KeysetPosition {
-            value: SortValue::Text(n.to_string()),
-            id: Uuid::nil(),
-        };
+        let position = |n: &u32| KeysetPosition { value: SortValue::Text(n.to_string()), id: Uuid::nil() };
         let full = Page::from_overfetch(vec![1, 2, 3], 2, position);
         assert_eq!(full.items, vec![1, 2]);
-        assert_eq!(
-            full.next.map(|p| p.value),
-            Some(SortValue::Text("2".into()))
-        );
+        assert_eq!(full.next.map(|p| p.value), Some(SortValue::Text("2".into())));
         let last = Page::from_overfetch(vec![1, 2], 2, position);
         assert_eq!(last.next, None);
     }

@@ -24,6 +24,27 @@ pub enum Resource {
     AuditEvent,
 }
 
+impl Resource {
+    fn describe(self) -> &'static str {
+        match self {
+            Resource::SalesRecord => "this sales record",
+            Resource::User => "users",
+            Resource::AuditEvent => "the audit trail",
+        }
+    }
+}
+
+impl Action {
+    fn describe(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "change",
+            Action::Reassign => "give to another owner",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Read,
@@ -68,7 +89,7 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
 
 /// Refused: the role does not reach this record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the {role} role may not {action:?} this {resource:?}")]
+#[error("the {role} role may not {} {}", action.describe(), resource.describe())]
 pub struct Forbidden {
     pub role: Role,
     pub resource: Resource,
@@ -80,20 +101,11 @@ pub struct Forbidden {
 ///
 /// # Errors
 /// [`Forbidden`] when the matrix does not reach the record.
-pub fn authorize(
-    role: Role,
-    resource: Resource,
-    action: Action,
-    is_owner: bool,
-) -> Result<(), Forbidden> {
+pub fn authorize(role: Role, resource: Resource, action: Action, is_owner: bool) -> Result<(), Forbidden> {
     match reach(role, resource, action) {
         Reach::All => Ok(()),
         Reach::Own if is_owner => Ok(()),
-        _ => Err(Forbidden {
-            role,
-            resource,
-            action,
-        }),
+        _ => Err(Forbidden { role, resource, action }),
     }
 }
 
@@ -105,54 +117,18 @@ mod tests {
     fn the_matrix_matches_the_documented_table() {
         // Role order: admin, manager, sales_rep, support_agent. Mirrors README.md.
         let table: &[(Resource, Action, [Reach; 4])] = &[
-            (
-                Resource::SalesRecord,
-                Action::Read,
-                [Reach::All, Reach::All, Reach::All, Reach::All],
-            ),
-            (
-                Resource::SalesRecord,
-                Action::Create,
-                [Reach::All, Reach::All, Reach::All, Reach::Nothing],
-            ),
-            (
-                Resource::SalesRecord,
-                Action::Update,
-                [Reach::All, Reach::All, Reach::Own, Reach::Nothing],
-            ),
-            (
-                Resource::SalesRecord,
-                Action::Reassign,
-                [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing],
-            ),
-            (
-                Resource::User,
-                Action::Read,
-                [Reach::All, Reach::All, Reach::All, Reach::All],
-            ),
-            (
-                Resource::User,
-                Action::Create,
-                [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing],
-            ),
-            (
-                Resource::User,
-                Action::Update,
-                [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing],
-            ),
-            (
-                Resource::AuditEvent,
-                Action::Read,
-                [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing],
-            ),
+            (Resource::SalesRecord, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::SalesRecord, Action::Create, [Reach::All, Reach::All, Reach::All, Reach::Nothing]),
+            (Resource::SalesRecord, Action::Update, [Reach::All, Reach::All, Reach::Own, Reach::Nothing]),
+            (Resource::SalesRecord, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::User, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::User, Action::Create, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
+            (Resource::User, Action::Update, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
+            (Resource::AuditEvent, Action::Read, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {
-                assert_eq!(
-                    reach(*role, *resource, *action),
-                    *want,
-                    "{role} {resource:?} {action:?}"
-                );
+                assert_eq!(reach(*role, *resource, *action), *want, "{role} {resource:?} {action:?}");
             }
         }
     }
@@ -161,14 +137,6 @@ mod tests {
     fn a_sales_rep_may_update_only_what_it_owns() {
         assert!(authorize(Role::SalesRep, Resource::SalesRecord, Action::Update, true).is_ok());
         assert!(authorize(Role::SalesRep, Resource::SalesRecord, Action::Update, false).is_err());
-        assert!(
-            authorize(
-                Role::SupportAgent,
-                Resource::SalesRecord,
-                Action::Update,
-                true
-            )
-            .is_err()
-        );
+        assert!(authorize(Role::SupportAgent, Resource::SalesRecord, Action::Update, true).is_err());
     }
 }

@@ -88,12 +88,7 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepoError::Duplicate`] on `email` when any user already has that email.
-    async fn insert_user(
-        &self,
-        user: &User,
-        password_hash: &str,
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
+    async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditContext) -> Result<(), RepoError>;
 
     /// # Errors
     /// [`RepoError::NotFound`] when the organisation has no such user.
@@ -105,17 +100,9 @@ pub trait UserRepository: Send + Sync {
 
     /// Who an access token acts as: `None` when the user does not exist in that organisation or
     /// is deactivated.
-    async fn find_principal(
-        &self,
-        organization_id: Uuid,
-        user_id: Uuid,
-    ) -> Result<Option<Principal>, RepoError>;
+    async fn find_principal(&self, organization_id: Uuid, user_id: Uuid) -> Result<Option<Principal>, RepoError>;
 
-    async fn list_users(
-        &self,
-        organization_id: Uuid,
-        query: &UserQuery,
-    ) -> Result<Page<User>, RepoError>;
+    async fn list_users(&self, organization_id: Uuid, query: &UserQuery) -> Result<Page<User>, RepoError>;
 
     /// Stores `user` (already changed by the domain) when its stored version is
     /// `expected_version`, with an update audit event. Deactivating a user revokes its refresh
@@ -149,10 +136,7 @@ pub struct NewRefreshToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshRotation {
     /// The token was live; it is now spent and the new one is stored in its family.
-    Rotated {
-        organization_id: Uuid,
-        user_id: Uuid,
-    },
+    Rotated { organization_id: Uuid, user_id: Uuid },
     /// The token had already been rotated or revoked: its whole family is now revoked.
     Reused,
     /// No such token, or it expired.
@@ -217,10 +201,7 @@ pub enum IdempotencyClaim {
     /// completes or releases the key.
     Acquired,
     /// The key is in use: `response` is `None` while the first request is still running.
-    Existing {
-        request_hash: String,
-        response: Option<StoredResponse>,
-    },
+    Existing { request_hash: String, response: Option<StoredResponse> },
 }
 
 #[async_trait]
@@ -247,8 +228,7 @@ pub trait IdempotencyRepository: Send + Sync {
     async fn release_idempotency_key(&self, scope: &IdempotencyScope) -> Result<(), RepoError>;
 
     /// Deletes every record created before `expired_before`; answers how many.
-    async fn purge_idempotency_keys(&self, expired_before: DateTime<Utc>)
-    -> Result<u64, RepoError>;
+    async fn purge_idempotency_keys(&self, expired_before: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 
 #[async_trait]
@@ -289,11 +269,7 @@ pub trait LeadRepository: Send + Sync {
         audit: &AuditContext,
     ) -> Result<(), RepoError>;
 
-    async fn list_leads(
-        &self,
-        organization_id: Uuid,
-        query: &LeadQuery,
-    ) -> Result<Page<Lead>, RepoError>;
+    async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError>;
 }
 
 #[async_trait]

@@ -71,9 +71,7 @@ impl User {
         now: DateTime<Utc>,
     ) -> Result<(User, Vec<crate::audit::FieldChange>), UserRuleError> {
         use crate::audit::{AuditValue, FieldChange};
-        if self.id == actor_id
-            && (patch.role.is_some_and(|r| r != Role::Admin) || patch.active == Some(false))
-        {
+        if self.id == actor_id && (patch.role.is_some_and(|r| r != Role::Admin) || patch.active == Some(false)) {
             return Err(UserRuleError::SelfLockout);
         }
         let mut next = self.clone();
@@ -81,31 +79,19 @@ impl User {
         if let Some(name) = &patch.name
             && *name != self.name
         {
-            changes.push(FieldChange::new(
-                "name",
-                AuditValue::text(&self.name),
-                AuditValue::text(name),
-            ));
+            changes.push(FieldChange::new("name", AuditValue::text(&self.name), AuditValue::text(name)));
             next.name = name.clone();
         }
         if let Some(role) = patch.role
             && role != self.role
         {
-            changes.push(FieldChange::new(
-                "role",
-                AuditValue::text(self.role),
-                AuditValue::text(role),
-            ));
+            changes.push(FieldChange::new("role", AuditValue::text(self.role), AuditValue::text(role)));
             next.role = role;
         }
         if let Some(active) = patch.active
             && active != self.active
         {
-            changes.push(FieldChange::new(
-                "active",
-                AuditValue::Bool(self.active),
-                AuditValue::Bool(active),
-            ));
+            changes.push(FieldChange::new("active", AuditValue::Bool(self.active), AuditValue::Bool(active)));
             next.active = active;
         }
         if !changes.is_empty() {
@@ -121,11 +107,7 @@ pub fn user_creation_changes(user: &User) -> Vec<crate::audit::FieldChange> {
     use crate::audit::{AuditValue, FieldChange};
     vec![
         FieldChange::new("name", AuditValue::Null, AuditValue::text(&user.name)),
-        FieldChange::new(
-            "email",
-            AuditValue::Null,
-            AuditValue::text(user.email.as_str()),
-        ),
+        FieldChange::new("email", AuditValue::Null, AuditValue::text(user.email.as_str())),
         FieldChange::new("role", AuditValue::Null, AuditValue::text(user.role)),
         FieldChange::new("active", AuditValue::Null, AuditValue::Bool(user.active)),
     ]

@@ -63,11 +63,7 @@ impl TokenService {
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "aud", "iss", "sub"]);
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 
     /// A 15-minute access token for `principal`.
@@ -84,14 +80,13 @@ impl TokenService {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
     }
 
     /// The (organisation, user) a token speaks for, when its signature and claims hold.
     pub fn verify(&self, token: &str) -> Result<(Uuid, Uuid), TokenRejection> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
                 _ => TokenRejection::Invalid,
             })?;
@@ -109,18 +104,13 @@ impl TokenService {
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 fn rejection(rejection: TokenRejection) -> ApiError {
     ApiError::Unauthorized {
         detail: match rejection {
-            TokenRejection::Missing => {
-                "send an access token as Authorization: Bearer <token>".to_owned()
-            }
+            TokenRejection::Missing => "send an access token as Authorization: Bearer <token>".to_owned(),
             TokenRejection::Expired => {
                 "the access token has expired; get a new one from /api/v1/auth/refresh".to_owned()
             }
@@ -162,14 +152,10 @@ fn argon2() -> Argon2<'static> {
 /// # Errors
 /// Internal when hashing fails.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    web::block(move || {
-        argon2()
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::internal(e.to_string()))
+    web::block(move || argon2().hash_password(password.as_bytes()).map(|hash| hash.to_string()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// A hash of a random password that no one knows, verified against when a login names an
@@ -185,10 +171,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
             Some(hash) => Some(hash),
             None => DUMMY_HASH
                 .get_or_init(|| {
-                    argon2()
-                        .hash_password(Uuid::new_v4().to_string().as_bytes())
-                        .ok()
-                        .map(|h| h.to_string())
+                    argon2().hash_password(Uuid::new_v4().to_string().as_bytes()).ok().map(|h| h.to_string())
                 })
                 .clone(),
         };
@@ -196,10 +179,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
         let Ok(parsed) = argon2::PasswordHash::new(&hash) else {
             return false;
         };
-        argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            && known
+        argon2().verify_password(password.as_bytes(), &parsed).is_ok() && known
     })
     .await
     .map_err(ApiError::internal)
@@ -210,11 +190,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 pub fn new_refresh_token(organization_id: Uuid) -> Result<String, ApiError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(format!(
-        "{}.{}",
-        organization_id.simple(),
-        URL_SAFE_NO_PAD.encode(secret)
-    ))
+    Ok(format!("{}.{}", organization_id.simple(), URL_SAFE_NO_PAD.encode(secret)))
 }
 
 /// The organisation named by a refresh token, if it is shaped like one.

@@ -49,8 +49,7 @@ pub fn decode_cursor(raw: &str, sort_wire: &str) -> Result<KeysetPosition, ApiEr
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.splitn(4, '\n');
-    let (Some("1"), Some(sort), Some(id), Some(value)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some("1"), Some(sort), Some(id), Some(value)) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(invalid());
     };
@@ -65,11 +64,7 @@ pub fn decode_cursor(raw: &str, sort_wire: &str) -> Result<KeysetPosition, ApiEr
     let value = if let Some(text) = value.strip_prefix("s:") {
         SortValue::Text(text.to_owned())
     } else if let Some(at) = value.strip_prefix("t:") {
-        SortValue::Timestamp(
-            DateTime::parse_from_rfc3339(at)
-                .map_err(|_| invalid())?
-                .with_timezone(&Utc),
-        )
+        SortValue::Timestamp(DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc))
     } else {
         return Err(invalid());
     };
@@ -95,17 +90,14 @@ pub fn list_params<F: SortField>(
     let sort = Sort::<F>::parse(sort.unwrap_or(default_sort)).map_err(field_to_bad_request)?;
     let limit = match limit {
         None => None,
-        Some(raw) => Some(raw.trim().parse::<u32>().map_err(|_| {
-            ApiError::bad_param(
-                "limit",
-                "out_of_range",
-                "must be an integer between 1 and 200",
-            )
-        })?),
+        Some(raw) => Some(
+            raw.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))?,
+        ),
     };
-    let after = cursor
-        .map(|c| decode_cursor(c, &sort.to_wire()))
-        .transpose()?;
+    // An empty cursor is the first page, as if none was given.
+    let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort.to_wire())).transpose()?;
     let window = Window::new(limit, after).map_err(field_to_bad_request)?;
     Ok(ListParams { sort, window })
 }
@@ -124,30 +116,27 @@ pub fn parse_any_of<T>(
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
-    raw.split(',')
-        .map(|item| parse(field, item.trim()).map_err(field_to_bad_request))
-        .collect()
+    raw.split(',').map(|item| parse(field, item.trim()).map_err(field_to_bad_request)).collect()
 }
 
+/// A UUID in its hyphenated form (the only one the spec allows).
 pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, FieldError> {
-    Uuid::parse_str(raw).map_err(|_| FieldError::new(field, "invalid_uuid", "must be a UUID"))
+    let invalid =
+        || FieldError::new(field, "invalid_uuid", "must be a UUID such as 0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80");
+    let uuid = Uuid::try_parse(raw).map_err(|_| invalid())?;
+    if uuid.hyphenated().to_string().eq_ignore_ascii_case(raw) { Ok(uuid) } else { Err(invalid()) }
 }
 
 /// Parses an RFC 3339 timestamp parameter.
-pub fn parse_timestamp_param(
-    field: &str,
-    raw: Option<&str>,
-) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub fn parse_timestamp_param(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     raw.map(|raw| {
-        DateTime::parse_from_rfc3339(raw.trim())
-            .map(|at| at.with_timezone(&Utc))
-            .map_err(|_| {
-                ApiError::bad_param(
-                    field,
-                    "invalid_timestamp",
-                    "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z",
-                )
-            })
+        DateTime::parse_from_rfc3339(raw.trim()).map(|at| at.with_timezone(&Utc)).map_err(|_| {
+            ApiError::bad_param(
+                field,
+                "invalid_timestamp",
+                "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z",
+            )
+        })
     })
     .transpose()
 }
@@ -157,32 +146,24 @@ pub fn parse_bool_param(field: &str, raw: Option<&str>) -> Result<Option<bool>, 
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::bad_param(
-            field,
-            "invalid_value",
-            "must be one of: true, false",
-        )),
+        Some(_) => Err(ApiError::bad_param(field, "invalid_value", "must be one of: true, false")),
     }
 }
 
 /// The search text of `q`: trimmed, 1 to 200 characters.
 pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) if text.chars().count() > 200 => Err(ApiError::bad_param(
-            "q",
-            "too_long",
-            "must be at most 200 characters",
-        )),
-        Some(text) => Ok(Some(text.to_owned())),
+    match raw {
+        Some(text) if text.chars().count() > 200 => {
+            Err(ApiError::bad_param("q", "too_long", "must be at most 200 characters"))
+        }
+        Some(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        _ => Ok(None),
     }
 }
 
 /// The next cursor of a page, if another page follows.
 pub fn next_cursor<T, F: SortField>(page: &Page<T>, sort: Sort<F>) -> Option<String> {
-    page.next
-        .as_ref()
-        .map(|position| encode_cursor(&sort.to_wire(), position))
+    page.next.as_ref().map(|position| encode_cursor(&sort.to_wire(), position))
 }
 
 /// The entity tag of a record at `version`.
@@ -197,41 +178,52 @@ pub enum IfMatch {
     Versions(Vec<i64>),
 }
 
-fn entity_tags(raw: &str) -> Vec<String> {
-    raw.split(',')
-        .map(|t| {
-            t.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .to_owned()
-        })
-        .collect()
+/// Parses an entity-tag list (`"3"`, `W/"3"`, `"3", "4"`) or `*`; `None` when malformed.
+fn entity_tags(raw: &str) -> Option<EntityTags> {
+    let raw = raw.trim();
+    if raw == "*" {
+        return Some(EntityTags::Any);
+    }
+    let mut versions = Vec::new();
+    for tag in raw.split(',') {
+        let tag = tag.trim();
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        let digits = tag.strip_prefix('"')?.strip_suffix('"')?;
+        if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        versions.push(digits.parse::<i64>().ok()?);
+    }
+    Some(EntityTags::Versions(versions))
+}
+
+enum EntityTags {
+    Any,
+    Versions(Vec<i64>),
+}
+
+fn header_text<'r>(req: &'r HttpRequest, name: header::HeaderName, label: &str) -> Result<Option<&'r str>, ApiError> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(value) => value.to_str().map(Some).map_err(|_| {
+            ApiError::bad_param(label, "invalid_header", "must be an entity tag returned in ETag, such as \"3\"")
+        }),
+    }
 }
 
 /// # Errors
-/// 400 when `If-Match` is present but not a list of entity tags.
+/// 400 when `If-Match` is present but not `*` or a list of entity tags.
 pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(IfMatch::Absent);
-    };
-    let raw = value.to_str().map_err(|_| {
-        ApiError::bad_param(
-            "If-Match",
-            "invalid_header",
-            "must be an entity tag such as \"3\"",
-        )
-    })?;
-    if raw.trim() == "*" {
-        return Ok(IfMatch::Any);
-    }
-    let versions: Result<Vec<i64>, _> = entity_tags(raw).iter().map(|t| t.parse::<i64>()).collect();
-    versions.map(IfMatch::Versions).map_err(|_| {
-        ApiError::bad_param(
+    let Some(raw) = header_text(req, header::IF_MATCH, "If-Match")? else { return Ok(IfMatch::Absent) };
+    match entity_tags(raw) {
+        Some(EntityTags::Any) => Ok(IfMatch::Any),
+        Some(EntityTags::Versions(versions)) => Ok(IfMatch::Versions(versions)),
+        None => Err(ApiError::bad_param(
             "If-Match",
             "invalid_header",
             "must be an entity tag returned in ETag, such as \"3\"",
-        )
-    })
+        )),
+    }
 }
 
 impl IfMatch {
@@ -240,9 +232,7 @@ impl IfMatch {
     pub fn check(&self, current: i64) -> Result<(), ApiError> {
         match self {
             IfMatch::Versions(versions) if !versions.contains(&current) => {
-                Err(ApiError::PreconditionFailed {
-                    current_version: Some(current),
-                })
+                Err(ApiError::PreconditionFailed { current_version: Some(current) })
             }
             _ => Ok(()),
         }
@@ -254,18 +244,20 @@ impl IfMatch {
 }
 
 /// Whether `If-None-Match` already names `version` (a GET then answers 304).
-pub fn if_none_match_hits(req: &HttpRequest, version: i64) -> bool {
-    let Some(raw) = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    raw.trim() == "*"
-        || entity_tags(raw)
-            .iter()
-            .any(|t| t.parse::<i64>().ok() == Some(version))
+///
+/// # Errors
+/// 400 when the header is present but not `*` or a list of entity tags.
+pub fn if_none_match_hits(req: &HttpRequest, version: i64) -> Result<bool, ApiError> {
+    let Some(raw) = header_text(req, header::IF_NONE_MATCH, "If-None-Match")? else { return Ok(false) };
+    match entity_tags(raw) {
+        Some(EntityTags::Any) => Ok(true),
+        Some(EntityTags::Versions(versions)) => Ok(versions.contains(&version)),
+        None => Err(ApiError::bad_param(
+            "If-None-Match",
+            "invalid_header",
+            "must be an entity tag returned in ETag, such as \"3\"",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -274,10 +266,7 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_is_bound_to_its_sort() {
-        let position = KeysetPosition {
-            value: SortValue::Text("O'Brien, \n Ann".into()),
-            id: Uuid::now_v7(),
-        };
+        let position = KeysetPosition { value: SortValue::Text("O'Brien, \n Ann".into()), id: Uuid::now_v7() };
         let cursor = encode_cursor("-last_name", &position);
         assert_eq!(decode_cursor(&cursor, "-last_name").ok(), Some(position));
         assert!(decode_cursor(&cursor, "last_name").is_err());
@@ -285,12 +274,18 @@ mod tests {
     }
 
     #[test]
+    fn entity_tags_must_be_quoted_versions() {
+        assert!(matches!(entity_tags("\"3\""), Some(EntityTags::Versions(v)) if v == vec![3]));
+        assert!(matches!(entity_tags("W/\"3\", \"4\""), Some(EntityTags::Versions(v)) if v == vec![3, 4]));
+        assert!(matches!(entity_tags("*"), Some(EntityTags::Any)));
+        for bad in ["3", "\"\"", "\"x\"", "", "\"3", "0000000000000000000000"] {
+            assert!(entity_tags(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
     fn timestamps_have_microseconds_and_z() {
-        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789+02:00")
-            .map(|t| t.with_timezone(&Utc));
-        assert_eq!(
-            at.map(|t| timestamp(t.trunc_subsecs(6))).ok(),
-            Some("2026-01-02T01:04:05.123456Z".to_owned())
-        );
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789+02:00").map(|t| t.with_timezone(&Utc));
+        assert_eq!(at.map(|t| timestamp(t.trunc_subsecs(6))).ok(), Some("2026-01-02T01:04:05.123456Z".to_owned()));
     }
 }

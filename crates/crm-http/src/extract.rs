@@ -21,22 +21,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// A JSON request body of type `T`.
 pub struct JsonBody<T>(pub T);
 
-fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+/// Whether the request declares a JSON body (`application/json` or `application/*+json`).
+pub fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Rewrites serde's wording so that Rust type names never reach a client.
@@ -48,9 +39,7 @@ fn public_message(message: &str) -> String {
         out.push_str(&rest[..i]);
         out.push_str("an object");
         let after = &rest[i + "struct ".len()..];
-        let end = after
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
+        let end = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
         rest = &after[end..];
     }
     out.push_str(rest);
@@ -60,15 +49,11 @@ fn public_message(message: &str) -> String {
 /// Parses a JSON body: 400 when it is not JSON at all, 422 naming the field when a field has the
 /// wrong type or is unknown.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
-            code: "malformed_json",
-            detail: format!(
-                "the body is not valid JSON: {}",
-                public_message(&e.to_string())
-            ),
-            errors: None,
-        })?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+        code: "malformed_json",
+        detail: format!("the body is not valid JSON: {}", public_message(&e.to_string())),
+        errors: None,
+    })?;
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { String::new() } else { path };
@@ -82,23 +67,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         let field = if field.is_empty() {
             // A missing or unknown field is reported at the object; name it when serde quotes it.
-            message
-                .split('`')
-                .nth(1)
-                .map(str::to_owned)
-                .unwrap_or_default()
+            message.split('`').nth(1).map(str::to_owned).unwrap_or_default()
         } else {
             field
         };
         ApiError::Validation {
-            detail: Some(if field.is_empty() {
-                message.clone()
-            } else {
-                format!("{field}: {message}")
-            }),
-            errors: crm_domain::ValidationErrors(vec![crm_domain::FieldError::new(
-                field, code, message,
-            )]),
+            detail: Some(if field.is_empty() { message.clone() } else { format!("{field}: {message}") }),
+            errors: crm_domain::ValidationErrors(vec![crm_domain::FieldError::new(field, code, message)]),
         }
     })
 }
@@ -123,9 +98,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 return Err(ApiError::UnsupportedMediaType);
             }
             let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge { limit: BODY_LIMIT }
                 } else {
                     ApiError::BadRequest {
@@ -151,11 +124,7 @@ where
 
 pub fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|error: PathError, req: &HttpRequest| {
-        let field = req
-            .match_info()
-            .iter()
-            .find(|(_, v)| uuid::Uuid::parse_str(v).is_err())
-            .map(|(k, _)| k.to_owned());
+        let field = req.match_info().iter().find(|(_, v)| uuid::Uuid::parse_str(v).is_err()).map(|(k, _)| k.to_owned());
         let field = field.unwrap_or_else(|| "id".to_owned());
         tracing::debug!(error = %error, "bad path parameter");
         ApiError::BadRequest {
@@ -181,11 +150,7 @@ pub fn query_config() -> QueryConfig {
         ApiError::BadRequest {
             code: "invalid_parameter",
             detail: message.clone(),
-            errors: Some(vec![ProblemField {
-                field,
-                code: "invalid_parameter".to_owned(),
-                message,
-            }]),
+            errors: Some(vec![ProblemField { field, code: "invalid_parameter".to_owned(), message }]),
         }
         .into()
     })

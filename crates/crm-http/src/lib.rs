@@ -76,12 +76,8 @@ where
 
 /// The OpenAPI document the server serves at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, mut document) = api_routes(
-        App::new()
-            .into_utoipa_app()
-            .openapi(<ApiDoc as utoipa::OpenApi>::openapi()),
-    )
-    .split_for_parts();
+    let (_, mut document) =
+        api_routes(App::new().into_utoipa_app().openapi(<ApiDoc as utoipa::OpenApi>::openapi())).split_for_parts();
     Conventions.modify(&mut document);
     document
 }
@@ -95,15 +91,10 @@ pub fn openapi_json() -> String {
 
 /// Answers a path the API does not route: 405 with `Allow` when the path exists under another
 /// method, else 404.
-async fn fallback(
-    req: HttpRequest,
-    routes: web::Data<RouteTable>,
-) -> Result<HttpResponse, ApiError> {
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
     match routes.allowed(req.path()) {
         Some(allow) if !allow.is_empty() => Err(ApiError::MethodNotAllowed { allow }),
-        _ => Err(ApiError::NotFound {
-            detail: format!("no route matches {}", req.path()),
-        }),
+        _ => Err(ApiError::NotFound { detail: format!("no route matches {}", req.path()) }),
     }
 }
 
@@ -149,17 +140,13 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when the database, the secret or the address is unusable.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = PoolSettings {
-            max_connections: settings.max_db_connections,
-            acquire_timeout: Duration::from_secs(3),
-        };
+        let pool =
+            PoolSettings { max_connections: settings.max_db_connections, acquire_timeout: Duration::from_secs(3) };
         let database = Arc::new(Database::open(&settings.database_url, &pool, true).await?);
         let secret = match (&settings.jwt_secret, database.kind) {
             (Some(secret), _) if secret.len() < 32 => return Err(StartupError::WeakSecret),
             (Some(secret), _) => secret.as_bytes().to_vec(),
-            (None, BackendKind::Sqlite) => {
-                load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?
-            }
+            (None, BackendKind::Sqlite) => load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?,
             (None, BackendKind::Postgres) => return Err(StartupError::MissingSecret),
         };
         let state = web::Data::new(AppState {
@@ -169,16 +156,11 @@ impl Application {
         });
         let document = openapi_document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
-        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
-            address: settings.bind.clone(),
-            source,
-        })?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind {
-                address: settings.bind.clone(),
-                source,
-            })?
+            .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
             .port();
         let origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
@@ -190,10 +172,7 @@ impl Application {
                     .app_data(extract::query_config())
                     .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
                     // Before the /api/v1 scope, which would otherwise claim the spec's path.
-                    .service(
-                        SwaggerUi::new("/swagger-ui/{_:.*}")
-                            .url("/api/v1/openapi.json", document.clone()),
-                    )
+                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", document.clone()))
                     .into_utoipa_app(),
             )
             .split_for_parts();
@@ -203,21 +182,14 @@ impl Application {
                 .wrap(cors(&origins))
         })
         .listen(listener)
-        .map_err(|source| StartupError::Bind {
-            address: settings.bind.clone(),
-            source,
-        })?
+        .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
         .shutdown_timeout(settings.shutdown_timeout_seconds);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
         let server = server.run();
         tracing::info!(port, swagger_ui = %format!("http://{}:{port}/swagger-ui/", host_of(&settings.bind)), "listening");
-        Ok(Self {
-            port,
-            server,
-            database,
-        })
+        Ok(Self { port, server, database })
     }
 
     pub fn port(&self) -> u16 {

@@ -29,8 +29,7 @@ pub struct RequestId(pub String);
 
 fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?.trim();
-    let sane =
-        !value.is_empty() && value.len() <= 200 && value.bytes().all(|b| b.is_ascii_graphic());
+    let sane = !value.is_empty() && value.len() <= 200 && value.bytes().all(|b| b.is_ascii_graphic());
     sane.then(|| value.to_owned())
 }
 
@@ -46,10 +45,8 @@ pub async fn request_id(
     let started = Instant::now();
     // Inner middleware and handlers turn their errors into responses themselves, inside this
     // scope, so that problem bodies carry the request id.
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.call(req).instrument(span.clone()))
-        .await?
-        .map_into_boxed_body();
+    let mut response =
+        REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await?.map_into_boxed_body();
     let status = response.status();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
@@ -90,50 +87,39 @@ async fn idempotent(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() != Method::POST || !req.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+    // Signup, login and refresh answer fresh credentials; keeping those for replay would store
+    // secrets, so the authentication endpoints ignore the header.
+    if req.method() != Method::POST
+        || !req.headers().contains_key(IDEMPOTENCY_KEY_HEADER)
+        || req.path().starts_with("/api/v1/auth/")
+    {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     // Only an authenticated caller has a scope to keep keys in; without a valid token the
     // request goes on and is refused by its handler.
-    let Some((organization_id, user_id)) =
-        bearer_token(req.request()).and_then(|t| state.tokens.verify(t).ok())
-    else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+    let Some((organization_id, user_id)) = bearer_token(req.request()).and_then(|t| state.tokens.verify(t).ok()) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let key = match req
-        .headers()
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-    {
+    // A deactivated user's token must not replay anything either.
+    match state.store.find_principal(organization_id, user_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
+    }
+    let key = match req.headers().get(IDEMPOTENCY_KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::trim) {
         Some(key) if !key.is_empty() && key.len() <= 255 => key.to_owned(),
         _ => {
-            let error = ApiError::bad_param(
-                "Idempotency-Key",
-                "invalid_header",
-                "must be 1 to 255 visible characters",
-            );
+            let error = ApiError::bad_param("Idempotency-Key", "invalid_header", "must be 1 to 255 visible characters");
             return Ok(req.error_response(error).map_into_boxed_body());
         }
     };
     let body = match req.extract::<web::Bytes>().await {
         Ok(body) => body,
         Err(_) => {
-            return Ok(req
-                .error_response(ApiError::PayloadTooLarge { limit: BODY_LIMIT })
-                .map_into_boxed_body());
+            return Ok(req.error_response(ApiError::PayloadTooLarge { limit: BODY_LIMIT }).map_into_boxed_body());
         }
     };
     let mut fingerprint = Vec::with_capacity(body.len() + 64);
@@ -147,35 +133,20 @@ async fn idempotent(
     let request_hash = sha256_hex(&fingerprint);
     req.set_payload(actix_web::dev::Payload::from(body));
 
-    let scope = IdempotencyScope {
-        organization_id,
-        user_id,
-        key,
-    };
+    let scope = IdempotencyScope { organization_id, user_id, key };
     let at = now();
     let claim = match state
         .store
-        .claim_idempotency_key(
-            &scope,
-            &request_hash,
-            at,
-            at - Duration::hours(24),
-            at - Duration::minutes(5),
-        )
+        .claim_idempotency_key(&scope, &request_hash, at, at - Duration::hours(24), at - Duration::minutes(5))
         .await
     {
         Ok(claim) => claim,
         Err(error) => {
-            return Ok(req
-                .error_response(ApiError::from(error))
-                .map_into_boxed_body());
+            return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body());
         }
     };
     match claim {
-        IdempotencyClaim::Existing {
-            request_hash: stored_hash,
-            response,
-        } => {
+        IdempotencyClaim::Existing { request_hash: stored_hash, response } => {
             if stored_hash != request_hash {
                 let error = ApiError::Unprocessable {
                     code: "idempotency_key_reused",
@@ -190,8 +161,7 @@ async fn idempotent(
                 };
                 return Ok(req.error_response(error).map_into_boxed_body());
             };
-            let mut builder =
-                HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+            let mut builder = HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
             for (name, value) in &stored.headers {
                 builder.insert_header((name.as_str(), value.as_str()));
             }
@@ -235,17 +205,10 @@ async fn idempotent(
                 Err(_) => {
                     let _ = state.store.release_idempotency_key(&scope).await;
                     let error = ApiError::internal("could not buffer a response body");
-                    return Ok(ServiceResponse::new(
-                        request,
-                        actix_web::ResponseError::error_response(&error),
-                    ));
+                    return Ok(ServiceResponse::new(request, actix_web::ResponseError::error_response(&error)));
                 }
             };
-            let stored = StoredResponse {
-                status: status.as_u16(),
-                headers,
-                body: body.to_vec(),
-            };
+            let stored = StoredResponse { status: status.as_u16(), headers, body: body.to_vec() };
             if let Err(error) = state.store.complete_idempotency_key(&scope, &stored).await {
                 tracing::warn!(error = %error, "could not keep an idempotent response");
             }

@@ -40,19 +40,13 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::response::Response> {
             .description(description)
             .content(
                 "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
             )
             .build(),
     )
 }
 
-fn header_param(
-    name: &str,
-    description: &str,
-    max_length: usize,
-) -> RefOr<utoipa::openapi::path::Parameter> {
+fn header_param(name: &str, description: &str, max_length: usize) -> RefOr<utoipa::openapi::path::Parameter> {
     RefOr::T(
         ParameterBuilder::new()
             .name(name)
@@ -72,27 +66,18 @@ fn header_param(
 
 fn is_authenticated(operation: &Operation) -> bool {
     operation.security.as_ref().is_none_or(|requirements| {
-        requirements.iter().any(|r| {
-            serde_json::to_value(r)
-                .map(|v| v.as_object().is_some_and(|o| !o.is_empty()))
-                .unwrap_or(false)
-        })
+        requirements
+            .iter()
+            .any(|r| serde_json::to_value(r).map(|v| v.as_object().is_some_and(|o| !o.is_empty())).unwrap_or(false))
     })
 }
 
 fn add_response(operation: &mut Operation, status: &str, description: &str) {
-    operation
-        .responses
-        .responses
-        .entry(status.to_owned())
-        .or_insert_with(|| problem(description));
+    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
 }
 
 fn has_body(operation: &Operation) -> bool {
-    matches!(
-        &operation.request_body,
-        Some(RefOr::T(RequestBody { .. })) | Some(RefOr::Ref(_))
-    )
+    matches!(&operation.request_body, Some(RefOr::T(RequestBody { .. })) | Some(RefOr::Ref(_)))
 }
 
 impl Modify for Conventions {
@@ -104,9 +89,7 @@ impl Modify for Conventions {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some(
-                        "An access token from /api/v1/auth/login or /api/v1/auth/signup",
-                    ))
+                    .description(Some("An access token from /api/v1/auth/login or /api/v1/auth/signup"))
                     .build(),
             ),
         );
@@ -125,8 +108,7 @@ impl Modify for Conventions {
                 let authenticated = is_authenticated(operation);
                 let body = has_body(operation);
                 let has_query = operation.parameters.as_ref().is_some_and(|ps| {
-                    ps.iter()
-                        .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query))
+                    ps.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query))
                 });
                 if body
                     || has_query
@@ -155,34 +137,18 @@ impl Modify for Conventions {
                 if body {
                     add_response(operation, "413", "The body exceeds 1 MiB");
                     add_response(operation, "415", "The body is not JSON");
-                    add_response(
-                        operation,
-                        "422",
-                        "Fields are invalid; `errors` lists each of them",
-                    );
+                    add_response(operation, "422", "Fields are invalid; `errors` lists each of them");
                 }
                 if method == "post" && authenticated {
-                    add_response(
-                        operation,
-                        "409",
-                        "A request with this Idempotency-Key is still running",
-                    );
-                    add_response(
-                        operation,
-                        "422",
-                        "This Idempotency-Key was used with a different request",
-                    );
+                    add_response(operation, "409", "A request with this Idempotency-Key is still running");
+                    add_response(operation, "422", "This Idempotency-Key was used with a different request");
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "Idempotency-Key",
                         "Makes the request safe to retry: the first response is kept for 24 hours and replayed with `Idempotent-Replayed: true`.",
                         255,
                     ));
                 }
-                if (method == "patch"
-                    || method == "delete"
-                    || (method == "post" && has_path_params))
-                    && authenticated
-                {
+                if (method == "patch" || method == "delete" || (method == "post" && has_path_params)) && authenticated {
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "If-Match",
                         "The ETag you read; the change is refused with 412 when the record changed since.",
@@ -190,25 +156,14 @@ impl Modify for Conventions {
                     ));
                 }
                 if method == "get" && has_path_params {
-                    operation
-                        .parameters
-                        .get_or_insert_with(Vec::new)
-                        .push(header_param(
-                            "If-None-Match",
-                            "The ETag you hold; answers 304 when the record did not change.",
-                            100,
-                        ));
+                    operation.parameters.get_or_insert_with(Vec::new).push(header_param(
+                        "If-None-Match",
+                        "The ETag you hold; answers 304 when the record did not change.",
+                        100,
+                    ));
                 }
-                add_response(
-                    operation,
-                    "500",
-                    "An unexpected error; the cause is logged under the request id",
-                );
-                add_response(
-                    operation,
-                    "503",
-                    "The database is unreachable or busy; retry after Retry-After seconds",
-                );
+                add_response(operation, "500", "An unexpected error; the cause is logged under the request id");
+                add_response(operation, "503", "The database is unreachable or busy; retry after Retry-After seconds");
             }
         }
     }
@@ -225,11 +180,7 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(str::to_owned)
-                    .collect();
+                let segments = path.trim_matches('/').split('/').map(str::to_owned).collect();
                 let mut methods = Vec::new();
                 for (name, present) in [
                     ("GET", item.get.is_some()),
@@ -255,10 +206,7 @@ impl RouteTable {
         let mut matched = false;
         for (segments, methods) in &self.0 {
             let fits = segments.len() == parts.len()
-                && segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+                && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
             if fits {
                 matched = true;
                 for m in methods {

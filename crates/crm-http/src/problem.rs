@@ -118,15 +118,11 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn not_found(what: &str) -> Self {
-        Self::NotFound {
-            detail: format!("no {what} with this id exists in your organization"),
-        }
+        Self::NotFound { detail: format!("no {what} with this id exists in your organization") }
     }
 
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::Internal {
-            cause: cause.into(),
-        }
+        Self::Internal { cause: cause.into() }
     }
 
     pub fn bad_param(field: &str, code: &'static str, message: impl Into<String>) -> Self {
@@ -134,17 +130,15 @@ impl ApiError {
         Self::BadRequest {
             code: "invalid_parameter",
             detail: format!("{field}: {message}"),
-            errors: Some(vec![ProblemField {
-                field: field.to_owned(),
-                code: code.to_owned(),
-                message,
-            }]),
+            errors: Some(vec![ProblemField { field: field.to_owned(), code: code.to_owned(), message }]),
         }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
         match self {
-            Self::BadRequest { code, detail, .. } => (StatusCode::BAD_REQUEST, code, "The request is malformed", detail.clone()),
+            Self::BadRequest { code, detail, .. } => {
+                (StatusCode::BAD_REQUEST, code, "The request is malformed", detail.clone())
+            }
             Self::Unauthorized { detail } => {
                 (StatusCode::UNAUTHORIZED, "unauthorized", "Authentication is required", detail.clone())
             }
@@ -162,7 +156,9 @@ impl ApiError {
                 "precondition_failed",
                 "The record changed since you read it",
                 match current_version {
-                    Some(v) => format!("If-Match does not match the current version (now {v}); read the record again and retry"),
+                    Some(v) => format!(
+                        "If-Match does not match the current version (now {v}); read the record again and retry"
+                    ),
                     None => "If-Match does not match the current version; read the record again and retry".to_owned(),
                 },
             ),
@@ -275,25 +271,17 @@ impl ResponseError for ApiError {
         }
         let problem = self.to_problem();
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
         match self {
             Self::Unauthorized { .. } => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"crm\""),
-                ));
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"crm\"")));
             }
             Self::MethodNotAllowed { allow } => {
                 if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
                     response.insert_header((header::ALLOW, value));
                 }
             }
-            Self::TooManyRequests {
-                retry_after_seconds,
-            } => {
+            Self::TooManyRequests { retry_after_seconds } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             Self::Unavailable { .. } => {
@@ -309,24 +297,17 @@ impl ResponseError for ApiError {
 impl From<RepoError> for ApiError {
     fn from(error: RepoError) -> Self {
         match error {
-            RepoError::NotFound => Self::NotFound {
-                detail: "no record with this id exists in your organization".to_owned(),
-            },
-            RepoError::Duplicate { field } => Self::Conflict {
-                code: "duplicate",
-                detail: format!("{field}: another record already uses this value"),
-            },
-            RepoError::VersionMismatch { current } => Self::PreconditionFailed {
-                current_version: Some(current),
-            },
+            RepoError::NotFound => {
+                Self::NotFound { detail: "no record with this id exists in your organization".to_owned() }
+            }
+            RepoError::Duplicate { field } => {
+                Self::Conflict { code: "duplicate", detail: format!("{field}: another record already uses this value") }
+            }
+            RepoError::VersionMismatch { current } => Self::PreconditionFailed { current_version: Some(current) },
             RepoError::MissingReference { field } => Self::Validation {
                 detail: None,
-                errors: FieldError::new(
-                    field,
-                    "unknown_reference",
-                    "no such record exists in your organization",
-                )
-                .into(),
+                errors: FieldError::new(field, "unknown_reference", "no such record exists in your organization")
+                    .into(),
             },
             RepoError::Unavailable(cause) => Self::Unavailable { cause },
             RepoError::Internal(cause) => Self::Internal { cause },
@@ -336,26 +317,18 @@ impl From<RepoError> for ApiError {
 
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
-        Self::Validation {
-            detail: None,
-            errors,
-        }
+        Self::Validation { detail: None, errors }
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
-        Self::Validation {
-            detail: None,
-            errors: error.into(),
-        }
+        Self::Validation { detail: None, errors: error.into() }
     }
 }
 
 impl From<crm_domain::permissions::Forbidden> for ApiError {
     fn from(error: crm_domain::permissions::Forbidden) -> Self {
-        Self::Forbidden {
-            detail: error.to_string(),
-        }
+        Self::Forbidden { detail: error.to_string() }
     }
 }

@@ -14,9 +14,7 @@ use crate::problem::ApiError;
 
 /// A JSON body with the record's ETag.
 pub fn with_etag(status: StatusCode, body: &impl Serialize, version: i64) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(version)))
-        .json(body)
+    HttpResponse::build(status).insert_header((header::ETAG, etag(version))).json(body)
 }
 
 /// 201 with `Location` and `ETag`.
@@ -28,27 +26,20 @@ pub fn created(location: String, body: &impl Serialize, version: i64) -> HttpRes
 }
 
 /// 200 with the record, or 304 when `If-None-Match` already names its version.
-pub fn read(req: &HttpRequest, body: &impl Serialize, version: i64) -> HttpResponse {
-    if if_none_match_hits(req, version) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag(version)))
-            .finish();
+///
+/// # Errors
+/// 400 when `If-None-Match` is malformed.
+pub fn read(req: &HttpRequest, body: &impl Serialize, version: i64) -> Result<HttpResponse, ApiError> {
+    if if_none_match_hits(req, version)? {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag(version))).finish());
     }
-    with_etag(StatusCode::OK, body, version)
+    Ok(with_etag(StatusCode::OK, body, version))
 }
 
 /// The audit context of a request made by `principal`.
 pub fn audit_context(req: &HttpRequest, principal: &Principal) -> AuditContext {
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    AuditContext {
-        organization_id: principal.organization_id,
-        actor_id: principal.user_id,
-        request_id,
-    }
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    AuditContext { organization_id: principal.organization_id, actor_id: principal.user_id, request_id }
 }
 
 /// How many times a change is re-applied when another writer got in first and the client did
@@ -70,9 +61,7 @@ pub async fn update_with_retry<T>(
         let current = load().await?;
         if_match.check(version_of(&current))?;
         match apply_and_save(current).await {
-            Err(ApiError::PreconditionFailed { .. })
-                if !if_match.is_present() && attempt < ATTEMPTS =>
-            {
+            Err(ApiError::PreconditionFailed { .. }) if !if_match.is_present() && attempt < ATTEMPTS => {
                 continue;
             }
             outcome => return outcome,

@@ -5,20 +5,13 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 /// A string that must be one of `names`; `nullable` also allows `null`.
 pub fn one_of(names: &[&str], nullable: bool) -> Object {
-    let schema_type = if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::Type(Type::String)
-    };
-    let mut values: Vec<serde_json::Value> =
-        names.iter().map(|n| serde_json::Value::from(*n)).collect();
+    let schema_type =
+        if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::Type(Type::String) };
+    let mut values: Vec<serde_json::Value> = names.iter().map(|n| serde_json::Value::from(*n)).collect();
     if nullable {
         values.push(serde_json::Value::Null);
     }
-    ObjectBuilder::new()
-        .schema_type(schema_type)
-        .enum_values(Some(values))
-        .build()
+    ObjectBuilder::new().schema_type(schema_type).enum_values(Some(values)).build()
 }
 
 /// A comma-separated filter such as `status=new,contacted`: any of `names`, each at most once.
@@ -27,13 +20,8 @@ pub fn any_of_list(names: &[&str]) -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .pattern(Some(format!("^({alternatives})(,({alternatives}))*$")))
-        .description(Some(format!(
-            "Comma-separated; any of: {}",
-            names.join(", ")
-        )))
-        .examples([serde_json::Value::from(
-            names.iter().take(2).copied().collect::<Vec<_>>().join(","),
-        )])
+        .description(Some(format!("Comma-separated; any of: {}", names.join(", "))))
+        .examples([serde_json::Value::from(names.iter().take(2).copied().collect::<Vec<_>>().join(","))])
         .build()
 }
 
@@ -43,9 +31,68 @@ pub fn sort_param(names: &[&str]) -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .pattern(Some(format!("^-?({alternatives})$")))
-        .description(Some(format!(
-            "One of {}; prefix with - for descending",
-            names.join(", ")
-        )))
+        .description(Some(format!("One of {}; prefix with - for descending", names.join(", "))))
         .build()
+}
+
+/// A text the domain accepts: not blank, no control characters but tab and newline.
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// An email address the domain accepts (see `crm_domain::value::Email`).
+pub const EMAIL_PATTERN: &str = "^[^\\s@\",<>\\u0000-\\u001F\\u007F-\\u009F]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
+
+/// One or more hyphenated UUIDs separated by commas.
+pub const UUID_LIST_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$";
+
+/// An entity-tag list as `If-Match` and `If-None-Match` take it.
+pub const ETAG_LIST_PATTERN: &str = "^(\\*|(W/)?\"[0-9]{1,18}\"( *, *(W/)?\"[0-9]{1,18}\")*)$";
+
+fn string_type(nullable: bool) -> SchemaType {
+    if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::Type(Type::String) }
+}
+
+/// A text field of at most `max` characters.
+pub fn text(max: usize, nullable: bool) -> Object {
+    ObjectBuilder::new()
+        .schema_type(string_type(nullable))
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(TEXT_PATTERN))
+        .build()
+}
+
+pub fn email(nullable: bool) -> Object {
+    ObjectBuilder::new()
+        .schema_type(string_type(nullable))
+        .max_length(Some(254))
+        .pattern(Some(EMAIL_PATTERN))
+        .examples([serde_json::Value::from("ada@example.com")])
+        .build()
+}
+
+/// Schema functions for `#[schema(schema_with = ...)]`, which takes a path without arguments.
+pub mod fields {
+    use utoipa::openapi::schema::Object;
+
+    pub fn name() -> Object {
+        super::text(200, false)
+    }
+    pub fn optional_name() -> Object {
+        super::text(200, true)
+    }
+    pub fn optional_phone() -> Object {
+        super::text(50, true)
+    }
+    pub fn optional_url() -> Object {
+        super::text(2000, true)
+    }
+    pub fn optional_long_text() -> Object {
+        super::text(10_000, true)
+    }
+    pub fn email() -> Object {
+        super::email(false)
+    }
+    pub fn optional_email() -> Object {
+        super::email(true)
+    }
 }

@@ -55,10 +55,8 @@ impl SqliteStore {
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).map_err(|source| ConnectError::Folder {
-                path: parent.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|source| ConnectError::Folder { path: parent.display().to_string(), source })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.clamp(2, 8))
@@ -66,23 +64,13 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self {
-            pool,
-            write_lock: Arc::new(Mutex::new(())),
-        })
+        Ok(Self { pool, write_lock: Arc::new(Mutex::new(())) })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<Sqlite>, RepoError> {
         let guard = self.write_lock.clone().lock_owned().await;
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(crate::error::plain)?;
-        Ok(WriteTx {
-            tx,
-            _guard: Some(guard),
-        })
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(crate::error::plain)?;
+        Ok(WriteTx { tx, _guard: Some(guard) })
     }
 }
 

@@ -13,33 +13,19 @@ pub(crate) struct Violations {
     pub foreign_key: Option<&'static str>,
 }
 
-pub(crate) const NO_VIOLATIONS: Violations = Violations {
-    unique: None,
-    foreign_key: None,
-};
+pub(crate) const NO_VIOLATIONS: Violations = Violations { unique: None, foreign_key: None };
 
 pub(crate) fn map(error: sqlx::Error, violations: Violations) -> RepoError {
     match &error {
         sqlx::Error::RowNotFound => RepoError::NotFound,
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => RepoError::Unavailable(Box::new(error)),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            RepoError::Unavailable(Box::new(error))
+        }
         sqlx::Error::Database(db) => match (db.kind(), violations) {
-            (
-                ErrorKind::UniqueViolation,
-                Violations {
-                    unique: Some(field),
-                    ..
-                },
-            ) => RepoError::Duplicate { field },
-            (
-                ErrorKind::ForeignKeyViolation,
-                Violations {
-                    foreign_key: Some(field),
-                    ..
-                },
-            ) => RepoError::MissingReference { field },
+            (ErrorKind::UniqueViolation, Violations { unique: Some(field), .. }) => RepoError::Duplicate { field },
+            (ErrorKind::ForeignKeyViolation, Violations { foreign_key: Some(field), .. }) => {
+                RepoError::MissingReference { field }
+            }
             _ if is_busy(db.as_ref()) => RepoError::Unavailable(Box::new(error)),
             _ => RepoError::Internal(Box::new(error)),
         },

@@ -9,10 +9,7 @@ macro_rules! impl_health {
         #[async_trait]
         impl HealthCheck for $Store {
             async fn ping(&self) -> Result<(), RepoError> {
-                sqlx::query("SELECT 1")
-                    .execute(&self.pool)
-                    .await
-                    .map_err(crate::error::plain)?;
+                sqlx::query("SELECT 1").execute(&self.pool).await.map_err(crate::error::plain)?;
                 Ok(())
             }
         }

@@ -1,20 +1,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
-use crm_domain::ports::{
-    IdempotencyClaim, IdempotencyRepository, IdempotencyScope, StoredResponse,
-};
+use crm_domain::ports::{IdempotencyClaim, IdempotencyRepository, IdempotencyScope, StoredResponse};
 use sqlx::types::Json;
 
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::plain;
 
-type ExistingRow = (
-    String,
-    Option<i64>,
-    Option<Json<Vec<(String, String)>>>,
-    Option<Vec<u8>>,
-);
+type ExistingRow = (String, Option<i64>, Option<Json<Vec<(String, String)>>>, Option<Vec<u8>>);
 
 macro_rules! impl_idempotency {
     ($Store:ident) => {

@@ -12,10 +12,7 @@ use crate::backend::{PgStore, SqliteStore};
 use crate::error::{Violations, map, plain};
 use crate::rows::{LEAD_COLUMNS, LeadRow, custom_fields_json};
 
-const OWNER_VIOLATIONS: Violations = Violations {
-    unique: None,
-    foreign_key: Some("owner_id"),
-};
+const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
 
 /// The SQL expression a sort field orders by; nullable text sorts as the empty text.
 fn sort_expr(field: LeadSortField) -> &'static str {

@@ -59,10 +59,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(3),
-        }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
     }
 }
 
@@ -101,11 +98,7 @@ impl Database {
     /// # Errors
     /// [`ConnectError`] when the URL is not understood, the database cannot be reached, or a
     /// migration fails.
-    pub async fn open(
-        url: &str,
-        settings: &PoolSettings,
-        migrate: bool,
-    ) -> Result<Self, ConnectError> {
+    pub async fn open(url: &str, settings: &PoolSettings, migrate: bool) -> Result<Self, ConnectError> {
         match BackendKind::from_url(url)? {
             BackendKind::Sqlite => {
                 let store = SqliteStore::connect(url, settings).await?;
@@ -113,11 +106,7 @@ impl Database {
                     migrations::run_sqlite(&store.pool).await?;
                 }
                 let closer = Closer::Sqlite(store.pool.clone());
-                Ok(Self {
-                    kind: BackendKind::Sqlite,
-                    store: Arc::new(store),
-                    closer,
-                })
+                Ok(Self { kind: BackendKind::Sqlite, store: Arc::new(store), closer })
             }
             BackendKind::Postgres => {
                 let store = PgStore::connect(url, settings).await?;
@@ -125,11 +114,7 @@ impl Database {
                     migrations::run_postgres(&store.pool).await?;
                 }
                 let closer = Closer::Postgres(store.pool.clone());
-                Ok(Self {
-                    kind: BackendKind::Postgres,
-                    store: Arc::new(store),
-                    closer,
-                })
+                Ok(Self { kind: BackendKind::Postgres, store: Arc::new(store), closer })
             }
         }
     }

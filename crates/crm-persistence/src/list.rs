@@ -114,9 +114,7 @@ pub(crate) fn push_keyset_page<DB>(
         qb.push_bind(position.id);
         qb.push(")");
     }
-    qb.push(format_args!(
-        " ORDER BY {sort_expr} {order}, id {order} LIMIT "
-    ));
+    qb.push(format_args!(" ORDER BY {sort_expr} {order}, id {order} LIMIT "));
     qb.push_bind(i64::from(limit) + 1);
 }
 

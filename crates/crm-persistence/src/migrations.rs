@@ -10,47 +10,29 @@ use sqlx::{PgPool, SqlSafeStr, SqlitePool};
 use crate::ConnectError;
 
 /// (version, description, SQL) of every SQLite migration, in order.
-pub const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../../migrations/sqlite/0001_foundation.sql"),
-)];
+pub const SQLITE: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../../../migrations/sqlite/0001_foundation.sql"))];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
-pub const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../../migrations/postgres/0001_foundation.sql"),
-)];
+pub const POSTGRES: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../../../migrations/postgres/0001_foundation.sql"))];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     let migrations = list
         .iter()
         .map(|(version, description, sql)| {
-            Migration::new(
-                *version,
-                Cow::Borrowed(*description),
-                MigrationType::Simple,
-                sql.into_sql_str(),
-                false,
-            )
+            Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sql.into_sql_str(), false)
         })
         .collect();
     Migrator::with_migrations(migrations)
 }
 
 pub(crate) async fn run_sqlite(pool: &SqlitePool) -> Result<(), ConnectError> {
-    migrator(SQLITE)
-        .run(pool)
-        .await
-        .map_err(ConnectError::Migrate)
+    migrator(SQLITE).run(pool).await.map_err(ConnectError::Migrate)
 }
 
 pub(crate) async fn run_postgres(pool: &PgPool) -> Result<(), ConnectError> {
-    migrator(POSTGRES)
-        .run(pool)
-        .await
-        .map_err(ConnectError::Migrate)
+    migrator(POSTGRES).run(pool).await.map_err(ConnectError::Migrate)
 }
 
 #[cfg(test)]
@@ -65,12 +47,8 @@ mod tests {
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .filter(|name| name.ends_with(".sql"))
             .map(|name| {
-                let (number, rest) = name
-                    .split_once('_')
-                    .unwrap_or_else(|| panic!("{name} lacks a version prefix"));
-                let version = number
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{name} lacks a numeric version"));
+                let (number, rest) = name.split_once('_').unwrap_or_else(|| panic!("{name} lacks a version prefix"));
+                let version = number.parse().unwrap_or_else(|_| panic!("{name} lacks a numeric version"));
                 (version, rest.trim_end_matches(".sql").to_owned())
             })
             .collect();

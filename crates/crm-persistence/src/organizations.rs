@@ -29,15 +29,8 @@ macro_rules! impl_organizations {
                     .execute(tx.conn())
                     .await
                     .map_err(plain)?;
-                crate::users::insert_user_row!(tx.conn(), admin, password_hash).map_err(|e| {
-                    map(
-                        e,
-                        Violations {
-                            unique: Some("email"),
-                            foreign_key: None,
-                        },
-                    )
-                })?;
+                crate::users::insert_user_row!(tx.conn(), admin, password_hash)
+                    .map_err(|e| map(e, Violations { unique: Some("email"), foreign_key: None }))?;
                 let ctx = AuditContext {
                     organization_id: organization.id,
                     actor_id: admin.id,
@@ -55,10 +48,7 @@ macro_rules! impl_organizations {
                 tx.commit().await
             }
 
-            async fn get_organization(
-                &self,
-                organization_id: Uuid,
-            ) -> Result<Organization, RepoError> {
+            async fn get_organization(&self, organization_id: Uuid) -> Result<Organization, RepoError> {
                 let row: OrganizationRow =
                     sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
                         .bind(organization_id)

@@ -106,8 +106,7 @@ rows! {
     }
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "organization_id, id, name, email, role, active, created_at, updated_at, version";
+pub(crate) const USER_COLUMNS: &str = "organization_id, id, name, email, role, active, created_at, updated_at, version";
 
 pub(crate) const LEAD_COLUMNS: &str = "organization_id, id, first_name, last_name, company, title, email, phone, website, \
      source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, created_by, \
@@ -115,11 +114,7 @@ pub(crate) const LEAD_COLUMNS: &str = "organization_id, id, first_name, last_nam
 
 impl From<OrganizationRow> for Organization {
     fn from(row: OrganizationRow) -> Self {
-        Organization {
-            id: row.id,
-            name: Name::from_trusted(row.name),
-            created_at: row.created_at,
-        }
+        Organization { id: row.id, name: Name::from_trusted(row.name), created_at: row.created_at }
     }
 }
 
@@ -199,12 +194,8 @@ impl TryFrom<LeadRow> for Lead {
 }
 
 /// Custom fields as a JSON value to bind; the HTTP edge guarantees the text is a JSON object.
-pub(crate) fn custom_fields_json(
-    fields: &CustomFields,
-) -> Result<Json<serde_json::Value>, RepoError> {
-    serde_json::from_str(fields.as_json_text())
-        .map(Json)
-        .map_err(|_| corrupt("custom fields document"))
+pub(crate) fn custom_fields_json(fields: &CustomFields) -> Result<Json<serde_json::Value>, RepoError> {
+    serde_json::from_str(fields.as_json_text()).map(Json).map_err(|_| corrupt("custom fields document"))
 }
 
 fn audit_value_to_json(value: &AuditValue) -> serde_json::Value {
@@ -224,9 +215,7 @@ fn audit_value_from_json(value: &serde_json::Value) -> AuditValue {
         serde_json::Value::Null => AuditValue::Null,
         serde_json::Value::String(text) => AuditValue::Text(text.clone()),
         serde_json::Value::Bool(b) => AuditValue::Bool(*b),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map_or_else(|| AuditValue::Json(n.to_string()), AuditValue::Integer),
+        serde_json::Value::Number(n) => n.as_i64().map_or_else(|| AuditValue::Json(n.to_string()), AuditValue::Integer),
         other => AuditValue::Json(other.to_string()),
     }
 }
@@ -256,11 +245,7 @@ impl TryFrom<AuditEventRow> for AuditEvent {
             .ok_or_else(|| corrupt("audit change list"))?
             .iter()
             .map(|c| FieldChange {
-                field: c
-                    .get("field")
-                    .and_then(|f| f.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
+                field: c.get("field").and_then(|f| f.as_str()).unwrap_or_default().to_owned(),
                 old: c.get("old").map_or(AuditValue::Null, audit_value_from_json),
                 new: c.get("new").map_or(AuditValue::Null, audit_value_from_json),
             })
@@ -269,8 +254,7 @@ impl TryFrom<AuditEventRow> for AuditEvent {
             id: row.id,
             organization_id: row.organization_id,
             actor_id: row.actor_id,
-            action: AuditAction::parse("action", &row.action)
-                .map_err(|_| corrupt("audit action"))?,
+            action: AuditAction::parse("action", &row.action).map_err(|_| corrupt("audit action"))?,
             entity_type: row.entity_type,
             entity_id: row.entity_id,
             changes,

@@ -1,5 +1,4 @@
 use async_trait::async_trait;
-use chrono::Utc;
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::Page;
@@ -146,7 +145,7 @@ macro_rules! impl_users {
                     sqlx::query("UPDATE refresh_tokens SET revoked_at = $3 WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL")
                         .bind(user.organization_id)
                         .bind(user.id)
-                        .bind(Utc::now())
+                        .bind(user.updated_at)
                         .execute(tx.conn())
                         .await
                         .map_err(plain)?;

@@ -35,12 +35,7 @@ enum Format {
 #[derive(clap::Args, Debug)]
 struct Options {
     /// Address to listen on; port 0 picks a free port.
-    #[arg(
-        long,
-        env = "CRM_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "CRM_BIND", default_value = "127.0.0.1:8080", global = true)]
     bind: String,
     /// sqlite:<path> or postgres://user@host/db. Default: SQLite in the data folder.
     #[arg(long, env = "DATABASE_URL", global = true)]
@@ -58,24 +53,13 @@ struct Options {
     #[arg(long, env = "CRM_CORS_ORIGINS", value_delimiter = ',', global = true)]
     cors_origins: Vec<String>,
     /// Log format.
-    #[arg(
-        long,
-        env = "CRM_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "CRM_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     log_format: Format,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CRM_WORKERS", global = true)]
     workers: Option<usize>,
     /// Database connections per process.
-    #[arg(
-        long,
-        env = "CRM_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "CRM_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     db_max_connections: u32,
 }
 
@@ -91,12 +75,7 @@ impl Options {
             database_url,
             jwt_secret: self.jwt_secret.clone().filter(|s| !s.is_empty()),
             allow_signup: self.allow_signup,
-            cors_origins: self
-                .cors_origins
-                .iter()
-                .map(|o| o.trim().to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
+            cors_origins: self.cors_origins.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect(),
             data_dir: self.data_dir.clone(),
             workers: self.workers,
             max_db_connections: self.db_max_connections,
@@ -118,9 +97,7 @@ async fn main() -> ExitCode {
             print!("{}", crm_http::openapi_json());
             Ok(())
         }
-        Command::Migrate => crm_http::migrate(&settings.database_url)
-            .await
-            .map_err(|e| e.to_string()),
+        Command::Migrate => crm_http::migrate(&settings.database_url).await.map_err(|e| e.to_string()),
         Command::Serve => match Application::build(settings).await {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(crm_http::problem::error_chain(&error)),

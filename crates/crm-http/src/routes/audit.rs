@@ -9,9 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conventions::{
-    decode_cursor, encode_cursor, field_to_bad_request, parse_uuid, timestamp,
-};
+use crate::conventions::{decode_cursor, encode_cursor, field_to_bad_request, parse_uuid, timestamp};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -22,9 +20,9 @@ pub struct FieldChangeResponse {
     #[schema(example = "status")]
     pub field: String,
     /// The value before (`null` for a creation).
-    #[schema(value_type = Object, example = "new")]
+    #[schema(example = "new")]
     pub old: serde_json::Value,
-    #[schema(value_type = Object, example = "contacted")]
+    #[schema(example = "contacted")]
     pub new: serde_json::Value,
 }
 
@@ -113,8 +111,7 @@ pub async fn list_audit_events(
     authorize(caller.0.role, Resource::AuditEvent, Action::Read, true)?;
     let query = query.into_inner();
     let parse_id = |field: &str, raw: Option<&str>| {
-        raw.map(|r| parse_uuid(field, r.trim()).map_err(field_to_bad_request))
-            .transpose()
+        raw.map(|r| parse_uuid(field, r.trim()).map_err(field_to_bad_request)).transpose()
     };
     let filter = AuditFilter {
         entity_type: query.entity_type.filter(|t| !t.is_empty()),
@@ -124,29 +121,17 @@ pub async fn list_audit_events(
     let limit = query
         .limit
         .map(|l| {
-            l.trim().parse::<u32>().map_err(|_| {
-                ApiError::bad_param(
-                    "limit",
-                    "out_of_range",
-                    "must be an integer between 1 and 200",
-                )
-            })
+            l.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))
         })
         .transpose()?;
-    let after = query
-        .cursor
-        .map(|c| decode_cursor(&c, AUDIT_SORT))
-        .transpose()?;
+    let after = query.cursor.map(|c| decode_cursor(&c, AUDIT_SORT)).transpose()?;
     let window = Window::new(limit, after).map_err(field_to_bad_request)?;
-    let page = state
-        .store
-        .list_audit_events(caller.0.organization_id, &filter, &window)
-        .await?;
+    let page = state.store.list_audit_events(caller.0.organization_id, &filter, &window).await?;
     let next_cursor = page.next.as_ref().map(|p| encode_cursor(AUDIT_SORT, p));
-    Ok(HttpResponse::Ok().json(AuditEventList {
-        data: page.items.iter().map(AuditEventResponse::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok()
+        .json(AuditEventList { data: page.items.iter().map(AuditEventResponse::from).collect(), next_cursor }))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

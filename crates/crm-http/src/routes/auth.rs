@@ -11,14 +11,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{
-    ACCESS_TOKEN_SECONDS, Caller, hash_password, new_refresh_token, refresh_expiry,
-    refresh_token_organization, sha256_hex, verify_password,
+    ACCESS_TOKEN_SECONDS, Caller, hash_password, new_refresh_token, refresh_expiry, refresh_token_organization,
+    sha256_hex, verify_password,
 };
 use crate::conventions::{now, timestamp};
 use crate::extract::JsonBody;
 use crate::middleware::RequestId;
 use crate::problem::{ApiError, Problem};
 use crate::routes::users::UserResponse;
+use crate::schema::fields;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,11 +33,7 @@ pub struct OrganizationResponse {
 
 impl From<&Organization> for OrganizationResponse {
     fn from(org: &Organization) -> Self {
-        Self {
-            id: org.id,
-            name: org.name.as_str().to_owned(),
-            created_at: timestamp(org.created_at),
-        }
+        Self { id: org.id, name: org.name.as_str().to_owned(), created_at: timestamp(org.created_at) }
     }
 }
 
@@ -61,11 +58,11 @@ pub struct TokenResponse {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"organization_name": "Analytical Engines Ltd", "name": "Ada Lovelace", "email": "ada@example.com", "password": "correct horse battery"}))]
 pub struct SignupRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = fields::name)]
     pub organization_name: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = fields::name)]
     pub name: String,
-    #[schema(format = "email", max_length = 254)]
+    #[schema(schema_with = fields::email)]
     pub email: String,
     #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
@@ -109,11 +106,7 @@ async fn issue_tokens(
     family_id: Option<Uuid>,
 ) -> Result<TokenResponse, ApiError> {
     let at = now();
-    let principal = Principal {
-        user_id: user.id,
-        organization_id: user.organization_id,
-        role: user.role,
-    };
+    let principal = Principal { user_id: user.id, organization_id: user.organization_id, role: user.role };
     let access_token = state.tokens.issue(&principal, at)?;
     let refresh_token = new_refresh_token(user.organization_id)?;
     state
@@ -128,12 +121,7 @@ async fn issue_tokens(
             expires_at: refresh_expiry(at),
         })
         .await?;
-    Ok(token_response(
-        access_token,
-        refresh_token,
-        user,
-        organization,
-    ))
+    Ok(token_response(access_token, refresh_token, user, organization))
 }
 
 fn token_response(
@@ -153,9 +141,7 @@ fn token_response(
 }
 
 fn bad_credentials() -> ApiError {
-    ApiError::Unauthorized {
-        detail: "the email or password is wrong".to_owned(),
-    }
+    ApiError::Unauthorized { detail: "the email or password is wrong".to_owned() }
 }
 
 /// Create an organisation and its first admin
@@ -184,23 +170,17 @@ pub async fn signup(
     }
     let body = body.0;
     let mut errors = ValidationErrors::new();
-    let organization_name =
-        errors.collect(Name::parse("organization_name", &body.organization_name));
+    let organization_name = errors.collect(Name::parse("organization_name", &body.organization_name));
     let name = errors.collect(Name::parse("name", &body.name));
     let email = errors.collect(Email::parse("email", &body.email));
     let password = errors.collect(Password::parse("password", &body.password));
     errors.into_result()?;
-    let (Some(organization_name), Some(name), Some(email), Some(password)) =
-        (organization_name, name, email, password)
+    let (Some(organization_name), Some(name), Some(email), Some(password)) = (organization_name, name, email, password)
     else {
         return Err(ApiError::internal("validated fields missing"));
     };
     let at = now();
-    let organization = Organization {
-        id: Uuid::now_v7(),
-        name: organization_name,
-        created_at: at,
-    };
+    let organization = Organization { id: Uuid::now_v7(), name: organization_name, created_at: at };
     let admin = User {
         id: Uuid::now_v7(),
         organization_id: organization.id,
@@ -214,17 +194,13 @@ pub async fn signup(
     };
     let hash = hash_password(password.expose().to_owned()).await?;
     let request_id = req.extensions_ref_request_id();
-    state
-        .store
-        .create_organization(&organization, &admin, &hash, &request_id)
-        .await
-        .map_err(|e| match e {
-            RepoError::Duplicate { .. } => ApiError::Conflict {
-                code: "email_taken",
-                detail: "email: a user with this email already exists".to_owned(),
-            },
-            other => other.into(),
-        })?;
+    state.store.create_organization(&organization, &admin, &hash, &request_id).await.map_err(|e| match e {
+        RepoError::Duplicate { .. } => ApiError::Conflict {
+            code: "email_taken",
+            detail: "email: a user with this email already exists".to_owned(),
+        },
+        other => other.into(),
+    })?;
     let tokens = issue_tokens(&state, &admin, &organization, None).await?;
     Ok(HttpResponse::Created().json(tokens))
 }
@@ -236,10 +212,7 @@ trait RequestIdExt {
 impl RequestIdExt for HttpRequest {
     fn extensions_ref_request_id(&self) -> String {
         use actix_web::HttpMessage;
-        self.extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default()
+        self.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
     }
 }
 
@@ -249,14 +222,14 @@ impl RequestIdExt for HttpRequest {
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, description = "A new session", body = TokenResponse)),
+    responses(
+        (status = 200, description = "A new session", body = TokenResponse),
+        (status = 401, description = "The email or password is wrong, or the user is deactivated", body = Problem, content_type = "application/problem+json"),
+    ),
     security(())
 )]
 #[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    body: JsonBody<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let credentials = match Email::parse("email", &body.email) {
         Ok(email) => state.store.find_credentials(&email).await?,
@@ -282,17 +255,15 @@ pub async fn login(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, description = "A new token pair", body = TokenResponse)),
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "The refresh token is unknown, expired, spent or revoked", body = Problem, content_type = "application/problem+json"),
+    ),
     security(())
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: JsonBody<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let invalid = || ApiError::Unauthorized {
-        detail: "the refresh token is not valid; log in again".to_owned(),
-    };
+pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let invalid = || ApiError::Unauthorized { detail: "the refresh token is not valid; log in again".to_owned() };
     let presented = body.0.refresh_token;
     let organization_id = refresh_token_organization(&presented).ok_or_else(invalid)?;
     let at = now();
@@ -308,11 +279,7 @@ pub async fn refresh(
             refresh_expiry(at),
         )
         .await?;
-    let RefreshRotation::Rotated {
-        organization_id,
-        user_id,
-    } = rotation
-    else {
+    let RefreshRotation::Rotated { organization_id, user_id } = rotation else {
         if rotation == RefreshRotation::Reused {
             tracing::warn!(organization_id = %organization_id, "a rotated refresh token was reused: its session is revoked");
         }
@@ -324,18 +291,9 @@ pub async fn refresh(
         Err(other) => return Err(other.into()),
     };
     let organization = state.store.get_organization(organization_id).await?;
-    let principal = Principal {
-        user_id,
-        organization_id,
-        role: user.role,
-    };
+    let principal = Principal { user_id, organization_id, role: user.role };
     let access_token = state.tokens.issue(&principal, at)?;
-    Ok(HttpResponse::Ok().json(token_response(
-        access_token,
-        next_token,
-        &user,
-        &organization,
-    )))
+    Ok(HttpResponse::Ok().json(token_response(access_token, next_token, &user, &organization)))
 }
 
 /// Log out
@@ -359,50 +317,25 @@ pub async fn logout(
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
-        let json = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        if !json {
+        if !crate::extract::is_json(&req) {
             return Err(ApiError::UnsupportedMediaType);
         }
         crate::extract::parse_json(&body)?
     };
     let at = now();
     match request.refresh_token {
+        // Like OAuth token revocation (RFC 7009), an unknown or foreign token is not an error:
+        // either way, the caller holds no live session for it afterwards.
         Some(token) => {
             let found = state
                 .store
-                .revoke_refresh_family(
-                    principal.organization_id,
-                    principal.user_id,
-                    &sha256_hex(token.as_bytes()),
-                    at,
-                )
+                .revoke_refresh_family(principal.organization_id, principal.user_id, &sha256_hex(token.as_bytes()), at)
                 .await?;
             if !found {
-                return Err(ApiError::Validation {
-                    detail: None,
-                    errors: crm_domain::FieldError::new(
-                        "refresh_token",
-                        "unknown_token",
-                        "is not a refresh token of yours",
-                    )
-                    .into(),
-                });
+                tracing::debug!("logout named a refresh token the caller does not hold");
             }
         }
-        None => {
-            state
-                .store
-                .revoke_user_refresh_tokens(principal.organization_id, principal.user_id, at)
-                .await?
-        }
+        None => state.store.revoke_user_refresh_tokens(principal.organization_id, principal.user_id, at).await?,
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -412,25 +345,12 @@ pub async fn logout(
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let user = state
-        .store
-        .get_user(principal.organization_id, principal.user_id)
-        .await?;
-    let organization = state
-        .store
-        .get_organization(principal.organization_id)
-        .await?;
-    Ok(HttpResponse::Ok().json(MeResponse {
-        user: UserResponse::from(&user),
-        organization: OrganizationResponse::from(&organization),
-    }))
+    let user = state.store.get_user(principal.organization_id, principal.user_id).await?;
+    let organization = state.store.get_organization(principal.organization_id).await?;
+    Ok(HttpResponse::Ok()
+        .json(MeResponse { user: UserResponse::from(&user), organization: OrganizationResponse::from(&organization) }))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    config
-        .service(signup)
-        .service(login)
-        .service(refresh)
-        .service(logout)
-        .service(me);
+    config.service(signup).service(login).service(refresh).service(logout).service(me);
 }

@@ -14,13 +14,12 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, hash_password};
 use crate::conventions::{
-    if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search,
-    timestamp,
+    if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search, timestamp,
 };
 use crate::extract::{JsonBody, double_option};
 use crate::problem::{ApiError, Problem};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::schema::{any_of_list, one_of, sort_param};
+use crate::schema::{any_of_list, fields, one_of, sort_param};
 use crate::state::AppState;
 
 pub(crate) fn role_schema() -> Object {
@@ -73,9 +72,9 @@ pub struct UserList {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Grace Hopper", "email": "grace@example.com", "password": "correct horse battery", "role": "sales_rep"}))]
 pub struct CreateUserRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = fields::name)]
     pub name: String,
-    #[schema(format = "email", max_length = 254)]
+    #[schema(schema_with = fields::email)]
     pub email: String,
     #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
@@ -90,7 +89,7 @@ pub struct CreateUserRequest {
 #[schema(example = json!({"role": "manager"}))]
 pub struct UpdateUserRequest {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(schema_with = fields::name)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = role_schema)]
@@ -159,15 +158,9 @@ pub async fn list_users(
         sort: params.sort,
         window: params.window,
     };
-    let page = state
-        .store
-        .list_users(caller.0.organization_id, &user_query)
-        .await?;
+    let page = state.store.list_users(caller.0.organization_id, &user_query).await?;
     let next_cursor = next_cursor(&page, user_query.sort);
-    Ok(HttpResponse::Ok().json(UserList {
-        data: page.items.iter().map(UserResponse::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(UserList { data: page.items.iter().map(UserResponse::from).collect(), next_cursor }))
 }
 
 /// Add a user (admins)
@@ -188,6 +181,7 @@ pub async fn create_user(
     body: JsonBody<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
+    authorize(principal.role, Resource::User, Action::Create, false)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
     let name = errors.collect(Name::parse("name", &body.name));
@@ -195,11 +189,9 @@ pub async fn create_user(
     let password = errors.collect(Password::parse("password", &body.password));
     let role = errors.collect(Role::parse("role", &body.role));
     errors.into_result()?;
-    let (Some(name), Some(email), Some(password), Some(role)) = (name, email, password, role)
-    else {
+    let (Some(name), Some(email), Some(password), Some(role)) = (name, email, password, role) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    authorize(principal.role, Resource::User, Action::Create, false)?;
     let at = now();
     let user = User {
         id: Uuid::now_v7(),
@@ -213,15 +205,8 @@ pub async fn create_user(
         version: 1,
     };
     let hash = hash_password(password.expose().to_owned()).await?;
-    state
-        .store
-        .insert_user(&user, &hash, &audit_context(&req, &principal))
-        .await?;
-    Ok(created(
-        format!("/api/v1/users/{}", user.id),
-        &UserResponse::from(&user),
-        user.version,
-    ))
+    state.store.insert_user(&user, &hash, &audit_context(&req, &principal)).await?;
+    Ok(created(format!("/api/v1/users/{}", user.id), &UserResponse::from(&user), user.version))
 }
 
 /// Get a user
@@ -239,12 +224,8 @@ pub async fn get_user(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::User, Action::Read, true)?;
-    let user = state
-        .store
-        .get_user(caller.0.organization_id, id.into_inner())
-        .await
-        .map_err(not_found)?;
-    Ok(read(&req, &UserResponse::from(&user), user.version))
+    let user = state.store.get_user(caller.0.organization_id, id.into_inner()).await.map_err(not_found)?;
+    read(&req, &UserResponse::from(&user), user.version)
 }
 
 /// Change a user's name or role, or (de)activate it (admins)
@@ -269,12 +250,12 @@ pub async fn update_user(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let id = id.into_inner();
+    authorize(principal.role, Resource::User, Action::Update, false)?;
     let expected = if_match(&req)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
-    let required = |errors: &mut ValidationErrors, field: &str| {
-        errors.push(FieldError::new(field, "required", "cannot be null"))
-    };
+    let required =
+        |errors: &mut ValidationErrors, field: &str| errors.push(FieldError::new(field, "required", "cannot be null"));
     let patch = UserPatch {
         name: match body.name {
             None => None,
@@ -302,49 +283,26 @@ pub async fn update_user(
         },
     };
     errors.into_result()?;
-    authorize(principal.role, Resource::User, Action::Update, false)?;
     let audit = audit_context(&req, &principal);
     let user = update_with_retry(
         &expected,
-        async || {
-            state
-                .store
-                .get_user(principal.organization_id, id)
-                .await
-                .map_err(not_found)
-        },
+        async || state.store.get_user(principal.organization_id, id).await.map_err(not_found),
         |user: &User| user.version,
         async |current: User| {
-            let (next, changes) = current
-                .apply(&patch, principal.user_id, now())
-                .map_err(|e| match e {
-                    UserRuleError::SelfLockout => ApiError::Conflict {
-                        code: "self_lockout",
-                        detail: e.to_string(),
-                    },
-                })?;
+            let (next, changes) = current.apply(&patch, principal.user_id, now()).map_err(|e| match e {
+                UserRuleError::SelfLockout => ApiError::Conflict { code: "self_lockout", detail: e.to_string() },
+            })?;
             if changes.is_empty() {
                 return Ok(current);
             }
-            state
-                .store
-                .update_user(&next, current.version, &changes, &audit)
-                .await?;
+            state.store.update_user(&next, current.version, &changes, &audit).await?;
             Ok(next)
         },
     )
     .await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &UserResponse::from(&user),
-        user.version,
-    ))
+    Ok(with_etag(StatusCode::OK, &UserResponse::from(&user), user.version))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    config
-        .service(list_users)
-        .service(create_user)
-        .service(get_user)
-        .service(update_user);
+    config.service(list_users).service(create_user).service(get_user).service(update_user);
 }

@@ -1,8 +1,6 @@
 //! The lead DTOs: the JSON a client sends and receives, and their conversion to domain types.
 
-use crm_domain::lead::{
-    Lead, LeadDraft, LeadPatch, LeadRating, LeadSortField, LeadSource, LeadStatus,
-};
+use crm_domain::lead::{Lead, LeadDraft, LeadPatch, LeadRating, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -12,7 +10,7 @@ use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::double_option;
-use crate::schema::{any_of_list, one_of, sort_param};
+use crate::schema::{any_of_list, fields, one_of, sort_param};
 
 pub(crate) fn source_schema() -> Object {
     one_of(LeadSource::NAMES, true)
@@ -33,24 +31,24 @@ pub(crate) fn rating_schema() -> Object {
     "source_detail": "Paris Expo 2026", "rating": "hot", "custom_fields": {"budget_eur": 50000}
 }))]
 pub struct CreateLeadRequest {
-    #[schema(max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub first_name: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = fields::name)]
     pub last_name: String,
     /// Absent for a person buying for themselves.
-    #[schema(max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub company: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub title: Option<String>,
-    #[schema(max_length = 254, format = "email")]
+    #[schema(schema_with = fields::optional_email)]
     pub email: Option<String>,
-    #[schema(max_length = 50)]
+    #[schema(schema_with = fields::optional_phone)]
     pub phone: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = fields::optional_url)]
     pub website: Option<String>,
     #[schema(schema_with = source_schema)]
     pub source: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub source_detail: Option<String>,
     /// Defaults to `new`; `converted` is reached only through conversion.
     #[schema(schema_with = status_schema)]
@@ -59,7 +57,7 @@ pub struct CreateLeadRequest {
     pub rating: Option<String>,
     /// Defaults to the creator. Giving another user needs the right to reassign.
     pub owner_id: Option<Uuid>,
-    #[schema(max_length = 10000)]
+    #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<String>,
     /// Any JSON object, up to 16 KiB serialised.
     #[schema(value_type = Option<Object>)]
@@ -87,43 +85,19 @@ impl CreateLeadRequest {
     /// Every invalid field at once.
     pub fn try_into_domain(self) -> Result<LeadDraft, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let first_name = opt(&mut errors, self.first_name.as_deref(), |v| {
-            Name::parse("first_name", v)
-        });
+        let first_name = opt(&mut errors, self.first_name.as_deref(), |v| Name::parse("first_name", v));
         let last_name = errors.collect(Name::parse("last_name", &self.last_name));
-        let company = opt(&mut errors, self.company.as_deref(), |v| {
-            Name::parse("company", v)
-        });
-        let title = opt(&mut errors, self.title.as_deref(), |v| {
-            Name::parse("title", v)
-        });
-        let email = opt(&mut errors, self.email.as_deref(), |v| {
-            Email::parse("email", v)
-        });
-        let phone = opt(&mut errors, self.phone.as_deref(), |v| {
-            Phone::parse("phone", v)
-        });
-        let website = opt(&mut errors, self.website.as_deref(), |v| {
-            Url::parse("website", v)
-        });
-        let source = opt(&mut errors, self.source.as_deref(), |v| {
-            LeadSource::parse("source", v)
-        });
-        let source_detail = opt(&mut errors, self.source_detail.as_deref(), |v| {
-            Name::parse("source_detail", v)
-        });
-        let status = opt(&mut errors, self.status.as_deref(), |v| {
-            LeadStatus::parse("status", v)
-        });
-        let rating = opt(&mut errors, self.rating.as_deref(), |v| {
-            LeadRating::parse("rating", v)
-        });
-        let description = opt(&mut errors, self.description.as_deref(), |v| {
-            LongText::parse("description", v)
-        });
-        let custom_fields = self
-            .custom_fields
-            .and_then(|m| custom_fields(&mut errors, m));
+        let company = opt(&mut errors, self.company.as_deref(), |v| Name::parse("company", v));
+        let title = opt(&mut errors, self.title.as_deref(), |v| Name::parse("title", v));
+        let email = opt(&mut errors, self.email.as_deref(), |v| Email::parse("email", v));
+        let phone = opt(&mut errors, self.phone.as_deref(), |v| Phone::parse("phone", v));
+        let website = opt(&mut errors, self.website.as_deref(), |v| Url::parse("website", v));
+        let source = opt(&mut errors, self.source.as_deref(), |v| LeadSource::parse("source", v));
+        let source_detail = opt(&mut errors, self.source_detail.as_deref(), |v| Name::parse("source_detail", v));
+        let status = opt(&mut errors, self.status.as_deref(), |v| LeadStatus::parse("status", v));
+        let rating = opt(&mut errors, self.rating.as_deref(), |v| LeadRating::parse("rating", v));
+        let description = opt(&mut errors, self.description.as_deref(), |v| LongText::parse("description", v));
+        let custom_fields = self.custom_fields.and_then(|m| custom_fields(&mut errors, m));
         errors.into_result()?;
         let Some(last_name) = last_name else {
             return Err(ValidationErrors::new());
@@ -154,31 +128,31 @@ impl CreateLeadRequest {
 #[schema(example = json!({"status": "contacted", "rating": "warm", "title": null}))]
 pub struct UpdateLeadRequest {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(schema_with = fields::name)]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub company: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 254, format = "email")]
+    #[schema(schema_with = fields::optional_email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 50)]
+    #[schema(schema_with = fields::optional_phone)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 2000)]
+    #[schema(schema_with = fields::optional_url)]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = source_schema)]
     pub source: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = fields::optional_name)]
     pub source_detail: Option<Option<String>>,
     /// Moves along the status machine; `converted` only through conversion.
     #[serde(default, deserialize_with = "double_option")]
@@ -192,7 +166,7 @@ pub struct UpdateLeadRequest {
     #[schema(value_type = Uuid)]
     pub owner_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 10000)]
+    #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
@@ -235,29 +209,19 @@ impl UpdateLeadRequest {
     pub fn try_into_domain(self) -> Result<LeadPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let patch = LeadPatch {
-            first_name: nullable(&mut errors, self.first_name, |v| {
-                Name::parse("first_name", v)
-            }),
-            last_name: required(&mut errors, "last_name", self.last_name, |v: String| {
-                Name::parse("last_name", &v)
-            }),
+            first_name: nullable(&mut errors, self.first_name, |v| Name::parse("first_name", v)),
+            last_name: required(&mut errors, "last_name", self.last_name, |v: String| Name::parse("last_name", &v)),
             company: nullable(&mut errors, self.company, |v| Name::parse("company", v)),
             title: nullable(&mut errors, self.title, |v| Name::parse("title", v)),
             email: nullable(&mut errors, self.email, |v| Email::parse("email", v)),
             phone: nullable(&mut errors, self.phone, |v| Phone::parse("phone", v)),
             website: nullable(&mut errors, self.website, |v| Url::parse("website", v)),
             source: nullable(&mut errors, self.source, |v| LeadSource::parse("source", v)),
-            source_detail: nullable(&mut errors, self.source_detail, |v| {
-                Name::parse("source_detail", v)
-            }),
-            status: required(&mut errors, "status", self.status, |v: String| {
-                LeadStatus::parse("status", &v)
-            }),
+            source_detail: nullable(&mut errors, self.source_detail, |v| Name::parse("source_detail", v)),
+            status: required(&mut errors, "status", self.status, |v: String| LeadStatus::parse("status", &v)),
             rating: nullable(&mut errors, self.rating, |v| LeadRating::parse("rating", v)),
             owner_id: required(&mut errors, "owner_id", self.owner_id, Ok),
-            description: nullable(&mut errors, self.description, |v| {
-                LongText::parse("description", v)
-            }),
+            description: nullable(&mut errors, self.description, |v| LongText::parse("description", v)),
             custom_fields: match self.custom_fields {
                 None => None,
                 Some(None) => Some(CustomFields::empty()),
@@ -382,7 +346,7 @@ pub struct LeadListQuery {
     #[param(schema_with = rating_filter_schema)]
     pub rating: Option<String>,
     /// Comma-separated user ids.
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36})*$")]
+    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
     pub owner_id: Option<String>,
     /// Only leads created strictly after this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]

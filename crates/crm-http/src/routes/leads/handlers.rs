@@ -2,8 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::audit::AuditAction;
 use crm_domain::lead::{
-    ArchivedFilter, Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource,
-    LeadStatus,
+    ArchivedFilter, Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus,
 };
 use crm_domain::permissions::{Action, Resource, authorize};
 use uuid::Uuid;
@@ -11,8 +10,7 @@ use uuid::Uuid;
 use super::dto::{CreateLeadRequest, LeadList, LeadListQuery, LeadResponse, UpdateLeadRequest};
 use crate::auth::Caller;
 use crate::conventions::{
-    if_match, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param,
-    parse_uuid,
+    if_match, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param, parse_uuid,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem};
@@ -22,30 +20,22 @@ use crate::state::AppState;
 impl From<LeadRuleError> for ApiError {
     fn from(error: LeadRuleError) -> Self {
         let detail = match &error {
-            LeadRuleError::IllegalStatusChange { allowed, .. } if allowed.is_empty() => {
-                error.to_string()
-            }
+            LeadRuleError::IllegalStatusChange { allowed, .. } if allowed.is_empty() => error.to_string(),
             LeadRuleError::IllegalStatusChange { allowed, .. } => {
                 format!("{error}; allowed next statuses: {}", allowed.join(", "))
             }
             _ => error.to_string(),
         };
-        ApiError::Conflict {
-            code: error.code(),
-            detail,
-        }
+        ApiError::Conflict { code: error.code(), detail }
     }
 }
 
 async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Lead, ApiError> {
-    state
-        .store
-        .get_lead(caller.0.organization_id, id)
-        .await
-        .map_err(|e| match e {
-            crm_domain::RepoError::NotFound => ApiError::not_found("lead"),
-            other => other.into(),
-        })
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    state.store.get_lead(caller.0.organization_id, id).await.map_err(|e| match e {
+        crm_domain::RepoError::NotFound => ApiError::not_found("lead"),
+        other => other.into(),
+    })
 }
 
 /// Create a lead
@@ -68,35 +58,14 @@ pub async fn create_lead(
     body: JsonBody<CreateLeadRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let draft = body.0.try_into_domain()?;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
-    if draft
-        .owner_id
-        .is_some_and(|owner| owner != principal.user_id)
-    {
-        authorize(
-            principal.role,
-            Resource::SalesRecord,
-            Action::Reassign,
-            false,
-        )?;
+    let draft = body.0.try_into_domain()?;
+    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
+        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
     }
-    let lead = Lead::create(
-        Uuid::now_v7(),
-        principal.organization_id,
-        principal.user_id,
-        draft,
-        now(),
-    )?;
-    state
-        .store
-        .insert_lead(&lead, &audit_context(&req, &principal))
-        .await?;
-    Ok(created(
-        format!("/api/v1/leads/{}", lead.id),
-        &LeadResponse::from(&lead),
-        lead.version,
-    ))
+    let lead = Lead::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
+    state.store.insert_lead(&lead, &audit_context(&req, &principal)).await?;
+    Ok(created(format!("/api/v1/leads/{}", lead.id), &LeadResponse::from(&lead), lead.version))
 }
 
 /// Get a lead
@@ -120,7 +89,7 @@ pub async fn get_lead(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let lead = load(&state, &caller, id.into_inner()).await?;
-    Ok(read(&req, &LeadResponse::from(&lead), lead.version))
+    read(&req, &LeadResponse::from(&lead), lead.version)
 }
 
 /// Update a lead
@@ -156,46 +125,20 @@ pub async fn update_lead(
         async || load(&state, &caller, id).await,
         |lead: &Lead| lead.version,
         async |current: Lead| {
-            authorize(
-                principal.role,
-                Resource::SalesRecord,
-                Action::Update,
-                current.owner_id == principal.user_id,
-            )?;
-            if patch
-                .owner_id
-                .is_some_and(|owner| owner != current.owner_id)
-            {
-                authorize(
-                    principal.role,
-                    Resource::SalesRecord,
-                    Action::Reassign,
-                    false,
-                )?;
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
+                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
             }
             let (next, changes) = current.apply(&patch, now())?;
             if changes.is_empty() {
                 return Ok(current);
             }
-            state
-                .store
-                .update_lead(
-                    &next,
-                    current.version,
-                    AuditAction::Update,
-                    &changes,
-                    &audit,
-                )
-                .await?;
+            state.store.update_lead(&next, current.version, AuditAction::Update, &changes, &audit).await?;
             Ok(next)
         },
     )
     .await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &LeadResponse::from(&lead),
-        lead.version,
-    ))
+    Ok(with_etag(StatusCode::OK, &LeadResponse::from(&lead), lead.version))
 }
 
 async fn archive_or_restore(
@@ -213,29 +156,17 @@ async fn archive_or_restore(
         async || load(&state, &caller, id).await,
         |lead: &Lead| lead.version,
         async |current: Lead| {
-            authorize(
-                principal.role,
-                Resource::SalesRecord,
-                Action::Update,
-                current.owner_id == principal.user_id,
-            )?;
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
             let (next, changes) = match action {
                 AuditAction::Archive => current.archive(now())?,
                 _ => current.restore(now())?,
             };
-            state
-                .store
-                .update_lead(&next, current.version, action, &changes, &audit)
-                .await?;
+            state.store.update_lead(&next, current.version, action, &changes, &audit).await?;
             Ok(next)
         },
     )
     .await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &LeadResponse::from(&lead),
-        lead.version,
-    ))
+    Ok(with_etag(StatusCode::OK, &LeadResponse::from(&lead), lead.version))
 }
 
 /// Archive a lead
@@ -299,6 +230,7 @@ pub async fn list_leads(
     caller: Caller,
     query: web::Query<LeadListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let query = query.into_inner();
     let params = list_params::<LeadSortField>(
         query.sort.as_deref(),
@@ -311,11 +243,7 @@ pub async fn list_leads(
         Some("true") => ArchivedFilter::Include,
         Some("only") => ArchivedFilter::Only,
         Some(_) => {
-            return Err(ApiError::bad_param(
-                "archived",
-                "invalid_value",
-                "must be one of: true, false, only",
-            ));
+            return Err(ApiError::bad_param("archived", "invalid_value", "must be one of: true, false, only"));
         }
     };
     let lead_query = LeadQuery {
@@ -330,13 +258,7 @@ pub async fn list_leads(
         sort: params.sort,
         window: params.window,
     };
-    let page = state
-        .store
-        .list_leads(caller.0.organization_id, &lead_query)
-        .await?;
+    let page = state.store.list_leads(caller.0.organization_id, &lead_query).await?;
     let next_cursor = next_cursor(&page, lead_query.sort);
-    Ok(HttpResponse::Ok().json(LeadList {
-        data: page.items.iter().map(LeadResponse::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(LeadList { data: page.items.iter().map(LeadResponse::from).collect(), next_cursor }))
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs schemathesis with all its checks against a running server whose base URL is $1, with two
+# organisations as peers for object_level_authorization. Usage: schemathesis.sh <base-url> <venv> <workdir>
+set -euo pipefail
+base="$1"; venv="$2"; work="$3"
+mkdir -p "$work"
+signup() {
+  curl -fsS -X POST "$base/api/v1/auth/signup" -H 'content-type: application/json' \
+    -d "{\"organization_name\":\"$1\",\"name\":\"Admin $1\",\"email\":\"$2\",\"password\":\"schemathesis-password\"}" >/dev/null
+}
+signup "Org A" "admin-a@example.com"
+signup "Org B" "admin-b@example.com"
+# Seed a record in each organisation so there is something to read and to try to steal.
+for who in a b; do
+  token=$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"admin-$who@example.com\",\"password\":\"schemathesis-password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -fsS -X POST "$base/api/v1/leads" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d "{\"last_name\":\"Seed $who\",\"company\":\"Seed Co $who\",\"source\":\"web\"}" >/dev/null
+done
+cat > "$work/wfc-auth.yaml" <<YAML
+auth:
+$(for who in a b; do cat <<ENTRY
+  - name: org_$who
+    loginEndpointAuth:
+      endpoint: /api/v1/auth/login
+      verb: POST
+      contentType: application/json
+      payloadUserPwd:
+        username: admin-$who@example.com
+        usernameField: email
+        password: schemathesis-password
+        passwordField: password
+      token:
+        extractFrom: body
+        extractSelector: /access_token
+        sendIn: header
+        sendName: Authorization
+        sendTemplate: "Bearer {token}"
+ENTRY
+done)
+YAML
+cat > "$work/schemathesis.toml" <<TOML
+base-url = "$base"
+[auth.wfc]
+path = "$work/wfc-auth.yaml"
+peers = ["org_a", "org_b"]
+TOML
+cd "$work"
+"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/api/v1/openapi.json" \
+  --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" --workers 2 --no-color
