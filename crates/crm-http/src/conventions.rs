@@ -178,17 +178,34 @@ pub enum IfMatch {
     Versions(Vec<i64>),
 }
 
-/// Parses an entity-tag list (`"3"`, `W/"3"`, `"3", "4"`) or `*`; `None` when malformed.
+/// Parses an entity-tag list exactly as the spec's pattern allows it: `*`, or one to five tags
+/// (`"3"`, `W/"3"` or a bare `3`) separated by commas with at most two spaces on either side; `None` when
+/// malformed.
 fn entity_tags(raw: &str) -> Option<EntityTags> {
-    let raw = raw.trim();
     if raw == "*" {
         return Some(EntityTags::Any);
     }
+    let parts: Vec<&str> = raw.split(',').collect();
+    if parts.len() > 5 {
+        return None;
+    }
+    let last = parts.len() - 1;
     let mut versions = Vec::new();
-    for tag in raw.split(',') {
-        let tag = tag.trim();
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        let digits = tag.strip_prefix('"')?.strip_suffix('"')?;
+    for (i, part) in parts.iter().enumerate() {
+        let lead = part.len() - part.trim_start_matches(' ').len();
+        let trail = part.len() - part.trim_end_matches(' ').len();
+        let lead_ok = if i == 0 { lead == 0 } else { lead <= 2 };
+        let trail_ok = if i == last { trail == 0 } else { trail <= 2 };
+        if !lead_ok || !trail_ok {
+            return None;
+        }
+        let tag = part.trim_matches(' ');
+        let digits = match tag.strip_prefix("W/").unwrap_or(tag).strip_prefix('"') {
+            Some(quoted) => quoted.strip_suffix('"')?,
+            // A bare version is accepted, but not a weak one without quotes.
+            None if !tag.starts_with("W/") => tag,
+            None => return None,
+        };
         if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
@@ -278,7 +295,9 @@ mod tests {
         assert!(matches!(entity_tags("\"3\""), Some(EntityTags::Versions(v)) if v == vec![3]));
         assert!(matches!(entity_tags("W/\"3\", \"4\""), Some(EntityTags::Versions(v)) if v == vec![3, 4]));
         assert!(matches!(entity_tags("*"), Some(EntityTags::Any)));
-        for bad in ["3", "\"\"", "\"x\"", "", "\"3", "0000000000000000000000"] {
+        assert!(matches!(entity_tags("\"1\",  \"2\""), Some(EntityTags::Versions(v)) if v == vec![1, 2]));
+        assert!(matches!(entity_tags("3"), Some(EntityTags::Versions(v)) if v == vec![3]));
+        for bad in ["W/3", "\"\"", "\"x\"", "", "\"3", "0000000000000000000000", " \"3\"", "\"1\",   \"2\"", "\"1\",\"2\",\"3\",\"4\",\"5\",\"6\""] {
             assert!(entity_tags(bad).is_none(), "{bad}");
         }
     }

@@ -62,6 +62,16 @@ pub async fn request_id(
     Ok(response)
 }
 
+/// 1 to 255 visible ASCII characters, with spaces only inside (the spec's pattern).
+fn valid_idempotency_key(raw: &[u8]) -> bool {
+    let visible = |b: &u8| b.is_ascii_graphic();
+    !raw.is_empty()
+        && raw.len() <= 255
+        && raw.first().is_some_and(visible)
+        && raw.last().is_some_and(visible)
+        && raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+}
+
 /// Responses that depend on who asks or on load rather than on the request are not kept.
 fn worth_keeping(status: StatusCode) -> bool {
     !(status.is_server_error()
@@ -109,10 +119,10 @@ async fn idempotent(
         Ok(None) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
         Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
     }
-    let key = match req.headers().get(IDEMPOTENCY_KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(key) if !key.is_empty() && key.len() <= 255 => key.to_owned(),
+    let key = match req.headers().get(IDEMPOTENCY_KEY_HEADER).map(|v| v.as_bytes()) {
+        Some(raw) if valid_idempotency_key(raw) => String::from_utf8_lossy(raw).into_owned(),
         _ => {
-            let error = ApiError::bad_param("Idempotency-Key", "invalid_header", "must be 1 to 255 visible characters");
+            let error = ApiError::bad_param("Idempotency-Key", "invalid_header", "must be 1 to 255 visible ASCII characters");
             return Ok(req.error_response(error).map_into_boxed_body());
         }
     };

@@ -46,7 +46,9 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::response::Response> {
     )
 }
 
-fn header_param(name: &str, description: &str, max_length: usize) -> RefOr<utoipa::openapi::path::Parameter> {
+/// A header whose pattern alone bounds it: length keywords next to a pattern make fuzzers try
+/// short strings that the pattern forbids.
+fn header_param(name: &str, description: &str, pattern: &str) -> RefOr<utoipa::openapi::path::Parameter> {
     RefOr::T(
         ParameterBuilder::new()
             .name(name)
@@ -56,8 +58,7 @@ fn header_param(name: &str, description: &str, max_length: usize) -> RefOr<utoip
             .schema(Some(
                 ObjectBuilder::new()
                     .schema_type(SchemaType::Type(Type::String))
-                    .min_length(Some(1))
-                    .max_length(Some(max_length))
+                    .pattern(Some(pattern))
                     .build(),
             ))
             .build(),
@@ -139,27 +140,28 @@ impl Modify for Conventions {
                     add_response(operation, "415", "The body is not JSON");
                     add_response(operation, "422", "Fields are invalid; `errors` lists each of them");
                 }
-                if method == "post" && authenticated {
+                // The authentication endpoints ignore Idempotency-Key (they answer fresh credentials).
+                if method == "post" && authenticated && !path.starts_with("/api/v1/auth/") {
                     add_response(operation, "409", "A request with this Idempotency-Key is still running");
                     add_response(operation, "422", "This Idempotency-Key was used with a different request");
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "Idempotency-Key",
                         "Makes the request safe to retry: the first response is kept for 24 hours and replayed with `Idempotent-Replayed: true`.",
-                        255,
+                        crate::schema::IDEMPOTENCY_KEY_PATTERN,
                     ));
                 }
                 if (method == "patch" || method == "delete" || (method == "post" && has_path_params)) && authenticated {
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "If-Match",
                         "The ETag you read; the change is refused with 412 when the record changed since.",
-                        100,
+                        crate::schema::ETAG_LIST_PATTERN,
                     ));
                 }
                 if method == "get" && has_path_params {
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "If-None-Match",
                         "The ETag you hold; answers 304 when the record did not change.",
-                        100,
+                        crate::schema::ETAG_LIST_PATTERN,
                     ));
                 }
                 add_response(operation, "500", "An unexpected error; the cause is logged under the request id");

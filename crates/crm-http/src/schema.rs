@@ -45,7 +45,10 @@ pub const EMAIL_PATTERN: &str = "^[^\\s@\",<>\\u0000-\\u001F\\u007F-\\u009F]{1,6
 pub const UUID_LIST_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$";
 
 /// An entity-tag list as `If-Match` and `If-None-Match` take it.
-pub const ETAG_LIST_PATTERN: &str = "^(\\*|(W/)?\"[0-9]{1,18}\"( *, *(W/)?\"[0-9]{1,18}\")*)$";
+/// `*` or up to five tags (`"3"`, `W/"3"`, or a bare `3`, accepted because clients often drop the
+/// quotes), with at most two spaces on either side of each comma.
+pub const ETAG_LIST_PATTERN: &str =
+    "^(\\*|((W/)?\"[0-9]{1,18}\"|[0-9]{1,18})( {0,2}, {0,2}((W/)?\"[0-9]{1,18}\"|[0-9]{1,18})){0,4})$";
 
 fn string_type(nullable: bool) -> SchemaType {
     if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::Type(Type::String) }
@@ -96,3 +99,6 @@ pub mod fields {
         super::email(true)
     }
 }
+
+/// An `Idempotency-Key`: 1 to 255 visible ASCII characters, spaces allowed inside.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]([ -~]{0,253}[!-~])?$";

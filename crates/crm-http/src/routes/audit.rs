@@ -100,6 +100,15 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// An entity type as the spec allows it: 1 to 50 lower-case letters and underscores.
+fn parse_entity_type(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(t) if !t.is_empty() && t.len() <= 50 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => Ok(Some(t)),
+        Some(_) => Err(ApiError::bad_param("entity_type", "invalid_value", "must be 1 to 50 lower-case letters or underscores, such as lead")),
+    }
+}
+
 /// Read the audit trail, newest first (admins and managers)
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = AuditEventList)), security(("bearer" = [])))]
 #[get("/audit-events")]
@@ -114,7 +123,7 @@ pub async fn list_audit_events(
         raw.map(|r| parse_uuid(field, r.trim()).map_err(field_to_bad_request)).transpose()
     };
     let filter = AuditFilter {
-        entity_type: query.entity_type.filter(|t| !t.is_empty()),
+        entity_type: parse_entity_type(query.entity_type)?,
         entity_id: parse_id("entity_id", query.entity_id.as_deref())?,
         actor_id: parse_id("actor_id", query.actor_id.as_deref())?,
     };

@@ -140,6 +140,14 @@ fn token_response(
     }
 }
 
+/// Refuses a field longer than the spec allows, before it is looked at.
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(crm_domain::FieldError::new(field, "too_long", format!("must be at most {max} characters")).into());
+    }
+    Ok(())
+}
+
 fn bad_credentials() -> ApiError {
     ApiError::Unauthorized { detail: "the email or password is wrong".to_owned() }
 }
@@ -231,6 +239,8 @@ impl RequestIdExt for HttpRequest {
 #[post("/auth/login")]
 pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let body = body.0;
+    at_most("email", &body.email, 254)?;
+    at_most("password", &body.password, Password::MAX_CHARS)?;
     let credentials = match Email::parse("email", &body.email) {
         Ok(email) => state.store.find_credentials(&email).await?,
         Err(_) => None,
@@ -265,6 +275,7 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> 
 pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let invalid = || ApiError::Unauthorized { detail: "the refresh token is not valid; log in again".to_owned() };
     let presented = body.0.refresh_token;
+    at_most("refresh_token", &presented, 200)?;
     let organization_id = refresh_token_organization(&presented).ok_or_else(invalid)?;
     let at = now();
     let next_token = new_refresh_token(organization_id)?;
@@ -323,6 +334,9 @@ pub async fn logout(
         crate::extract::parse_json(&body)?
     };
     let at = now();
+    if let Some(token) = &request.refresh_token {
+        at_most("refresh_token", token, 200)?;
+    }
     match request.refresh_token {
         // Like OAuth token revocation (RFC 7009), an unknown or foreign token is not an error:
         // either way, the caller holds no live session for it afterwards.
