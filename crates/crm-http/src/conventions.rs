@@ -297,7 +297,17 @@ mod tests {
         assert!(matches!(entity_tags("*"), Some(EntityTags::Any)));
         assert!(matches!(entity_tags("\"1\",  \"2\""), Some(EntityTags::Versions(v)) if v == vec![1, 2]));
         assert!(matches!(entity_tags("3"), Some(EntityTags::Versions(v)) if v == vec![3]));
-        for bad in ["W/3", "\"\"", "\"x\"", "", "\"3", "0000000000000000000000", " \"3\"", "\"1\",   \"2\"", "\"1\",\"2\",\"3\",\"4\",\"5\",\"6\""] {
+        for bad in [
+            "W/3",
+            "\"\"",
+            "\"x\"",
+            "",
+            "\"3",
+            "0000000000000000000000",
+            " \"3\"",
+            "\"1\",   \"2\"",
+            "\"1\",\"2\",\"3\",\"4\",\"5\",\"6\"",
+        ] {
             assert!(entity_tags(bad).is_none(), "{bad}");
         }
     }

@@ -122,7 +122,8 @@ async fn idempotent(
     let key = match req.headers().get(IDEMPOTENCY_KEY_HEADER).map(|v| v.as_bytes()) {
         Some(raw) if valid_idempotency_key(raw) => String::from_utf8_lossy(raw).into_owned(),
         _ => {
-            let error = ApiError::bad_param("Idempotency-Key", "invalid_header", "must be 1 to 255 visible ASCII characters");
+            let error =
+                ApiError::bad_param("Idempotency-Key", "invalid_header", "must be 1 to 255 visible ASCII characters");
             return Ok(req.error_response(error).map_into_boxed_body());
         }
     };

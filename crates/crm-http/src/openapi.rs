@@ -56,10 +56,7 @@ fn header_param(name: &str, description: &str, pattern: &str) -> RefOr<utoipa::o
             .required(Required::False)
             .description(Some(description))
             .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(SchemaType::Type(Type::String))
-                    .pattern(Some(pattern))
-                    .build(),
+                ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(pattern)).build(),
             ))
             .build(),
     )

@@ -104,8 +104,14 @@ pub struct AuditQuery {
 fn parse_entity_type(raw: Option<String>) -> Result<Option<String>, ApiError> {
     match raw {
         None => Ok(None),
-        Some(t) if !t.is_empty() && t.len() <= 50 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => Ok(Some(t)),
-        Some(_) => Err(ApiError::bad_param("entity_type", "invalid_value", "must be 1 to 50 lower-case letters or underscores, such as lead")),
+        Some(t) if !t.is_empty() && t.len() <= 50 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
+            Ok(Some(t))
+        }
+        Some(_) => Err(ApiError::bad_param(
+            "entity_type",
+            "invalid_value",
+            "must be 1 to 50 lower-case letters or underscores, such as lead",
+        )),
     }
 }
 
