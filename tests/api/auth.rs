@@ -17,7 +17,21 @@ on_both_backends!(
     forged_and_expired_tokens_are_refused,
     a_deactivated_user_is_locked_out_at_once,
     signup_can_be_turned_off,
+    repeated_login_attempts_are_rate_limited,
 );
+
+async fn repeated_login_attempts_are_rate_limited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signup("Acme", "ada@example.com").await;
+    for _ in 0..10 {
+        app.login("ada@example.com", "wrong password").await.expect_problem(401, "unauthorized");
+    }
+    let limited = app.login("ada@example.com", PASSWORD).await.expect_problem(429, "rate_limited");
+    let retry_after: u64 = limited.header("retry-after").and_then(|v| v.parse().ok()).unwrap_or_default();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Another account from the same client is counted apart.
+    app.login("someone@example.com", PASSWORD).await.expect_problem(401, "unauthorized");
+}
 
 async fn signup_creates_an_organisation_and_its_admin(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -7,6 +7,7 @@ mod contracts;
 mod conventions;
 mod helpers;
 mod leads;
+mod resilience;
 mod spec;
 mod tenancy;
 mod users;

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod respond;
 pub mod routes;
 pub mod schema;
@@ -153,6 +154,7 @@ impl Application {
             store: database.store.clone(),
             tokens: TokenService::new(&secret),
             allow_signup: settings.allow_signup,
+            auth_limits: rate_limit::AuthLimits::default(),
         });
         let document = openapi_document();
         let route_table = web::Data::new(RouteTable::from_document(&document));

@@ -161,6 +161,28 @@ impl Modify for Conventions {
                         crate::schema::ETAG_LIST_PATTERN,
                     ));
                 }
+                if path.starts_with("/api/v1/auth/") && !authenticated {
+                    add_response(
+                        operation,
+                        "429",
+                        "Too many attempts from this client; retry after Retry-After seconds",
+                    );
+                }
+                // OpenAPI requires a description on every response.
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = match status.as_str() {
+                            "200" => "OK",
+                            "201" => "Created",
+                            "204" => "No content",
+                            "304" => "Not modified",
+                            _ => "See the problem document",
+                        }
+                        .to_owned();
+                    }
+                }
                 add_response(operation, "500", "An unexpected error; the cause is logged under the request id");
                 add_response(operation, "503", "The database is unreachable or busy; retry after Retry-After seconds");
             }

@@ -3,10 +3,13 @@ use std::sync::Arc;
 use crm_domain::ports::Store;
 
 use crate::auth::TokenService;
+use crate::rate_limit::AuthLimits;
 
 /// What every handler can reach.
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: TokenService,
     pub allow_signup: bool,
+    /// Attempts on the authentication endpoints, per client.
+    pub auth_limits: AuthLimits,
 }

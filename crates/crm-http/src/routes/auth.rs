@@ -148,6 +148,12 @@ fn at_most(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The client's address as the connection shows it. Behind a proxy this is the proxy's address;
+/// forwarded headers are not trusted, since any client can set them.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
 fn bad_credentials() -> ApiError {
     ApiError::Unauthorized { detail: "the email or password is wrong".to_owned() }
 }
@@ -171,6 +177,7 @@ pub async fn signup(
     state: web::Data<AppState>,
     body: JsonBody<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state.auth_limits.per_address.check(&format!("signup {}", client_address(&req)))?;
     if !state.allow_signup {
         return Err(ApiError::Forbidden {
             detail: "signup is disabled on this server; ask an admin to add you".to_owned(),
@@ -237,10 +244,15 @@ impl RequestIdExt for HttpRequest {
     security(())
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     at_most("email", &body.email, 254)?;
     at_most("password", &body.password, Password::MAX_CHARS)?;
+    state.auth_limits.login.check(&format!("{} {}", client_address(&req), body.email.to_lowercase()))?;
     let credentials = match Email::parse("email", &body.email) {
         Ok(email) => state.store.find_credentials(&email).await?,
         Err(_) => None,
@@ -272,10 +284,15 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> 
     security(())
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let invalid = || ApiError::Unauthorized { detail: "the refresh token is not valid; log in again".to_owned() };
     let presented = body.0.refresh_token;
     at_most("refresh_token", &presented, 200)?;
+    state.auth_limits.per_address.check(&format!("refresh {}", client_address(&req)))?;
     let organization_id = refresh_token_organization(&presented).ok_or_else(invalid)?;
     let at = now();
     let next_token = new_refresh_token(organization_id)?;
