@@ -18,9 +18,14 @@ pub(crate) const NO_VIOLATIONS: Violations = Violations { unique: None, foreign_
 pub(crate) fn map(error: sqlx::Error, violations: Violations) -> RepoError {
     match &error {
         sqlx::Error::RowNotFound => RepoError::NotFound,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            RepoError::Unavailable(Box::new(error))
-        }
+        // A broken or refused connection (a protocol error is what a connection cut mid-handshake
+        // looks like) means the database is unreachable, not that the request is wrong.
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => RepoError::Unavailable(Box::new(error)),
         sqlx::Error::Database(db) => match (db.kind(), violations) {
             (ErrorKind::UniqueViolation, Violations { unique: Some(field), .. }) => RepoError::Duplicate { field },
             (ErrorKind::ForeignKeyViolation, Violations { foreign_key: Some(field), .. }) => {
@@ -48,3 +53,22 @@ pub(crate) fn plain(error: sqlx::Error) -> RepoError {
 pub(crate) fn corrupt(what: &str) -> RepoError {
     RepoError::Internal(format!("stored row holds an invalid {what}").into())
 }
+
+/// After an `UPDATE ... WHERE version = $n` touched no row: tells a stale version (the row is
+/// there at another version) from a missing row. Used inside the write transaction.
+macro_rules! stale_or_missing {
+    ($conn:expr, $table:literal, $organization_id:expr, $id:expr) => {{
+        let current: Option<(i64,)> =
+            sqlx::query_as(concat!("SELECT version FROM ", $table, " WHERE organization_id = $1 AND id = $2"))
+                .bind($organization_id)
+                .bind($id)
+                .fetch_optional($conn)
+                .await
+                .map_err($crate::error::plain)?;
+        match current {
+            Some((current,)) => crm_domain::RepoError::VersionMismatch { current },
+            None => crm_domain::RepoError::NotFound,
+        }
+    }};
+}
+pub(crate) use stale_or_missing;

@@ -114,16 +114,7 @@ macro_rules! impl_leads {
                 .map_err(|e| map(e, OWNER_VIOLATIONS))?
                 .rows_affected();
                 if updated == 0 {
-                    let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM leads WHERE organization_id = $1 AND id = $2")
-                        .bind(lead.organization_id)
-                        .bind(lead.id)
-                        .fetch_optional(tx.conn())
-                        .await
-                        .map_err(plain)?;
-                    return Err(match current {
-                        Some((current,)) => RepoError::VersionMismatch { current },
-                        None => RepoError::NotFound,
-                    });
+                    return Err(crate::error::stale_or_missing!(tx.conn(), "leads", lead.organization_id, lead.id));
                 }
                 write_audit!(tx.conn(), audit, action, "lead", lead.id, changes, lead.updated_at)?;
                 tx.commit().await

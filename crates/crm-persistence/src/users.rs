@@ -130,16 +130,7 @@ macro_rules! impl_users {
                 .map_err(plain)?
                 .rows_affected();
                 if updated == 0 {
-                    let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM users WHERE organization_id = $1 AND id = $2")
-                        .bind(user.organization_id)
-                        .bind(user.id)
-                        .fetch_optional(tx.conn())
-                        .await
-                        .map_err(plain)?;
-                    return Err(match current {
-                        Some((current,)) => RepoError::VersionMismatch { current },
-                        None => RepoError::NotFound,
-                    });
+                    return Err(crate::error::stale_or_missing!(tx.conn(), "users", user.organization_id, user.id));
                 }
                 if !user.active {
                     sqlx::query("UPDATE refresh_tokens SET revoked_at = $3 WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL")
