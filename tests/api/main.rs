@@ -1,6 +1,7 @@
 //! The black-box suite: the real application on port 0, a fresh database per test, on SQLite
 //! and (when `CRM_TEST_POSTGRES_URL` is set) on PostgreSQL.
 
+mod accounts;
 mod audit;
 mod auth;
 mod contracts;

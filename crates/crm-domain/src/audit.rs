@@ -23,6 +23,9 @@ pub enum AuditValue {
     Bool(bool),
     /// A JSON document, as its serialised text.
     Json(String),
+    List(Vec<AuditValue>),
+    /// Named parts, in order (an address, an amount of money).
+    Object(Vec<(String, AuditValue)>),
 }
 
 impl AuditValue {

@@ -4,12 +4,16 @@
 //! This crate does no IO and knows nothing of HTTP, JSON or SQL. The HTTP crate turns requests
 //! into the commands defined here; the persistence crate stores what these types describe.
 
+pub mod account;
+pub mod address;
 pub mod audit;
 pub mod error;
 pub mod lead;
 pub mod list;
+pub mod money;
 pub mod permissions;
 pub mod ports;
+pub mod record;
 pub mod user;
 pub mod value;
 

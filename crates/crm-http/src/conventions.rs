@@ -161,6 +161,18 @@ pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// The `archived` list parameter: `false` (default) active records only, `true` archived ones
+/// too, `only` archived ones only.
+pub fn archived_filter(raw: Option<&str>) -> Result<crm_domain::lead::ArchivedFilter, ApiError> {
+    use crm_domain::lead::ArchivedFilter;
+    match raw {
+        None | Some("false") => Ok(ArchivedFilter::Exclude),
+        Some("true") => Ok(ArchivedFilter::Include),
+        Some("only") => Ok(ArchivedFilter::Only),
+        Some(_) => Err(ApiError::bad_param("archived", "invalid_value", "must be one of: true, false, only")),
+    }
+}
+
 /// The next cursor of a page, if another page follows.
 pub fn next_cursor<T, F: SortField>(page: &Page<T>, sort: Sort<F>) -> Option<String> {
     page.next.as_ref().map(|position| encode_cursor(&sort.to_wire(), position))

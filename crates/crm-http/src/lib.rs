@@ -69,6 +69,7 @@ where
             .configure(routes::auth::routes)
             .configure(routes::users::routes)
             .configure(routes::leads::routes)
+            .configure(routes::accounts::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

@@ -25,6 +25,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "auth", description = "Signup, login, tokens"),
         (name = "users", description = "The organisation's users and their roles"),
         (name = "leads", description = "Leads: prospects before qualification and conversion"),
+        (name = "accounts", description = "Accounts: the businesses you sell to"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),
     )

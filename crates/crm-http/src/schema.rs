@@ -102,3 +102,67 @@ pub mod fields {
 
 /// An `Idempotency-Key`: 1 to 255 visible ASCII characters, spaces allowed inside.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]([ -~]{0,253}[!-~])?$";
+
+/// Every assigned ISO 3166-1 alpha-2 code, found by asking the domain's parser about each pair of
+/// capitals, so that the spec's list is exactly what the API accepts.
+pub fn country_codes() -> Vec<String> {
+    static CODES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    CODES.get_or_init(find_country_codes).clone()
+}
+
+fn find_country_codes() -> Vec<String> {
+    let mut codes = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            let code = String::from_utf8_lossy(&[a, b]).into_owned();
+            if crm_domain::address::CountryCode::parse("country", &code).is_ok() {
+                codes.push(code);
+            }
+        }
+    }
+    codes
+}
+
+/// Every ISO 4217 code the API accepts, found the same way.
+pub fn currency_codes() -> Vec<String> {
+    static CODES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    CODES.get_or_init(find_currency_codes).clone()
+}
+
+fn find_currency_codes() -> Vec<String> {
+    let mut codes = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            for c in b'A'..=b'Z' {
+                let code = String::from_utf8_lossy(&[a, b, c]).into_owned();
+                if crm_domain::money::Currency::parse("currency", &code).is_ok() {
+                    codes.push(code);
+                }
+            }
+        }
+    }
+    codes
+}
+
+fn code_list(codes: Vec<String>, nullable: bool, example: &str) -> Object {
+    let mut values: Vec<serde_json::Value> = codes.into_iter().map(serde_json::Value::from).collect();
+    if nullable {
+        values.push(serde_json::Value::Null);
+    }
+    ObjectBuilder::new()
+        .schema_type(string_type(nullable))
+        .enum_values(Some(values))
+        .examples([serde_json::Value::from(example)])
+        .build()
+}
+
+pub mod codes {
+    use utoipa::openapi::schema::Object;
+
+    pub fn optional_country() -> Object {
+        super::code_list(super::country_codes(), true, "FR")
+    }
+    pub fn currency() -> Object {
+        super::code_list(super::currency_codes(), false, "EUR")
+    }
+}

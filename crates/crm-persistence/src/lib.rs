@@ -6,6 +6,7 @@
 //! differences (how a write transaction starts, pool settings, column types in the migrations)
 //! live in `backend.rs` and in the two migration folders. This is the only crate that contains SQL.
 
+mod accounts;
 mod audit;
 mod backend;
 mod error;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use crm_domain::ports::Store;
 
 pub use backend::{PgStore, SqliteStore};
+pub use rows::audit_value_to_json as audit_value_json;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,12 +10,16 @@ use sqlx::{PgPool, SqlSafeStr, SqlitePool};
 use crate::ConnectError;
 
 /// (version, description, SQL) of every SQLite migration, in order.
-pub const SQLITE: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../../../migrations/sqlite/0001_foundation.sql"))];
+pub const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../../../migrations/sqlite/0001_foundation.sql")),
+    (2, "accounts", include_str!("../../../migrations/sqlite/0002_accounts.sql")),
+];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
-pub const POSTGRES: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../../../migrations/postgres/0001_foundation.sql"))];
+pub const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../../../migrations/postgres/0001_foundation.sql")),
+    (2, "accounts", include_str!("../../../migrations/postgres/0002_accounts.sql")),
+];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     let migrations = list

@@ -3,8 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
+use crm_domain::account::{Account, AccountTier, LifecycleStage};
+use crm_domain::address::{Address, CountryCode, Tags};
 use crm_domain::audit::{AuditAction, AuditEvent, AuditValue, FieldChange};
 use crm_domain::lead::{Lead, LeadRating, LeadSource, LeadStatus};
+use crm_domain::money::{Currency, Money};
 use crm_domain::permissions::Role;
 use crm_domain::user::{Organization, User};
 use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
@@ -93,6 +96,33 @@ rows! {
         converted_at: Option<DateTime<Utc>>,
     }
 
+    pub(crate) struct AccountRow {
+        organization_id: Uuid,
+        id: Uuid,
+        name: String,
+        industry: Option<String>,
+        website: Option<String>,
+        phone: Option<String>,
+        email: Option<String>,
+        billing_address: Option<Json<serde_json::Value>>,
+        shipping_address: Option<Json<serde_json::Value>>,
+        employee_count: Option<i64>,
+        annual_revenue_amount: Option<i64>,
+        annual_revenue_currency: Option<String>,
+        tier: Option<String>,
+        lifecycle_stage: String,
+        tags: Json<Vec<String>>,
+        parent_account_id: Option<Uuid>,
+        owner_id: Uuid,
+        description: Option<String>,
+        custom_fields: Json<serde_json::Value>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        created_by: Uuid,
+        version: i64,
+        archived_at: Option<DateTime<Utc>>,
+    }
+
     pub(crate) struct AuditEventRow {
         organization_id: Uuid,
         id: Uuid,
@@ -111,6 +141,79 @@ pub(crate) const USER_COLUMNS: &str = "organization_id, id, name, email, role, a
 pub(crate) const LEAD_COLUMNS: &str = "organization_id, id, first_name, last_name, company, title, email, phone, website, \
      source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, created_by, \
      version, archived_at, converted_at";
+
+pub(crate) const ACCOUNT_COLUMNS: &str = "organization_id, id, name, industry, website, phone, email, billing_address, \
+     shipping_address, employee_count, annual_revenue_amount, annual_revenue_currency, tier, lifecycle_stage, tags, \
+     parent_account_id, owner_id, description, custom_fields, created_at, updated_at, created_by, version, archived_at";
+
+/// An address as its JSON column holds it.
+pub(crate) fn address_json(address: Option<&Address>) -> Option<Json<serde_json::Value>> {
+    address.map(|a| {
+        let text = |v: &Option<Name>| v.as_ref().map(|v| v.as_str().to_owned());
+        Json(serde_json::json!({
+            "street": text(&a.street),
+            "city": text(&a.city),
+            "region": text(&a.region),
+            "postal_code": text(&a.postal_code),
+            "country": a.country.map(CountryCode::code),
+        }))
+    })
+}
+
+fn address_from_json(value: Option<Json<serde_json::Value>>) -> Result<Option<Address>, RepoError> {
+    let Some(Json(value)) = value else { return Ok(None) };
+    let text = |name: &str| value.get(name).and_then(|v| v.as_str()).map(|v| Name::from_trusted(v.to_owned()));
+    let country = match value.get("country").and_then(|v| v.as_str()) {
+        Some(code) => Some(CountryCode::parse("country", code).map_err(|_| corrupt("country code"))?),
+        None => None,
+    };
+    Ok(Some(Address {
+        street: text("street"),
+        city: text("city"),
+        region: text("region"),
+        postal_code: text("postal_code"),
+        country,
+    }))
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = RepoError;
+    fn try_from(row: AccountRow) -> Result<Self, RepoError> {
+        let name = |v: Option<String>| v.map(Name::from_trusted);
+        let annual_revenue = match (row.annual_revenue_amount, row.annual_revenue_currency) {
+            (Some(amount), Some(code)) => {
+                Some(Money { amount, currency: Currency::parse("currency", &code).map_err(|_| corrupt("currency"))? })
+            }
+            _ => None,
+        };
+        Ok(Account {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: Name::from_trusted(row.name),
+            industry: name(row.industry),
+            website: row.website.map(Url::from_trusted),
+            phone: row.phone.map(Phone::from_trusted),
+            email: row.email.map(Email::from_trusted),
+            billing_address: address_from_json(row.billing_address)?,
+            shipping_address: address_from_json(row.shipping_address)?,
+            employee_count: row.employee_count,
+            annual_revenue,
+            tier: row.tier.map(|t| AccountTier::parse("tier", &t).map_err(|_| corrupt("account tier"))).transpose()?,
+            lifecycle_stage: LifecycleStage::parse("lifecycle_stage", &row.lifecycle_stage)
+                .map_err(|_| corrupt("lifecycle stage"))?,
+            tags: Tags::from_trusted(row.tags.0),
+            parent_account_id: row.parent_account_id,
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
+}
 
 impl From<OrganizationRow> for Organization {
     fn from(row: OrganizationRow) -> Self {
@@ -198,7 +301,8 @@ pub(crate) fn custom_fields_json(fields: &CustomFields) -> Result<Json<serde_jso
     serde_json::from_str(fields.as_json_text()).map(Json).map_err(|_| corrupt("custom fields document"))
 }
 
-fn audit_value_to_json(value: &AuditValue) -> serde_json::Value {
+/// An audit value as JSON, as it is stored and as the API shows it.
+pub fn audit_value_to_json(value: &AuditValue) -> serde_json::Value {
     match value {
         AuditValue::Null => serde_json::Value::Null,
         AuditValue::Text(text) => serde_json::Value::String(text.clone()),
@@ -206,6 +310,10 @@ fn audit_value_to_json(value: &AuditValue) -> serde_json::Value {
         AuditValue::Bool(b) => serde_json::Value::Bool(*b),
         AuditValue::Json(text) => {
             serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
+        }
+        AuditValue::List(items) => serde_json::Value::Array(items.iter().map(audit_value_to_json).collect()),
+        AuditValue::Object(parts) => {
+            serde_json::Value::Object(parts.iter().map(|(k, v)| (k.clone(), audit_value_to_json(v))).collect())
         }
     }
 }
@@ -216,7 +324,10 @@ fn audit_value_from_json(value: &serde_json::Value) -> AuditValue {
         serde_json::Value::String(text) => AuditValue::Text(text.clone()),
         serde_json::Value::Bool(b) => AuditValue::Bool(*b),
         serde_json::Value::Number(n) => n.as_i64().map_or_else(|| AuditValue::Json(n.to_string()), AuditValue::Integer),
-        other => AuditValue::Json(other.to_string()),
+        serde_json::Value::Array(items) => AuditValue::List(items.iter().map(audit_value_from_json).collect()),
+        serde_json::Value::Object(parts) => {
+            AuditValue::Object(parts.iter().map(|(k, v)| (k.clone(), audit_value_from_json(v))).collect())
+        }
     }
 }
 

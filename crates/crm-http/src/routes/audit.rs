@@ -43,16 +43,9 @@ pub struct AuditEventResponse {
     pub occurred_at: String,
 }
 
+/// The same JSON rendering the audit trail is stored with.
 fn json_value(value: &AuditValue) -> serde_json::Value {
-    match value {
-        AuditValue::Null => serde_json::Value::Null,
-        AuditValue::Text(text) => serde_json::Value::String(text.clone()),
-        AuditValue::Integer(n) => serde_json::Value::from(*n),
-        AuditValue::Bool(b) => serde_json::Value::Bool(*b),
-        AuditValue::Json(text) => {
-            serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
-        }
-    }
+    crm_persistence::audit_value_json(value)
 }
 
 impl From<&AuditEvent> for AuditEventResponse {

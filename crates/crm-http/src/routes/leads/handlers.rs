@@ -1,9 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::audit::AuditAction;
-use crm_domain::lead::{
-    ArchivedFilter, Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus,
-};
+use crm_domain::lead::{Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::permissions::{Action, Resource, authorize};
 use uuid::Uuid;
 
@@ -238,14 +236,7 @@ pub async fn list_leads(
         query.cursor.as_deref(),
         "-created_at",
     )?;
-    let archived = match query.archived.as_deref() {
-        None | Some("false") => ArchivedFilter::Exclude,
-        Some("true") => ArchivedFilter::Include,
-        Some("only") => ArchivedFilter::Only,
-        Some(_) => {
-            return Err(ApiError::bad_param("archived", "invalid_value", "must be one of: true, false, only"));
-        }
-    };
+    let archived = crate::conventions::archived_filter(query.archived.as_deref())?;
     let lead_query = LeadQuery {
         statuses: parse_any_of("status", query.status.as_deref(), LeadStatus::parse)?,
         sources: parse_any_of("source", query.source.as_deref(), LeadSource::parse)?,

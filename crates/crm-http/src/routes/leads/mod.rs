@@ -3,6 +3,7 @@
 mod dto;
 mod handlers;
 
+pub(crate) use dto::archived_schema;
 pub use dto::{CreateLeadRequest, LeadList, LeadResponse, UpdateLeadRequest};
 pub use handlers::{archive_lead, create_lead, get_lead, list_leads, restore_lead, update_lead};
 

@@ -1,0 +1,481 @@
+//! The account DTOs and their conversion to domain types.
+
+use crm_domain::account::{
+    Account, AccountDraft, AccountPatch, AccountSortField, AccountTier, LifecycleStage, employee_count,
+};
+use crm_domain::address::{Address, AddressInput, Tags};
+use crm_domain::money::{Currency, Money};
+use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
+use crm_domain::{FieldError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::conventions::{optional_timestamp, timestamp};
+use crate::extract::double_option;
+use crate::schema::{any_of_list, codes, fields, one_of, sort_param};
+
+pub(crate) fn tier_schema() -> Object {
+    one_of(AccountTier::NAMES, true)
+}
+pub(crate) fn stage_schema() -> Object {
+    one_of(LifecycleStage::NAMES, false)
+}
+pub(crate) fn postal_code_schema() -> Object {
+    crate::schema::text(Address::POSTAL_CODE_MAX_CHARS, true)
+}
+pub(crate) fn tag_schema() -> Object {
+    crate::schema::text(Tags::MAX_CHARS, false)
+}
+
+/// A postal address; every part is optional. An address with no part is stored as `null`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"street": "10 Downing Street", "city": "London", "region": null, "postal_code": "SW1A 2AA", "country": "GB"}))]
+pub struct AddressDto {
+    #[schema(schema_with = fields::optional_name)]
+    pub street: Option<String>,
+    #[schema(schema_with = fields::optional_name)]
+    pub city: Option<String>,
+    #[schema(schema_with = fields::optional_name)]
+    pub region: Option<String>,
+    #[schema(schema_with = postal_code_schema)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = codes::optional_country)]
+    pub country: Option<String>,
+}
+
+impl AddressDto {
+    fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Address> {
+        let input = AddressInput {
+            street: self.street.as_deref(),
+            city: self.city.as_deref(),
+            region: self.region.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            country: self.country.as_deref(),
+        };
+        Address::parse(field, input, errors)
+    }
+
+    fn from_domain(address: &Address) -> Self {
+        let text = |v: &Option<Name>| v.as_ref().map(|v| v.as_str().to_owned());
+        Self {
+            street: text(&address.street),
+            city: text(&address.city),
+            region: text(&address.region),
+            postal_code: text(&address.postal_code),
+            country: address.country.map(|c| c.code()),
+        }
+    }
+}
+
+/// An amount of money: an integer in the currency's minor unit (cents for EUR) and its ISO 4217 code.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": 125000000, "currency": "EUR"}))]
+pub struct MoneyDto {
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
+    pub amount: i64,
+    #[schema(schema_with = codes::currency)]
+    pub currency: String,
+}
+
+impl MoneyDto {
+    fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Money> {
+        let currency = errors.collect(Currency::parse(&format!("{field}.currency"), &self.currency))?;
+        errors.collect(Money::non_negative(&format!("{field}.amount"), self.amount, currency))
+    }
+
+    fn from_domain(money: &Money) -> Self {
+        Self { amount: money.amount, currency: money.currency.code().to_owned() }
+    }
+}
+
+/// A new account. Only `name` is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Analytical Engines Ltd", "industry": "Manufacturing", "website": "https://engines.example",
+    "billing_address": {"city": "London", "country": "GB"}, "employee_count": 120,
+    "annual_revenue": {"amount": 125000000, "currency": "GBP"}, "tier": "a", "lifecycle_stage": "customer", "tags": ["emea"]
+}))]
+pub struct CreateAccountRequest {
+    #[schema(schema_with = fields::name)]
+    pub name: String,
+    #[schema(schema_with = fields::optional_name)]
+    pub industry: Option<String>,
+    #[schema(schema_with = fields::optional_url)]
+    pub website: Option<String>,
+    #[schema(schema_with = fields::optional_phone)]
+    pub phone: Option<String>,
+    #[schema(schema_with = fields::optional_email)]
+    pub email: Option<String>,
+    pub billing_address: Option<AddressDto>,
+    pub shipping_address: Option<AddressDto>,
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub employee_count: Option<i64>,
+    pub annual_revenue: Option<MoneyDto>,
+    #[schema(schema_with = tier_schema)]
+    pub tier: Option<String>,
+    /// Defaults to `prospect`.
+    #[schema(schema_with = stage_schema)]
+    pub lifecycle_stage: Option<String>,
+    #[schema(max_items = 50, inline)]
+    pub tags: Option<Vec<Tag>>,
+    /// The account this one belongs to (a subsidiary's group).
+    pub parent_account_id: Option<Uuid>,
+    /// Defaults to the creator. Giving another user needs the right to reassign.
+    pub owner_id: Option<Uuid>,
+    #[schema(schema_with = fields::optional_long_text)]
+    pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A tag: 1 to 50 characters.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Tag(pub String);
+
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(tag_schema()))
+    }
+}
+
+impl ToSchema for Tag {}
+
+fn opt<T>(
+    errors: &mut ValidationErrors,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<T> {
+    raw.and_then(|raw| errors.collect(parse(raw)))
+}
+
+fn tags(errors: &mut ValidationErrors, raw: Option<Vec<Tag>>) -> Option<Tags> {
+    let raw: Vec<String> = raw?.into_iter().map(|t| t.0).collect();
+    match Tags::parse("tags", &raw) {
+        Ok(tags) => Some(tags),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    }
+}
+
+fn custom_fields(
+    errors: &mut ValidationErrors,
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Option<CustomFields> {
+    errors.collect(CustomFields::parse("custom_fields", serde_json::Value::Object(map).to_string()))
+}
+
+impl CreateAccountRequest {
+    /// # Errors
+    /// Every invalid field at once.
+    pub fn try_into_domain(self) -> Result<AccountDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = errors.collect(Name::parse("name", &self.name));
+        let industry = opt(&mut errors, self.industry.as_deref(), |v| Name::parse("industry", v));
+        let website = opt(&mut errors, self.website.as_deref(), |v| Url::parse("website", v));
+        let phone = opt(&mut errors, self.phone.as_deref(), |v| Phone::parse("phone", v));
+        let email = opt(&mut errors, self.email.as_deref(), |v| Email::parse("email", v));
+        let billing_address = self.billing_address.as_ref().and_then(|a| a.parse("billing_address", &mut errors));
+        let shipping_address = self.shipping_address.as_ref().and_then(|a| a.parse("shipping_address", &mut errors));
+        let employees = self.employee_count.and_then(|n| errors.collect(employee_count("employee_count", n)));
+        let annual_revenue = self.annual_revenue.as_ref().and_then(|m| m.parse("annual_revenue", &mut errors));
+        let tier = opt(&mut errors, self.tier.as_deref(), |v| AccountTier::parse("tier", v));
+        let lifecycle_stage =
+            opt(&mut errors, self.lifecycle_stage.as_deref(), |v| LifecycleStage::parse("lifecycle_stage", v));
+        let tags = tags(&mut errors, self.tags);
+        let description = opt(&mut errors, self.description.as_deref(), |v| LongText::parse("description", v));
+        let custom_fields = self.custom_fields.and_then(|m| custom_fields(&mut errors, m));
+        errors.into_result()?;
+        let Some(name) = name else { return Err(ValidationErrors::new()) };
+        Ok(AccountDraft {
+            name,
+            industry,
+            website,
+            phone,
+            email,
+            billing_address,
+            shipping_address,
+            employee_count: employees,
+            annual_revenue,
+            tier,
+            lifecycle_stage,
+            tags: tags.unwrap_or_default(),
+            parent_account_id: self.parent_account_id,
+            owner_id: self.owner_id,
+            description,
+            custom_fields,
+        })
+    }
+}
+
+/// A partial update: an absent field stays as it is, `null` clears it. `name`,
+/// `lifecycle_stage`, `tags` and `owner_id` cannot be cleared (send `[]` to remove every tag);
+/// an address or `custom_fields` is replaced as a whole.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"tier": "b", "lifecycle_stage": "customer", "industry": null}))]
+pub struct UpdateAccountRequest {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::name)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_name)]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_url)]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_phone)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_email)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub billing_address: Option<Option<AddressDto>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub shipping_address: Option<Option<AddressDto>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000_000)]
+    pub employee_count: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub annual_revenue: Option<Option<MoneyDto>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = tier_schema)]
+    pub tier: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = stage_schema)]
+    pub lifecycle_stage: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Vec<Tag>, max_items = 50)]
+    pub tags: Option<Option<Vec<Tag>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_account_id: Option<Option<Uuid>>,
+    /// Reassigning needs the manager or admin role.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Uuid)]
+    pub owner_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_long_text)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+}
+
+fn nullable<T>(
+    errors: &mut ValidationErrors,
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<Option<T>> {
+    match raw {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
+    }
+}
+
+fn required<R, T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: Option<Option<R>>,
+    parse: impl FnOnce(R) -> Option<T>,
+) -> Option<T> {
+    match raw {
+        None => None,
+        Some(None) => {
+            errors.push(FieldError::new(field, "required", "cannot be null"));
+            None
+        }
+        Some(Some(raw)) => parse(raw),
+    }
+}
+
+impl UpdateAccountRequest {
+    /// # Errors
+    /// Every invalid field at once.
+    pub fn try_into_domain(self) -> Result<AccountPatch, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = match self.name {
+            None => None,
+            Some(None) => {
+                errors.push(FieldError::new("name", "required", "cannot be null"));
+                None
+            }
+            Some(Some(raw)) => errors.collect(Name::parse("name", &raw)),
+        };
+        let billing_address = self.billing_address.map(|a| a.and_then(|a| a.parse("billing_address", &mut errors)));
+        let shipping_address = self.shipping_address.map(|a| a.and_then(|a| a.parse("shipping_address", &mut errors)));
+        let employees = match self.employee_count {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(n)) => errors.collect(employee_count("employee_count", n)).map(Some),
+        };
+        let annual_revenue = match self.annual_revenue {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(m)) => m.parse("annual_revenue", &mut errors).map(Some),
+        };
+        let lifecycle_stage = match self.lifecycle_stage {
+            None => None,
+            Some(None) => {
+                errors.push(FieldError::new("lifecycle_stage", "required", "cannot be null"));
+                None
+            }
+            Some(Some(raw)) => errors.collect(LifecycleStage::parse("lifecycle_stage", &raw)),
+        };
+        let tags = match self.tags {
+            None => None,
+            Some(None) => {
+                errors.push(FieldError::new("tags", "required", "cannot be null; send [] to remove every tag"));
+                None
+            }
+            Some(Some(raw)) => tags(&mut errors, Some(raw)),
+        };
+        let owner_id = required(&mut errors, "owner_id", self.owner_id, Some);
+        let patch = AccountPatch {
+            name,
+            industry: nullable(&mut errors, self.industry, |v| Name::parse("industry", v)),
+            website: nullable(&mut errors, self.website, |v| Url::parse("website", v)),
+            phone: nullable(&mut errors, self.phone, |v| Phone::parse("phone", v)),
+            email: nullable(&mut errors, self.email, |v| Email::parse("email", v)),
+            billing_address,
+            shipping_address,
+            employee_count: employees,
+            annual_revenue,
+            tier: nullable(&mut errors, self.tier, |v| AccountTier::parse("tier", v)),
+            lifecycle_stage,
+            tags,
+            parent_account_id: self.parent_account_id,
+            owner_id,
+            description: nullable(&mut errors, self.description, |v| LongText::parse("description", v)),
+            custom_fields: match self.custom_fields {
+                None => None,
+                Some(None) => Some(CustomFields::empty()),
+                Some(Some(map)) => custom_fields(&mut errors, map),
+            },
+        };
+        errors.into_result().map(|()| patch)
+    }
+}
+
+/// An account as the API returns it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub industry: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub billing_address: Option<AddressDto>,
+    pub shipping_address: Option<AddressDto>,
+    pub employee_count: Option<i64>,
+    pub annual_revenue: Option<MoneyDto>,
+    #[schema(schema_with = tier_schema)]
+    pub tier: Option<&'static str>,
+    #[schema(schema_with = stage_schema)]
+    pub lifecycle_stage: &'static str,
+    pub tags: Vec<String>,
+    pub parent_account_id: Option<Uuid>,
+    pub owner_id: Uuid,
+    pub description: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub created_by: Uuid,
+    pub version: i64,
+    #[schema(format = DateTime)]
+    pub archived_at: Option<String>,
+}
+
+impl From<&Account> for AccountResponse {
+    fn from(a: &Account) -> Self {
+        Self {
+            id: a.id,
+            name: a.name.as_str().to_owned(),
+            industry: a.industry.as_ref().map(|v| v.as_str().to_owned()),
+            website: a.website.as_ref().map(|v| v.as_str().to_owned()),
+            phone: a.phone.as_ref().map(|v| v.as_str().to_owned()),
+            email: a.email.as_ref().map(|v| v.as_str().to_owned()),
+            billing_address: a.billing_address.as_ref().map(AddressDto::from_domain),
+            shipping_address: a.shipping_address.as_ref().map(AddressDto::from_domain),
+            employee_count: a.employee_count,
+            annual_revenue: a.annual_revenue.as_ref().map(MoneyDto::from_domain),
+            tier: a.tier.map(AccountTier::as_str),
+            lifecycle_stage: a.lifecycle_stage.as_str(),
+            tags: a.tags.as_slice().to_vec(),
+            parent_account_id: a.parent_account_id,
+            owner_id: a.owner_id,
+            description: a.description.as_ref().map(|v| v.as_str().to_owned()),
+            custom_fields: serde_json::from_str(a.custom_fields.as_json_text())
+                .unwrap_or_else(|_| serde_json::json!({})),
+            created_at: timestamp(a.created_at),
+            updated_at: timestamp(a.updated_at),
+            created_by: a.created_by,
+            version: a.version,
+            archived_at: optional_timestamp(a.archived_at),
+        }
+    }
+}
+
+/// A page of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountList {
+    pub data: Vec<AccountResponse>,
+    pub next_cursor: Option<String>,
+}
+
+pub(crate) fn tier_filter_schema() -> Object {
+    any_of_list(AccountTier::NAMES)
+}
+pub(crate) fn stage_filter_schema() -> Object {
+    any_of_list(LifecycleStage::NAMES)
+}
+pub(crate) fn sort_schema() -> Object {
+    sort_param(AccountSortField::NAMES)
+}
+
+/// The query parameters of `GET /api/v1/accounts`. Any other parameter is refused with a 400.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccountListQuery {
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    /// Default `name`.
+    #[param(schema_with = sort_schema)]
+    pub sort: Option<String>,
+    #[param(schema_with = tier_filter_schema)]
+    pub tier: Option<String>,
+    #[param(schema_with = stage_filter_schema)]
+    pub lifecycle_stage: Option<String>,
+    /// Comma-separated user ids.
+    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    pub owner_id: Option<String>,
+    /// Only the direct subsidiaries of this account.
+    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+    pub parent_account_id: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<String>,
+    /// Case-insensitive search in name, email and website.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// `false` (default): active accounts only; `true`: archived too; `only`: archived only.
+    #[param(schema_with = crate::routes::leads::archived_schema)]
+    pub archived: Option<String>,
+}

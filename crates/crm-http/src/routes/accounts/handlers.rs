@@ -1,0 +1,276 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use crm_domain::RepoError;
+use crm_domain::account::{Account, AccountQuery, AccountRuleError, AccountSortField, AccountTier, LifecycleStage};
+use crm_domain::audit::AuditAction;
+use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::record::{ArchiveError, archive, restore};
+use uuid::Uuid;
+
+use super::dto::{AccountList, AccountListQuery, AccountResponse, CreateAccountRequest, UpdateAccountRequest};
+use crate::auth::Caller;
+use crate::conventions::{
+    archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param,
+    parse_uuid,
+};
+use crate::extract::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::state::AppState;
+
+impl From<AccountRuleError> for ApiError {
+    fn from(error: AccountRuleError) -> Self {
+        match error {
+            AccountRuleError::Archived => ApiError::Conflict { code: "account_archived", detail: error.to_string() },
+            AccountRuleError::ParentCycle => ApiError::Validation {
+                detail: None,
+                errors: crm_domain::FieldError::new("parent_account_id", "parent_cycle", error.to_string()).into(),
+            },
+        }
+    }
+}
+
+fn archive_error(error: ArchiveError) -> ApiError {
+    let code = match error {
+        ArchiveError::Archived => "account_archived",
+        ArchiveError::NotArchived => "account_not_archived",
+    };
+    ApiError::Conflict { code, detail: error.to_string().replace("record", "account") }
+}
+
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Account, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    state.store.get_account(caller.0.organization_id, id).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::not_found("account"),
+        other => other.into(),
+    })
+}
+
+/// The lineage of a would-be parent: 422 when it is not an account of the organisation.
+async fn parent_lineage(state: &AppState, organization_id: Uuid, parent: Option<Uuid>) -> Result<Vec<Uuid>, ApiError> {
+    let Some(parent) = parent else { return Ok(Vec::new()) };
+    state.store.account_lineage(organization_id, parent).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::Validation {
+            detail: None,
+            errors: crm_domain::FieldError::new(
+                "parent_account_id",
+                "unknown_reference",
+                "no such account exists in your organization",
+            )
+            .into(),
+        },
+        other => other.into(),
+    })
+}
+
+/// Create an account
+#[utoipa::path(
+    tag = "accounts",
+    request_body = CreateAccountRequest,
+    responses((status = 201, description = "The account was created", body = AccountResponse,
+        headers(("ETag" = String), ("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/accounts")]
+pub async fn create_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
+    let draft = body.0.try_into_domain()?;
+    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
+        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+    }
+    parent_lineage(&state, principal.organization_id, draft.parent_account_id).await?;
+    let account = Account::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
+    state.store.insert_account(&account, &audit_context(&req, &principal)).await?;
+    Ok(created(format!("/api/v1/accounts/{}", account.id), &AccountResponse::from(&account), account.version))
+}
+
+/// Get an account
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the version named in If-None-Match"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{id}")]
+pub async fn get_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let account = load(&state, &caller, id.into_inner()).await?;
+    read(&req, &AccountResponse::from(&account), account.version)
+}
+
+/// Update an account
+///
+/// An absent field stays as it is; `null` clears it. Setting `parent_account_id` to the account
+/// itself or to one of its subsidiaries is refused (422 `parent_cycle`).
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id")),
+    request_body = UpdateAccountRequest,
+    responses(
+        (status = 200, description = "The updated account", body = AccountResponse, headers(("ETag" = String))),
+        (status = 409, description = "The account is archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/accounts/{id}")]
+pub async fn update_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let patch = body.0.try_into_domain()?;
+    let lineage = parent_lineage(&state, principal.organization_id, patch.parent_account_id.flatten()).await?;
+    let audit = audit_context(&req, &principal);
+    let account = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |a: &Account| a.version,
+        async |current: Account| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
+                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+            }
+            let (next, changes) = current.apply(&patch, &lineage, now())?;
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            state.store.update_account(&next, current.version, AuditAction::Update, &changes, &audit).await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &AccountResponse::from(&account), account.version))
+}
+
+async fn archive_or_restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: AuditAction,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let expected = if_match(&req)?;
+    let audit = audit_context(&req, &principal);
+    let account = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |a: &Account| a.version,
+        async |current: Account| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            let (next, changes) = match action {
+                AuditAction::Archive => archive(&current, now()),
+                _ => restore(&current, now()),
+            }
+            .map_err(archive_error)?;
+            state.store.update_account(&next, current.version, action, &changes, &audit).await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &AccountResponse::from(&account), account.version))
+}
+
+/// Archive an account
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The archived account", body = AccountResponse, headers(("ETag" = String))),
+        (status = 409, description = "The account is already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/accounts/{id}")]
+pub async fn archive_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+}
+
+/// Restore an archived account
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The restored account", body = AccountResponse, headers(("ETag" = String))),
+        (status = 409, description = "The account is not archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{id}/restore")]
+pub async fn restore_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+}
+
+/// List accounts
+#[utoipa::path(
+    tag = "accounts",
+    params(AccountListQuery),
+    responses((status = 200, description = "One page of accounts", body = AccountList)),
+    security(("bearer" = []))
+)]
+#[get("/accounts")]
+pub async fn list_accounts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<AccountListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    let query = query.into_inner();
+    let params = list_params::<AccountSortField>(
+        query.sort.as_deref(),
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        "name",
+    )?;
+    let parent_account_id = parse_any_of("parent_account_id", query.parent_account_id.as_deref(), parse_uuid)?;
+    if parent_account_id.len() > 1 {
+        return Err(ApiError::bad_param("parent_account_id", "invalid_uuid", "must be one account id"));
+    }
+    let account_query = AccountQuery {
+        tiers: parse_any_of("tier", query.tier.as_deref(), AccountTier::parse)?,
+        lifecycle_stages: parse_any_of("lifecycle_stage", query.lifecycle_stage.as_deref(), LifecycleStage::parse)?,
+        owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
+        parent_account_id: parent_account_id.first().copied(),
+        created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
+        created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
+        search: parse_search(query.q.as_deref())?,
+        archived: archived_filter(query.archived.as_deref())?,
+        sort: params.sort,
+        window: params.window,
+    };
+    let page = state.store.list_accounts(caller.0.organization_id, &account_query).await?;
+    let next_cursor = next_cursor(&page, account_query.sort);
+    Ok(HttpResponse::Ok()
+        .json(AccountList { data: page.items.iter().map(AccountResponse::from).collect(), next_cursor }))
+}

@@ -1,0 +1,17 @@
+//! Accounts: the businesses the organisation sells to.
+
+mod dto;
+mod handlers;
+
+pub use dto::{AccountList, AccountResponse, AddressDto, CreateAccountRequest, MoneyDto, UpdateAccountRequest};
+pub use handlers::{archive_account, create_account, get_account, list_accounts, restore_account, update_account};
+
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(list_accounts)
+        .service(create_account)
+        .service(get_account)
+        .service(update_account)
+        .service(archive_account)
+        .service(restore_account);
+}
