@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod contacts;
 mod contracts;
 mod conventions;
 mod helpers;

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod address;
 pub mod audit;
+pub mod contact;
 pub mod error;
 pub mod lead;
 pub mod list;

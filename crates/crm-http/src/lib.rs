@@ -70,6 +70,7 @@ where
             .configure(routes::users::routes)
             .configure(routes::leads::routes)
             .configure(routes::accounts::routes)
+            .configure(routes::contacts::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

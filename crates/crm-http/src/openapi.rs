@@ -26,6 +26,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "users", description = "The organisation's users and their roles"),
         (name = "leads", description = "Leads: prospects before qualification and conversion"),
         (name = "accounts", description = "Accounts: the businesses you sell to"),
+        (name = "contacts", description = "Contacts: the people you deal with, with or without an account"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),
     )
@@ -155,7 +156,8 @@ impl Modify for Conventions {
                         crate::schema::ETAG_LIST_PATTERN,
                     ));
                 }
-                if method == "get" && has_path_params {
+                // Conditional GETs are for single records: paths that end with their id.
+                if method == "get" && path.ends_with("}") {
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "If-None-Match",
                         "The ETag you hold; answers 304 when the record did not change.",

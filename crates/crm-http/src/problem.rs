@@ -56,6 +56,9 @@ pub struct Problem {
     /// Every rejected field, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ProblemField>>,
+    /// For a duplicate: the id of the record that already holds the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 /// Everything a request can fail with.
@@ -84,6 +87,11 @@ pub enum ApiError {
     Conflict {
         code: &'static str,
         detail: String,
+    },
+    /// 409 `duplicate`: another record already holds a unique value; `existing_id` names it.
+    DuplicateOf {
+        field: &'static str,
+        existing_id: uuid::Uuid,
     },
     /// 412: `If-Match` no longer matches.
     PreconditionFailed {
@@ -151,6 +159,12 @@ impl ApiError {
                 format!("this path allows: {}", allow.join(", ")),
             ),
             Self::Conflict { code, detail } => (StatusCode::CONFLICT, code, "Conflict", detail.clone()),
+            Self::DuplicateOf { field, existing_id } => (
+                StatusCode::CONFLICT,
+                "duplicate",
+                "Conflict",
+                format!("{field}: the record {existing_id} already has this value"),
+            ),
             Self::PreconditionFailed { current_version } => (
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",
@@ -231,6 +245,10 @@ impl ApiError {
             code: code.to_owned(),
             request_id: current_request_id(),
             errors,
+            existing_id: match self {
+                Self::DuplicateOf { existing_id, .. } => Some(*existing_id),
+                _ => None,
+            },
         }
     }
 }

@@ -13,12 +13,14 @@ use crate::ConnectError;
 pub const SQLITE: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../../migrations/sqlite/0001_foundation.sql")),
     (2, "accounts", include_str!("../../../migrations/sqlite/0002_accounts.sql")),
+    (3, "contacts", include_str!("../../../migrations/sqlite/0003_contacts.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
 pub const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../../migrations/postgres/0001_foundation.sql")),
     (2, "accounts", include_str!("../../../migrations/postgres/0002_accounts.sql")),
+    (3, "contacts", include_str!("../../../migrations/postgres/0003_contacts.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

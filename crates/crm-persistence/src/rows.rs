@@ -6,6 +6,7 @@ use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountTier, LifecycleStage};
 use crm_domain::address::{Address, CountryCode, Tags};
 use crm_domain::audit::{AuditAction, AuditEvent, AuditValue, FieldChange};
+use crm_domain::contact::Contact;
 use crm_domain::lead::{Lead, LeadRating, LeadSource, LeadStatus};
 use crm_domain::money::{Currency, Money};
 use crm_domain::permissions::Role;
@@ -123,6 +124,30 @@ rows! {
         archived_at: Option<DateTime<Utc>>,
     }
 
+    pub(crate) struct ContactRow {
+        organization_id: Uuid,
+        id: Uuid,
+        first_name: Option<String>,
+        last_name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        mobile: Option<String>,
+        title: Option<String>,
+        account_id: Option<Uuid>,
+        lifecycle_stage: String,
+        source: Option<String>,
+        tags: Json<Vec<String>>,
+        do_not_contact: bool,
+        owner_id: Uuid,
+        description: Option<String>,
+        custom_fields: Json<serde_json::Value>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        created_by: Uuid,
+        version: i64,
+        archived_at: Option<DateTime<Utc>>,
+    }
+
     pub(crate) struct AuditEventRow {
         organization_id: Uuid,
         id: Uuid,
@@ -203,6 +228,44 @@ impl TryFrom<AccountRow> for Account {
                 .map_err(|_| corrupt("lifecycle stage"))?,
             tags: Tags::from_trusted(row.tags.0),
             parent_account_id: row.parent_account_id,
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
+}
+
+pub(crate) const CONTACT_COLUMNS: &str = "organization_id, id, first_name, last_name, email, phone, mobile, title, \
+     account_id, lifecycle_stage, source, tags, do_not_contact, owner_id, description, custom_fields, created_at, \
+     updated_at, created_by, version, archived_at";
+
+impl TryFrom<ContactRow> for Contact {
+    type Error = RepoError;
+    fn try_from(row: ContactRow) -> Result<Self, RepoError> {
+        let name = |v: Option<String>| v.map(Name::from_trusted);
+        Ok(Contact {
+            id: row.id,
+            organization_id: row.organization_id,
+            first_name: name(row.first_name),
+            last_name: Name::from_trusted(row.last_name),
+            email: row.email.map(Email::from_trusted),
+            phone: row.phone.map(Phone::from_trusted),
+            mobile: row.mobile.map(Phone::from_trusted),
+            title: name(row.title),
+            account_id: row.account_id,
+            lifecycle_stage: LifecycleStage::parse("lifecycle_stage", &row.lifecycle_stage)
+                .map_err(|_| corrupt("lifecycle stage"))?,
+            source: row
+                .source
+                .map(|s| LeadSource::parse("source", &s).map_err(|_| corrupt("contact source")))
+                .transpose()?,
+            tags: Tags::from_trusted(row.tags.0),
+            do_not_contact: row.do_not_contact,
             owner_id: row.owner_id,
             description: row.description.map(LongText::from_trusted),
             custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),

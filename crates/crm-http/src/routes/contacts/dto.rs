@@ -1,0 +1,405 @@
+//! The contact DTOs and their conversion to domain types.
+
+use crm_domain::account::LifecycleStage;
+use crm_domain::address::Tags;
+use crm_domain::contact::{Contact, ContactDraft, ContactPatch, ContactSortField};
+use crm_domain::lead::LeadSource;
+use crm_domain::value::{CustomFields, Email, LongText, Name, Phone};
+use crm_domain::{FieldError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::conventions::{optional_timestamp, timestamp};
+use crate::extract::double_option;
+use crate::routes::accounts::Tag;
+use crate::schema::{any_of_list, fields, one_of, sort_param};
+
+pub(crate) fn stage_schema() -> Object {
+    one_of(LifecycleStage::NAMES, false)
+}
+pub(crate) fn source_schema() -> Object {
+    one_of(LeadSource::NAMES, true)
+}
+
+/// A new contact. Only `last_name` is required; without `account_id` the contact is a person
+/// buying for themselves.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example", "mobile": "+1 555 0100",
+    "title": "Rear Admiral", "lifecycle_stage": "customer", "source": "referral", "tags": ["decision-maker"]
+}))]
+pub struct CreateContactRequest {
+    #[schema(schema_with = fields::optional_name)]
+    pub first_name: Option<String>,
+    #[schema(schema_with = fields::name)]
+    pub last_name: String,
+    /// Unique among the organisation's active contacts.
+    #[schema(schema_with = fields::optional_email)]
+    pub email: Option<String>,
+    #[schema(schema_with = fields::optional_phone)]
+    pub phone: Option<String>,
+    #[schema(schema_with = fields::optional_phone)]
+    pub mobile: Option<String>,
+    #[schema(schema_with = fields::optional_name)]
+    pub title: Option<String>,
+    pub account_id: Option<Uuid>,
+    /// Defaults to `prospect`.
+    #[schema(schema_with = stage_schema)]
+    pub lifecycle_stage: Option<String>,
+    #[schema(schema_with = source_schema)]
+    pub source: Option<String>,
+    #[schema(max_items = 50)]
+    pub tags: Option<Vec<Tag>>,
+    /// Defaults to `false`.
+    pub do_not_contact: Option<bool>,
+    pub owner_id: Option<Uuid>,
+    #[schema(schema_with = fields::optional_long_text)]
+    pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn opt<T>(
+    errors: &mut ValidationErrors,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<T> {
+    raw.and_then(|raw| errors.collect(parse(raw)))
+}
+
+fn tags(errors: &mut ValidationErrors, raw: Vec<Tag>) -> Option<Tags> {
+    let raw: Vec<String> = raw.into_iter().map(|t| t.0).collect();
+    match Tags::parse("tags", &raw) {
+        Ok(tags) => Some(tags),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    }
+}
+
+fn custom_fields(
+    errors: &mut ValidationErrors,
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Option<CustomFields> {
+    errors.collect(CustomFields::parse("custom_fields", serde_json::Value::Object(map).to_string()))
+}
+
+impl CreateContactRequest {
+    /// # Errors
+    /// Every invalid field at once.
+    pub fn try_into_domain(self) -> Result<ContactDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let first_name = opt(&mut errors, self.first_name.as_deref(), |v| Name::parse("first_name", v));
+        let last_name = errors.collect(Name::parse("last_name", &self.last_name));
+        let email = opt(&mut errors, self.email.as_deref(), |v| Email::parse("email", v));
+        let phone = opt(&mut errors, self.phone.as_deref(), |v| Phone::parse("phone", v));
+        let mobile = opt(&mut errors, self.mobile.as_deref(), |v| Phone::parse("mobile", v));
+        let title = opt(&mut errors, self.title.as_deref(), |v| Name::parse("title", v));
+        let lifecycle_stage =
+            opt(&mut errors, self.lifecycle_stage.as_deref(), |v| LifecycleStage::parse("lifecycle_stage", v));
+        let source = opt(&mut errors, self.source.as_deref(), |v| LeadSource::parse("source", v));
+        let tags = self.tags.and_then(|t| tags(&mut errors, t));
+        let description = opt(&mut errors, self.description.as_deref(), |v| LongText::parse("description", v));
+        let custom_fields = self.custom_fields.and_then(|m| custom_fields(&mut errors, m));
+        errors.into_result()?;
+        let Some(last_name) = last_name else { return Err(ValidationErrors::new()) };
+        Ok(ContactDraft {
+            first_name,
+            last_name,
+            email,
+            phone,
+            mobile,
+            title,
+            account_id: self.account_id,
+            lifecycle_stage,
+            source,
+            tags: tags.unwrap_or_default(),
+            do_not_contact: self.do_not_contact,
+            owner_id: self.owner_id,
+            description,
+            custom_fields,
+        })
+    }
+}
+
+/// A partial update: an absent field stays as it is, `null` clears it. `last_name`,
+/// `lifecycle_stage`, `tags`, `do_not_contact` and `owner_id` cannot be cleared.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"do_not_contact": true, "mobile": null}))]
+pub struct UpdateContactRequest {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_name)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::name)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_email)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_phone)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_phone)]
+    pub mobile: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_name)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub account_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = stage_schema)]
+    pub lifecycle_stage: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = source_schema)]
+    pub source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Vec<Tag>, max_items = 50)]
+    pub tags: Option<Option<Vec<Tag>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = bool)]
+    pub do_not_contact: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Uuid)]
+    pub owner_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::optional_long_text)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+}
+
+fn nullable<T>(
+    errors: &mut ValidationErrors,
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<Option<T>> {
+    match raw {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
+    }
+}
+
+fn required<R, T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: Option<Option<R>>,
+    parse: impl FnOnce(R, &mut ValidationErrors) -> Option<T>,
+) -> Option<T> {
+    match raw {
+        None => None,
+        Some(None) => {
+            errors.push(FieldError::new(field, "required", "cannot be null"));
+            None
+        }
+        Some(Some(raw)) => parse(raw, errors),
+    }
+}
+
+impl UpdateContactRequest {
+    /// # Errors
+    /// Every invalid field at once.
+    pub fn try_into_domain(self) -> Result<ContactPatch, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let last_name =
+            required(&mut errors, "last_name", self.last_name, |v: String, e| e.collect(Name::parse("last_name", &v)));
+        let lifecycle_stage = required(&mut errors, "lifecycle_stage", self.lifecycle_stage, |v: String, e| {
+            e.collect(LifecycleStage::parse("lifecycle_stage", &v))
+        });
+        let tags = required(&mut errors, "tags", self.tags, |v, e| tags(e, v));
+        let do_not_contact = required(&mut errors, "do_not_contact", self.do_not_contact, |v, _| Some(v));
+        let owner_id = required(&mut errors, "owner_id", self.owner_id, |v, _| Some(v));
+        let patch = ContactPatch {
+            first_name: nullable(&mut errors, self.first_name, |v| Name::parse("first_name", v)),
+            last_name,
+            email: nullable(&mut errors, self.email, |v| Email::parse("email", v)),
+            phone: nullable(&mut errors, self.phone, |v| Phone::parse("phone", v)),
+            mobile: nullable(&mut errors, self.mobile, |v| Phone::parse("mobile", v)),
+            title: nullable(&mut errors, self.title, |v| Name::parse("title", v)),
+            account_id: self.account_id,
+            lifecycle_stage,
+            source: nullable(&mut errors, self.source, |v| LeadSource::parse("source", v)),
+            tags,
+            do_not_contact,
+            owner_id,
+            description: nullable(&mut errors, self.description, |v| LongText::parse("description", v)),
+            custom_fields: match self.custom_fields {
+                None => None,
+                Some(None) => Some(CustomFields::empty()),
+                Some(Some(map)) => custom_fields(&mut errors, map),
+            },
+        };
+        errors.into_result().map(|()| patch)
+    }
+}
+
+/// A contact as the API returns it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactResponse {
+    pub id: Uuid,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub title: Option<String>,
+    /// `null` for a person buying for themselves.
+    pub account_id: Option<Uuid>,
+    #[schema(schema_with = stage_schema)]
+    pub lifecycle_stage: &'static str,
+    #[schema(schema_with = source_schema)]
+    pub source: Option<&'static str>,
+    pub tags: Vec<String>,
+    pub do_not_contact: bool,
+    pub owner_id: Uuid,
+    pub description: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub created_by: Uuid,
+    pub version: i64,
+    #[schema(format = DateTime)]
+    pub archived_at: Option<String>,
+}
+
+impl From<&Contact> for ContactResponse {
+    fn from(c: &Contact) -> Self {
+        let text = |v: &Option<Name>| v.as_ref().map(|v| v.as_str().to_owned());
+        let phone = |v: &Option<Phone>| v.as_ref().map(|v| v.as_str().to_owned());
+        Self {
+            id: c.id,
+            first_name: text(&c.first_name),
+            last_name: c.last_name.as_str().to_owned(),
+            email: c.email.as_ref().map(|v| v.as_str().to_owned()),
+            phone: phone(&c.phone),
+            mobile: phone(&c.mobile),
+            title: text(&c.title),
+            account_id: c.account_id,
+            lifecycle_stage: c.lifecycle_stage.as_str(),
+            source: c.source.map(LeadSource::as_str),
+            tags: c.tags.as_slice().to_vec(),
+            do_not_contact: c.do_not_contact,
+            owner_id: c.owner_id,
+            description: c.description.as_ref().map(|v| v.as_str().to_owned()),
+            custom_fields: serde_json::from_str(c.custom_fields.as_json_text())
+                .unwrap_or_else(|_| serde_json::json!({})),
+            created_at: timestamp(c.created_at),
+            updated_at: timestamp(c.updated_at),
+            created_by: c.created_by,
+            version: c.version,
+            archived_at: optional_timestamp(c.archived_at),
+        }
+    }
+}
+
+/// A page of contacts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactList {
+    pub data: Vec<ContactResponse>,
+    pub next_cursor: Option<String>,
+}
+
+pub(crate) fn stage_filter_schema() -> Object {
+    any_of_list(LifecycleStage::NAMES)
+}
+pub(crate) fn sort_schema() -> Object {
+    sort_param(ContactSortField::NAMES)
+}
+pub(crate) fn account_filter_schema() -> Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some("^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"))
+        .description(Some("An account id, or `none` for people buying for themselves"))
+        .build()
+}
+
+/// The query parameters of the contact lists. Any other parameter is refused with a 400.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactListQuery {
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    /// Default `last_name`.
+    #[param(schema_with = sort_schema)]
+    pub sort: Option<String>,
+    #[param(schema_with = account_filter_schema)]
+    pub account_id: Option<String>,
+    #[param(schema_with = stage_filter_schema)]
+    pub lifecycle_stage: Option<String>,
+    /// Comma-separated user ids.
+    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    pub owner_id: Option<String>,
+    #[param(schema_with = crate::routes::users::bool_schema)]
+    pub do_not_contact: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<String>,
+    /// Case-insensitive search in first and last name and email.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// `false` (default): active contacts only; `true`: archived too; `only`: archived only.
+    #[param(schema_with = crate::routes::leads::archived_schema)]
+    pub archived: Option<String>,
+}
+
+/// The query parameters of `GET /api/v1/accounts/{id}/contacts`: those of the contact list,
+/// without `account_id`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccountContactListQuery {
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    /// Default `last_name`.
+    #[param(schema_with = sort_schema)]
+    pub sort: Option<String>,
+    #[param(schema_with = stage_filter_schema)]
+    pub lifecycle_stage: Option<String>,
+    /// Comma-separated user ids.
+    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    pub owner_id: Option<String>,
+    #[param(schema_with = crate::routes::users::bool_schema)]
+    pub do_not_contact: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<String>,
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    #[param(schema_with = crate::routes::leads::archived_schema)]
+    pub archived: Option<String>,
+}
+
+impl From<AccountContactListQuery> for ContactListQuery {
+    fn from(q: AccountContactListQuery) -> Self {
+        ContactListQuery {
+            limit: q.limit,
+            cursor: q.cursor,
+            sort: q.sort,
+            account_id: None,
+            lifecycle_stage: q.lifecycle_stage,
+            owner_id: q.owner_id,
+            do_not_contact: q.do_not_contact,
+            created_after: q.created_after,
+            created_before: q.created_before,
+            q: q.q,
+            archived: q.archived,
+        }
+    }
+}

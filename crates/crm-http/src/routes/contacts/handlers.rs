@@ -1,0 +1,336 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use crm_domain::RepoError;
+use crm_domain::account::LifecycleStage;
+use crm_domain::audit::AuditAction;
+use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactRuleError, ContactSortField};
+use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::record::{ArchiveError, archive, restore};
+use crm_domain::user::Principal;
+use uuid::Uuid;
+
+use super::dto::{
+    AccountContactListQuery, ContactList, ContactListQuery, ContactResponse, CreateContactRequest, UpdateContactRequest,
+};
+use crate::auth::Caller;
+use crate::conventions::{
+    archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search,
+    parse_timestamp_param, parse_uuid,
+};
+use crate::extract::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::state::AppState;
+
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Contact, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    state.store.get_contact(caller.0.organization_id, id).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::not_found("contact"),
+        other => other.into(),
+    })
+}
+
+/// 422 unless `account_id` names an account of the organisation.
+async fn check_account(state: &AppState, organization_id: Uuid, account_id: Option<Uuid>) -> Result<(), ApiError> {
+    let Some(account_id) = account_id else { return Ok(()) };
+    match state.store.get_account(organization_id, account_id).await {
+        Ok(_) => Ok(()),
+        Err(RepoError::NotFound) => Err(ApiError::Validation {
+            detail: None,
+            errors: crm_domain::FieldError::new(
+                "account_id",
+                "unknown_reference",
+                "no such account exists in your organization",
+            )
+            .into(),
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A duplicate email answers 409 naming the active contact that has it.
+async fn duplicate_email(state: &AppState, principal: &Principal, contact: &Contact, error: RepoError) -> ApiError {
+    let RepoError::Duplicate { .. } = error else { return error.into() };
+    let existing = match &contact.email {
+        Some(email) => state.store.find_active_contact_by_email(principal.organization_id, email).await,
+        None => Ok(None),
+    };
+    match existing {
+        Ok(Some(existing)) => ApiError::DuplicateOf { field: "email", existing_id: existing.id },
+        Ok(None) => {
+            ApiError::Conflict { code: "duplicate", detail: "email: another active contact has this email".to_owned() }
+        }
+        Err(other) => other.into(),
+    }
+}
+
+/// Create a contact
+///
+/// An email is unique among the organisation's active contacts: a duplicate answers 409 with
+/// `existing_id` naming the contact that has it.
+#[utoipa::path(
+    tag = "contacts",
+    request_body = CreateContactRequest,
+    responses(
+        (status = 201, description = "The contact was created", body = ContactResponse, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "An active contact has this email; `existing_id` names it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/contacts")]
+pub async fn create_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateContactRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
+    let draft = body.0.try_into_domain()?;
+    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
+        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+    }
+    check_account(&state, principal.organization_id, draft.account_id).await?;
+    let contact = Contact::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now());
+    if let Err(error) = state.store.insert_contact(&contact, &audit_context(&req, &principal)).await {
+        return Err(duplicate_email(&state, &principal, &contact, error).await);
+    }
+    Ok(created(format!("/api/v1/contacts/{}", contact.id), &ContactResponse::from(&contact), contact.version))
+}
+
+/// Get a contact
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = Uuid, Path, description = "The contact's id")),
+    responses(
+        (status = 200, description = "The contact", body = ContactResponse, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the version named in If-None-Match"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/contacts/{id}")]
+pub async fn get_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = load(&state, &caller, id.into_inner()).await?;
+    read(&req, &ContactResponse::from(&contact), contact.version)
+}
+
+/// Update a contact
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = Uuid, Path, description = "The contact's id")),
+    request_body = UpdateContactRequest,
+    responses(
+        (status = 200, description = "The updated contact", body = ContactResponse, headers(("ETag" = String))),
+        (status = 409, description = "The contact is archived, or another active contact has the email", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/contacts/{id}")]
+pub async fn update_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateContactRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let patch = body.0.try_into_domain()?;
+    check_account(&state, principal.organization_id, patch.account_id.flatten()).await?;
+    let audit = audit_context(&req, &principal);
+    let contact = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |c: &Contact| c.version,
+        async |current: Contact| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
+                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+            }
+            let (next, changes) = current.apply(&patch, now()).map_err(|e| match e {
+                ContactRuleError::Archived => ApiError::Conflict { code: "contact_archived", detail: e.to_string() },
+            })?;
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            if let Err(error) =
+                state.store.update_contact(&next, current.version, AuditAction::Update, &changes, &audit).await
+            {
+                return Err(duplicate_email(&state, &principal, &next, error).await);
+            }
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &ContactResponse::from(&contact), contact.version))
+}
+
+async fn archive_or_restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: AuditAction,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let expected = if_match(&req)?;
+    let audit = audit_context(&req, &principal);
+    let contact = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |c: &Contact| c.version,
+        async |current: Contact| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            let (next, changes) = match action {
+                AuditAction::Archive => archive(&current, now()),
+                _ => restore(&current, now()),
+            }
+            .map_err(|e| match e {
+                ArchiveError::Archived => ApiError::Conflict {
+                    code: "contact_archived",
+                    detail: "the contact is already archived".to_owned(),
+                },
+                ArchiveError::NotArchived => ApiError::Conflict {
+                    code: "contact_not_archived",
+                    detail: "the contact is not archived".to_owned(),
+                },
+            })?;
+            if let Err(error) = state.store.update_contact(&next, current.version, action, &changes, &audit).await {
+                return Err(duplicate_email(&state, &principal, &next, error).await);
+            }
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &ContactResponse::from(&contact), contact.version))
+}
+
+/// Archive a contact
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = Uuid, Path, description = "The contact's id")),
+    responses(
+        (status = 200, description = "The archived contact", body = ContactResponse, headers(("ETag" = String))),
+        (status = 409, description = "The contact is already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/contacts/{id}")]
+pub async fn archive_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+}
+
+/// Restore an archived contact
+///
+/// Refused with 409 `duplicate` when an active contact took its email meanwhile.
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = Uuid, Path, description = "The contact's id")),
+    responses(
+        (status = 200, description = "The restored contact", body = ContactResponse, headers(("ETag" = String))),
+        (status = 409, description = "The contact is not archived, or an active contact has its email", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/contacts/{id}/restore")]
+pub async fn restore_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+}
+
+async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: ContactListQuery,
+    account: AccountFilter,
+) -> Result<HttpResponse, ApiError> {
+    let params = list_params::<ContactSortField>(
+        query.sort.as_deref(),
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        "last_name",
+    )?;
+    let account = match query.account_id.as_deref() {
+        None => account,
+        Some("none") => AccountFilter::NoAccount,
+        Some(raw) => {
+            AccountFilter::Of(parse_uuid("account_id", raw).map_err(crate::conventions::field_to_bad_request)?)
+        }
+    };
+    let contact_query = ContactQuery {
+        account,
+        lifecycle_stages: parse_any_of("lifecycle_stage", query.lifecycle_stage.as_deref(), LifecycleStage::parse)?,
+        owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
+        do_not_contact: parse_bool_param("do_not_contact", query.do_not_contact.as_deref())?,
+        created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
+        created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
+        search: parse_search(query.q.as_deref())?,
+        archived: archived_filter(query.archived.as_deref())?,
+        sort: params.sort,
+        window: params.window,
+    };
+    let page = state.store.list_contacts(caller.0.organization_id, &contact_query).await?;
+    let next_cursor = next_cursor(&page, contact_query.sort);
+    Ok(HttpResponse::Ok()
+        .json(ContactList { data: page.items.iter().map(ContactResponse::from).collect(), next_cursor }))
+}
+
+/// List contacts
+///
+/// `account_id=none` lists the people buying for themselves.
+#[utoipa::path(
+    tag = "contacts",
+    params(ContactListQuery),
+    responses((status = 200, description = "One page of contacts", body = ContactList)),
+    security(("bearer" = []))
+)]
+#[get("/contacts")]
+pub async fn list_contacts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ContactListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    list(&state, &caller, query.into_inner(), AccountFilter::Any).await
+}
+
+/// List an account's contacts
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id"), AccountContactListQuery),
+    responses((status = 200, description = "One page of the account's contacts", body = ContactList)),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{id}/contacts")]
+pub async fn list_account_contacts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<AccountContactListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    let account_id = id.into_inner();
+    state.store.get_account(caller.0.organization_id, account_id).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::not_found("account"),
+        other => other.into(),
+    })?;
+    list(&state, &caller, query.into_inner().into(), AccountFilter::Of(account_id)).await
+}
