@@ -53,19 +53,19 @@ expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429"]
 
 # POSTs take Idempotency-Key: generated keys repeat across different bodies, which the API must
 # refuse with 422. Bodies also reference records (owner_id, parent_account_id) that a generated UUID
-# never names (owner_id, parent_account_id, account_id).
+# never names (owner_id, parent_account_id, account_id, contact_id).
 [[operations]]
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 
 [[operations]]
-include-path-regex = "^/api/v1/(leads|accounts|contacts)/[{]id[}]$"
+include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities)/[{]id[}]$"
 include-method = "PATCH"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 
 # A list's cursor is an opaque token the server issued; a generated one is refused with 400.
 [[operations]]
-include-path-regex = "^/api/v1/(leads|accounts|contacts|users|audit-events|accounts/[{]id[}]/contacts)$"
+include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities|users|audit-events|accounts/[{]id[}]/(contacts|opportunities))$"
 include-method = "GET"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
 TOML

@@ -9,6 +9,7 @@ mod contracts;
 mod conventions;
 mod helpers;
 mod leads;
+mod opportunities;
 mod resilience;
 mod spec;
 mod tenancy;

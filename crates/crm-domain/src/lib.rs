@@ -12,6 +12,7 @@ pub mod error;
 pub mod lead;
 pub mod list;
 pub mod money;
+pub mod opportunity;
 pub mod permissions;
 pub mod ports;
 pub mod record;

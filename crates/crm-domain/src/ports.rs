@@ -17,6 +17,7 @@ use crate::contact::{Contact, ContactQuery};
 use crate::error::RepoError;
 use crate::lead::{Lead, LeadQuery};
 use crate::list::{Page, Sort, SortField, Window};
+use crate::opportunity::{Opportunity, OpportunityQuery, StageChange, StageHistoryEntry};
 use crate::permissions::Role;
 use crate::string_enum;
 use crate::user::{Organization, Principal, User, UserCredentials};
@@ -351,6 +352,54 @@ pub trait ContactRepository: Send + Sync {
 }
 
 #[async_trait]
+pub trait OpportunityRepository: Send + Sync {
+    /// Stores a new opportunity, its first stage-history entry and its audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] on `owner_id`; the caller checks `account_id` and
+    /// `contact_id` first.
+    async fn insert_opportunity(
+        &self,
+        opportunity: &Opportunity,
+        stage: &StageChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when the organisation has no such opportunity.
+    async fn get_opportunity(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Opportunity, RepoError>;
+
+    /// Stores `opportunity` when its stored version is `expected_version`, with the stage change
+    /// (if any) appended to its history and an audit event, in one transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::MissingReference`]
+    /// on `owner_id`.
+    async fn update_opportunity(
+        &self,
+        opportunity: &Opportunity,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        stage: Option<&StageChange>,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    async fn list_opportunities(
+        &self,
+        organization_id: Uuid,
+        query: &OpportunityQuery,
+    ) -> Result<Page<Opportunity>, RepoError>;
+
+    /// Every stage change of the opportunity, oldest first.
+    async fn stage_history(
+        &self,
+        organization_id: Uuid,
+        opportunity_id: Uuid,
+    ) -> Result<Vec<StageHistoryEntry>, RepoError>;
+}
+
+#[async_trait]
 pub trait HealthCheck: Send + Sync {
     /// Answers once the database has run a trivial query.
     async fn ping(&self) -> Result<(), RepoError>;
@@ -366,6 +415,7 @@ pub trait Store:
     + LeadRepository
     + AccountRepository
     + ContactRepository
+    + OpportunityRepository
     + HealthCheck
 {
 }
@@ -379,6 +429,7 @@ impl<T> Store for T where
         + LeadRepository
         + AccountRepository
         + ContactRepository
+        + OpportunityRepository
         + HealthCheck
 {
 }

@@ -71,6 +71,7 @@ where
             .configure(routes::leads::routes)
             .configure(routes::accounts::routes)
             .configure(routes::contacts::routes)
+            .configure(routes::opportunities::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

@@ -16,6 +16,7 @@ mod idempotency;
 mod leads;
 mod list;
 pub mod migrations;
+mod opportunities;
 mod organizations;
 mod refresh_tokens;
 mod rows;

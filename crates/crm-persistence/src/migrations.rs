@@ -14,6 +14,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../../migrations/sqlite/0001_foundation.sql")),
     (2, "accounts", include_str!("../../../migrations/sqlite/0002_accounts.sql")),
     (3, "contacts", include_str!("../../../migrations/sqlite/0003_contacts.sql")),
+    (4, "opportunities", include_str!("../../../migrations/sqlite/0004_opportunities.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -21,6 +22,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../../migrations/postgres/0001_foundation.sql")),
     (2, "accounts", include_str!("../../../migrations/postgres/0002_accounts.sql")),
     (3, "contacts", include_str!("../../../migrations/postgres/0003_contacts.sql")),
+    (4, "opportunities", include_str!("../../../migrations/postgres/0004_opportunities.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -1,7 +1,7 @@
 //! Row structs as both backends return them, and their conversion into domain types. The
 //! `rows!` macro writes each struct's `FromRow` for SQLite and PostgreSQL from one field list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountTier, LifecycleStage};
 use crm_domain::address::{Address, CountryCode, Tags};
@@ -9,6 +9,7 @@ use crm_domain::audit::{AuditAction, AuditEvent, AuditValue, FieldChange};
 use crm_domain::contact::Contact;
 use crm_domain::lead::{Lead, LeadRating, LeadSource, LeadStatus};
 use crm_domain::money::{Currency, Money};
+use crm_domain::opportunity::{Opportunity, OpportunityKind, OpportunityStage, StageChange, StageHistoryEntry};
 use crm_domain::permissions::Role;
 use crm_domain::user::{Organization, User};
 use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
@@ -148,6 +149,45 @@ rows! {
         archived_at: Option<DateTime<Utc>>,
     }
 
+    pub(crate) struct OpportunityRow {
+        organization_id: Uuid,
+        id: Uuid,
+        name: String,
+        account_id: Option<Uuid>,
+        contact_id: Option<Uuid>,
+        amount: Option<i64>,
+        currency: Option<String>,
+        stage: String,
+        probability: i64,
+        expected_close_date: Option<NaiveDate>,
+        kind: Option<String>,
+        lead_source: Option<String>,
+        next_step: Option<String>,
+        owner_id: Uuid,
+        description: Option<String>,
+        custom_fields: Json<serde_json::Value>,
+        closed_at: Option<DateTime<Utc>>,
+        loss_reason: Option<String>,
+        last_open_stage: String,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        created_by: Uuid,
+        version: i64,
+        archived_at: Option<DateTime<Utc>>,
+    }
+
+    pub(crate) struct StageHistoryRow {
+        id: Uuid,
+        opportunity_id: Uuid,
+        from_stage: Option<String>,
+        to_stage: String,
+        amount: Option<i64>,
+        currency: Option<String>,
+        probability: i64,
+        changed_by: Uuid,
+        changed_at: DateTime<Utc>,
+    }
+
     pub(crate) struct AuditEventRow {
         organization_id: Uuid,
         id: Uuid,
@@ -274,6 +314,82 @@ impl TryFrom<ContactRow> for Contact {
             created_by: row.created_by,
             version: row.version,
             archived_at: row.archived_at,
+        })
+    }
+}
+
+pub(crate) const OPPORTUNITY_COLUMNS: &str = "organization_id, id, name, account_id, contact_id, amount, currency, stage, \
+     probability, expected_close_date, kind, lead_source, next_step, owner_id, description, custom_fields, closed_at, \
+     loss_reason, last_open_stage, created_at, updated_at, created_by, version, archived_at";
+
+fn money(amount: Option<i64>, currency: Option<String>) -> Result<Option<Money>, RepoError> {
+    match (amount, currency) {
+        (Some(amount), Some(code)) => {
+            Ok(Some(Money { amount, currency: Currency::parse("currency", &code).map_err(|_| corrupt("currency"))? }))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn stage(raw: &str) -> Result<OpportunityStage, RepoError> {
+    OpportunityStage::parse("stage", raw).map_err(|_| corrupt("opportunity stage"))
+}
+
+fn percent(raw: i64) -> Result<u8, RepoError> {
+    u8::try_from(raw).map_err(|_| corrupt("probability"))
+}
+
+impl TryFrom<OpportunityRow> for Opportunity {
+    type Error = RepoError;
+    fn try_from(row: OpportunityRow) -> Result<Self, RepoError> {
+        Ok(Opportunity {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: Name::from_trusted(row.name),
+            account_id: row.account_id,
+            contact_id: row.contact_id,
+            amount: money(row.amount, row.currency)?,
+            stage: stage(&row.stage)?,
+            probability: percent(row.probability)?,
+            expected_close_date: row.expected_close_date,
+            kind: row
+                .kind
+                .map(|k| OpportunityKind::parse("kind", &k).map_err(|_| corrupt("opportunity kind")))
+                .transpose()?,
+            lead_source: row
+                .lead_source
+                .map(|s| LeadSource::parse("lead_source", &s).map_err(|_| corrupt("lead source")))
+                .transpose()?,
+            next_step: row.next_step.map(Name::from_trusted),
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            closed_at: row.closed_at,
+            loss_reason: row.loss_reason.map(LongText::from_trusted),
+            last_open_stage: stage(&row.last_open_stage)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
+}
+
+impl TryFrom<StageHistoryRow> for StageHistoryEntry {
+    type Error = RepoError;
+    fn try_from(row: StageHistoryRow) -> Result<Self, RepoError> {
+        Ok(StageHistoryEntry {
+            id: row.id,
+            opportunity_id: row.opportunity_id,
+            change: StageChange {
+                from_stage: row.from_stage.as_deref().map(stage).transpose()?,
+                to_stage: stage(&row.to_stage)?,
+                amount: money(row.amount, row.currency)?,
+                probability: percent(row.probability)?,
+                changed_by: row.changed_by,
+                changed_at: row.changed_at,
+            },
         })
     }
 }

@@ -342,14 +342,7 @@ pub async fn logout(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LogoutRequest::default()
-    } else {
-        if !crate::extract::is_json(&req) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        crate::extract::parse_json(&body)?
-    };
+    let request: LogoutRequest = crate::extract::parse_optional_json(&req, &body)?;
     let at = now();
     if let Some(token) = &request.refresh_token {
         at_most("refresh_token", token, 200)?;

@@ -3,5 +3,6 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod leads;
+pub mod opportunities;
 pub mod ops;
 pub mod users;

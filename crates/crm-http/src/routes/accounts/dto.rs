@@ -83,12 +83,12 @@ pub struct MoneyDto {
 }
 
 impl MoneyDto {
-    fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Money> {
+    pub(crate) fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Money> {
         let currency = errors.collect(Currency::parse(&format!("{field}.currency"), &self.currency))?;
         errors.collect(Money::non_negative(&format!("{field}.amount"), self.amount, currency))
     }
 
-    fn from_domain(money: &Money) -> Self {
+    pub(crate) fn from_domain(money: &Money) -> Self {
         Self { amount: money.amount, currency: money.currency.code().to_owned() }
     }
 }

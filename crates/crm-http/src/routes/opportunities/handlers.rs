@@ -1,0 +1,481 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use crm_domain::RepoError;
+use crm_domain::audit::AuditAction;
+use crm_domain::opportunity::{
+    Opportunity, OpportunityQuery, OpportunityRuleError, OpportunitySortField, OpportunityStage, Outcome,
+};
+use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::record::{ArchiveError, archive, restore};
+use crm_domain::value::LongText;
+use crm_domain::{FieldError, ValidationErrors};
+use uuid::Uuid;
+
+use super::dto::{
+    AccountOpportunityListQuery, CloseOpportunityRequest, CreateOpportunityRequest, OpportunityList,
+    OpportunityListQuery, OpportunityResponse, ReopenOpportunityRequest, StageChangeResponse, StageHistory,
+    UpdateOpportunityRequest, parse_date,
+};
+use crate::auth::Caller;
+use crate::conventions::{
+    archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_search,
+    parse_uuid,
+};
+use crate::extract::{JsonBody, parse_optional_json};
+use crate::problem::{ApiError, Problem};
+use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::state::AppState;
+
+impl From<OpportunityRuleError> for ApiError {
+    fn from(error: OpportunityRuleError) -> Self {
+        match error {
+            OpportunityRuleError::NoBuyer => ApiError::Validation {
+                detail: None,
+                errors: FieldError::new("account_id", "buyer_required", error.to_string()).into(),
+            },
+            _ => ApiError::Conflict { code: error.code(), detail: error.to_string() },
+        }
+    }
+}
+
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Opportunity, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    state.store.get_opportunity(caller.0.organization_id, id).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::not_found("opportunity"),
+        other => other.into(),
+    })
+}
+
+/// 422 unless the referenced account and contact are records of the organisation.
+async fn check_buyers(
+    state: &AppState,
+    organization_id: Uuid,
+    account_id: Option<Uuid>,
+    contact_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::new();
+    let unknown =
+        |field: &str| FieldError::new(field, "unknown_reference", "no such record exists in your organization");
+    if let Some(account_id) = account_id {
+        match state.store.get_account(organization_id, account_id).await {
+            Ok(_) => {}
+            Err(RepoError::NotFound) => errors.push(unknown("account_id")),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if let Some(contact_id) = contact_id {
+        match state.store.get_contact(organization_id, contact_id).await {
+            Ok(_) => {}
+            Err(RepoError::NotFound) => errors.push(unknown("contact_id")),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    errors.into_result().map_err(ApiError::from)
+}
+
+fn respond(opportunity: &Opportunity) -> HttpResponse {
+    with_etag(StatusCode::OK, &OpportunityResponse::from(opportunity), opportunity.version)
+}
+
+/// Create an opportunity
+///
+/// Starts in an open stage (default `prospecting`) with the stage's probability unless one is
+/// given; the first stage is recorded in the stage history.
+#[utoipa::path(
+    tag = "opportunities",
+    request_body = CreateOpportunityRequest,
+    responses((status = 201, description = "The opportunity was created", body = OpportunityResponse, headers(("ETag" = String), ("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/opportunities")]
+pub async fn create_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateOpportunityRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
+    let draft = body.0.try_into_domain()?;
+    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
+        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+    }
+    check_buyers(&state, principal.organization_id, draft.account_id, draft.contact_id).await?;
+    let (opportunity, stage) =
+        Opportunity::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
+    state.store.insert_opportunity(&opportunity, &stage, &audit_context(&req, &principal)).await?;
+    Ok(created(
+        format!("/api/v1/opportunities/{}", opportunity.id),
+        &OpportunityResponse::from(&opportunity),
+        opportunity.version,
+    ))
+}
+
+/// Get an opportunity
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    responses(
+        (status = 200, description = "The opportunity", body = OpportunityResponse, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the version named in If-None-Match"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/opportunities/{id}")]
+pub async fn get_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let opportunity = load(&state, &caller, id.into_inner()).await?;
+    read(&req, &OpportunityResponse::from(&opportunity), opportunity.version)
+}
+
+/// Update an open opportunity
+///
+/// A stage change is recorded in the stage history. Closed deals refuse edits (409
+/// `opportunity_closed`); reopen them first.
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    request_body = UpdateOpportunityRequest,
+    responses(
+        (status = 200, description = "The updated opportunity", body = OpportunityResponse, headers(("ETag" = String))),
+        (status = 409, description = "The opportunity is closed or archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/opportunities/{id}")]
+pub async fn update_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateOpportunityRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let patch = body.0.try_into_domain()?;
+    check_buyers(&state, principal.organization_id, patch.account_id.flatten(), patch.contact_id.flatten()).await?;
+    let audit = audit_context(&req, &principal);
+    let opportunity = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |o: &Opportunity| o.version,
+        async |current: Opportunity| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
+                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+            }
+            let (next, changes, stage) = current.apply(&patch, principal.user_id, now())?;
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            state
+                .store
+                .update_opportunity(&next, current.version, AuditAction::Update, &changes, stage.as_ref(), &audit)
+                .await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(respond(&opportunity))
+}
+
+/// Close an opportunity as won or lost
+///
+/// A won deal needs an amount (409 `amount_required`). The closing is recorded in the stage
+/// history.
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    request_body = CloseOpportunityRequest,
+    responses(
+        (status = 200, description = "The closed opportunity", body = OpportunityResponse, headers(("ETag" = String))),
+        (status = 409, description = "Already closed, archived, or won without an amount", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/opportunities/{id}/close")]
+pub async fn close_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<CloseOpportunityRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let body = body.0;
+    let mut errors = ValidationErrors::new();
+    let outcome = match body.outcome.as_str() {
+        "won" => Some(Outcome::Won),
+        "lost" => Some(Outcome::Lost),
+        _ => {
+            errors.push(FieldError::new("outcome", "invalid_value", "must be one of: won, lost"));
+            None
+        }
+    };
+    let reason = body.reason.as_deref().and_then(|r| errors.collect(LongText::parse("reason", r)));
+    let closed_at = match body.closed_at.as_deref() {
+        None => Some(now()),
+        Some(raw) => chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&chrono::Utc), 6))
+            .map_err(|_| {
+                errors.push(FieldError::new("closed_at", "invalid_timestamp", "must be an RFC 3339 timestamp"))
+            })
+            .ok(),
+    };
+    errors.into_result()?;
+    let (Some(outcome), Some(closed_at)) = (outcome, closed_at) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let audit = audit_context(&req, &principal);
+    let opportunity = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |o: &Opportunity| o.version,
+        async |current: Opportunity| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            let (next, changes, stage) = current.close(outcome, reason.clone(), closed_at, principal.user_id, now())?;
+            state
+                .store
+                .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&stage), &audit)
+                .await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(respond(&opportunity))
+}
+
+/// Reopen a closed opportunity
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    request_body(content = Option<ReopenOpportunityRequest>, description = "Optional: the open stage to go back to"),
+    responses(
+        (status = 200, description = "The reopened opportunity", body = OpportunityResponse, headers(("ETag" = String))),
+        (status = 409, description = "The opportunity is not closed, or is archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/opportunities/{id}/reopen")]
+pub async fn reopen_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let request: ReopenOpportunityRequest = parse_optional_json(&req, &body)?;
+    let stage = match request.stage.as_deref() {
+        None => None,
+        Some(raw) => Some(OpportunityStage::parse_open("stage", raw)?),
+    };
+    let audit = audit_context(&req, &principal);
+    let opportunity = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |o: &Opportunity| o.version,
+        async |current: Opportunity| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            let (next, changes, change) = current.reopen(stage, principal.user_id, now())?;
+            state
+                .store
+                .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&change), &audit)
+                .await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(respond(&opportunity))
+}
+
+async fn archive_or_restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: AuditAction,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let expected = if_match(&req)?;
+    let audit = audit_context(&req, &principal);
+    let opportunity = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |o: &Opportunity| o.version,
+        async |current: Opportunity| {
+            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+            let (next, changes) = match action {
+                AuditAction::Archive => archive(&current, now()),
+                _ => restore(&current, now()),
+            }
+            .map_err(|e| match e {
+                ArchiveError::Archived => ApiError::Conflict {
+                    code: "opportunity_archived",
+                    detail: "the opportunity is already archived".to_owned(),
+                },
+                ArchiveError::NotArchived => ApiError::Conflict {
+                    code: "opportunity_not_archived",
+                    detail: "the opportunity is not archived".to_owned(),
+                },
+            })?;
+            state.store.update_opportunity(&next, current.version, action, &changes, None, &audit).await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(respond(&opportunity))
+}
+
+/// Archive an opportunity
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    responses(
+        (status = 200, description = "The archived opportunity", body = OpportunityResponse, headers(("ETag" = String))),
+        (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/opportunities/{id}")]
+pub async fn archive_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+}
+
+/// Restore an archived opportunity
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    responses(
+        (status = 200, description = "The restored opportunity", body = OpportunityResponse, headers(("ETag" = String))),
+        (status = 409, description = "Not archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/opportunities/{id}/restore")]
+pub async fn restore_opportunity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+}
+
+/// The stage history of an opportunity, oldest first
+#[utoipa::path(
+    tag = "opportunities",
+    params(("id" = Uuid, Path, description = "The opportunity's id")),
+    responses((status = 200, description = "Every stage change", body = StageHistory)),
+    security(("bearer" = []))
+)]
+#[get("/opportunities/{id}/stage-history")]
+pub async fn opportunity_stage_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let opportunity = load(&state, &caller, id.into_inner()).await?;
+    let history = state.store.stage_history(caller.0.organization_id, opportunity.id).await?;
+    Ok(HttpResponse::Ok().json(StageHistory { data: history.iter().map(StageChangeResponse::from).collect() }))
+}
+
+fn parse_one_uuid(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    raw.map(|r| parse_uuid(field, r).map_err(field_to_bad_request)).transpose()
+}
+
+fn parse_date_param(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    raw.map(|r| parse_date(field, r).map_err(field_to_bad_request)).transpose()
+}
+
+async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: OpportunityListQuery,
+    account_id: Option<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let params = list_params::<OpportunitySortField>(
+        query.sort.as_deref(),
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        "-created_at",
+    )?;
+    let opportunity_query = OpportunityQuery {
+        stages: parse_any_of("stage", query.stage.as_deref(), OpportunityStage::parse)?,
+        account_id: match account_id {
+            Some(id) => Some(id),
+            None => parse_one_uuid("account_id", query.account_id.as_deref())?,
+        },
+        contact_id: parse_one_uuid("contact_id", query.contact_id.as_deref())?,
+        owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
+        expected_close_after: parse_date_param("expected_close_after", query.expected_close_after.as_deref())?,
+        expected_close_before: parse_date_param("expected_close_before", query.expected_close_before.as_deref())?,
+        search: parse_search(query.q.as_deref())?,
+        archived: archived_filter(query.archived.as_deref())?,
+        sort: params.sort,
+        window: params.window,
+    };
+    let page = state.store.list_opportunities(caller.0.organization_id, &opportunity_query).await?;
+    let next_cursor = next_cursor(&page, opportunity_query.sort);
+    Ok(HttpResponse::Ok()
+        .json(OpportunityList { data: page.items.iter().map(OpportunityResponse::from).collect(), next_cursor }))
+}
+
+/// List opportunities
+#[utoipa::path(
+    tag = "opportunities",
+    params(OpportunityListQuery),
+    responses((status = 200, description = "One page of opportunities", body = OpportunityList)),
+    security(("bearer" = []))
+)]
+#[get("/opportunities")]
+pub async fn list_opportunities(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<OpportunityListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    list(&state, &caller, query.into_inner(), None).await
+}
+
+/// List an account's opportunities
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id"), AccountOpportunityListQuery),
+    responses((status = 200, description = "One page of the account's opportunities", body = OpportunityList)),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{id}/opportunities")]
+pub async fn list_account_opportunities(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<AccountOpportunityListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
+    let account_id = id.into_inner();
+    state.store.get_account(caller.0.organization_id, account_id).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::not_found("account"),
+        other => other.into(),
+    })?;
+    list(&state, &caller, query.into_inner().into(), Some(account_id)).await
+}
