@@ -179,6 +179,13 @@ async fn lead_fields_are_validated_all_at_once(backend: Backend) {
         .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "custom_fields": {"k": "v".repeat(17_000)}}))
         .await
         .expect_problem(422, "validation_failed");
+    // PostgreSQL cannot store NUL in JSON: refused on both backends alike, never a 500.
+    let nul = app
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "custom_fields": {"k\u{0}": {"v": "a\u{0}b"}}}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(nul.body["errors"][0]["code"], "invalid_characters");
+    app.get("/api/v1/leads?q=a%00b", &admin.token).await.expect_problem(400, "invalid_parameter");
     assert_eq!(big.body["errors"][0]["code"], "too_large");
     let unknown_owner = app
         .post("/api/v1/leads", &admin.token, &json!({"last_name": "X", "owner_id": uuid::Uuid::now_v7()}))

@@ -7,6 +7,7 @@ mod auth;
 mod contacts;
 mod contracts;
 mod conventions;
+mod conversion;
 mod helpers;
 mod leads;
 mod opportunities;

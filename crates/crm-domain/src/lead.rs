@@ -105,6 +105,10 @@ pub struct Lead {
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
     pub converted_at: Option<DateTime<Utc>>,
+    /// What the conversion produced or merged into.
+    pub converted_account_id: Option<Uuid>,
+    pub converted_contact_id: Option<Uuid>,
+    pub converted_opportunity_id: Option<Uuid>,
 }
 
 /// A new lead's fields, already parsed. `owner_id` `None` means the creator.
@@ -212,6 +216,9 @@ impl Lead {
             version: 1,
             archived_at: None,
             converted_at: None,
+            converted_account_id: None,
+            converted_contact_id: None,
+            converted_opportunity_id: None,
         })
     }
 

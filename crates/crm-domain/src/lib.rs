@@ -8,6 +8,7 @@ pub mod account;
 pub mod address;
 pub mod audit;
 pub mod contact;
+pub mod conversion;
 pub mod error;
 pub mod lead;
 pub mod list;

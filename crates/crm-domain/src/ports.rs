@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::account::{Account, AccountQuery};
 use crate::audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, FieldChange};
 use crate::contact::{Contact, ContactQuery};
+use crate::conversion::ConversionPlan;
 use crate::error::RepoError;
 use crate::lead::{Lead, LeadQuery};
 use crate::list::{Page, Sort, SortField, Window};
@@ -400,6 +401,23 @@ pub trait OpportunityRepository: Send + Sync {
 }
 
 #[async_trait]
+pub trait ConversionRepository: Send + Sync {
+    /// Writes a lead conversion in one transaction: the converted lead, the account and contact
+    /// created or merged into, the opportunity and its first stage, and an audit event for each.
+    /// Nothing is written when any part fails.
+    ///
+    /// # Errors
+    /// [`RepoError::VersionMismatch`] when the lead or a merge target changed since it was read;
+    /// [`RepoError::Duplicate`] on `email` when a new contact's email belongs to an active
+    /// contact; [`RepoError::MissingReference`] on `owner_id`.
+    async fn apply_conversion(&self, plan: &ConversionPlan, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// Active accounts whose name equals `name` ignoring case, at most 20: likely duplicates of a
+    /// company about to become an account.
+    async fn find_accounts_by_name(&self, organization_id: Uuid, name: &str) -> Result<Vec<Account>, RepoError>;
+}
+
+#[async_trait]
 pub trait HealthCheck: Send + Sync {
     /// Answers once the database has run a trivial query.
     async fn ping(&self) -> Result<(), RepoError>;
@@ -416,6 +434,7 @@ pub trait Store:
     + AccountRepository
     + ContactRepository
     + OpportunityRepository
+    + ConversionRepository
     + HealthCheck
 {
 }
@@ -430,6 +449,7 @@ impl<T> Store for T where
         + AccountRepository
         + ContactRepository
         + OpportunityRepository
+        + ConversionRepository
         + HealthCheck
 {
 }

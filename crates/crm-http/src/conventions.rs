@@ -61,6 +61,9 @@ pub fn decode_cursor(raw: &str, sort_wire: &str) -> Result<KeysetPosition, ApiEr
         ));
     }
     let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+    if value.contains('\0') {
+        return Err(invalid());
+    }
     let value = if let Some(text) = value.strip_prefix("s:") {
         SortValue::Text(text.to_owned())
     } else if let Some(at) = value.strip_prefix("t:") {
@@ -155,6 +158,9 @@ pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     match raw {
         Some(text) if text.chars().count() > 200 => {
             Err(ApiError::bad_param("q", "too_long", "must be at most 200 characters"))
+        }
+        Some(text) if text.contains('\0') => {
+            Err(ApiError::bad_param("q", "invalid_characters", "must not contain NUL characters"))
         }
         Some(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
         _ => Ok(None),

@@ -170,6 +170,33 @@ pub fn query_config() -> QueryConfig {
     })
 }
 
+fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// A `custom_fields` object as the domain keeps it: at most 16 KiB serialised and without NUL
+/// characters, which PostgreSQL cannot store in JSON.
+pub fn custom_fields(
+    errors: &mut crm_domain::ValidationErrors,
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Option<crm_domain::value::CustomFields> {
+    let value = serde_json::Value::Object(map);
+    if has_nul(&value) {
+        errors.push(crm_domain::FieldError::new(
+            "custom_fields",
+            "invalid_characters",
+            "must not contain NUL characters",
+        ));
+        return None;
+    }
+    errors.collect(crm_domain::value::CustomFields::parse("custom_fields", value.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

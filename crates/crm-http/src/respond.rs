@@ -49,12 +49,12 @@ const ATTEMPTS: usize = 3;
 /// Reads a record, checks `If-Match`, applies and saves a change. When the save loses a race
 /// (another writer bumped the version), a request without `If-Match` is re-applied to the fresh
 /// record; one with `If-Match` gets 412.
-pub async fn update_with_retry<T>(
+pub async fn update_with_retry<T, R>(
     if_match: &IfMatch,
     load: impl AsyncFn() -> Result<T, ApiError>,
     version_of: impl Fn(&T) -> i64,
-    apply_and_save: impl AsyncFn(T) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    apply_and_save: impl AsyncFn(T) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
     let mut attempt = 0;
     loop {
         attempt += 1;

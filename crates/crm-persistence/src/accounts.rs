@@ -48,6 +48,59 @@ macro_rules! bind_account_fields {
             .bind($custom_fields)
     };
 }
+pub(crate) use bind_account_fields;
+
+/// Inserts an account row on a transaction's connection.
+macro_rules! insert_account_row {
+    ($conn:expr, $a:expr, $custom_fields:expr) => {{
+        let query = sqlx::query(
+            "INSERT INTO accounts (organization_id, id, name, industry, website, phone, email, billing_address, \
+             shipping_address, employee_count, annual_revenue_amount, annual_revenue_currency, tier, lifecycle_stage, \
+             tags, parent_account_id, owner_id, description, custom_fields, created_at, updated_at, created_by, version, \
+             archived_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22, $23, $24)",
+        )
+        .bind($a.organization_id)
+        .bind($a.id);
+        bind_account_fields!(query, $a, $custom_fields)
+            .bind($a.created_at)
+            .bind($a.updated_at)
+            .bind($a.created_by)
+            .bind($a.version)
+            .bind($a.archived_at)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+        Ok::<(), RepoError>(())
+    }};
+}
+pub(crate) use insert_account_row;
+
+/// Updates an account row when its version is `$expected`; answers the rows touched.
+macro_rules! update_account_row {
+    ($conn:expr, $a:expr, $custom_fields:expr, $expected:expr) => {{
+        let query = sqlx::query(
+            "UPDATE accounts SET name = $3, industry = $4, website = $5, phone = $6, email = $7, billing_address = $8, \
+             shipping_address = $9, employee_count = $10, annual_revenue_amount = $11, annual_revenue_currency = $12, \
+             tier = $13, lifecycle_stage = $14, tags = $15, parent_account_id = $16, owner_id = $17, description = $18, \
+             custom_fields = $19, updated_at = $20, version = $21, archived_at = $22 \
+             WHERE organization_id = $1 AND id = $2 AND version = $23",
+        )
+        .bind($a.organization_id)
+        .bind($a.id);
+        let rows = bind_account_fields!(query, $a, $custom_fields)
+            .bind($a.updated_at)
+            .bind($a.version)
+            .bind($a.archived_at)
+            .bind($expected)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, OWNER_VIOLATIONS))?
+            .rows_affected();
+        Ok::<u64, RepoError>(rows)
+    }};
+}
+pub(crate) use update_account_row;
 
 macro_rules! impl_accounts {
     ($Store:ident, $Db:ty) => {
@@ -56,24 +109,7 @@ macro_rules! impl_accounts {
             async fn insert_account(&self, account: &Account, audit: &AuditContext) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&account.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let query = sqlx::query(
-                    "INSERT INTO accounts (organization_id, id, name, industry, website, phone, email, billing_address, \
-                     shipping_address, employee_count, annual_revenue_amount, annual_revenue_currency, tier, lifecycle_stage, \
-                     tags, parent_account_id, owner_id, description, custom_fields, created_at, updated_at, created_by, version, \
-                     archived_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-                     $20, $21, $22, $23, $24)",
-                )
-                .bind(account.organization_id)
-                .bind(account.id);
-                bind_account_fields!(query, account, custom_fields)
-                    .bind(account.created_at)
-                    .bind(account.updated_at)
-                    .bind(account.created_by)
-                    .bind(account.version)
-                    .bind(account.archived_at)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+                insert_account_row!(tx.conn(), account, custom_fields)?;
                 write_audit!(tx.conn(), audit, AuditAction::Create, "account", account.id, &account.creation_changes(), account.created_at)?;
                 tx.commit().await
             }
@@ -100,24 +136,7 @@ macro_rules! impl_accounts {
             ) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&account.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let query = sqlx::query(
-                    "UPDATE accounts SET name = $3, industry = $4, website = $5, phone = $6, email = $7, billing_address = $8, \
-                     shipping_address = $9, employee_count = $10, annual_revenue_amount = $11, annual_revenue_currency = $12, \
-                     tier = $13, lifecycle_stage = $14, tags = $15, parent_account_id = $16, owner_id = $17, description = $18, \
-                     custom_fields = $19, updated_at = $20, version = $21, archived_at = $22 \
-                     WHERE organization_id = $1 AND id = $2 AND version = $23",
-                )
-                .bind(account.organization_id)
-                .bind(account.id);
-                let updated = bind_account_fields!(query, account, custom_fields)
-                    .bind(account.updated_at)
-                    .bind(account.version)
-                    .bind(account.archived_at)
-                    .bind(expected_version)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, OWNER_VIOLATIONS))?
-                    .rows_affected();
+                let updated = update_account_row!(tx.conn(), account, custom_fields, expected_version)?;
                 if updated == 0 {
                     return Err(crate::error::stale_or_missing!(tx.conn(), "accounts", account.organization_id, account.id));
                 }

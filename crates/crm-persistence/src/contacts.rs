@@ -49,6 +49,57 @@ macro_rules! bind_contact_fields {
             .bind($custom_fields)
     };
 }
+pub(crate) use bind_contact_fields;
+
+/// Inserts a contact row on a transaction's connection.
+macro_rules! insert_contact_row {
+    ($conn:expr, $x:expr, $custom_fields:expr) => {{
+        let query = sqlx::query(
+            "INSERT INTO contacts (organization_id, id, first_name, last_name, email, phone, mobile, title, account_id, \
+             lifecycle_stage, source, tags, do_not_contact, owner_id, description, custom_fields, created_at, updated_at, \
+             created_by, version, archived_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        )
+        .bind($x.organization_id)
+        .bind($x.id);
+        bind_contact_fields!(query, $x, $custom_fields)
+            .bind($x.created_at)
+            .bind($x.updated_at)
+            .bind($x.created_by)
+            .bind($x.version)
+            .bind($x.archived_at)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, VIOLATIONS))?;
+        Ok::<(), RepoError>(())
+    }};
+}
+pub(crate) use insert_contact_row;
+
+/// Updates a contact row when its version is `$expected`; answers the rows touched.
+macro_rules! update_contact_row {
+    ($conn:expr, $x:expr, $custom_fields:expr, $expected:expr) => {{
+        let query = sqlx::query(
+            "UPDATE contacts SET first_name = $3, last_name = $4, email = $5, phone = $6, mobile = $7, title = $8, \
+             account_id = $9, lifecycle_stage = $10, source = $11, tags = $12, do_not_contact = $13, owner_id = $14, \
+             description = $15, custom_fields = $16, updated_at = $17, version = $18, archived_at = $19 \
+             WHERE organization_id = $1 AND id = $2 AND version = $20",
+        )
+        .bind($x.organization_id)
+        .bind($x.id);
+        let rows = bind_contact_fields!(query, $x, $custom_fields)
+            .bind($x.updated_at)
+            .bind($x.version)
+            .bind($x.archived_at)
+            .bind($expected)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, VIOLATIONS))?
+            .rows_affected();
+        Ok::<u64, RepoError>(rows)
+    }};
+}
+pub(crate) use update_contact_row;
 
 macro_rules! impl_contacts {
     ($Store:ident, $Db:ty) => {
@@ -57,23 +108,7 @@ macro_rules! impl_contacts {
             async fn insert_contact(&self, contact: &Contact, audit: &AuditContext) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&contact.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let query = sqlx::query(
-                    "INSERT INTO contacts (organization_id, id, first_name, last_name, email, phone, mobile, title, account_id, \
-                     lifecycle_stage, source, tags, do_not_contact, owner_id, description, custom_fields, created_at, updated_at, \
-                     created_by, version, archived_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-                )
-                .bind(contact.organization_id)
-                .bind(contact.id);
-                bind_contact_fields!(query, contact, custom_fields)
-                    .bind(contact.created_at)
-                    .bind(contact.updated_at)
-                    .bind(contact.created_by)
-                    .bind(contact.version)
-                    .bind(contact.archived_at)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, VIOLATIONS))?;
+                insert_contact_row!(tx.conn(), contact, custom_fields)?;
                 write_audit!(tx.conn(), audit, AuditAction::Create, "contact", contact.id, &contact.creation_changes(), contact.created_at)?;
                 tx.commit().await
             }
@@ -112,23 +147,7 @@ macro_rules! impl_contacts {
             ) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&contact.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let query = sqlx::query(
-                    "UPDATE contacts SET first_name = $3, last_name = $4, email = $5, phone = $6, mobile = $7, title = $8, \
-                     account_id = $9, lifecycle_stage = $10, source = $11, tags = $12, do_not_contact = $13, owner_id = $14, \
-                     description = $15, custom_fields = $16, updated_at = $17, version = $18, archived_at = $19 \
-                     WHERE organization_id = $1 AND id = $2 AND version = $20",
-                )
-                .bind(contact.organization_id)
-                .bind(contact.id);
-                let updated = bind_contact_fields!(query, contact, custom_fields)
-                    .bind(contact.updated_at)
-                    .bind(contact.version)
-                    .bind(contact.archived_at)
-                    .bind(expected_version)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, VIOLATIONS))?
-                    .rows_affected();
+                let updated = update_contact_row!(tx.conn(), contact, custom_fields, expected_version)?;
                 if updated == 0 {
                     return Err(crate::error::stale_or_missing!(tx.conn(), "contacts", contact.organization_id, contact.id));
                 }

@@ -26,6 +26,81 @@ fn sort_expr(field: LeadSortField) -> &'static str {
     }
 }
 
+/// Binds a lead's stored fields in column order, from `first_name` to `converted_opportunity_id`
+/// ($3 to $24 in the statements below).
+macro_rules! bind_lead_fields {
+    ($query:expr, $l:expr, $custom_fields:expr) => {
+        $query
+            .bind($l.first_name.as_ref().map(|v| v.as_str()))
+            .bind($l.last_name.as_str())
+            .bind($l.company.as_ref().map(|v| v.as_str()))
+            .bind($l.title.as_ref().map(|v| v.as_str()))
+            .bind($l.email.as_ref().map(|v| v.as_str()))
+            .bind($l.phone.as_ref().map(|v| v.as_str()))
+            .bind($l.website.as_ref().map(|v| v.as_str()))
+            .bind($l.source.map(|v| v.as_str()))
+            .bind($l.source_detail.as_ref().map(|v| v.as_str()))
+            .bind($l.status.as_str())
+            .bind($l.rating.map(|v| v.as_str()))
+            .bind($l.owner_id)
+            .bind($l.description.as_ref().map(|v| v.as_str()))
+            .bind($custom_fields)
+            .bind($l.created_at)
+            .bind($l.updated_at)
+            .bind($l.version)
+            .bind($l.archived_at)
+            .bind($l.converted_at)
+            .bind($l.converted_account_id)
+            .bind($l.converted_contact_id)
+            .bind($l.converted_opportunity_id)
+    };
+}
+pub(crate) use bind_lead_fields;
+
+/// Inserts a lead row on a transaction's connection.
+macro_rules! insert_lead_row {
+    ($conn:expr, $l:expr, $custom_fields:expr) => {{
+        let query = sqlx::query(
+            "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, phone, website, \
+             source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, \
+             version, archived_at, converted_at, converted_account_id, converted_contact_id, converted_opportunity_id, \
+             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22, $23, $24, $25)",
+        )
+        .bind($l.organization_id)
+        .bind($l.id);
+        bind_lead_fields!(query, $l, $custom_fields)
+            .bind($l.created_by)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+        Ok::<(), RepoError>(())
+    }};
+}
+
+/// Updates a lead row when its version is `$expected`; answers the rows touched.
+macro_rules! update_lead_row {
+    ($conn:expr, $l:expr, $custom_fields:expr, $expected:expr) => {{
+        let query = sqlx::query(
+            "UPDATE leads SET first_name = $3, last_name = $4, company = $5, title = $6, email = $7, phone = $8, \
+             website = $9, source = $10, source_detail = $11, status = $12, rating = $13, owner_id = $14, \
+             description = $15, custom_fields = $16, created_at = $17, updated_at = $18, version = $19, \
+             archived_at = $20, converted_at = $21, converted_account_id = $22, converted_contact_id = $23, \
+             converted_opportunity_id = $24 WHERE organization_id = $1 AND id = $2 AND version = $25",
+        )
+        .bind($l.organization_id)
+        .bind($l.id);
+        let rows = bind_lead_fields!(query, $l, $custom_fields)
+            .bind($expected)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, OWNER_VIOLATIONS))?
+            .rows_affected();
+        Ok::<u64, RepoError>(rows)
+    }};
+}
+pub(crate) use update_lead_row;
+
 macro_rules! impl_leads {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
@@ -33,86 +108,42 @@ macro_rules! impl_leads {
             async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&lead.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, phone, website, \
-                     source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, \
-                     created_by, version, archived_at, converted_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-                )
-                .bind(lead.organization_id)
-                .bind(lead.id)
-                .bind(lead.first_name.as_ref().map(|v| v.as_str()))
-                .bind(lead.last_name.as_str())
-                .bind(lead.company.as_ref().map(|v| v.as_str()))
-                .bind(lead.title.as_ref().map(|v| v.as_str()))
-                .bind(lead.email.as_ref().map(|v| v.as_str()))
-                .bind(lead.phone.as_ref().map(|v| v.as_str()))
-                .bind(lead.website.as_ref().map(|v| v.as_str()))
-                .bind(lead.source.map(|v| v.as_str()))
-                .bind(lead.source_detail.as_ref().map(|v| v.as_str()))
-                .bind(lead.status.as_str())
-                .bind(lead.rating.map(|v| v.as_str()))
-                .bind(lead.owner_id)
-                .bind(lead.description.as_ref().map(|v| v.as_str()))
-                .bind(custom_fields)
-                .bind(lead.created_at)
-                .bind(lead.updated_at)
-                .bind(lead.created_by)
-                .bind(lead.version)
-                .bind(lead.archived_at)
-                .bind(lead.converted_at)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| map(e, OWNER_VIOLATIONS))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "lead", lead.id, &lead.creation_changes(), lead.created_at)?;
+                insert_lead_row!(tx.conn(), lead, custom_fields)?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Create,
+                    "lead",
+                    lead.id,
+                    &lead.creation_changes(),
+                    lead.created_at
+                )?;
                 tx.commit().await
             }
 
             async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError> {
-                let row: LeadRow =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = $1 AND id = $2")))
-                        .bind(organization_id)
-                        .bind(lead_id)
-                        .fetch_one(&self.pool)
-                        .await
-                        .map_err(plain)?;
+                let row: LeadRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = $1 AND id = $2"
+                )))
+                .bind(organization_id)
+                .bind(lead_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(plain)?;
                 row.try_into()
             }
 
-            async fn update_lead(&self, lead: &Lead, expected_version: i64, action: AuditAction, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError> {
+            async fn update_lead(
+                &self,
+                lead: &Lead,
+                expected_version: i64,
+                action: AuditAction,
+                changes: &[FieldChange],
+                audit: &AuditContext,
+            ) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&lead.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let updated = sqlx::query(
-                    "UPDATE leads SET first_name = $3, last_name = $4, company = $5, title = $6, email = $7, phone = $8, \
-                     website = $9, source = $10, source_detail = $11, status = $12, rating = $13, owner_id = $14, \
-                     description = $15, custom_fields = $16, updated_at = $17, version = $18, archived_at = $19, converted_at = $20 \
-                     WHERE organization_id = $1 AND id = $2 AND version = $21",
-                )
-                .bind(lead.organization_id)
-                .bind(lead.id)
-                .bind(lead.first_name.as_ref().map(|v| v.as_str()))
-                .bind(lead.last_name.as_str())
-                .bind(lead.company.as_ref().map(|v| v.as_str()))
-                .bind(lead.title.as_ref().map(|v| v.as_str()))
-                .bind(lead.email.as_ref().map(|v| v.as_str()))
-                .bind(lead.phone.as_ref().map(|v| v.as_str()))
-                .bind(lead.website.as_ref().map(|v| v.as_str()))
-                .bind(lead.source.map(|v| v.as_str()))
-                .bind(lead.source_detail.as_ref().map(|v| v.as_str()))
-                .bind(lead.status.as_str())
-                .bind(lead.rating.map(|v| v.as_str()))
-                .bind(lead.owner_id)
-                .bind(lead.description.as_ref().map(|v| v.as_str()))
-                .bind(custom_fields)
-                .bind(lead.updated_at)
-                .bind(lead.version)
-                .bind(lead.archived_at)
-                .bind(lead.converted_at)
-                .bind(expected_version)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| map(e, OWNER_VIOLATIONS))?
-                .rows_affected();
+                let updated = update_lead_row!(tx.conn(), lead, custom_fields, expected_version)?;
                 if updated == 0 {
                     return Err(crate::error::stale_or_missing!(tx.conn(), "leads", lead.organization_id, lead.id));
                 }
@@ -121,7 +152,8 @@ macro_rules! impl_leads {
             }
 
             async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError> {
-                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = "));
+                let mut qb =
+                    QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = "));
                 qb.push_bind(organization_id);
                 qb.push(match query.archived {
                     ArchivedFilter::Exclude => " AND archived_at IS NULL",
@@ -141,8 +173,18 @@ macro_rules! impl_leads {
                 if let Some(before) = query.created_before {
                     qb.push(" AND created_at < ").push_bind(before);
                 }
-                crate::list::push_search(&mut qb, &["first_name", "last_name", "company", "email"], query.search.as_deref());
-                crate::list::push_keyset_page(&mut qb, sort_expr(query.sort.field), query.sort.direction, query.window.after.as_ref(), query.window.limit);
+                crate::list::push_search(
+                    &mut qb,
+                    &["first_name", "last_name", "company", "email"],
+                    query.search.as_deref(),
+                );
+                crate::list::push_keyset_page(
+                    &mut qb,
+                    sort_expr(query.sort.field),
+                    query.sort.direction,
+                    query.window.after.as_ref(),
+                    query.window.limit,
+                );
                 let rows: Vec<LeadRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
                 let leads = rows.into_iter().map(Lead::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod backend;
 mod contacts;
+mod conversion;
 mod error;
 mod health;
 mod idempotency;

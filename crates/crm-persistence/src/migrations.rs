@@ -15,6 +15,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (2, "accounts", include_str!("../../../migrations/sqlite/0002_accounts.sql")),
     (3, "contacts", include_str!("../../../migrations/sqlite/0003_contacts.sql")),
     (4, "opportunities", include_str!("../../../migrations/sqlite/0004_opportunities.sql")),
+    (5, "lead_conversion", include_str!("../../../migrations/sqlite/0005_lead_conversion.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -23,6 +24,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (2, "accounts", include_str!("../../../migrations/postgres/0002_accounts.sql")),
     (3, "contacts", include_str!("../../../migrations/postgres/0003_contacts.sql")),
     (4, "opportunities", include_str!("../../../migrations/postgres/0004_opportunities.sql")),
+    (5, "lead_conversion", include_str!("../../../migrations/postgres/0005_lead_conversion.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

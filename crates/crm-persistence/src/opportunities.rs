@@ -49,6 +49,7 @@ macro_rules! bind_opportunity_fields {
             .bind($o.last_open_stage.as_str())
     };
 }
+pub(crate) use bind_opportunity_fields;
 
 /// Appends a stage change to the opportunity's history on the transaction's connection.
 macro_rules! write_stage_change {
@@ -72,6 +73,58 @@ macro_rules! write_stage_change {
         .map_err(plain)
     };
 }
+pub(crate) use write_stage_change;
+
+/// Inserts a opportunity row on a transaction's connection.
+macro_rules! insert_opportunity_row {
+    ($conn:expr, $x:expr, $custom_fields:expr) => {{
+        let query = sqlx::query(
+            "INSERT INTO opportunities (organization_id, id, name, account_id, contact_id, amount, currency, stage, \
+             probability, expected_close_date, kind, lead_source, next_step, owner_id, description, custom_fields, \
+             closed_at, loss_reason, last_open_stage, created_at, updated_at, created_by, version, archived_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+             $22, $23, $24)",
+        )
+        .bind($x.organization_id)
+        .bind($x.id);
+        bind_opportunity_fields!(query, $x, $custom_fields)
+            .bind($x.created_at)
+            .bind($x.updated_at)
+            .bind($x.created_by)
+            .bind($x.version)
+            .bind($x.archived_at)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+        Ok::<(), RepoError>(())
+    }};
+}
+pub(crate) use insert_opportunity_row;
+
+/// Updates a opportunity row when its version is `$expected`; answers the rows touched.
+macro_rules! update_opportunity_row {
+    ($conn:expr, $x:expr, $custom_fields:expr, $expected:expr) => {{
+        let query = sqlx::query(
+            "UPDATE opportunities SET name = $3, account_id = $4, contact_id = $5, amount = $6, currency = $7, \
+             stage = $8, probability = $9, expected_close_date = $10, kind = $11, lead_source = $12, next_step = $13, \
+             owner_id = $14, description = $15, custom_fields = $16, closed_at = $17, loss_reason = $18, \
+             last_open_stage = $19, updated_at = $20, version = $21, archived_at = $22 \
+             WHERE organization_id = $1 AND id = $2 AND version = $23",
+        )
+        .bind($x.organization_id)
+        .bind($x.id);
+        let rows = bind_opportunity_fields!(query, $x, $custom_fields)
+            .bind($x.updated_at)
+            .bind($x.version)
+            .bind($x.archived_at)
+            .bind($expected)
+            .execute($conn)
+            .await
+            .map_err(|e| map(e, OWNER_VIOLATIONS))?
+            .rows_affected();
+        Ok::<u64, RepoError>(rows)
+    }};
+}
 
 macro_rules! impl_opportunities {
     ($Store:ident, $Db:ty) => {
@@ -80,24 +133,7 @@ macro_rules! impl_opportunities {
             async fn insert_opportunity(&self, opportunity: &Opportunity, stage: &StageChange, audit: &AuditContext) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&opportunity.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let query = sqlx::query(
-                    "INSERT INTO opportunities (organization_id, id, name, account_id, contact_id, amount, currency, stage, \
-                     probability, expected_close_date, kind, lead_source, next_step, owner_id, description, custom_fields, \
-                     closed_at, loss_reason, last_open_stage, created_at, updated_at, created_by, version, archived_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-                     $22, $23, $24)",
-                )
-                .bind(opportunity.organization_id)
-                .bind(opportunity.id);
-                bind_opportunity_fields!(query, opportunity, custom_fields)
-                    .bind(opportunity.created_at)
-                    .bind(opportunity.updated_at)
-                    .bind(opportunity.created_by)
-                    .bind(opportunity.version)
-                    .bind(opportunity.archived_at)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+                insert_opportunity_row!(tx.conn(), opportunity, custom_fields)?;
                 write_stage_change!(tx.conn(), opportunity, stage)?;
                 write_audit!(tx.conn(), audit, AuditAction::Create, "opportunity", opportunity.id, &opportunity.creation_changes(), opportunity.created_at)?;
                 tx.commit().await
@@ -126,24 +162,7 @@ macro_rules! impl_opportunities {
             ) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&opportunity.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let query = sqlx::query(
-                    "UPDATE opportunities SET name = $3, account_id = $4, contact_id = $5, amount = $6, currency = $7, \
-                     stage = $8, probability = $9, expected_close_date = $10, kind = $11, lead_source = $12, next_step = $13, \
-                     owner_id = $14, description = $15, custom_fields = $16, closed_at = $17, loss_reason = $18, \
-                     last_open_stage = $19, updated_at = $20, version = $21, archived_at = $22 \
-                     WHERE organization_id = $1 AND id = $2 AND version = $23",
-                )
-                .bind(opportunity.organization_id)
-                .bind(opportunity.id);
-                let updated = bind_opportunity_fields!(query, opportunity, custom_fields)
-                    .bind(opportunity.updated_at)
-                    .bind(opportunity.version)
-                    .bind(opportunity.archived_at)
-                    .bind(expected_version)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, OWNER_VIOLATIONS))?
-                    .rows_affected();
+                let updated = update_opportunity_row!(tx.conn(), opportunity, custom_fields, expected_version)?;
                 if updated == 0 {
                     return Err(crate::error::stale_or_missing!(tx.conn(), "opportunities", opportunity.organization_id, opportunity.id));
                 }

@@ -96,6 +96,9 @@ rows! {
         version: i64,
         archived_at: Option<DateTime<Utc>>,
         converted_at: Option<DateTime<Utc>>,
+        converted_account_id: Option<Uuid>,
+        converted_contact_id: Option<Uuid>,
+        converted_opportunity_id: Option<Uuid>,
     }
 
     pub(crate) struct AccountRow {
@@ -205,7 +208,7 @@ pub(crate) const USER_COLUMNS: &str = "organization_id, id, name, email, role, a
 
 pub(crate) const LEAD_COLUMNS: &str = "organization_id, id, first_name, last_name, company, title, email, phone, website, \
      source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, created_by, \
-     version, archived_at, converted_at";
+     version, archived_at, converted_at, converted_account_id, converted_contact_id, converted_opportunity_id";
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "organization_id, id, name, industry, website, phone, email, billing_address, \
      shipping_address, employee_count, annual_revenue_amount, annual_revenue_currency, tier, lifecycle_stage, tags, \
@@ -471,6 +474,9 @@ impl TryFrom<LeadRow> for Lead {
             version: row.version,
             archived_at: row.archived_at,
             converted_at: row.converted_at,
+            converted_account_id: row.converted_account_id,
+            converted_contact_id: row.converted_contact_id,
+            converted_opportunity_id: row.converted_opportunity_id,
         })
     }
 }

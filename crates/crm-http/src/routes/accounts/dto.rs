@@ -166,12 +166,7 @@ fn tags(errors: &mut ValidationErrors, raw: Option<Vec<Tag>>) -> Option<Tags> {
     }
 }
 
-fn custom_fields(
-    errors: &mut ValidationErrors,
-    map: serde_json::Map<String, serde_json::Value>,
-) -> Option<CustomFields> {
-    errors.collect(CustomFields::parse("custom_fields", serde_json::Value::Object(map).to_string()))
-}
+use crate::extract::custom_fields;
 
 impl CreateAccountRequest {
     /// # Errors

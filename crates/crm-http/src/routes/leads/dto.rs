@@ -72,13 +72,7 @@ fn opt<T>(
     raw.and_then(|raw| errors.collect(parse(raw)))
 }
 
-fn custom_fields(
-    errors: &mut ValidationErrors,
-    map: serde_json::Map<String, serde_json::Value>,
-) -> Option<CustomFields> {
-    let text = serde_json::Value::Object(map).to_string();
-    errors.collect(CustomFields::parse("custom_fields", text))
-}
+use crate::extract::custom_fields;
 
 impl CreateLeadRequest {
     /// # Errors
@@ -240,7 +234,8 @@ impl UpdateLeadRequest {
     "website": null, "source": "trade_show", "source_detail": "Paris Expo 2026", "status": "new", "rating": "hot",
     "owner_id": "0193a8f2-0000-7000-8000-000000000001", "description": null, "custom_fields": {"budget_eur": 50000},
     "created_at": "2026-11-22T10:00:00.000000Z", "updated_at": "2026-11-22T10:00:00.000000Z",
-    "created_by": "0193a8f2-0000-7000-8000-000000000001", "version": 1, "archived_at": null, "converted_at": null
+    "created_by": "0193a8f2-0000-7000-8000-000000000001", "version": 1, "archived_at": null, "converted_at": null,
+    "converted_account_id": null, "converted_contact_id": null, "converted_opportunity_id": null
 }))]
 pub struct LeadResponse {
     pub id: Uuid,
@@ -273,6 +268,10 @@ pub struct LeadResponse {
     pub archived_at: Option<String>,
     #[schema(format = DateTime)]
     pub converted_at: Option<String>,
+    /// The account the conversion created or merged into.
+    pub converted_account_id: Option<Uuid>,
+    pub converted_contact_id: Option<Uuid>,
+    pub converted_opportunity_id: Option<Uuid>,
 }
 
 impl From<&Lead> for LeadResponse {
@@ -301,6 +300,9 @@ impl From<&Lead> for LeadResponse {
             version: lead.version,
             archived_at: optional_timestamp(lead.archived_at),
             converted_at: optional_timestamp(lead.converted_at),
+            converted_account_id: lead.converted_account_id,
+            converted_contact_id: lead.converted_contact_id,
+            converted_opportunity_id: lead.converted_opportunity_id,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Leads: the reference resource every later one copies.
 
+mod convert;
 mod dto;
 mod handlers;
 
@@ -14,5 +15,6 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(get_lead)
         .service(update_lead)
         .service(archive_lead)
-        .service(restore_lead);
+        .service(restore_lead)
+        .service(convert::convert_lead);
 }

@@ -21,7 +21,7 @@ use crate::schema::{any_of_list, fields, one_of, sort_param};
 fn open_stage_names() -> Vec<&'static str> {
     OpportunityStage::OPEN.iter().map(|s| s.as_str()).collect()
 }
-pub(crate) fn open_stage_schema() -> Object {
+pub fn open_stage_schema() -> Object {
     one_of(&open_stage_names(), false)
 }
 pub(crate) fn stage_schema() -> Object {
@@ -33,7 +33,7 @@ pub(crate) fn kind_schema() -> Object {
 pub(crate) fn source_schema() -> Object {
     one_of(LeadSource::NAMES, true)
 }
-pub(crate) fn date_schema() -> Object {
+pub fn date_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
@@ -42,7 +42,7 @@ pub(crate) fn date_schema() -> Object {
 }
 
 /// A calendar date `YYYY-MM-DD`.
-pub(crate) fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
+pub fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
         .filter(|d| raw.len() == 10 && (1900..=9999).contains(&chrono::Datelike::year(d)))
@@ -93,12 +93,7 @@ fn opt<T>(
     raw.and_then(|raw| errors.collect(parse(raw)))
 }
 
-fn custom_fields(
-    errors: &mut ValidationErrors,
-    map: serde_json::Map<String, serde_json::Value>,
-) -> Option<CustomFields> {
-    errors.collect(CustomFields::parse("custom_fields", serde_json::Value::Object(map).to_string()))
-}
+use crate::extract::custom_fields;
 
 impl CreateOpportunityRequest {
     /// # Errors
