@@ -46,6 +46,11 @@ base-url = "$base"
 path = "$work/wfc-auth.yaml"
 peers = ["org_a", "org_b"]
 
+# Archiving is DELETE and is reversible by design (POST .../restore brings a record back), so
+# "a deleted resource must stay gone" does not hold for this API; every other check runs.
+[checks.use_after_free]
+enabled = false
+
 # Schema-valid data may still be refused for reasons no schema can express; each is listed here.
 # 412: a generated If-Match names a version the record does not have.
 [checks.positive_data_acceptance]

@@ -22,11 +22,11 @@ use crate::on_both_backends;
 
 on_both_backends!(organizations_and_users, refresh_tokens_rotate_once, idempotency_claims, leads_and_their_audit_trail,);
 
-fn now() -> chrono::DateTime<Utc> {
+pub(crate) fn now() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-async fn open(backend: &Backend) -> (Arc<dyn Store>, Option<crate::helpers::tempfile_dir::TempDir>) {
+pub(crate) async fn open(backend: &Backend) -> (Arc<dyn Store>, Option<crate::helpers::tempfile_dir::TempDir>) {
     let (url, dir) = fresh_database_url(backend).await;
     let database = Database::open(&url, &PoolSettings::default(), true).await.unwrap_or_else(|e| panic!("{e}"));
     (database.store.clone(), dir)
@@ -47,7 +47,7 @@ fn user(organization_id: Uuid, email: &str, role: Role) -> User {
     }
 }
 
-async fn seed(store: &Arc<dyn Store>, email: &str) -> (Organization, User) {
+pub(crate) async fn seed(store: &Arc<dyn Store>, email: &str) -> (Organization, User) {
     let organization =
         Organization { id: Uuid::now_v7(), name: Name::from_trusted("Org".to_owned()), created_at: now() };
     let admin = user(organization.id, email, Role::Admin);
@@ -55,7 +55,7 @@ async fn seed(store: &Arc<dyn Store>, email: &str) -> (Organization, User) {
     (organization, admin)
 }
 
-fn ctx(user: &User) -> AuditContext {
+pub(crate) fn ctx(user: &User) -> AuditContext {
     AuditContext { organization_id: user.organization_id, actor_id: user.id, request_id: "req".to_owned() }
 }
 

@@ -17,6 +17,7 @@ pub mod opportunity;
 pub mod permissions;
 pub mod ports;
 pub mod record;
+pub mod reports;
 pub mod user;
 pub mod value;
 

@@ -20,6 +20,7 @@ use crate::lead::{Lead, LeadQuery};
 use crate::list::{Page, Sort, SortField, Window};
 use crate::opportunity::{Opportunity, OpportunityQuery, StageChange, StageHistoryEntry};
 use crate::permissions::Role;
+use crate::reports::{ForecastOpenGroup, ForecastWonGroup, PipelineGroup, PipelineQuery};
 use crate::string_enum;
 use crate::user::{Organization, Principal, User, UserCredentials};
 use crate::value::Email;
@@ -418,6 +419,28 @@ pub trait ConversionRepository: Send + Sync {
 }
 
 #[async_trait]
+pub trait ReportRepository: Send + Sync {
+    /// Open, active opportunities grouped by stage, currency and probability, with their count
+    /// and amount; with `as_of`, as the stage history had them at the end of that day.
+    async fn pipeline_groups(
+        &self,
+        organization_id: Uuid,
+        query: &PipelineQuery,
+    ) -> Result<Vec<PipelineGroup>, RepoError>;
+
+    /// Open deals with an amount expected to close from `from` to `to` (inclusive), grouped by
+    /// month, currency and probability; and deals closed won in those days (UTC), grouped by
+    /// month and currency.
+    async fn forecast_groups(
+        &self,
+        organization_id: Uuid,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        owner_ids: &[Uuid],
+    ) -> Result<(Vec<ForecastOpenGroup>, Vec<ForecastWonGroup>), RepoError>;
+}
+
+#[async_trait]
 pub trait HealthCheck: Send + Sync {
     /// Answers once the database has run a trivial query.
     async fn ping(&self) -> Result<(), RepoError>;
@@ -435,6 +458,7 @@ pub trait Store:
     + ContactRepository
     + OpportunityRepository
     + ConversionRepository
+    + ReportRepository
     + HealthCheck
 {
 }
@@ -450,6 +474,7 @@ impl<T> Store for T where
         + ContactRepository
         + OpportunityRepository
         + ConversionRepository
+        + ReportRepository
         + HealthCheck
 {
 }

@@ -72,6 +72,7 @@ where
             .configure(routes::accounts::routes)
             .configure(routes::contacts::routes)
             .configure(routes::opportunities::routes)
+            .configure(routes::reports::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

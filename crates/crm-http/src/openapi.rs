@@ -28,6 +28,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "accounts", description = "Accounts: the businesses you sell to"),
         (name = "contacts", description = "Contacts: the people you deal with, with or without an account"),
         (name = "opportunities", description = "Opportunities: deals through the pipeline stages until closed won or lost"),
+        (name = "reports", description = "The pipeline and the forecast, computed by the database"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),
     )

@@ -20,6 +20,7 @@ pub mod migrations;
 mod opportunities;
 mod organizations;
 mod refresh_tokens;
+mod reports;
 mod rows;
 mod users;
 

@@ -5,4 +5,5 @@ pub mod contacts;
 pub mod leads;
 pub mod opportunities;
 pub mod ops;
+pub mod reports;
 pub mod users;

@@ -394,7 +394,7 @@ pub(crate) fn stage_filter_schema() -> Object {
 pub(crate) fn sort_schema() -> Object {
     sort_param(OpportunitySortField::NAMES)
 }
-pub(crate) fn date_param_schema() -> Object {
+pub fn date_param_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))

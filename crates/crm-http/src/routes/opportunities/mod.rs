@@ -3,7 +3,7 @@
 mod dto;
 mod handlers;
 
-pub use dto::{OpportunityList, OpportunityResponse, date_schema, open_stage_schema, parse_date};
+pub use dto::{OpportunityList, OpportunityResponse, date_param_schema, date_schema, open_stage_schema, parse_date};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,0 +1,149 @@
+//! The pipeline and the forecast against fixtures worked out by hand.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, Session, TestApp, id_of};
+use crate::on_both_backends;
+
+on_both_backends!(the_pipeline_matches_hand_computed_figures, the_forecast_matches_hand_computed_figures);
+
+async fn deal(app: &TestApp, session: &Session, body: Value) -> Value {
+    app.post("/api/v1/opportunities", &session.token, &body).await.expect(201).body
+}
+
+async fn the_pipeline_matches_hand_computed_figures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
+    let account = app.post("/api/v1/accounts", &admin.token, &json!({"name": "Navy"})).await.expect(201).body;
+    let other = app.post("/api/v1/accounts", &admin.token, &json!({"name": "Army"})).await.expect(201).body;
+    let eur = |amount: i64| json!({"amount": amount, "currency": "EUR"});
+    deal(&app, &admin, json!({"name": "A", "account_id": id_of(&account), "amount": eur(10000)})).await;
+    deal(&app, &rep, json!({"name": "B", "account_id": id_of(&account), "amount": eur(333)})).await;
+    deal(&app, &admin, json!({"name": "C", "account_id": id_of(&other), "stage": "proposal", "amount": {"amount": 2000, "currency": "USD"}})).await;
+    deal(&app, &admin, json!({"name": "D", "account_id": id_of(&account), "stage": "negotiation", "probability": 75, "amount": eur(5000)})).await;
+    let won = deal(&app, &admin, json!({"name": "E", "account_id": id_of(&account), "amount": eur(7000)})).await;
+    app.send(
+        Method::POST,
+        &format!("/api/v1/opportunities/{}/close", id_of(&won)),
+        Some(&admin.token),
+        Some(&json!({"outcome": "won"})),
+        &[],
+    )
+    .await
+    .expect(200);
+    deal(&app, &admin, json!({"name": "F", "account_id": id_of(&account), "stage": "qualification"})).await;
+    let archived = deal(&app, &admin, json!({"name": "G", "account_id": id_of(&account), "amount": eur(999999)})).await;
+    app.delete(&format!("/api/v1/opportunities/{}", id_of(&archived)), &admin.token).await.expect(200);
+
+    let report = app.get("/api/v1/reports/pipeline", &admin.token).await.expect(200).body;
+    // prospecting EUR: A 10000 at 10% + B 333 at 10% = 10333, weighted 1033.3 → 1033.
+    // qualification, no amount: F. proposal USD: C 2000 at 60% = 1200. negotiation EUR: D 5000 at 75% = 3750.
+    // E is closed, G archived: neither counts.
+    assert_eq!(
+        report["stages"],
+        json!([
+            {"stage": "prospecting", "currency": "EUR", "count": 2, "total_amount": 10333, "weighted_amount": 1033},
+            {"stage": "qualification", "currency": null, "count": 1, "total_amount": 0, "weighted_amount": 0},
+            {"stage": "proposal", "currency": "USD", "count": 1, "total_amount": 2000, "weighted_amount": 1200},
+            {"stage": "negotiation", "currency": "EUR", "count": 1, "total_amount": 5000, "weighted_amount": 3750},
+        ])
+    );
+    assert_eq!(
+        report["totals"],
+        json!([
+            {"currency": null, "count": 1, "total_amount": 0, "weighted_amount": 0},
+            {"currency": "EUR", "count": 3, "total_amount": 15333, "weighted_amount": 4783},
+            {"currency": "USD", "count": 1, "total_amount": 2000, "weighted_amount": 1200},
+        ])
+    );
+    assert_eq!(report["as_of"], Value::Null);
+    let mine =
+        app.get(&format!("/api/v1/reports/pipeline?owner_id={}", rep.user_id), &admin.token).await.expect(200).body;
+    assert_eq!(
+        mine["stages"],
+        json!([{"stage": "prospecting", "currency": "EUR", "count": 1, "total_amount": 333, "weighted_amount": 33}])
+    );
+    let army =
+        app.get(&format!("/api/v1/reports/pipeline?account_id={}", id_of(&other)), &admin.token).await.expect(200).body;
+    assert_eq!(army["totals"], json!([{"currency": "USD", "count": 1, "total_amount": 2000, "weighted_amount": 1200}]));
+    // Before anything existed the pipeline was empty; at the end of today it is what it is now.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let past = app.get(&format!("/api/v1/reports/pipeline?as_of={yesterday}"), &admin.token).await.expect(200).body;
+    assert_eq!(past["stages"], json!([]));
+    assert_eq!(past["as_of"], yesterday.to_string());
+    let today = chrono::Utc::now().date_naive();
+    let now = app.get(&format!("/api/v1/reports/pipeline?as_of={today}"), &admin.token).await.expect(200).body;
+    assert_eq!(now["stages"], report["stages"]);
+    for query in ["as_of=yesterday", "owner_id=x", "stage=open"] {
+        let reply = app.get(&format!("/api/v1/reports/pipeline?{query}"), &admin.token).await;
+        assert_eq!(reply.status.as_u16(), 400, "{query}: {}", reply.text);
+    }
+    let globex = app.signup("Globex", "hank@globex.example").await;
+    assert_eq!(app.get("/api/v1/reports/pipeline", &globex.token).await.expect(200).body["stages"], json!([]));
+}
+
+async fn the_forecast_matches_hand_computed_figures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let account = id_of(&app.post("/api/v1/accounts", &admin.token, &json!({"name": "Navy"})).await.expect(201).body);
+    let eur = |amount: i64| json!({"amount": amount, "currency": "EUR"});
+    deal(&app, &admin, json!({"name": "X", "account_id": account, "stage": "negotiation", "amount": eur(10000), "expected_close_date": "2027-01-15"})).await;
+    deal(&app, &admin, json!({"name": "Y", "account_id": account, "stage": "proposal", "amount": eur(5000), "expected_close_date": "2027-03-10"})).await;
+    deal(
+        &app,
+        &admin,
+        json!({"name": "W", "account_id": account, "amount": eur(999), "expected_close_date": "2027-04-01"}),
+    )
+    .await;
+    let z = deal(
+        &app,
+        &admin,
+        json!({"name": "Z", "account_id": account, "amount": eur(3000), "expected_close_date": "2027-02-01"}),
+    )
+    .await;
+    app.send(
+        Method::POST,
+        &format!("/api/v1/opportunities/{}/close", id_of(&z)),
+        Some(&admin.token),
+        Some(&json!({"outcome": "won", "closed_at": "2027-02-20T23:30:00Z"})),
+        &[],
+    )
+    .await
+    .expect(200);
+
+    let monthly =
+        app.get("/api/v1/reports/forecast?from=2027-01-01&to=2027-03-31", &admin.token).await.expect(200).body;
+    assert_eq!(monthly["interval"], "month");
+    // January: X 10000 at 80% = 8000. February: Z won, 3000. March: Y 5000 at 60% = 3000. W is in April.
+    assert_eq!(
+        monthly["periods"],
+        json!([
+            {"period": "2027-01", "currency": "EUR", "open_count": 1, "expected_amount": 10000, "weighted_amount": 8000, "won_count": 0, "won_amount": 0},
+            {"period": "2027-02", "currency": "EUR", "open_count": 0, "expected_amount": 0, "weighted_amount": 0, "won_count": 1, "won_amount": 3000},
+            {"period": "2027-03", "currency": "EUR", "open_count": 1, "expected_amount": 5000, "weighted_amount": 3000, "won_count": 0, "won_amount": 0},
+        ])
+    );
+    let quarterly = app
+        .get("/api/v1/reports/forecast?from=2027-01-01&to=2027-06-30&interval=quarter", &admin.token)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        quarterly["periods"],
+        json!([
+            {"period": "2027-Q1", "currency": "EUR", "open_count": 2, "expected_amount": 15000, "weighted_amount": 11000, "won_count": 1, "won_amount": 3000},
+            {"period": "2027-Q2", "currency": "EUR", "open_count": 1, "expected_amount": 999, "weighted_amount": 100, "won_count": 0, "won_amount": 0},
+        ])
+    );
+    for query in [
+        "from=2027-01-01",
+        "from=2027-02-01&to=2027-01-01",
+        "from=2020-01-01&to=2031-01-01",
+        "from=2027-01-01&to=2027-02-01&interval=week",
+    ] {
+        let reply = app.get(&format!("/api/v1/reports/forecast?{query}"), &admin.token).await;
+        assert_eq!(reply.status.as_u16(), 400, "{query}: {}", reply.text);
+    }
+}
