@@ -9,6 +9,7 @@ mod contracts;
 mod contracts_sales;
 mod conventions;
 mod conversion;
+mod deal_contacts;
 mod helpers;
 mod leads;
 mod opportunities;

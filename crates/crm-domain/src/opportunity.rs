@@ -655,3 +655,41 @@ mod tests {
         assert_eq!(reopened.reopen(None, actor, Utc::now()).err(), Some(OpportunityRuleError::NotClosed));
     }
 }
+
+string_enum!(
+    /// The part a person plays in a deal's buying decision.
+    BuyingRole {
+        DecisionMaker => "decision_maker",
+        EconomicBuyer => "economic_buyer",
+        Evaluator => "evaluator",
+        User => "user",
+        Influencer => "influencer",
+        Gatekeeper => "gatekeeper",
+    }
+);
+
+/// A contact's role in an opportunity; at most one contact of a deal is primary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRole {
+    pub opportunity_id: Uuid,
+    pub contact_id: Uuid,
+    pub role: BuyingRole,
+    pub is_primary: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ContactRole {
+    /// The audit change of setting a role: `contacts.<id>` from the old role (or null) to the new.
+    pub fn change(previous: Option<&ContactRole>, next: Option<&ContactRole>, contact_id: Uuid) -> FieldChange {
+        let value = |r: Option<&ContactRole>| {
+            r.map_or(AuditValue::Null, |r| {
+                AuditValue::Object(vec![
+                    ("role".to_owned(), AuditValue::text(r.role)),
+                    ("is_primary".to_owned(), AuditValue::Bool(r.is_primary)),
+                ])
+            })
+        };
+        FieldChange::new(&format!("contacts.{contact_id}"), value(previous), value(next))
+    }
+}

@@ -18,7 +18,7 @@ use crate::conversion::ConversionPlan;
 use crate::error::RepoError;
 use crate::lead::{Lead, LeadQuery};
 use crate::list::{Page, Sort, SortField, Window};
-use crate::opportunity::{Opportunity, OpportunityQuery, StageChange, StageHistoryEntry};
+use crate::opportunity::{ContactRole, Opportunity, OpportunityQuery, StageChange, StageHistoryEntry};
 use crate::permissions::Role;
 use crate::reports::{ForecastOpenGroup, ForecastWonGroup, PipelineGroup, PipelineQuery};
 use crate::string_enum;
@@ -399,6 +399,35 @@ pub trait OpportunityRepository: Send + Sync {
         organization_id: Uuid,
         opportunity_id: Uuid,
     ) -> Result<Vec<StageHistoryEntry>, RepoError>;
+
+    /// The contacts of an opportunity with their roles, primary first, then by when they were added.
+    async fn contact_roles(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Vec<ContactRole>, RepoError>;
+
+    /// Sets a contact's role (adding the contact when it has none); a primary role makes every
+    /// other contact of the deal not primary. Writes an audit event on the opportunity.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] on `contact_id`.
+    async fn put_contact_role(
+        &self,
+        organization_id: Uuid,
+        role: &ContactRole,
+        change: &FieldChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// Removes a contact from an opportunity, with an audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when the contact has no role in the opportunity.
+    async fn delete_contact_role(
+        &self,
+        organization_id: Uuid,
+        opportunity_id: Uuid,
+        contact_id: Uuid,
+        change: &FieldChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
 }
 
 #[async_trait]

@@ -197,6 +197,45 @@ pub fn custom_fields(
     errors.collect(crm_domain::value::CustomFields::parse("custom_fields", value.to_string()))
 }
 
+/// Parses an optional create field.
+pub fn opt<T>(
+    errors: &mut crm_domain::ValidationErrors,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crm_domain::FieldError>,
+) -> Option<T> {
+    raw.and_then(|raw| errors.collect(parse(raw)))
+}
+
+/// Parses a nullable PATCH field: absent stays (`None`), `null` clears (`Some(None)`).
+pub fn nullable<T>(
+    errors: &mut crm_domain::ValidationErrors,
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, crm_domain::FieldError>,
+) -> Option<Option<T>> {
+    match raw {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
+    }
+}
+
+/// Parses a PATCH field that may change but not be cleared: `null` is a `required` error.
+pub fn required<R, T>(
+    errors: &mut crm_domain::ValidationErrors,
+    field: &str,
+    raw: Option<Option<R>>,
+    parse: impl FnOnce(R, &mut crm_domain::ValidationErrors) -> Option<T>,
+) -> Option<T> {
+    match raw {
+        None => None,
+        Some(None) => {
+            errors.push(crm_domain::FieldError::new(field, "required", "cannot be null"));
+            None
+        }
+        Some(Some(raw)) => parse(raw, errors),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

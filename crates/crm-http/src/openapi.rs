@@ -97,9 +97,10 @@ impl Modify for Conventions {
         );
         for (path, item) in openapi.paths.paths.iter_mut() {
             let has_path_params = path.contains('{');
-            let methods: [(&str, &mut Option<Operation>); 4] = [
+            let methods: [(&str, &mut Option<Operation>); 5] = [
                 ("get", &mut item.get),
                 ("post", &mut item.post),
+                ("put", &mut item.put),
                 ("patch", &mut item.patch),
                 ("delete", &mut item.delete),
             ];

@@ -2,7 +2,6 @@ use async_trait::async_trait;
 use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountQuery, AccountSortField};
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
-use crm_domain::lead::ArchivedFilter;
 use crm_domain::list::Page;
 use crm_domain::ports::AccountRepository;
 use sqlx::QueryBuilder;
@@ -147,11 +146,7 @@ macro_rules! impl_accounts {
             async fn list_accounts(&self, organization_id: Uuid, query: &AccountQuery) -> Result<Page<Account>, RepoError> {
                 let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE organization_id = "));
                 qb.push_bind(organization_id);
-                qb.push(match query.archived {
-                    ArchivedFilter::Exclude => " AND archived_at IS NULL",
-                    ArchivedFilter::Include => "",
-                    ArchivedFilter::Only => " AND archived_at IS NOT NULL",
-                });
+                qb.push(crate::list::archived_condition(query.archived));
                 let tiers: Vec<&'static str> = query.tiers.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "tier", &tiers);
                 let stages: Vec<&'static str> = query.lifecycle_stages.iter().map(|s| s.as_str()).collect();

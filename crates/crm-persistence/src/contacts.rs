@@ -2,7 +2,6 @@ use async_trait::async_trait;
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactSortField};
-use crm_domain::lead::ArchivedFilter;
 use crm_domain::list::Page;
 use crm_domain::ports::ContactRepository;
 use crm_domain::value::Email;
@@ -158,11 +157,7 @@ macro_rules! impl_contacts {
             async fn list_contacts(&self, organization_id: Uuid, query: &ContactQuery) -> Result<Page<Contact>, RepoError> {
                 let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE organization_id = "));
                 qb.push_bind(organization_id);
-                qb.push(match query.archived {
-                    ArchivedFilter::Exclude => " AND archived_at IS NULL",
-                    ArchivedFilter::Include => "",
-                    ArchivedFilter::Only => " AND archived_at IS NOT NULL",
-                });
+                qb.push(crate::list::archived_condition(query.archived));
                 match query.account {
                     AccountFilter::Any => {}
                     AccountFilter::Of(account_id) => {

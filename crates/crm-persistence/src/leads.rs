@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
-use crm_domain::lead::{ArchivedFilter, Lead, LeadQuery, LeadSortField};
+use crm_domain::lead::{Lead, LeadQuery, LeadSortField};
 use crm_domain::list::Page;
 use crm_domain::ports::LeadRepository;
 use sqlx::QueryBuilder;
@@ -155,11 +155,7 @@ macro_rules! impl_leads {
                 let mut qb =
                     QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = "));
                 qb.push_bind(organization_id);
-                qb.push(match query.archived {
-                    ArchivedFilter::Exclude => " AND archived_at IS NULL",
-                    ArchivedFilter::Include => "",
-                    ArchivedFilter::Only => " AND archived_at IS NOT NULL",
-                });
+                qb.push(crate::list::archived_condition(query.archived));
                 let statuses: Vec<&'static str> = query.statuses.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "status", &statuses);
                 let sources: Vec<&'static str> = query.sources.iter().map(|s| s.as_str()).collect();

@@ -7,6 +7,15 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use uuid::Uuid;
 
+/// The archive condition of a list: active records only, all of them, or archived only.
+pub(crate) fn archived_condition(filter: crm_domain::lead::ArchivedFilter) -> &'static str {
+    match filter {
+        crm_domain::lead::ArchivedFilter::Exclude => " AND archived_at IS NULL",
+        crm_domain::lead::ArchivedFilter::Include => "",
+        crm_domain::lead::ArchivedFilter::Only => " AND archived_at IS NOT NULL",
+    }
+}
+
 /// `AND column IN ($a, $b, ...)` for a non-empty set of texts.
 pub(crate) fn push_any_text<DB>(qb: &mut QueryBuilder<DB>, column: &str, values: &[&'static str])
 where

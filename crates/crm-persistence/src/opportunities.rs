@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
-use crm_domain::lead::ArchivedFilter;
 use crm_domain::list::Page;
-use crm_domain::opportunity::{Opportunity, OpportunityQuery, OpportunitySortField, StageChange, StageHistoryEntry};
+use crm_domain::opportunity::{
+    BuyingRole, ContactRole, Opportunity, OpportunityQuery, OpportunitySortField, StageChange, StageHistoryEntry,
+};
 use crm_domain::ports::OpportunityRepository;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
@@ -177,11 +178,7 @@ macro_rules! impl_opportunities {
                 let mut qb =
                     QueryBuilder::<$Db>::new(format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunities WHERE organization_id = "));
                 qb.push_bind(organization_id);
-                qb.push(match query.archived {
-                    ArchivedFilter::Exclude => " AND archived_at IS NULL",
-                    ArchivedFilter::Include => "",
-                    ArchivedFilter::Only => " AND archived_at IS NOT NULL",
-                });
+                qb.push(crate::list::archived_condition(query.archived));
                 let stages: Vec<&'static str> = query.stages.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "stage", &stages);
                 if let Some(account_id) = query.account_id {
@@ -223,8 +220,94 @@ macro_rules! impl_opportunities {
                 .map_err(plain)?;
                 rows.into_iter().map(StageHistoryEntry::try_from).collect()
             }
+
+            async fn contact_roles(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Vec<ContactRole>, RepoError> {
+                let rows: Vec<RoleRow> = sqlx::query_as(
+                    "SELECT opportunity_id, contact_id, role, is_primary, created_at, updated_at FROM opportunity_contacts \
+                     WHERE organization_id = $1 AND opportunity_id = $2 ORDER BY is_primary DESC, created_at, contact_id",
+                )
+                .bind(organization_id)
+                .bind(opportunity_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(plain)?;
+                rows.into_iter().map(role_from_row).collect()
+            }
+
+            async fn put_contact_role(&self, organization_id: Uuid, role: &ContactRole, change: &FieldChange, audit: &AuditContext) -> Result<(), RepoError> {
+                let mut tx = self.begin_write().await?;
+                if role.is_primary {
+                    sqlx::query(
+                        "UPDATE opportunity_contacts SET is_primary = FALSE, updated_at = $3 \
+                         WHERE organization_id = $1 AND opportunity_id = $2 AND is_primary = TRUE",
+                    )
+                    .bind(organization_id)
+                    .bind(role.opportunity_id)
+                    .bind(role.updated_at)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(plain)?;
+                }
+                sqlx::query(
+                    "INSERT INTO opportunity_contacts (organization_id, opportunity_id, contact_id, role, is_primary, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id, opportunity_id, contact_id) \
+                     DO UPDATE SET role = excluded.role, is_primary = excluded.is_primary, updated_at = excluded.updated_at",
+                )
+                .bind(organization_id)
+                .bind(role.opportunity_id)
+                .bind(role.contact_id)
+                .bind(role.role.as_str())
+                .bind(role.is_primary)
+                .bind(role.created_at)
+                .bind(role.updated_at)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| map(e, Violations { unique: None, foreign_key: Some("contact_id") }))?;
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", role.opportunity_id, std::slice::from_ref(change), role.updated_at)?;
+                tx.commit().await
+            }
+
+            async fn delete_contact_role(
+                &self,
+                organization_id: Uuid,
+                opportunity_id: Uuid,
+                contact_id: Uuid,
+                change: &FieldChange,
+                audit: &AuditContext,
+            ) -> Result<(), RepoError> {
+                let mut tx = self.begin_write().await?;
+                let deleted = sqlx::query(
+                    "DELETE FROM opportunity_contacts WHERE organization_id = $1 AND opportunity_id = $2 AND contact_id = $3",
+                )
+                .bind(organization_id)
+                .bind(opportunity_id)
+                .bind(contact_id)
+                .execute(tx.conn())
+                .await
+                .map_err(plain)?
+                .rows_affected();
+                if deleted == 0 {
+                    return Err(RepoError::NotFound);
+                }
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity_id, std::slice::from_ref(change), chrono::Utc::now())?;
+                tx.commit().await
+            }
         }
     };
+}
+
+type RoleRow = (Uuid, Uuid, String, bool, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
+
+fn role_from_row(row: RoleRow) -> Result<ContactRole, RepoError> {
+    let (opportunity_id, contact_id, role, is_primary, created_at, updated_at) = row;
+    Ok(ContactRole {
+        opportunity_id,
+        contact_id,
+        role: BuyingRole::parse("role", &role).map_err(|_| crate::error::corrupt("buying role"))?,
+        is_primary,
+        created_at,
+        updated_at,
+    })
 }
 
 impl_opportunities!(SqliteStore, sqlx::Sqlite);

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
-use crate::extract::double_option;
+use crate::extract::{double_option, nullable, opt, required};
 use crate::schema::{any_of_list, codes, fields, one_of, sort_param};
 
 pub(crate) fn tier_schema() -> Object {
@@ -147,14 +147,6 @@ impl utoipa::PartialSchema for Tag {
 
 impl ToSchema for Tag {}
 
-fn opt<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<T> {
-    raw.and_then(|raw| errors.collect(parse(raw)))
-}
-
 fn tags(errors: &mut ValidationErrors, raw: Option<Vec<Tag>>) -> Option<Tags> {
     let raw: Vec<String> = raw?.into_iter().map(|t| t.0).collect();
     match Tags::parse("tags", &raw) {
@@ -266,34 +258,6 @@ pub struct UpdateAccountRequest {
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
-fn nullable<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<Option<T>> {
-    match raw {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
-    }
-}
-
-fn required<R, T>(
-    errors: &mut ValidationErrors,
-    field: &str,
-    raw: Option<Option<R>>,
-    parse: impl FnOnce(R) -> Option<T>,
-) -> Option<T> {
-    match raw {
-        None => None,
-        Some(None) => {
-            errors.push(FieldError::new(field, "required", "cannot be null"));
-            None
-        }
-        Some(Some(raw)) => parse(raw),
-    }
-}
-
 impl UpdateAccountRequest {
     /// # Errors
     /// Every invalid field at once.
@@ -335,7 +299,7 @@ impl UpdateAccountRequest {
             }
             Some(Some(raw)) => tags(&mut errors, Some(raw)),
         };
-        let owner_id = required(&mut errors, "owner_id", self.owner_id, Some);
+        let owner_id = required(&mut errors, "owner_id", self.owner_id, |v, _| Some(v));
         let patch = AccountPatch {
             name,
             industry: nullable(&mut errors, self.industry, |v| Name::parse("industry", v)),

@@ -1,18 +1,18 @@
 //! The contact DTOs and their conversion to domain types.
 
+use crm_domain::ValidationErrors;
 use crm_domain::account::LifecycleStage;
 use crm_domain::address::Tags;
 use crm_domain::contact::{Contact, ContactDraft, ContactPatch, ContactSortField};
 use crm_domain::lead::LeadSource;
 use crm_domain::value::{CustomFields, Email, LongText, Name, Phone};
-use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
-use crate::extract::double_option;
+use crate::extract::{double_option, nullable, opt, required};
 use crate::routes::accounts::Tag;
 use crate::schema::{any_of_list, fields, one_of, sort_param};
 
@@ -60,14 +60,6 @@ pub struct CreateContactRequest {
     pub description: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-fn opt<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<T> {
-    raw.and_then(|raw| errors.collect(parse(raw)))
 }
 
 fn tags(errors: &mut ValidationErrors, raw: Vec<Tag>) -> Option<Tags> {
@@ -169,34 +161,6 @@ pub struct UpdateContactRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
-}
-
-fn nullable<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<Option<T>> {
-    match raw {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
-    }
-}
-
-fn required<R, T>(
-    errors: &mut ValidationErrors,
-    field: &str,
-    raw: Option<Option<R>>,
-    parse: impl FnOnce(R, &mut ValidationErrors) -> Option<T>,
-) -> Option<T> {
-    match raw {
-        None => None,
-        Some(None) => {
-            errors.push(FieldError::new(field, "required", "cannot be null"));
-            None
-        }
-        Some(Some(raw)) => parse(raw, errors),
-    }
 }
 
 impl UpdateContactRequest {

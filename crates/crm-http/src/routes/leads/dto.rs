@@ -1,15 +1,15 @@
 //! The lead DTOs: the JSON a client sends and receives, and their conversion to domain types.
 
+use crm_domain::ValidationErrors;
 use crm_domain::lead::{Lead, LeadDraft, LeadPatch, LeadRating, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
-use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
-use crate::extract::double_option;
+use crate::extract::{double_option, nullable, opt, required};
 use crate::schema::{any_of_list, fields, one_of, sort_param};
 
 pub(crate) fn source_schema() -> Object {
@@ -62,14 +62,6 @@ pub struct CreateLeadRequest {
     /// Any JSON object, up to 16 KiB serialised.
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-fn opt<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<T> {
-    raw.and_then(|raw| errors.collect(parse(raw)))
 }
 
 use crate::extract::custom_fields;
@@ -167,36 +159,6 @@ pub struct UpdateLeadRequest {
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
-/// Parses a nullable patch field.
-fn nullable<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<Option<T>> {
-    match raw {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
-    }
-}
-
-/// Parses a patch field that may be changed but not cleared.
-fn required<R, T>(
-    errors: &mut ValidationErrors,
-    field: &str,
-    raw: Option<Option<R>>,
-    parse: impl Fn(R) -> Result<T, FieldError>,
-) -> Option<T> {
-    match raw {
-        None => None,
-        Some(None) => {
-            errors.push(FieldError::new(field, "required", "cannot be null"));
-            None
-        }
-        Some(Some(raw)) => errors.collect(parse(raw)),
-    }
-}
-
 impl UpdateLeadRequest {
     /// # Errors
     /// Every invalid field at once.
@@ -204,7 +166,9 @@ impl UpdateLeadRequest {
         let mut errors = ValidationErrors::new();
         let patch = LeadPatch {
             first_name: nullable(&mut errors, self.first_name, |v| Name::parse("first_name", v)),
-            last_name: required(&mut errors, "last_name", self.last_name, |v: String| Name::parse("last_name", &v)),
+            last_name: required(&mut errors, "last_name", self.last_name, |v: String, e| {
+                e.collect(Name::parse("last_name", &v))
+            }),
             company: nullable(&mut errors, self.company, |v| Name::parse("company", v)),
             title: nullable(&mut errors, self.title, |v| Name::parse("title", v)),
             email: nullable(&mut errors, self.email, |v| Email::parse("email", v)),
@@ -212,9 +176,11 @@ impl UpdateLeadRequest {
             website: nullable(&mut errors, self.website, |v| Url::parse("website", v)),
             source: nullable(&mut errors, self.source, |v| LeadSource::parse("source", v)),
             source_detail: nullable(&mut errors, self.source_detail, |v| Name::parse("source_detail", v)),
-            status: required(&mut errors, "status", self.status, |v: String| LeadStatus::parse("status", &v)),
+            status: required(&mut errors, "status", self.status, |v: String, e| {
+                e.collect(LeadStatus::parse("status", &v))
+            }),
             rating: nullable(&mut errors, self.rating, |v| LeadRating::parse("rating", v)),
-            owner_id: required(&mut errors, "owner_id", self.owner_id, Ok),
+            owner_id: required(&mut errors, "owner_id", self.owner_id, |v, _| Some(v)),
             description: nullable(&mut errors, self.description, |v| LongText::parse("description", v)),
             custom_fields: match self.custom_fields {
                 None => None,

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
-use crate::extract::double_option;
+use crate::extract::{double_option, nullable, opt, required};
 use crate::routes::accounts::MoneyDto;
 use crate::schema::{any_of_list, fields, one_of, sort_param};
 
@@ -83,14 +83,6 @@ pub struct CreateOpportunityRequest {
     pub description: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-fn opt<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<T> {
-    raw.and_then(|raw| errors.collect(parse(raw)))
 }
 
 use crate::extract::custom_fields;
@@ -179,34 +171,6 @@ pub struct UpdateOpportunityRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
-}
-
-fn nullable<T>(
-    errors: &mut ValidationErrors,
-    raw: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<Option<T>> {
-    match raw {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(raw)) => errors.collect(parse(&raw)).map(Some),
-    }
-}
-
-fn required<R, T>(
-    errors: &mut ValidationErrors,
-    field: &str,
-    raw: Option<Option<R>>,
-    parse: impl FnOnce(R, &mut ValidationErrors) -> Option<T>,
-) -> Option<T> {
-    match raw {
-        None => None,
-        Some(None) => {
-            errors.push(FieldError::new(field, "required", "cannot be null"));
-            None
-        }
-        Some(Some(raw)) => parse(raw, errors),
-    }
 }
 
 impl UpdateOpportunityRequest {

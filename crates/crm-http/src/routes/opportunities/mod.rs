@@ -1,5 +1,6 @@
 //! Opportunities: deals moving through the pipeline, with their stage history.
 
+mod contacts;
 mod dto;
 mod handlers;
 
@@ -17,5 +18,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(close_opportunity)
         .service(reopen_opportunity)
         .service(opportunity_stage_history)
-        .service(list_account_opportunities);
+        .service(list_account_opportunities)
+        .service(contacts::list_contact_roles)
+        .service(contacts::put_contact_role)
+        .service(contacts::delete_contact_role);
 }
