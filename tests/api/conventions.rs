@@ -89,6 +89,8 @@ async fn malformed_bodies_get_problems(backend: Backend) {
     crate::helpers::read(no_type).await.expect_problem(415, "unsupported_media_type");
     raw("{\"last_name\": \"X\"}", "application/json; charset=utf-8").await.expect(201);
     raw("[]", "application/json").await.expect_problem(422, "validation_failed");
+    // serde reads a struct from an array by position; the API takes objects only.
+    raw("[null, \"Positional\"]", "application/json").await.expect_problem(422, "validation_failed");
 
     let huge = format!("{{\"last_name\": \"X\", \"description\": \"{}\"}}", "a".repeat(1024 * 1024 + 10));
     let response = app

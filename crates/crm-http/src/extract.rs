@@ -54,6 +54,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         detail: format!("the body is not valid JSON: {}", public_message(&e.to_string())),
         errors: None,
     })?;
+    // Every body of this API is an object; serde would otherwise read a struct from an array.
+    if !value.is_object() {
+        return Err(ApiError::Validation {
+            detail: Some("the body must be a JSON object".to_owned()),
+            errors: crm_domain::ValidationErrors(vec![crm_domain::FieldError::new("", "invalid_type", "must be a JSON object")]),
+        });
+    }
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { String::new() } else { path };
