@@ -58,7 +58,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::Validation {
             detail: Some("the body must be a JSON object".to_owned()),
-            errors: crm_domain::ValidationErrors(vec![crm_domain::FieldError::new("", "invalid_type", "must be a JSON object")]),
+            errors: crm_domain::ValidationErrors(vec![crm_domain::FieldError::new(
+                "",
+                "invalid_type",
+                "must be a JSON object",
+            )]),
         });
     }
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
