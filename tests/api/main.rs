@@ -13,6 +13,7 @@ mod deal_contacts;
 mod helpers;
 mod leads;
 mod opportunities;
+mod products;
 mod reports;
 mod resilience;
 mod spec;

@@ -16,6 +16,7 @@ pub mod money;
 pub mod opportunity;
 pub mod permissions;
 pub mod ports;
+pub mod product;
 pub mod record;
 pub mod reports;
 pub mod user;

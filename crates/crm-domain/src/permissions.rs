@@ -22,6 +22,8 @@ pub enum Resource {
     User,
     /// The audit trail.
     AuditEvent,
+    /// The price book: products and their prices.
+    PriceBook,
 }
 
 impl Resource {
@@ -30,6 +32,7 @@ impl Resource {
             Resource::SalesRecord => "this sales record",
             Resource::User => "users",
             Resource::AuditEvent => "the audit trail",
+            Resource::PriceBook => "the price book",
         }
     }
 }
@@ -84,6 +87,9 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (User, _, _) => Nothing,
         (AuditEvent, Read, Role::Admin | Role::Manager) => All,
         (AuditEvent, _, _) => Nothing,
+        (PriceBook, Read, _) => All,
+        (PriceBook, _, Role::Admin | Role::Manager) => All,
+        (PriceBook, _, _) => Nothing,
     }
 }
 
@@ -125,6 +131,9 @@ mod tests {
             (Resource::User, Action::Create, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
             (Resource::User, Action::Update, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
             (Resource::AuditEvent, Action::Read, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::PriceBook, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::PriceBook, Action::Create, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::PriceBook, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

@@ -20,6 +20,7 @@ use crate::lead::{Lead, LeadQuery};
 use crate::list::{Page, Sort, SortField, Window};
 use crate::opportunity::{ContactRole, Opportunity, OpportunityQuery, StageChange, StageHistoryEntry};
 use crate::permissions::Role;
+use crate::product::{Product, ProductQuery};
 use crate::reports::{ForecastOpenGroup, ForecastWonGroup, PipelineGroup, PipelineQuery};
 use crate::string_enum;
 use crate::user::{Organization, Principal, User, UserCredentials};
@@ -470,6 +471,35 @@ pub trait ReportRepository: Send + Sync {
 }
 
 #[async_trait]
+pub trait ProductRepository: Send + Sync {
+    /// Stores a new product with its audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] on `sku` when another product of the organisation has it.
+    async fn insert_product(&self, product: &Product, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when the organisation has no such product.
+    async fn get_product(&self, organization_id: Uuid, product_id: Uuid) -> Result<Product, RepoError>;
+
+    /// The product of the organisation with this SKU, archived or not.
+    async fn find_product_by_sku(&self, organization_id: Uuid, sku: &str) -> Result<Option<Product>, RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::Duplicate`] on `sku`.
+    async fn update_product(
+        &self,
+        product: &Product,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    async fn list_products(&self, organization_id: Uuid, query: &ProductQuery) -> Result<Page<Product>, RepoError>;
+}
+
+#[async_trait]
 pub trait HealthCheck: Send + Sync {
     /// Answers once the database has run a trivial query.
     async fn ping(&self) -> Result<(), RepoError>;
@@ -488,6 +518,7 @@ pub trait Store:
     + OpportunityRepository
     + ConversionRepository
     + ReportRepository
+    + ProductRepository
     + HealthCheck
 {
 }
@@ -504,6 +535,7 @@ impl<T> Store for T where
         + OpportunityRepository
         + ConversionRepository
         + ReportRepository
+        + ProductRepository
         + HealthCheck
 {
 }

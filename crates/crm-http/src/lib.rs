@@ -73,6 +73,7 @@ where
             .configure(routes::contacts::routes)
             .configure(routes::opportunities::routes)
             .configure(routes::reports::routes)
+            .configure(routes::products::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

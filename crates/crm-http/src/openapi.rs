@@ -29,6 +29,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "contacts", description = "Contacts: the people you deal with, with or without an account"),
         (name = "opportunities", description = "Opportunities: deals through the pipeline stages until closed won or lost"),
         (name = "reports", description = "The pipeline and the forecast, computed by the database"),
+        (name = "products", description = "Products: the price book"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),
     )

@@ -165,4 +165,8 @@ pub mod codes {
     pub fn currency() -> Object {
         super::code_list(super::currency_codes(), false, "EUR")
     }
+    /// A currency query parameter.
+    pub fn optional_currency_param() -> Object {
+        super::code_list(super::currency_codes(), false, "EUR")
+    }
 }

@@ -19,6 +19,7 @@ mod list;
 pub mod migrations;
 mod opportunities;
 mod organizations;
+mod products;
 mod refresh_tokens;
 mod reports;
 mod rows;

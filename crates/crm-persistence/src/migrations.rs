@@ -17,6 +17,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (4, "opportunities", include_str!("../../../migrations/sqlite/0004_opportunities.sql")),
     (5, "lead_conversion", include_str!("../../../migrations/sqlite/0005_lead_conversion.sql")),
     (6, "opportunity_contacts", include_str!("../../../migrations/sqlite/0006_opportunity_contacts.sql")),
+    (7, "products", include_str!("../../../migrations/sqlite/0007_products.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -27,6 +28,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (4, "opportunities", include_str!("../../../migrations/postgres/0004_opportunities.sql")),
     (5, "lead_conversion", include_str!("../../../migrations/postgres/0005_lead_conversion.sql")),
     (6, "opportunity_contacts", include_str!("../../../migrations/postgres/0006_opportunity_contacts.sql")),
+    (7, "products", include_str!("../../../migrations/postgres/0007_products.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

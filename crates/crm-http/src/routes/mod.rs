@@ -5,5 +5,6 @@ pub mod contacts;
 pub mod leads;
 pub mod opportunities;
 pub mod ops;
+pub mod products;
 pub mod reports;
 pub mod users;

@@ -1,0 +1,259 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use crm_domain::RepoError;
+use crm_domain::audit::AuditAction;
+use crm_domain::money::Currency;
+use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::product::{Product, ProductQuery, ProductRuleError, ProductSortField};
+use crm_domain::record::{ArchiveError, archive, restore};
+use crm_domain::user::Principal;
+use uuid::Uuid;
+
+use super::dto::{CreateProductRequest, ProductList, ProductListQuery, ProductResponse, UpdateProductRequest};
+use crate::auth::Caller;
+use crate::conventions::{
+    archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_bool_param, parse_search,
+};
+use crate::extract::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::state::AppState;
+
+/// Every role reads the price book; managers and admins change it.
+fn may_edit(principal: &Principal) -> Result<(), ApiError> {
+    Ok(authorize(principal.role, Resource::PriceBook, Action::Update, false)?)
+}
+
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Product, ApiError> {
+    authorize(caller.0.role, Resource::PriceBook, Action::Read, true)?;
+    state.store.get_product(caller.0.organization_id, id).await.map_err(|e| match e {
+        RepoError::NotFound => ApiError::not_found("product"),
+        other => other.into(),
+    })
+}
+
+/// A taken SKU answers 409 naming the product that has it.
+async fn duplicate_sku(state: &AppState, organization_id: Uuid, product: &Product, error: RepoError) -> ApiError {
+    let RepoError::Duplicate { .. } = error else { return error.into() };
+    match state.store.find_product_by_sku(organization_id, product.sku.as_str()).await {
+        Ok(Some(existing)) => ApiError::DuplicateOf { field: "sku", existing_id: existing.id },
+        Ok(None) => ApiError::Conflict { code: "duplicate", detail: "sku: another product has this SKU".to_owned() },
+        Err(other) => other.into(),
+    }
+}
+
+/// Add a product to the price book (managers and admins)
+#[utoipa::path(
+    tag = "products",
+    request_body = CreateProductRequest,
+    responses(
+        (status = 201, description = "The product", body = ProductResponse, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "Another product has this SKU; `existing_id` names it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/products")]
+pub async fn create_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    may_edit(&principal)?;
+    let draft = body.0.try_into_domain()?;
+    let product = Product::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now());
+    if let Err(error) = state.store.insert_product(&product, &audit_context(&req, &principal)).await {
+        return Err(duplicate_sku(&state, principal.organization_id, &product, error).await);
+    }
+    Ok(created(format!("/api/v1/products/{}", product.id), &ProductResponse::from(&product), product.version))
+}
+
+/// Get a product
+#[utoipa::path(
+    tag = "products",
+    params(("id" = Uuid, Path, description = "The product's id")),
+    responses(
+        (status = 200, description = "The product", body = ProductResponse, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the version named in If-None-Match"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/products/{id}")]
+pub async fn get_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let product = load(&state, &caller, id.into_inner()).await?;
+    read(&req, &ProductResponse::from(&product), product.version)
+}
+
+/// Update a product (managers and admins)
+#[utoipa::path(
+    tag = "products",
+    params(("id" = Uuid, Path, description = "The product's id")),
+    request_body = UpdateProductRequest,
+    responses(
+        (status = 200, description = "The updated product", body = ProductResponse, headers(("ETag" = String))),
+        (status = 409, description = "Archived, or the SKU is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/products/{id}")]
+pub async fn update_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = id.into_inner();
+    may_edit(&principal)?;
+    let expected = if_match(&req)?;
+    let patch = body.0.try_into_domain()?;
+    let audit = audit_context(&req, &principal);
+    let product = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |p: &Product| p.version,
+        async |current: Product| {
+            let (next, changes) = current.apply(&patch, now()).map_err(|e| match e {
+                ProductRuleError::Archived => ApiError::Conflict { code: "product_archived", detail: e.to_string() },
+            })?;
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            if let Err(error) =
+                state.store.update_product(&next, current.version, AuditAction::Update, &changes, &audit).await
+            {
+                return Err(duplicate_sku(&state, principal.organization_id, &next, error).await);
+            }
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &ProductResponse::from(&product), product.version))
+}
+
+async fn archive_or_restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: AuditAction,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    may_edit(&principal)?;
+    let expected = if_match(&req)?;
+    let audit = audit_context(&req, &principal);
+    let product = update_with_retry(
+        &expected,
+        async || load(&state, &caller, id).await,
+        |p: &Product| p.version,
+        async |current: Product| {
+            let (next, changes) = match action {
+                AuditAction::Archive => archive(&current, now()),
+                _ => restore(&current, now()),
+            }
+            .map_err(|e| match e {
+                ArchiveError::Archived => ApiError::Conflict {
+                    code: "product_archived",
+                    detail: "the product is already archived".to_owned(),
+                },
+                ArchiveError::NotArchived => ApiError::Conflict {
+                    code: "product_not_archived",
+                    detail: "the product is not archived".to_owned(),
+                },
+            })?;
+            state.store.update_product(&next, current.version, action, &changes, &audit).await?;
+            Ok(next)
+        },
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, &ProductResponse::from(&product), product.version))
+}
+
+/// Archive a product (managers and admins)
+#[utoipa::path(
+    tag = "products",
+    params(("id" = Uuid, Path, description = "The product's id")),
+    responses(
+        (status = 200, description = "The archived product", body = ProductResponse, headers(("ETag" = String))),
+        (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/products/{id}")]
+pub async fn archive_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+}
+
+/// Restore an archived product (managers and admins)
+#[utoipa::path(
+    tag = "products",
+    params(("id" = Uuid, Path, description = "The product's id")),
+    responses(
+        (status = 200, description = "The restored product", body = ProductResponse, headers(("ETag" = String))),
+        (status = 409, description = "Not archived", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/products/{id}/restore")]
+pub async fn restore_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+}
+
+/// List products
+#[utoipa::path(
+    tag = "products",
+    params(ProductListQuery),
+    responses((status = 200, description = "One page of products", body = ProductList)),
+    security(("bearer" = []))
+)]
+#[get("/products")]
+pub async fn list_products(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ProductListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(caller.0.role, Resource::PriceBook, Action::Read, true)?;
+    let query = query.into_inner();
+    let params = list_params::<ProductSortField>(
+        query.sort.as_deref(),
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        "name",
+    )?;
+    let product_query = ProductQuery {
+        active: parse_bool_param("active", query.active.as_deref())?,
+        currency: query
+            .currency
+            .as_deref()
+            .map(|c| Currency::parse("currency", c).map_err(field_to_bad_request))
+            .transpose()?,
+        search: parse_search(query.q.as_deref())?,
+        archived: archived_filter(query.archived.as_deref())?,
+        sort: params.sort,
+        window: params.window,
+    };
+    let page = state.store.list_products(caller.0.organization_id, &product_query).await?;
+    let next_cursor = next_cursor(&page, product_query.sort);
+    Ok(HttpResponse::Ok()
+        .json(ProductList { data: page.items.iter().map(ProductResponse::from).collect(), next_cursor }))
+}
