@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::audit::{AuditValue, FieldChange};
 use crate::error::FieldError;
 use crate::list::{KeysetPosition, Sort, SortField, SortValue, Window};
+use crate::record::{Changes, Record};
 use crate::string_enum;
 use crate::value::{CustomFields, Email, LongText, Name, Phone, Url};
 
@@ -43,11 +44,6 @@ string_enum!(
         Cold => "cold",
     }
 );
-
-/// Timestamps in audit values use the API's format: microseconds and `Z`.
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
 
 impl LeadStatus {
     /// The status machine. Staying in the same status is always allowed. `converted` is
@@ -173,6 +169,22 @@ impl LeadRuleError {
     }
 }
 
+impl Record for Lead {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
+        self.archived_at = at;
+    }
+}
+
 impl Lead {
     /// A new lead from `draft`, created by `actor_id` in `organization_id` at `now`.
     ///
@@ -244,48 +256,28 @@ impl Lead {
             });
         }
         let mut next = self.clone();
-        let mut changes = Vec::new();
-
-        fn set<T: Clone + PartialEq>(
-            changes: &mut Vec<FieldChange>,
-            field: &str,
-            slot: &mut T,
-            value: &Option<T>,
-            audit: impl Fn(&T) -> AuditValue,
-        ) {
-            if let Some(value) = value
-                && value != slot
-            {
-                changes.push(FieldChange::new(field, audit(slot), audit(value)));
-                *slot = value.clone();
-            }
-        }
+        let mut c = Changes::new();
         let text = |v: &Option<Name>| AuditValue::optional(v.as_ref());
-        set(&mut changes, "first_name", &mut next.first_name, &patch.first_name, text);
-        set(&mut changes, "last_name", &mut next.last_name, &patch.last_name, |v: &Name| AuditValue::text(v));
-        set(&mut changes, "company", &mut next.company, &patch.company, text);
-        set(&mut changes, "title", &mut next.title, &patch.title, text);
-        set(&mut changes, "email", &mut next.email, &patch.email, |v| {
-            AuditValue::optional(v.as_ref().map(Email::as_str).as_ref())
-        });
-        set(&mut changes, "phone", &mut next.phone, &patch.phone, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "website", &mut next.website, &patch.website, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "source", &mut next.source, &patch.source, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "source_detail", &mut next.source_detail, &patch.source_detail, text);
-        set(&mut changes, "status", &mut next.status, &patch.status, |v: &LeadStatus| AuditValue::text(v));
-        set(&mut changes, "rating", &mut next.rating, &patch.rating, |v| AuditValue::optional(v.as_ref()));
-        set(&mut changes, "owner_id", &mut next.owner_id, &patch.owner_id, |v: &Uuid| AuditValue::text(v));
-        set(&mut changes, "description", &mut next.description, &patch.description, |v| {
-            AuditValue::optional(v.as_ref())
-        });
-        set(&mut changes, "custom_fields", &mut next.custom_fields, &patch.custom_fields, |v| {
+        c.set("first_name", &mut next.first_name, &patch.first_name, text);
+        c.set("last_name", &mut next.last_name, &patch.last_name, |v: &Name| AuditValue::text(v));
+        c.set("company", &mut next.company, &patch.company, text);
+        c.set("title", &mut next.title, &patch.title, text);
+        c.set("email", &mut next.email, &patch.email, |v| AuditValue::optional(v.as_ref().map(Email::as_str).as_ref()));
+        c.set("phone", &mut next.phone, &patch.phone, |v| AuditValue::optional(v.as_ref()));
+        c.set("website", &mut next.website, &patch.website, |v| AuditValue::optional(v.as_ref()));
+        c.set("source", &mut next.source, &patch.source, |v| AuditValue::optional(v.as_ref()));
+        c.set("source_detail", &mut next.source_detail, &patch.source_detail, text);
+        c.set("status", &mut next.status, &patch.status, |v: &LeadStatus| AuditValue::text(v));
+        c.set("rating", &mut next.rating, &patch.rating, |v| AuditValue::optional(v.as_ref()));
+        c.set("owner_id", &mut next.owner_id, &patch.owner_id, |v: &Uuid| AuditValue::text(v));
+        c.set("description", &mut next.description, &patch.description, |v| AuditValue::optional(v.as_ref()));
+        c.set("custom_fields", &mut next.custom_fields, &patch.custom_fields, |v| {
             AuditValue::Json(v.as_json_text().to_owned())
         });
-        if !changes.is_empty() {
-            next.version += 1;
-            next.updated_at = now;
+        if !c.0.is_empty() {
+            next.touch(now);
         }
-        Ok((next, changes))
+        Ok((next, c.0))
     }
 
     /// The lead archived at `now`.
@@ -293,14 +285,7 @@ impl Lead {
     /// # Errors
     /// [`LeadRuleError::Archived`] when it already is.
     pub fn archive(&self, now: DateTime<Utc>) -> Result<(Lead, Vec<FieldChange>), LeadRuleError> {
-        if self.archived_at.is_some() {
-            return Err(LeadRuleError::Archived);
-        }
-        let mut next = self.clone();
-        next.archived_at = Some(now);
-        next.version += 1;
-        next.updated_at = now;
-        Ok((next, vec![FieldChange::new("archived_at", AuditValue::Null, AuditValue::text(rfc3339(now)))]))
+        crate::record::archive(self, now).map_err(|_| LeadRuleError::Archived)
     }
 
     /// The lead brought back from the archive.
@@ -308,14 +293,7 @@ impl Lead {
     /// # Errors
     /// [`LeadRuleError::NotArchived`] when it is not archived.
     pub fn restore(&self, now: DateTime<Utc>) -> Result<(Lead, Vec<FieldChange>), LeadRuleError> {
-        let Some(archived_at) = self.archived_at else {
-            return Err(LeadRuleError::NotArchived);
-        };
-        let mut next = self.clone();
-        next.archived_at = None;
-        next.version += 1;
-        next.updated_at = now;
-        Ok((next, vec![FieldChange::new("archived_at", AuditValue::text(rfc3339(archived_at)), AuditValue::Null)]))
+        crate::record::restore(self, now).map_err(|_| LeadRuleError::NotArchived)
     }
 
     /// Where this lead sits in a list sorted by `field`.

@@ -129,6 +129,10 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        // Read once per request: the idempotency middleware may already have looked it up.
+        if let Some(caller) = actix_web::HttpMessage::extensions(req).get::<Caller>().copied() {
+            return Box::pin(async move { Ok(caller) });
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req).map(str::to_owned);
         Box::pin(async move {

@@ -115,7 +115,10 @@ async fn idempotent(
     };
     // A deactivated user's token must not replay anything either.
     match state.store.find_principal(organization_id, user_id).await {
-        Ok(Some(_)) => {}
+        // The handler's `Caller` extractor takes this principal instead of reading it again.
+        Ok(Some(principal)) => {
+            req.extensions_mut().insert(crate::auth::Caller(principal));
+        }
         Ok(None) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
         Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
     }

@@ -4,7 +4,6 @@ use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountQuery, AccountRuleError, AccountSortField, AccountTier, LifecycleStage};
 use crm_domain::audit::AuditAction;
 use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::record::{ArchiveError, archive, restore};
 use uuid::Uuid;
 
 use super::dto::{AccountList, AccountListQuery, AccountResponse, CreateAccountRequest, UpdateAccountRequest};
@@ -28,14 +27,6 @@ impl From<AccountRuleError> for ApiError {
             },
         }
     }
-}
-
-fn archive_error(error: ArchiveError) -> ApiError {
-    let code = match error {
-        ArchiveError::Archived => "account_archived",
-        ArchiveError::NotArchived => "account_not_archived",
-    };
-    ApiError::Conflict { code, detail: error.to_string().replace("record", "account") }
 }
 
 async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Account, ApiError> {
@@ -177,11 +168,12 @@ async fn archive_or_restore(
         |a: &Account| a.version,
         async |current: Account| {
             authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = match action {
-                AuditAction::Archive => archive(&current, now()),
-                _ => restore(&current, now()),
-            }
-            .map_err(archive_error)?;
+            let (next, changes) = crate::respond::archive_or_restore(
+                &current,
+                action,
+                "account",
+                ("account_archived", "account_not_archived"),
+            )?;
             state.store.update_account(&next, current.version, action, &changes, &audit).await?;
             Ok(next)
         },

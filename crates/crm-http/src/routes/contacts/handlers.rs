@@ -5,7 +5,6 @@ use crm_domain::account::LifecycleStage;
 use crm_domain::audit::AuditAction;
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactRuleError, ContactSortField};
 use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::record::{ArchiveError, archive, restore};
 use crm_domain::user::Principal;
 use uuid::Uuid;
 
@@ -188,20 +187,12 @@ async fn archive_or_restore(
         |c: &Contact| c.version,
         async |current: Contact| {
             authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = match action {
-                AuditAction::Archive => archive(&current, now()),
-                _ => restore(&current, now()),
-            }
-            .map_err(|e| match e {
-                ArchiveError::Archived => ApiError::Conflict {
-                    code: "contact_archived",
-                    detail: "the contact is already archived".to_owned(),
-                },
-                ArchiveError::NotArchived => ApiError::Conflict {
-                    code: "contact_not_archived",
-                    detail: "the contact is not archived".to_owned(),
-                },
-            })?;
+            let (next, changes) = crate::respond::archive_or_restore(
+                &current,
+                action,
+                "contact",
+                ("contact_archived", "contact_not_archived"),
+            )?;
             if let Err(error) = state.store.update_contact(&next, current.version, action, &changes, &audit).await {
                 return Err(duplicate_email(&state, &principal, &next, error).await);
             }

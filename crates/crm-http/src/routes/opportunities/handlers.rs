@@ -6,7 +6,6 @@ use crm_domain::opportunity::{
     Opportunity, OpportunityQuery, OpportunityRuleError, OpportunitySortField, OpportunityStage, Outcome,
 };
 use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::record::{ArchiveError, archive, restore};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
@@ -317,20 +316,12 @@ async fn archive_or_restore(
         |o: &Opportunity| o.version,
         async |current: Opportunity| {
             authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = match action {
-                AuditAction::Archive => archive(&current, now()),
-                _ => restore(&current, now()),
-            }
-            .map_err(|e| match e {
-                ArchiveError::Archived => ApiError::Conflict {
-                    code: "opportunity_archived",
-                    detail: "the opportunity is already archived".to_owned(),
-                },
-                ArchiveError::NotArchived => ApiError::Conflict {
-                    code: "opportunity_not_archived",
-                    detail: "the opportunity is not archived".to_owned(),
-                },
-            })?;
+            let (next, changes) = crate::respond::archive_or_restore(
+                &current,
+                action,
+                "opportunity",
+                ("opportunity_archived", "opportunity_not_archived"),
+            )?;
             state.store.update_opportunity(&next, current.version, action, &changes, None, &audit).await?;
             Ok(next)
         },

@@ -5,7 +5,6 @@ use crm_domain::audit::AuditAction;
 use crm_domain::money::Currency;
 use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::product::{Product, ProductQuery, ProductRuleError, ProductSortField};
-use crm_domain::record::{ArchiveError, archive, restore};
 use crm_domain::user::Principal;
 use uuid::Uuid;
 
@@ -155,20 +154,12 @@ async fn archive_or_restore(
         async || load(&state, &caller, id).await,
         |p: &Product| p.version,
         async |current: Product| {
-            let (next, changes) = match action {
-                AuditAction::Archive => archive(&current, now()),
-                _ => restore(&current, now()),
-            }
-            .map_err(|e| match e {
-                ArchiveError::Archived => ApiError::Conflict {
-                    code: "product_archived",
-                    detail: "the product is already archived".to_owned(),
-                },
-                ArchiveError::NotArchived => ApiError::Conflict {
-                    code: "product_not_archived",
-                    detail: "the product is not archived".to_owned(),
-                },
-            })?;
+            let (next, changes) = crate::respond::archive_or_restore(
+                &current,
+                action,
+                "product",
+                ("product_archived", "product_not_archived"),
+            )?;
             state.store.update_product(&next, current.version, action, &changes, &audit).await?;
             Ok(next)
         },
