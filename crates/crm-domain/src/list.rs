@@ -21,6 +21,7 @@ pub enum SortDirection {
 pub enum SortValue {
     Text(String),
     Timestamp(DateTime<Utc>),
+    Integer(i64),
 }
 
 /// The last record of a page: the next page starts strictly after it in (sort value, id) order.

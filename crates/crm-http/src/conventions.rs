@@ -32,6 +32,7 @@ pub fn encode_cursor(sort_wire: &str, position: &KeysetPosition) -> String {
     let value = match &position.value {
         SortValue::Text(text) => format!("s:{text}"),
         SortValue::Timestamp(at) => format!("t:{}", timestamp(*at)),
+        SortValue::Integer(n) => format!("i:{n}"),
     };
     URL_SAFE_NO_PAD.encode(format!("1\n{sort_wire}\n{}\n{value}", position.id.simple()))
 }
@@ -68,6 +69,8 @@ pub fn decode_cursor(raw: &str, sort_wire: &str) -> Result<KeysetPosition, ApiEr
         SortValue::Text(text.to_owned())
     } else if let Some(at) = value.strip_prefix("t:") {
         SortValue::Timestamp(DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc))
+    } else if let Some(n) = value.strip_prefix("i:") {
+        SortValue::Integer(n.parse().map_err(|_| invalid())?)
     } else {
         return Err(invalid());
     };

@@ -11,6 +11,7 @@ mod audit;
 mod backend;
 mod contacts;
 mod conversion;
+mod documents;
 mod error;
 mod health;
 mod idempotency;

@@ -126,6 +126,7 @@ macro_rules! update_opportunity_row {
         Ok::<u64, RepoError>(rows)
     }};
 }
+pub(crate) use update_opportunity_row;
 
 macro_rules! impl_opportunities {
     ($Store:ident, $Db:ty) => {
