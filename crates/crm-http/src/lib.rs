@@ -74,6 +74,9 @@ where
             .configure(routes::opportunities::routes)
             .configure(routes::reports::routes)
             .configure(routes::products::routes)
+            .configure(routes::quotes::routes)
+            .configure(routes::orders::routes)
+            .configure(routes::invoices::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)
