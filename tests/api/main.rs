@@ -7,6 +7,7 @@ mod auth;
 mod closed_sale;
 mod contacts;
 mod contracts;
+mod contracts_documents;
 mod contracts_sales;
 mod conventions;
 mod conversion;
