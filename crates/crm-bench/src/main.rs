@@ -85,9 +85,19 @@ struct RunArgs {
     /// A PostgreSQL server URL (any database); the run creates and drops crm_bench_<pid>_<scale>.
     #[arg(long, env = "CRM_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
-    /// Keep the databases and logs after the run.
+    /// Keep the databases and logs after the run (under --work-dir).
     #[arg(long)]
     keep: bool,
+    /// Measure again the databases a `--keep` run left under --work-dir, without seeding.
+    #[arg(long)]
+    reuse: bool,
+    /// Make the floor read the caller's role before each request, as the server's `Caller`
+    /// does: shows how much of the gap that query is.
+    #[arg(long)]
+    floor_principal: bool,
+    /// KEY=VALUE for the server's environment, e.g. RUST_LOG=warn (repeatable; investigation aid).
+    #[arg(long)]
+    server_env: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -118,6 +128,9 @@ struct FloorArgs {
     /// The server's default pool size (SQLite keeps it between 2 and 8).
     #[arg(long, default_value_t = 16)]
     max_connections: u32,
+    /// Read the caller's role before each request, as the server does (an investigation aid).
+    #[arg(long)]
+    principal: bool,
 }
 
 fn default_crm(explicit: Option<PathBuf>) -> Result<PathBuf> {
@@ -170,6 +183,17 @@ fn run_config(args: RunArgs) -> Result<RunConfig> {
         deep_pages: args.deep_pages.unwrap_or(deep_pages),
         postgres_url: args.postgres_url,
         keep: args.keep,
+        reuse: args.reuse,
+        floor_principal: args.floor_principal,
+        server_env: args
+            .server_env
+            .iter()
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .ok_or_else(|| failure(format!("--server-env {pair}: expected KEY=VALUE")))
+            })
+            .collect::<Result<Vec<_>>>()?,
         smoke: args.smoke,
         command_line,
     })
@@ -185,7 +209,8 @@ async fn main_result(cli: Cli) -> Result<()> {
         Command::Floor(args) => {
             let organization_id = run::parse_uuid(&args.organization_id)?;
             let user_id = run::parse_uuid(&args.user_id)?;
-            floor::serve(&args.bind, &args.database_url, organization_id, user_id, args.max_connections).await
+            floor::serve(&args.bind, &args.database_url, organization_id, user_id, args.max_connections, args.principal)
+                .await
         }
     }
 }

@@ -119,6 +119,7 @@ pub async fn start_server(
     database_url: &str,
     data_dir: &Path,
     log: &Path,
+    env: &[(String, String)],
     client: &reqwest::Client,
 ) -> Result<Served> {
     let port = free_port()?;
@@ -135,7 +136,8 @@ pub async fn start_server(
         .env("CRM_ALLOW_SIGNUP", "true")
         .env_remove("CRM_CORS_ORIGINS")
         .env_remove("CRM_WORKERS")
-        .env_remove("CRM_DB_MAX_CONNECTIONS");
+        .env_remove("CRM_DB_MAX_CONNECTIONS")
+        .envs(env.iter().map(|(k, v)| (k, v)));
     let mut served = spawn(command, log, format!("http://127.0.0.1:{port}"))?;
     served.wait_ready(client).await?;
     Ok(served)
@@ -147,6 +149,7 @@ pub async fn start_floor(
     organization_id: Uuid,
     user_id: Uuid,
     log: &Path,
+    principal: bool,
     client: &reqwest::Client,
 ) -> Result<Served> {
     let port = free_port()?;
@@ -161,6 +164,9 @@ pub async fn start_floor(
         .arg(organization_id.to_string())
         .arg("--user-id")
         .arg(user_id.to_string());
+    if principal {
+        command.arg("--principal");
+    }
     let mut served = spawn(command, log, format!("http://127.0.0.1:{port}"))?;
     served.wait_ready(client).await?;
     Ok(served)

@@ -61,6 +61,8 @@ pub struct Settings {
     pub duration_seconds: f64,
     pub deep_pages: usize,
     pub smoke: bool,
+    pub floor_principal: bool,
+    pub server_env: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -200,6 +202,8 @@ impl Report {
                 duration_seconds: config.load.duration.as_secs_f64(),
                 deep_pages: config.deep_pages,
                 smoke: config.smoke,
+                floor_principal: config.floor_principal,
+                server_env: config.server_env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
             },
             datasets,
             rows,
@@ -224,6 +228,14 @@ impl Report {
             self.settings.warmup_seconds,
             self.settings.duration_seconds
         );
+        if self.settings.floor_principal {
+            md.push_str(
+                "The floor read the caller's role before each request, as the server does (`--floor-principal`).\n\n",
+            );
+        }
+        if !self.settings.server_env.is_empty() {
+            let _ = writeln!(md, "The server ran with `{}`.\n", self.settings.server_env.join(" "));
+        }
         md.push_str("| scenario | what each request does |\n|---|---|\n");
         for scenario in Scenario::ALL {
             let _ = writeln!(md, "| {} | {} |", scenario.name(), scenario.describe());
@@ -293,5 +305,28 @@ impl Report {
         std::fs::write(&json, serde_json::to_string_pretty(self)?)?;
         std::fs::write(&markdown, self.markdown())?;
         Ok((json, markdown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn a_ratio_below_seven_tenths_misses_the_target() {
+        let ratios = vec![
+            Ratio { backend: Backend::Sqlite, scale: 10, scenario: "get_lead", ratio: 0.69 },
+            Ratio { backend: Backend::Postgres, scale: 10, scenario: "create_lead", ratio: 0.7 },
+        ];
+        let checks = checks(&[], &ratios, &[10]);
+        assert!(!checks[0].met);
+        assert!(checks[1].met);
     }
 }

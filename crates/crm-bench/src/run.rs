@@ -61,6 +61,10 @@ pub struct RunConfig {
     pub deep_pages: usize,
     pub postgres_url: String,
     pub keep: bool,
+    /// Measure the databases an earlier `--keep` run left, instead of seeding new ones.
+    pub reuse: bool,
+    pub floor_principal: bool,
+    pub server_env: Vec<(String, String)>,
     pub smoke: bool,
     pub command_line: String,
 }
@@ -125,18 +129,17 @@ async fn create_database(config: &RunConfig, backend: Backend, scale: u64) -> Re
 }
 
 async fn drop_database(config: &RunConfig, database: &Database) -> Result<()> {
-    if let Some(name) = &database.postgres_name
-        && !config.keep
-    {
+    if config.keep || config.reuse {
+        return Ok(());
+    }
+    if let Some(name) = &database.postgres_name {
         let mut admin = PgConnection::connect(&config.postgres_url).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
             .execute(&mut admin)
             .await?;
         admin.close().await?;
     }
-    if !config.keep {
-        std::fs::remove_dir_all(&database.dir)?;
-    }
+    std::fs::remove_dir_all(&database.dir)?;
     Ok(())
 }
 
@@ -179,7 +182,15 @@ impl DatasetContext<'_> {
     }
 
     async fn server(&self, name: &str) -> Result<Served> {
-        start_server(&self.config.crm, &self.database.url, &self.database.dir, &self.log(name), self.client).await
+        start_server(
+            &self.config.crm,
+            &self.database.url,
+            &self.database.dir,
+            &self.log(name),
+            &self.config.server_env,
+            self.client,
+        )
+        .await
     }
 
     async fn measure(
@@ -213,6 +224,56 @@ impl DatasetContext<'_> {
     }
 }
 
+/// What `--keep` leaves beside a seeded database, so that `--reuse` can measure it again.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    url: String,
+    postgres_name: Option<String>,
+    email: String,
+    tenant: Tenant,
+    seed: SeedReport,
+}
+
+/// A database seeded by an earlier run with `--keep`, when `--reuse` asks for it.
+fn kept(config: &RunConfig, backend: Backend, scale: u64) -> Result<Option<(Database, Kept)>> {
+    let dir = config.work_dir.join(format!("{}-{scale}", backend.name()));
+    let path = dir.join("dataset.json");
+    if !config.reuse || !path.exists() {
+        return Ok(None);
+    }
+    let kept: Kept = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    eprintln!("  reusing {} (seeded by an earlier run)", kept.url);
+    Ok(Some((Database { url: kept.url.clone(), dir, postgres_name: kept.postgres_name.clone() }, kept)))
+}
+
+async fn fresh(config: &RunConfig, backend: Backend, scale: u64, client: &reqwest::Client) -> Result<(Database, Kept)> {
+    let database = create_database(config, backend, scale).await?;
+    let email = format!("bench-admin-{}-{scale}@bench.example", std::process::id());
+    let seeded = async {
+        migrate(&config.crm, &database.url, &database.dir)?;
+        let log = database.dir.join("signup.log");
+        let served = start_server(&config.crm, &database.url, &database.dir, &log, &[], client).await?;
+        let tenant: Tenant = api::signup(client, &served.base_url, &email).await?;
+        served.stop()?;
+        let seed_report = seed(&database.url, tenant, scale).await?;
+        eprintln!("  seeded in {:.1}s", seed_report.seconds);
+        Ok::<_, crate::error::BenchError>((tenant, seed_report))
+    }
+    .await;
+    let (tenant, seed) = match seeded {
+        Ok(done) => done,
+        Err(error) => {
+            let _ = drop_database(config, &database).await;
+            return Err(error);
+        }
+    };
+    let kept = Kept { url: database.url.clone(), postgres_name: database.postgres_name.clone(), email, tenant, seed };
+    if config.keep {
+        std::fs::write(database.dir.join("dataset.json"), serde_json::to_string_pretty(&kept)?)?;
+    }
+    Ok((database, kept))
+}
+
 async fn run_dataset(
     config: &RunConfig,
     backend: Backend,
@@ -221,23 +282,14 @@ async fn run_dataset(
     rows: &mut Vec<ResultRow>,
 ) -> Result<Dataset> {
     eprintln!("\n== {} at {scale} leads", backend.title());
-    let database = create_database(config, backend, scale).await?;
+    let (database, kept) = match kept(config, backend, scale)? {
+        Some(reused) => reused,
+        None => fresh(config, backend, scale, client).await?,
+    };
+    let tenant = kept.tenant;
     let outcome = async {
-        migrate(&config.crm, &database.url, &database.dir)?;
-        let context = DatasetContext {
-            config,
-            backend,
-            scale,
-            database: &database,
-            client,
-            email: format!("bench-admin-{}-{scale}@bench.example", std::process::id()),
-        };
-        let served = context.server("signup.log").await?;
-        let tenant: Tenant = api::signup(client, &served.base_url, &context.email).await?;
-        served.stop()?;
-        let seed_report = seed(&database.url, tenant, scale).await?;
-        eprintln!("  seeded in {:.1}s", seed_report.seconds);
-
+        let context =
+            DatasetContext { config, backend, scale, database: &database, client, email: kept.email.clone() };
         let mut fixture = fixture::sample(&database.url, tenant, config.load.concurrency).await?;
         let served = context.server("setup.log").await?;
         let token = api::login(client, &served.base_url, &context.email).await?;
@@ -247,7 +299,7 @@ async fn run_dataset(
         let dataset = Dataset {
             backend,
             scale,
-            seed: seed_report,
+            seed: kept.seed.clone(),
             deep_cursors: fixture.deep_cursors.len(),
             convertible_leads: fixture.convert_pool.len(),
         };
@@ -260,6 +312,7 @@ async fn run_dataset(
                     tenant.organization_id,
                     tenant.admin_id,
                     &context.log(&format!("floor-{}.log", scenario.name())),
+                    config.floor_principal,
                     client,
                 )
                 .await?;
@@ -313,7 +366,7 @@ pub async fn seed_only(crm: &Path, database_url: &str, data_dir: &Path, scale: u
     std::fs::create_dir_all(data_dir)?;
     migrate(crm, database_url, data_dir)?;
     let client = reqwest::Client::new();
-    let served = start_server(crm, database_url, data_dir, &data_dir.join("signup.log"), &client).await?;
+    let served = start_server(crm, database_url, data_dir, &data_dir.join("signup.log"), &[], &client).await?;
     let tenant = api::signup(&client, &served.base_url, email).await?;
     served.stop()?;
     let report = seed(database_url, tenant, scale).await?;

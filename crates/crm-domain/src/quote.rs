@@ -10,7 +10,7 @@ use crate::audit::{AuditValue, FieldChange};
 use crate::error::FieldError;
 use crate::lead::ArchivedFilter;
 use crate::lines::Lines;
-use crate::list::{KeysetPosition, Sort, SortField, SortValue, Window};
+use crate::list::{KeysetPosition, Sort, SortField, SortKind, SortValue, Window};
 use crate::money::Money;
 use crate::opportunity::{Opportunity, OpportunityRuleError, Outcome, StageChange};
 use crate::record::{Changes, Record, rfc3339};
@@ -409,6 +409,12 @@ impl SortField for QuoteSortField {
     }
     fn parse(name: &str) -> Result<Self, FieldError> {
         QuoteSortField::parse("sort", name)
+    }
+    fn kind(self) -> SortKind {
+        match self {
+            QuoteSortField::CreatedAt | QuoteSortField::UpdatedAt => SortKind::Timestamp,
+            QuoteSortField::Number | QuoteSortField::Total => SortKind::Integer,
+        }
     }
 }
 

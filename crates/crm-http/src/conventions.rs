@@ -104,6 +104,14 @@ pub fn list_params<F: SortField>(
     };
     // An empty cursor is the first page, as if none was given.
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort.to_wire())).transpose()?;
+    // A cursor the server issued for this sort always holds a value of the field's kind.
+    if after.as_ref().is_some_and(|position| position.value.kind() != sort.field.kind()) {
+        return Err(ApiError::bad_param(
+            "cursor",
+            "invalid_cursor",
+            "is not a cursor returned by this list with this sort; start again without a cursor",
+        ));
+    }
     let window = Window::new(limit, after).map_err(field_to_bad_request)?;
     Ok(ListParams { sort, window })
 }

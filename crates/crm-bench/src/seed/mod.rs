@@ -19,7 +19,7 @@ use crate::rng::{Rng, mix};
 pub use sink::{Sink, V};
 
 /// What the HTTP signup created: the organisation to fill and its admin.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tenant {
     pub organization_id: Uuid,
     pub admin_id: Uuid,
@@ -27,7 +27,7 @@ pub struct Tenant {
 
 /// How many rows of each kind a scale means: `scale` leads and `scale` opportunities, a tenth as
 /// many accounts, a fifth as many contacts, a user per 50,000 leads (at least 4) and 200 products.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub users: u64,
     pub products: u64,
@@ -51,7 +51,7 @@ impl Counts {
 }
 
 /// What seeding wrote and how long it took.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SeedReport {
     pub counts: Counts,
     pub stage_history_rows: u64,
@@ -661,4 +661,66 @@ pub async fn seed(url: &str, tenant: Tenant, scale: u64) -> Result<SeedReport> {
     sink.finish().await?;
     eprintln!("  analysed in {:.1}s", t.elapsed().as_secs_f64());
     Ok(SeedReport { counts: c, stage_history_rows: history, seconds: started.elapsed().as_secs_f64() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(scale: u64) -> Plan {
+        let tenant = Tenant { organization_id: Uuid::now_v7(), admin_id: Uuid::now_v7() };
+        Plan {
+            tenant,
+            counts: Counts::for_scale(scale),
+            now_micros: Utc::now().timestamp_micros(),
+            password_hash: "hash".to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_row_has_one_value_per_column() {
+        let plan = plan(1_000);
+        for i in 0..50 {
+            assert_eq!(plan.user_row(i + 1).len(), USER_COLUMNS.len());
+            assert_eq!(plan.product_row(i).len(), PRODUCT_COLUMNS.len());
+            assert_eq!(plan.account_row(i).len(), ACCOUNT_COLUMNS.len());
+            assert_eq!(plan.contact_row(i).len(), CONTACT_COLUMNS.len());
+            assert_eq!(plan.lead_row(i).len(), LEAD_COLUMNS.len());
+            assert_eq!(plan.deal(i).row.len(), OPPORTUNITY_COLUMNS.len());
+            assert!(plan.history_rows(i).iter().all(|row| row.len() == HISTORY_COLUMNS.len()));
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_uuid_v7_in_creation_order() {
+        let plan = plan(10_000);
+        let ids: Vec<Uuid> = (0..10_000).map(|i| plan.id(LEAD, i, 10_000)).collect();
+        assert!(ids.iter().all(|id| id.get_version_num() == 7));
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids sort as they were created");
+        let first = plan.created_micros(LEAD, 0, 10_000);
+        let last = plan.created_micros(LEAD, 9_999, 10_000);
+        assert!(first < last && last < plan.now_micros);
+    }
+
+    #[test]
+    fn the_same_index_gives_the_same_row() {
+        let plan = plan(1_000);
+        assert_eq!(format!("{:?}", plan.lead_row(7)), format!("{:?}", plan.lead_row(7)));
+        assert_eq!(format!("{:?}", plan.history_rows(7)), format!("{:?}", plan.history_rows(7)));
+    }
+
+    #[test]
+    fn a_stage_history_starts_in_prospecting_and_ends_in_the_deal_stage() {
+        let plan = plan(1_000);
+        for i in 0..200 {
+            let deal = plan.deal(i);
+            let history = plan.history_rows(i);
+            assert!(matches!(history[0][3], V::Null), "the first change has no from_stage");
+            assert!(matches!(history[0][4], V::Static("prospecting")));
+            let (V::Static(last), V::Static(stage)) = (&history[history.len() - 1][4], &deal.row[7]) else {
+                panic!("stages are static texts");
+            };
+            assert_eq!(last, stage);
+        }
+    }
 }

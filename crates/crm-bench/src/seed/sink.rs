@@ -217,3 +217,27 @@ async fn write_postgres(
     copy.finish().await?;
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{V, push_copy};
+
+    fn copy_text(value: V) -> String {
+        let mut buf = String::new();
+        push_copy(&mut buf, &value);
+        buf
+    }
+
+    #[test]
+    fn copy_text_escapes_separators_and_spells_null() {
+        assert_eq!(copy_text(V::Text("a\tb\nc\\d\re".to_owned())), "a\\tb\\nc\\\\d\\re");
+        assert_eq!(copy_text(V::Null), "\\N");
+        assert_eq!(copy_text(V::Bool(true)), "t");
+    }
+
+    #[test]
+    fn copy_timestamps_are_utc_with_microseconds() {
+        let at = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap_or_default();
+        assert_eq!(copy_text(V::Ts(at)), "2023-11-14 22:13:20.123456+00");
+    }
+}
