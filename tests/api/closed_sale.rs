@@ -13,6 +13,7 @@ on_both_backends!(
     quotes_refuse_what_the_rules_forbid,
     concurrent_quotes_never_share_a_number,
     document_lists_filter_and_sort,
+    an_order_of_its_own_takes_the_deal_s_buyers,
 );
 
 fn field_codes(body: &Value) -> Vec<(String, String)> {
@@ -539,4 +540,49 @@ async fn document_lists_filter_and_sort(backend: Backend) {
         .await
         .expect_problem(409, "invoice_not_draft");
     assert!(early.body["detail"].is_string());
+}
+
+async fn an_order_of_its_own_takes_the_deal_s_buyers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let (account, product, opportunity) = deal(&app, &admin).await;
+    let body = json!({"opportunity_id": id_of(&opportunity), "currency": "EUR", "line_items": [{"product_id": id_of(&product), "quantity": 10}]});
+    let created = app.post("/api/v1/orders", &admin.token, &body).await.expect(201);
+    let order = created.body;
+    // 10 × 19.99 = 199.90; 19% tax = 37.981 → 37.98; 237.88.
+    assert_eq!(
+        (&order["number"], &order["status"], &order["total"]),
+        (&json!("SO-000001"), &json!("pending"), &json!(23788))
+    );
+    assert_eq!((&order["account_id"], &order["quote_id"]), (&account["id"], &Value::Null));
+    assert_eq!(order["shipping_address"]["city"], "Leith");
+    assert_eq!(
+        created.headers.get("location").and_then(|v| v.to_str().ok()),
+        Some(format!("/api/v1/orders/{}", id_of(&order)).as_str())
+    );
+    let no_buyer = app
+        .post("/api/v1/orders", &admin.token, &json!({"currency": "EUR"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(field_codes(&no_buyer.body), [("account_id".to_owned(), "buyer_required".to_owned())]);
+    let unknown = app
+        .post(
+            "/api/v1/orders",
+            &admin.token,
+            &json!({"currency": "EUR", "opportunity_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(field_codes(&unknown.body), [("opportunity_id".to_owned(), "unknown_reference".to_owned())]);
+    let shipped_elsewhere = app
+        .post("/api/v1/orders", &admin.token, &json!({"account_id": id_of(&account), "currency": "EUR", "shipping_address": {"city": "Oban", "country": "GB"}}))
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (&shipped_elsewhere["number"], &shipped_elsewhere["shipping_address"]["city"]),
+        (&json!("SO-000002"), &json!("Oban"))
+    );
+    let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
+    app.post("/api/v1/orders", &rep.token, &body).await.expect_problem(403, "forbidden");
 }

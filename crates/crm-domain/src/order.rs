@@ -60,6 +60,18 @@ pub struct Order {
     pub version: i64,
 }
 
+/// An order of its own, not from a quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDraft {
+    pub account_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub opportunity_id: Option<Uuid>,
+    pub shipping_address: Option<Address>,
+    pub notes: Option<LongText>,
+    pub custom_fields: CustomFields,
+    pub owner_id: Option<Uuid>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderPatch {
     pub shipping_address: Option<Option<Address>>,
@@ -76,6 +88,8 @@ pub enum OrderRuleError {
     Shipped,
     #[error("a cancelled order cannot be invoiced")]
     Cancelled,
+    #[error("an order needs an account_id, a contact_id, or both")]
+    NoBuyer,
 }
 
 impl OrderRuleError {
@@ -84,6 +98,7 @@ impl OrderRuleError {
             OrderRuleError::InvalidTransition => "invalid_transition",
             OrderRuleError::Shipped => "order_shipped",
             OrderRuleError::Cancelled => "order_cancelled",
+            OrderRuleError::NoBuyer => "buyer_required",
         }
     }
 }
@@ -127,6 +142,48 @@ impl Order {
             created_by: actor_id,
             version: 1,
         }
+    }
+
+    /// A pending order of its own.
+    ///
+    /// # Errors
+    /// [`OrderRuleError::NoBuyer`] without an account or a contact.
+    pub fn create(
+        id: Uuid,
+        organization_id: Uuid,
+        number: DocumentNumber,
+        actor_id: Uuid,
+        draft: OrderDraft,
+        lines: Lines,
+        now: DateTime<Utc>,
+    ) -> Result<Order, OrderRuleError> {
+        if draft.account_id.is_none() && draft.contact_id.is_none() {
+            return Err(OrderRuleError::NoBuyer);
+        }
+        Ok(Order {
+            id,
+            organization_id,
+            number,
+            account_id: draft.account_id,
+            contact_id: draft.contact_id,
+            opportunity_id: draft.opportunity_id,
+            quote_id: None,
+            owner_id: draft.owner_id.unwrap_or(actor_id),
+            status: OrderStatus::Pending,
+            lines,
+            shipping_address: draft.shipping_address,
+            notes: draft.notes,
+            custom_fields: draft.custom_fields,
+            confirmed_at: None,
+            fulfilled_at: None,
+            delivered_at: None,
+            cancelled_at: None,
+            cancellation_reason: None,
+            created_at: now,
+            updated_at: now,
+            created_by: actor_id,
+            version: 1,
+        })
     }
 
     pub fn creation_changes(&self) -> Vec<FieldChange> {

@@ -545,6 +545,12 @@ pub trait DocumentRepository: Send + Sync {
         audit: &AuditContext,
     ) -> Result<Order, RepoError>;
 
+    /// Numbers and stores an order of its own; answers it as stored.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] on `owner_id`.
+    async fn insert_order(&self, order: &Order, audit: &AuditContext) -> Result<Order, RepoError>;
+
     /// # Errors
     /// [`RepoError::NotFound`] when the organisation has no such order.
     async fn get_order(&self, organization_id: Uuid, order_id: Uuid) -> Result<Order, RepoError>;

@@ -655,6 +655,19 @@ macro_rules! impl_documents {
                 Ok(stored)
             }
 
+            async fn insert_order(&self, order: &Order, audit: &AuditContext) -> Result<Order, RepoError> {
+                let mut tx = self.begin_write().await?;
+                let mut stored = order.clone();
+                stored.number = next_number!(tx.conn(), order.organization_id, DocumentKind::Order);
+                bind_order!(sqlx::query(sqlx::AssertSqlSafe(INSERT_ORDER.as_str())), &stored)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| map(e, OWNER_VIOLATIONS))?;
+                write_audit!(tx.conn(), audit, AuditAction::Create, "order", stored.id, &stored.creation_changes(), stored.created_at)?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+
             async fn get_order(&self, organization_id: Uuid, order_id: Uuid) -> Result<Order, RepoError> {
                 let row: OrderRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {ORDER_COLUMNS} FROM orders WHERE organization_id = $1 AND id = $2"

@@ -1,7 +1,9 @@
 //! The order DTOs.
 
 use crm_domain::ValidationErrors;
-use crm_domain::order::{Order, OrderPatch, OrderStatus};
+use crm_domain::lines::LineDraft;
+use crm_domain::money::Currency;
+use crm_domain::order::{Order, OrderDraft, OrderPatch, OrderStatus};
 use crm_domain::value::{CustomFields, LongText};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
@@ -11,15 +13,73 @@ use uuid::Uuid;
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::{custom_fields, double_option, nullable, required};
 use crate::routes::accounts::AddressDto;
-use crate::routes::documents::LinesResponse;
+use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines};
 use crate::routes::quotes::custom_fields_value;
-use crate::schema::{any_of_list, fields, one_of};
+use crate::schema::{any_of_list, codes, fields, one_of};
 
 pub(crate) fn status_schema() -> Object {
     one_of(OrderStatus::NAMES, false)
 }
 pub(crate) fn status_filter_schema() -> Object {
     any_of_list(OrderStatus::NAMES)
+}
+
+/// An order of its own; orders from accepted quotes come from `POST /api/v1/quotes/{id}/accept`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "account_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80", "currency": "EUR",
+    "line_items": [{"product_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f81", "quantity": 10}]
+}))]
+pub struct CreateOrderRequest {
+    /// The buyers default to the opportunity's; an order needs an `account_id`, a `contact_id`, or both.
+    pub account_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    /// A deal the order belongs to; the caller must be allowed to change it.
+    pub opportunity_id: Option<Uuid>,
+    #[schema(schema_with = codes::currency)]
+    pub currency: String,
+    #[serde(default)]
+    pub line_items: Vec<LineItemRequest>,
+    /// Defaults to the account's shipping address.
+    pub shipping_address: Option<AddressDto>,
+    #[schema(schema_with = fields::optional_long_text)]
+    pub notes: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    pub owner_id: Option<Uuid>,
+}
+
+/// A new order, parsed: its lines still to be priced and its buyers still to be checked.
+pub struct OrderInput {
+    pub draft: OrderDraft,
+    pub currency: Currency,
+    pub lines: Vec<LineDraft>,
+}
+
+impl CreateOrderRequest {
+    /// # Errors
+    /// Every invalid field at once.
+    pub fn try_into_input(self) -> Result<OrderInput, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let currency = errors.collect(Currency::parse("currency", &self.currency));
+        let lines = parse_lines(&self.line_items, &mut errors);
+        let shipping_address = self.shipping_address.and_then(|a| a.parse("shipping_address", &mut errors));
+        let notes = self.notes.as_deref().and_then(|v| errors.collect(LongText::parse("notes", v)));
+        let custom_fields = self.custom_fields.and_then(|m| custom_fields(&mut errors, m));
+        errors.into_result()?;
+        let Some(currency) = currency else { return Err(ValidationErrors::new()) };
+        let draft = OrderDraft {
+            account_id: self.account_id,
+            contact_id: self.contact_id,
+            opportunity_id: self.opportunity_id,
+            shipping_address,
+            notes,
+            custom_fields: custom_fields.unwrap_or_else(CustomFields::empty),
+            owner_id: self.owner_id,
+        };
+        Ok(OrderInput { draft, currency, lines })
+    }
 }
 
 /// Changes to an order: absent fields stay. The shipping address is fixed once the order is

@@ -3,22 +3,31 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use crm_domain::audit::AuditAction;
 use crm_domain::order::{DocumentSortField, Order, OrderAction, OrderQuery, OrderRuleError, OrderStatus};
 use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::value::LongText;
-use crm_domain::{RepoError, ValidationErrors};
+use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
 
-use super::dto::{CancelOrderRequest, OrderList, OrderListQuery, OrderResponse, UpdateOrderRequest};
+use super::dto::{
+    CancelOrderRequest, CreateOrderRequest, OrderInput, OrderList, OrderListQuery, OrderResponse, UpdateOrderRequest,
+};
 use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_uuid};
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem};
-use crate::respond::{audit_context, read, update_with_retry, with_etag};
-use crate::routes::documents::{conflict, may_assign, may_change};
+use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::routes::documents::{conflict, may_assign, may_change, price};
+use crate::routes::opportunities::check_buyers;
 use crate::state::AppState;
 
 impl From<OrderRuleError> for ApiError {
     fn from(error: OrderRuleError) -> Self {
-        conflict(error.code(), error)
+        match error {
+            OrderRuleError::NoBuyer => {
+                ApiError::from(ValidationErrors::from(FieldError::new("account_id", error.code(), error.to_string())))
+            }
+            _ => conflict(error.code(), error),
+        }
     }
 }
 
@@ -32,6 +41,60 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<
 
 fn respond(order: &Order) -> HttpResponse {
     with_etag(StatusCode::OK, &OrderResponse::from(order), order.version)
+}
+
+/// Create an order of its own
+///
+/// Orders usually come from accepting a quote. This one takes the next `SO-` number, its lines
+/// priced by the rounding rule, the opportunity's buyers when none are given, and the account's
+/// shipping address unless one is given.
+#[utoipa::path(
+    tag = "orders",
+    request_body = CreateOrderRequest,
+    responses((status = 201, description = "The pending order", body = OrderResponse, headers(("ETag" = String), ("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/orders")]
+pub async fn create_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateOrderRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
+    let OrderInput { mut draft, currency, lines } = body.0.try_into_input()?;
+    may_assign(&principal, principal.user_id, draft.owner_id)?;
+    if let Some(opportunity_id) = draft.opportunity_id {
+        let opportunity = match state.store.get_opportunity(principal.organization_id, opportunity_id).await {
+            Ok(opportunity) => opportunity,
+            Err(RepoError::NotFound) => {
+                return Err(ApiError::from(ValidationErrors::from(FieldError::new(
+                    "opportunity_id",
+                    "unknown_reference",
+                    "no such record exists in your organization",
+                ))));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        may_change(&principal, opportunity.owner_id)?;
+        if draft.account_id.is_none() && draft.contact_id.is_none() {
+            draft.account_id = opportunity.account_id;
+            draft.contact_id = opportunity.contact_id;
+        }
+    }
+    check_buyers(&state, principal.organization_id, draft.account_id, draft.contact_id).await?;
+    if draft.shipping_address.is_none()
+        && let Some(account_id) = draft.account_id
+    {
+        draft.shipping_address = state.store.get_account(principal.organization_id, account_id).await?.shipping_address;
+    }
+    let lines = price(&state, principal.organization_id, currency, &lines).await?;
+    let placeholder = DocumentNumber::new(DocumentKind::Order, 0);
+    let order =
+        Order::create(Uuid::now_v7(), principal.organization_id, placeholder, principal.user_id, draft, lines, now())?;
+    let order = state.store.insert_order(&order, &audit_context(&req, &principal)).await?;
+    Ok(created(format!("/api/v1/orders/{}", order.id), &OrderResponse::from(&order), order.version))
 }
 
 /// Get an order

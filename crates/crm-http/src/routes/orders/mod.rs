@@ -9,6 +9,7 @@ pub use handlers::*;
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config
         .service(list_orders)
+        .service(create_order)
         .service(get_order)
         .service(update_order)
         .service(confirm_order)
