@@ -14,6 +14,7 @@ on_both_backends!(
     concurrent_quotes_never_share_a_number,
     document_lists_filter_and_sort,
     an_order_of_its_own_takes_the_deal_s_buyers,
+    the_whole_sale_from_a_lead_to_a_paid_invoice,
 );
 
 fn field_codes(body: &Value) -> Vec<(String, String)> {
@@ -585,4 +586,87 @@ async fn an_order_of_its_own_takes_the_deal_s_buyers(backend: Backend) {
     );
     let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
     app.post("/api/v1/orders", &rep.token, &body).await.expect_problem(403, "forbidden");
+}
+
+/// The story end to end: a person lead converted, the deal worked through its stages, lost and
+/// reopened, quoted, accepted, shipped, invoiced and paid.
+async fn the_whole_sale_from_a_lead_to_a_paid_invoice(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let lead = app
+        .create_lead(
+            &admin,
+            json!({"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "source": "referral"}),
+        )
+        .await;
+    let converted = app
+        .post(
+            &format!("/api/v1/leads/{}/convert", id_of(&lead)),
+            &admin.token,
+            &json!({"opportunity": {"name": "Private lessons", "amount": {"amount": 20000, "currency": "USD"}}}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(converted["account"], Value::Null, "a person buying for themselves has no account");
+    let deal_path = format!("/api/v1/opportunities/{}", id_of(&converted["opportunity"]));
+    assert_eq!(converted["opportunity"]["contact_id"], converted["contact"]["id"]);
+    for stage in ["qualification", "proposal", "negotiation"] {
+        app.patch(&deal_path, &admin.token, &json!({"stage": stage})).await.expect(200);
+    }
+    app.post(&format!("{deal_path}/close"), &admin.token, &json!({"outcome": "lost", "reason": "Went quiet"}))
+        .await
+        .expect(200);
+    let reopened = post_empty(&app, &format!("{deal_path}/reopen"), &admin).await.expect(200).body;
+    assert_eq!(reopened["stage"], "negotiation", "back to the stage it closed from");
+
+    let quote = app
+        .post(
+            "/api/v1/quotes",
+            &admin.token,
+            &json!({"opportunity_id": id_of(&reopened), "line_items": [
+                {"description": "Lesson", "quantity": 4, "unit_price": 4500},
+                {"description": "Book", "quantity": 1, "unit_price": 2999, "discount_percent": 50, "tax_rate": 7}
+            ]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    // 4 × 45.00 = 180.00; 29.99 − 50% (14.995 → 15.00) = 14.99, + 7% (1.0493 → 1.05) = 16.04; 196.04.
+    assert_eq!(
+        (&quote["currency"], &quote["total"], &quote["discount_total"], &quote["tax_total"]),
+        (&json!("USD"), &json!(19604), &json!(1500), &json!(105))
+    );
+    post_empty(&app, &format!("/api/v1/quotes/{}/send", id_of(&quote)), &admin).await.expect(200);
+    let order =
+        post_empty(&app, &format!("/api/v1/quotes/{}/accept", id_of(&quote)), &admin).await.expect(200).body["order"]
+            .clone();
+    assert_eq!(
+        (&order["contact_id"], &order["account_id"], &order["shipping_address"]),
+        (&converted["contact"]["id"], &Value::Null, &Value::Null)
+    );
+    let won = app.get(&deal_path, &admin.token).await.expect(200).body;
+    assert_eq!((&won["stage"], &won["amount"]["amount"]), (&json!("closed_won"), &json!(19604)));
+    let history = app.get(&format!("{deal_path}/stage-history"), &admin.token).await.expect(200).body;
+    let stages: Vec<&str> = history["data"]
+        .as_array()
+        .map(|h| h.iter().map(|c| c["to_stage"].as_str().unwrap_or_default()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        stages,
+        ["prospecting", "qualification", "proposal", "negotiation", "closed_lost", "negotiation", "closed_won"]
+    );
+
+    let order_path = format!("/api/v1/orders/{}", id_of(&order));
+    for step in ["confirm", "fulfill"] {
+        post_empty(&app, &format!("{order_path}/{step}"), &admin).await.expect(200);
+    }
+    let invoice = post_empty(&app, &format!("{order_path}/invoice"), &admin).await.expect(201).body;
+    let invoice_path = format!("/api/v1/invoices/{}", id_of(&invoice));
+    post_empty(&app, &format!("{invoice_path}/issue"), &admin).await.expect(200);
+    let pay = |amount: i64| json!({"amount": {"amount": amount, "currency": "USD"}, "method": "card"});
+    let half = app.post(&format!("{invoice_path}/payments"), &admin.token, &pay(9802)).await.expect(201).body;
+    assert_eq!(half["invoice"]["balance_due"], 9802);
+    let rest = app.post(&format!("{invoice_path}/payments"), &admin.token, &pay(9802)).await.expect(201).body;
+    assert_eq!((&rest["invoice"]["status"], &rest["invoice"]["amount_paid"]), (&json!("paid"), &json!(19604)));
 }
