@@ -386,11 +386,25 @@ impl TryFrom<PaymentRow> for Payment {
     }
 }
 
+/// Binds a document's `currency, line_items, subtotal, discount_total, tax_total, total`.
+macro_rules! bind_lines {
+    ($query:expr, $lines:expr) => {{
+        let lines: &Lines = $lines;
+        $query
+            .bind(lines.currency.code())
+            .bind(lines_json(lines))
+            .bind(lines.totals.subtotal)
+            .bind(lines.totals.discount_total)
+            .bind(lines.totals.tax_total)
+            .bind(lines.totals.total)
+    }};
+}
+
 /// Binds a quote in `QUOTE_COLUMNS` order.
 macro_rules! bind_quote {
     ($query:expr, $q:expr) => {{
         let q = $q;
-        $query
+        let query = $query
             .bind(q.organization_id)
             .bind(q.id)
             .bind(q.number.sequence)
@@ -400,13 +414,8 @@ macro_rules! bind_quote {
             .bind(q.contact_id)
             .bind(q.owner_id)
             .bind(q.status.as_str())
-            .bind(q.valid_until)
-            .bind(q.lines.currency.code())
-            .bind(lines_json(&q.lines))
-            .bind(q.lines.totals.subtotal)
-            .bind(q.lines.totals.discount_total)
-            .bind(q.lines.totals.tax_total)
-            .bind(q.lines.totals.total)
+            .bind(q.valid_until);
+        bind_lines!(query, &q.lines)
             .bind(q.notes.as_ref().map(|v| v.as_str()))
             .bind(custom_fields_json(&q.custom_fields)?)
             .bind(q.sent_at)
@@ -426,7 +435,7 @@ macro_rules! bind_quote {
 macro_rules! bind_order {
     ($query:expr, $o:expr) => {{
         let o = $o;
-        $query
+        let query = $query
             .bind(o.organization_id)
             .bind(o.id)
             .bind(o.number.sequence)
@@ -436,13 +445,8 @@ macro_rules! bind_order {
             .bind(o.opportunity_id)
             .bind(o.quote_id)
             .bind(o.owner_id)
-            .bind(o.status.as_str())
-            .bind(o.lines.currency.code())
-            .bind(lines_json(&o.lines))
-            .bind(o.lines.totals.subtotal)
-            .bind(o.lines.totals.discount_total)
-            .bind(o.lines.totals.tax_total)
-            .bind(o.lines.totals.total)
+            .bind(o.status.as_str());
+        bind_lines!(query, &o.lines)
             .bind(address_json(o.shipping_address.as_ref()))
             .bind(o.notes.as_ref().map(|v| v.as_str()))
             .bind(custom_fields_json(&o.custom_fields)?)
@@ -462,7 +466,7 @@ macro_rules! bind_order {
 macro_rules! bind_invoice {
     ($query:expr, $i:expr) => {{
         let i = $i;
-        $query
+        let query = $query
             .bind(i.organization_id)
             .bind(i.id)
             .bind(i.number.sequence)
@@ -472,13 +476,8 @@ macro_rules! bind_invoice {
             .bind(i.contact_id)
             .bind(i.opportunity_id)
             .bind(i.owner_id)
-            .bind(i.status.as_str())
-            .bind(i.lines.currency.code())
-            .bind(lines_json(&i.lines))
-            .bind(i.lines.totals.subtotal)
-            .bind(i.lines.totals.discount_total)
-            .bind(i.lines.totals.tax_total)
-            .bind(i.lines.totals.total)
+            .bind(i.status.as_str());
+        bind_lines!(query, &i.lines)
             .bind(i.issue_date)
             .bind(i.due_date)
             .bind(i.amount_paid)
@@ -529,6 +528,42 @@ macro_rules! update_document {
     }};
 }
 
+/// Numbers a new document from its kind's sequence and inserts it with its audit event, in one
+/// transaction; answers the document as stored.
+macro_rules! insert_numbered {
+    ($store:expr, $doc:expr, $kind:expr, $sql:expr, $bind:ident, $violations:expr, $entity:literal, $audit:expr) => {{
+        let mut tx = $store.begin_write().await?;
+        let mut stored = $doc.clone();
+        stored.number = next_number!(tx.conn(), $doc.organization_id, $kind);
+        $bind!(sqlx::query(sqlx::AssertSqlSafe($sql.as_str())), &stored)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| map(e, $violations))?;
+        write_audit!(
+            tx.conn(),
+            $audit,
+            AuditAction::Create,
+            $entity,
+            stored.id,
+            &stored.creation_changes(),
+            stored.created_at
+        )?;
+        tx.commit().await?;
+        Ok(stored)
+    }};
+}
+
+/// Updates a document at its expected version with its audit event, in one transaction.
+macro_rules! update_versioned {
+    ($store:expr, $doc:expr, $expected:expr, $sql:expr, $bind:ident, $table:literal, $entity:literal, $action:expr, $changes:expr, $audit:expr) => {{
+        let mut tx = $store.begin_write().await?;
+        let conn = tx.conn();
+        update_document!(conn, $sql, $bind, $doc, $expected, $table);
+        write_audit!(tx.conn(), $audit, $action, $entity, $doc.id, $changes, $doc.updated_at)?;
+        tx.commit().await
+    }};
+}
+
 fn document_sort(field: DocumentSortField) -> &'static str {
     match field {
         DocumentSortField::CreatedAt => "created_at",
@@ -543,16 +578,7 @@ macro_rules! impl_documents {
         #[async_trait]
         impl DocumentRepository for $Store {
             async fn insert_quote(&self, quote: &Quote, audit: &AuditContext) -> Result<Quote, RepoError> {
-                let mut tx = self.begin_write().await?;
-                let mut stored = quote.clone();
-                stored.number = next_number!(tx.conn(), quote.organization_id, DocumentKind::Quote);
-                bind_quote!(sqlx::query(sqlx::AssertSqlSafe(INSERT_QUOTE.as_str())), &stored)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, OWNER_VIOLATIONS))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "quote", stored.id, &stored.creation_changes(), stored.created_at)?;
-                tx.commit().await?;
-                Ok(stored)
+                insert_numbered!(self, quote, DocumentKind::Quote, INSERT_QUOTE, bind_quote, OWNER_VIOLATIONS, "quote", audit)
             }
 
             async fn get_quote(&self, organization_id: Uuid, quote_id: Uuid) -> Result<Quote, RepoError> {
@@ -575,11 +601,7 @@ macro_rules! impl_documents {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let mut tx = self.begin_write().await?;
-                let conn = tx.conn();
-                update_document!(conn, UPDATE_QUOTE, bind_quote, quote, expected_version, "quotes");
-                write_audit!(tx.conn(), audit, action, "quote", quote.id, changes, quote.updated_at)?;
-                tx.commit().await
+                update_versioned!(self, quote, expected_version, UPDATE_QUOTE, bind_quote, "quotes", "quote", action, changes, audit)
             }
 
             async fn list_quotes(&self, organization_id: Uuid, query: &QuoteQuery) -> Result<Page<Quote>, RepoError> {
@@ -656,16 +678,7 @@ macro_rules! impl_documents {
             }
 
             async fn insert_order(&self, order: &Order, audit: &AuditContext) -> Result<Order, RepoError> {
-                let mut tx = self.begin_write().await?;
-                let mut stored = order.clone();
-                stored.number = next_number!(tx.conn(), order.organization_id, DocumentKind::Order);
-                bind_order!(sqlx::query(sqlx::AssertSqlSafe(INSERT_ORDER.as_str())), &stored)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, OWNER_VIOLATIONS))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "order", stored.id, &stored.creation_changes(), stored.created_at)?;
-                tx.commit().await?;
-                Ok(stored)
+                insert_numbered!(self, order, DocumentKind::Order, INSERT_ORDER, bind_order, OWNER_VIOLATIONS, "order", audit)
             }
 
             async fn get_order(&self, organization_id: Uuid, order_id: Uuid) -> Result<Order, RepoError> {
@@ -688,11 +701,7 @@ macro_rules! impl_documents {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let mut tx = self.begin_write().await?;
-                let conn = tx.conn();
-                update_document!(conn, UPDATE_ORDER, bind_order, order, expected_version, "orders");
-                write_audit!(tx.conn(), audit, action, "order", order.id, changes, order.updated_at)?;
-                tx.commit().await
+                update_versioned!(self, order, expected_version, UPDATE_ORDER, bind_order, "orders", "order", action, changes, audit)
             }
 
             async fn list_orders(&self, organization_id: Uuid, query: &OrderQuery) -> Result<Page<Order>, RepoError> {
@@ -717,16 +726,7 @@ macro_rules! impl_documents {
             }
 
             async fn insert_invoice(&self, invoice: &Invoice, audit: &AuditContext) -> Result<Invoice, RepoError> {
-                let mut tx = self.begin_write().await?;
-                let mut stored = invoice.clone();
-                stored.number = next_number!(tx.conn(), invoice.organization_id, DocumentKind::Invoice);
-                bind_invoice!(sqlx::query(sqlx::AssertSqlSafe(INSERT_INVOICE.as_str())), &stored)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| map(e, INVOICE_VIOLATIONS))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "invoice", stored.id, &stored.creation_changes(), stored.created_at)?;
-                tx.commit().await?;
-                Ok(stored)
+                insert_numbered!(self, invoice, DocumentKind::Invoice, INSERT_INVOICE, bind_invoice, INVOICE_VIOLATIONS, "invoice", audit)
             }
 
             async fn get_invoice(&self, organization_id: Uuid, invoice_id: Uuid) -> Result<Invoice, RepoError> {
@@ -761,11 +761,7 @@ macro_rules! impl_documents {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let mut tx = self.begin_write().await?;
-                let conn = tx.conn();
-                update_document!(conn, UPDATE_INVOICE, bind_invoice, invoice, expected_version, "invoices");
-                write_audit!(tx.conn(), audit, action, "invoice", invoice.id, changes, invoice.updated_at)?;
-                tx.commit().await
+                update_versioned!(self, invoice, expected_version, UPDATE_INVOICE, bind_invoice, "invoices", "invoice", action, changes, audit)
             }
 
             async fn list_invoices(&self, organization_id: Uuid, query: &InvoiceQuery) -> Result<Page<Invoice>, RepoError> {
