@@ -288,8 +288,7 @@ async fn run_dataset(
     };
     let tenant = kept.tenant;
     let outcome = async {
-        let context =
-            DatasetContext { config, backend, scale, database: &database, client, email: kept.email.clone() };
+        let context = DatasetContext { config, backend, scale, database: &database, client, email: kept.email.clone() };
         let mut fixture = fixture::sample(&database.url, tenant, config.load.concurrency).await?;
         let served = context.server("setup.log").await?;
         let token = api::login(client, &served.base_url, &context.email).await?;
