@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod competitors;
 mod contacts;
 mod contracts;
 mod contracts_sales;

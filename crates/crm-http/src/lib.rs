@@ -74,6 +74,7 @@ where
             .configure(routes::opportunities::routes)
             .configure(routes::reports::routes)
             .configure(routes::products::routes)
+            .configure(routes::competitors::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

@@ -30,6 +30,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "opportunities", description = "Opportunities: deals through the pipeline stages until closed won or lost"),
         (name = "reports", description = "The pipeline and the forecast, computed by the database"),
         (name = "products", description = "Products: the price book"),
+        (name = "competitors", description = "Competitors and their products priced against ours"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),
     )
