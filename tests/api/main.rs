@@ -4,9 +4,11 @@
 mod accounts;
 mod audit;
 mod auth;
+mod competitor_report;
 mod competitors;
 mod contacts;
 mod contracts;
+mod contracts_competitors;
 mod contracts_sales;
 mod conventions;
 mod conversion;
