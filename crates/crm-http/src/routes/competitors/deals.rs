@@ -2,7 +2,6 @@
 //! /api/v1/opportunities/{id}/competitors/{competitor_id}`, and the list. Each change is an audit
 //! event of the opportunity.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use crm_domain::RepoError;
 use crm_domain::competitor::{DealCompetitor, ThreatLevel};
@@ -97,26 +96,6 @@ pub async fn list_deal_competitors(
     Ok(HttpResponse::Ok().json(DealCompetitorList { data: links.iter().map(DealCompetitorResponse::from).collect() }))
 }
 
-/// A competitor's place in a deal
-#[utoipa::path(
-    tag = "opportunities",
-    params(("id" = Uuid, Path, description = "The opportunity's id"), ("competitor_id" = Uuid, Path, description = "The competitor's id")),
-    responses((status = 200, description = "The competitor's threat level and notes", body = DealCompetitorResponse)),
-    security(("bearer" = []))
-)]
-#[get("/opportunities/{id}/competitors/{competitor_id}")]
-pub async fn get_deal_competitor(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, competitor_id) = path.into_inner();
-    let deal = opportunity(&state, &caller, id).await?;
-    let links = state.store.deal_competitors(caller.0.organization_id, deal.id).await?;
-    let link = links.iter().find(|l| l.competitor_id == competitor_id).ok_or_else(not_in_deal)?;
-    Ok(HttpResponse::Ok().json(DealCompetitorResponse::from(link)))
-}
-
 /// Add a competitor to a deal or change its threat level
 ///
 /// Answers 201 when the competitor joins the deal and 200 when its threat level or notes change.
@@ -127,7 +106,7 @@ pub async fn get_deal_competitor(
     request_body = DealCompetitorRequest,
     responses(
         (status = 200, description = "The competitor's place in the deal changed", body = DealCompetitorResponse),
-        (status = 201, description = "The competitor joined the deal", body = DealCompetitorResponse, headers(("Location" = String))),
+        (status = 201, description = "The competitor joined the deal", body = DealCompetitorResponse),
         (status = 409, description = "The opportunity or the competitor is archived", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -165,9 +144,7 @@ pub async fn put_deal_competitor(
     let body = DealCompetitorResponse::from(&link);
     Ok(match previous {
         Some(_) => HttpResponse::Ok().json(body),
-        None => HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/opportunities/{}/competitors/{competitor_id}", deal.id)))
-            .json(body),
+        None => HttpResponse::Created().json(body),
     })
 }
 

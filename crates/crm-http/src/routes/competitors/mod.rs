@@ -4,6 +4,7 @@
 mod deals;
 mod dto;
 mod handlers;
+mod product_dto;
 mod products;
 mod report;
 
@@ -25,7 +26,6 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(products::update_competitor_product)
         .service(products::delete_competitor_product)
         .service(deals::list_deal_competitors)
-        .service(deals::get_deal_competitor)
         .service(deals::put_deal_competitor)
         .service(deals::delete_deal_competitor)
         .service(report::competitor_report_handler);
