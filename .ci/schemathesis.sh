@@ -64,13 +64,13 @@ include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 
 [[operations]]
-include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities)/[{]id[}]$"
+include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities|quotes|orders|invoices)/[{]id[}]$"
 include-method = "PATCH"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 
 # A list's cursor is an opaque token the server issued; a generated one is refused with 400.
 [[operations]]
-include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities|users|audit-events|accounts/[{]id[}]/(contacts|opportunities))$"
+include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities|products|quotes|orders|invoices|users|audit-events|accounts/[{]id[}]/(contacts|opportunities))$"
 include-method = "GET"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
 

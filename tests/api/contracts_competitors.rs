@@ -111,6 +111,7 @@ async fn competitors_and_their_products(backend: Backend) {
             unit_price: eur(10000),
             tax_rate: Some(Percent::from_hundredths(0)),
             active: None,
+            custom_fields: None,
         },
         now(),
     );

@@ -61,6 +61,24 @@ async fn walking_all_pages_while_others_insert_shows_each_record_once(backend: B
     app.get(&format!("/api/v1/leads?limit=2&sort=-last_name&cursor={cursor}"), &admin.token)
         .await
         .expect_problem(400, "invalid_parameter");
+    // A forged cursor whose value is not of the sort field's kind is a 400, not a database error.
+    let forge = |sort: &str, value: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("1\n{sort}\n{}\n{value}", uuid::Uuid::now_v7().simple()))
+    };
+    for (path, sort, value) in [
+        ("/api/v1/leads", "-created_at", "s:yesterday"),
+        ("/api/v1/leads", "last_name", "t:2026-01-01T00:00:00Z"),
+        ("/api/v1/quotes", "number", "s:Q-000001"),
+        ("/api/v1/invoices", "-created_at", "i:12"),
+    ] {
+        let forged = forge(sort, value);
+        let reply = app.get(&format!("{path}?sort={sort}&cursor={forged}"), &admin.token).await;
+        reply.expect_problem(400, "invalid_parameter");
+    }
+    let genuine = forge("number", "i:1");
+    app.get(&format!("/api/v1/quotes?sort=number&cursor={genuine}"), &admin.token).await.expect(200);
 }
 
 async fn malformed_bodies_get_problems(backend: Backend) {

@@ -4,11 +4,13 @@
 mod accounts;
 mod audit;
 mod auth;
+mod closed_sale;
 mod competitor_report;
 mod competitors;
 mod contacts;
 mod contracts;
 mod contracts_competitors;
+mod contracts_documents;
 mod contracts_sales;
 mod conventions;
 mod conversion;

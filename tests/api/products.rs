@@ -12,12 +12,13 @@ async fn the_price_book_keeps_unique_skus_and_exact_tax_rates(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let created = app
-        .post("/api/v1/products", &admin.token, &json!({"name": "Difference Engine", "sku": "ENG-001", "unit_price": {"amount": 1250000, "currency": "GBP"}, "tax_rate": 5.5}))
+        .post("/api/v1/products", &admin.token, &json!({"name": "Difference Engine", "sku": "ENG-001", "unit_price": {"amount": 1250000, "currency": "GBP"}, "tax_rate": 5.5, "custom_fields": {"warranty_years": 2}}))
         .await
         .expect(201);
     let product = created.body.clone();
     assert_eq!(product["tax_rate"], 5.5);
     assert_eq!(product["active"], true);
+    assert_eq!(product["custom_fields"], json!({"warranty_years": 2}));
     assert_eq!(product["unit_price"], json!({"amount": 1250000, "currency": "GBP"}));
     let id = id_of(&product);
     assert_eq!(app.get(&format!("/api/v1/products/{id}"), &admin.token).await.expect(200).body, product);
@@ -49,10 +50,14 @@ async fn the_price_book_keeps_unique_skus_and_exact_tax_rates(backend: Backend) 
         .await
         .expect(201)
         .body;
-    assert_eq!(other["tax_rate"], 0.0);
+    assert_eq!((&other["tax_rate"], &other["custom_fields"]), (&json!(0.0), &json!({})));
     let path = format!("/api/v1/products/{}", id_of(&other));
     app.patch(&path, &admin.token, &json!({"sku": "ENG-001"})).await.expect_problem(409, "duplicate");
-    let updated = app.patch(&path, &admin.token, &json!({"active": false, "tax_rate": 19.99})).await.expect(200);
+    let updated = app
+        .patch(&path, &admin.token, &json!({"active": false, "tax_rate": 19.99, "custom_fields": {"colour": "brass"}}))
+        .await
+        .expect(200);
+    assert_eq!(updated.body["custom_fields"], json!({"colour": "brass"}));
     assert_eq!((updated.body["active"].clone(), updated.body["tax_rate"].clone()), (json!(false), json!(19.99)));
     let names = |body: &Value| {
         body["data"]

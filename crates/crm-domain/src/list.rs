@@ -21,6 +21,25 @@ pub enum SortDirection {
 pub enum SortValue {
     Text(String),
     Timestamp(DateTime<Utc>),
+    Integer(i64),
+}
+
+/// The kind of a sort value, which a cursor must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    Text,
+    Timestamp,
+    Integer,
+}
+
+impl SortValue {
+    pub fn kind(&self) -> SortKind {
+        match self {
+            SortValue::Text(_) => SortKind::Text,
+            SortValue::Timestamp(_) => SortKind::Timestamp,
+            SortValue::Integer(_) => SortKind::Integer,
+        }
+    }
 }
 
 /// The last record of a page: the next page starts strictly after it in (sort value, id) order.
@@ -39,6 +58,11 @@ pub trait SortField: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
     /// # Errors
     /// `invalid_value` naming `sort` when `name` is not allowed.
     fn parse(name: &str) -> Result<Self, FieldError>;
+    /// The kind of value the field sorts by: timestamps for the `…_at` fields, text otherwise
+    /// unless a field says so.
+    fn kind(self) -> SortKind {
+        if self.name().ends_with("_at") { SortKind::Timestamp } else { SortKind::Text }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::list::{KeysetPosition, Sort, SortField, SortValue, Window};
 use crate::money::{Currency, Money};
 use crate::record::{Changes, Record};
 use crate::string_enum;
-use crate::value::{LongText, Name};
+use crate::value::{CustomFields, LongText, Name};
 
 /// A stock-keeping unit: 1 to 64 letters, digits, `.`, `_` or `-`; compared as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,6 +84,7 @@ pub struct Product {
     pub unit_price: Money,
     pub tax_rate: Percent,
     pub active: bool,
+    pub custom_fields: CustomFields,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub created_by: Uuid,
@@ -115,6 +116,7 @@ pub struct ProductDraft {
     pub unit_price: Money,
     pub tax_rate: Option<Percent>,
     pub active: Option<bool>,
+    pub custom_fields: Option<CustomFields>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -125,6 +127,7 @@ pub struct ProductPatch {
     pub unit_price: Option<Money>,
     pub tax_rate: Option<Percent>,
     pub active: Option<bool>,
+    pub custom_fields: Option<CustomFields>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -148,6 +151,7 @@ impl Product {
             unit_price: draft.unit_price,
             tax_rate: draft.tax_rate.unwrap_or(Percent(0)),
             active: draft.active.unwrap_or(true),
+            custom_fields: draft.custom_fields.unwrap_or_else(CustomFields::empty),
             created_at: now,
             updated_at: now,
             created_by: actor_id,
@@ -174,6 +178,9 @@ impl Product {
         c.set("unit_price", &mut next.unit_price, &patch.unit_price, |v: &Money| money_audit(Some(v)));
         c.set("tax_rate", &mut next.tax_rate, &patch.tax_rate, percent_audit);
         c.set("active", &mut next.active, &patch.active, |v: &bool| AuditValue::Bool(*v));
+        c.set("custom_fields", &mut next.custom_fields, &patch.custom_fields, |v: &CustomFields| {
+            AuditValue::text(v.as_json_text())
+        });
         if !c.0.is_empty() {
             next.touch(now);
         }

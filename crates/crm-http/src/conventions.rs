@@ -32,6 +32,7 @@ pub fn encode_cursor(sort_wire: &str, position: &KeysetPosition) -> String {
     let value = match &position.value {
         SortValue::Text(text) => format!("s:{text}"),
         SortValue::Timestamp(at) => format!("t:{}", timestamp(*at)),
+        SortValue::Integer(n) => format!("i:{n}"),
     };
     URL_SAFE_NO_PAD.encode(format!("1\n{sort_wire}\n{}\n{value}", position.id.simple()))
 }
@@ -68,6 +69,8 @@ pub fn decode_cursor(raw: &str, sort_wire: &str) -> Result<KeysetPosition, ApiEr
         SortValue::Text(text.to_owned())
     } else if let Some(at) = value.strip_prefix("t:") {
         SortValue::Timestamp(DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc))
+    } else if let Some(n) = value.strip_prefix("i:") {
+        SortValue::Integer(n.parse().map_err(|_| invalid())?)
     } else {
         return Err(invalid());
     };
@@ -101,6 +104,14 @@ pub fn list_params<F: SortField>(
     };
     // An empty cursor is the first page, as if none was given.
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort.to_wire())).transpose()?;
+    // A cursor the server issued for this sort always holds a value of the field's kind.
+    if after.as_ref().is_some_and(|position| position.value.kind() != sort.field.kind()) {
+        return Err(ApiError::bad_param(
+            "cursor",
+            "invalid_cursor",
+            "is not a cursor returned by this list with this sort; start again without a cursor",
+        ));
+    }
     let window = Window::new(limit, after).map_err(field_to_bad_request)?;
     Ok(ListParams { sort, window })
 }

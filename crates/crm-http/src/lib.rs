@@ -75,6 +75,9 @@ where
             .configure(routes::reports::routes)
             .configure(routes::products::routes)
             .configure(routes::competitors::routes)
+            .configure(routes::quotes::routes)
+            .configure(routes::orders::routes)
+            .configure(routes::invoices::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

@@ -13,6 +13,7 @@ mod competitors;
 mod contacts;
 mod conversion;
 mod deal_competitors;
+mod documents;
 mod error;
 mod health;
 mod idempotency;

@@ -89,10 +89,12 @@ where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
 {
     match value {
         SortValue::Text(text) => qb.push_bind(text.clone()),
         SortValue::Timestamp(at) => qb.push_bind(*at),
+        SortValue::Integer(n) => qb.push_bind(*n),
     };
 }
 

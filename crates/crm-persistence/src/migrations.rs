@@ -19,6 +19,8 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (6, "opportunity_contacts", include_str!("../../../migrations/sqlite/0006_opportunity_contacts.sql")),
     (7, "products", include_str!("../../../migrations/sqlite/0007_products.sql")),
     (8, "competitors", include_str!("../../../migrations/sqlite/0008_competitors.sql")),
+    (9, "quotes_orders_invoices", include_str!("../../../migrations/sqlite/0009_quotes_orders_invoices.sql")),
+    (10, "product_custom_fields", include_str!("../../../migrations/sqlite/0010_product_custom_fields.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -31,6 +33,8 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "opportunity_contacts", include_str!("../../../migrations/postgres/0006_opportunity_contacts.sql")),
     (7, "products", include_str!("../../../migrations/postgres/0007_products.sql")),
     (8, "competitors", include_str!("../../../migrations/postgres/0008_competitors.sql")),
+    (9, "quotes_orders_invoices", include_str!("../../../migrations/postgres/0009_quotes_orders_invoices.sql")),
+    (10, "product_custom_fields", include_str!("../../../migrations/postgres/0010_product_custom_fields.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

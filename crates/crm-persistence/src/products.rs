@@ -6,18 +6,20 @@ use crm_domain::list::Page;
 use crm_domain::money::{Currency, Money};
 use crm_domain::ports::ProductRepository;
 use crm_domain::product::{Percent, Product, ProductQuery, ProductSortField, Sku};
-use crm_domain::value::{LongText, Name};
+use crm_domain::value::{CustomFields, LongText, Name};
 use sqlx::QueryBuilder;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::{Violations, corrupt, map, plain};
+use crate::rows::custom_fields_json;
 
 const SKU_VIOLATIONS: Violations = Violations { unique: Some("sku"), foreign_key: None };
 
 const PRODUCT_COLUMNS: &str = "organization_id, id, name, sku, description, unit_price, currency, tax_rate, active, \
-     created_at, updated_at, created_by, version, archived_at";
+     custom_fields, created_at, updated_at, created_by, version, archived_at";
 
 type ProductRow = (
     Uuid,
@@ -29,6 +31,7 @@ type ProductRow = (
     String,
     i64,
     bool,
+    Json<serde_json::Value>,
     DateTime<Utc>,
     DateTime<Utc>,
     Uuid,
@@ -47,6 +50,7 @@ fn product_from_row(row: ProductRow) -> Result<Product, RepoError> {
         currency,
         tax_rate,
         active,
+        custom_fields,
         created_at,
         updated_at,
         created_by,
@@ -65,6 +69,7 @@ fn product_from_row(row: ProductRow) -> Result<Product, RepoError> {
         },
         tax_rate: Percent::from_hundredths(u32::try_from(tax_rate).map_err(|_| corrupt("tax rate"))?),
         active,
+        custom_fields: CustomFields::from_trusted(custom_fields.0.to_string()),
         created_at,
         updated_at,
         created_by,
@@ -89,8 +94,8 @@ macro_rules! impl_products {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO products (organization_id, id, name, sku, description, unit_price, currency, tax_rate, active, \
-                     created_at, updated_at, created_by, version, archived_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                     created_at, updated_at, created_by, version, archived_at, custom_fields) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(product.organization_id)
                 .bind(product.id)
@@ -106,6 +111,7 @@ macro_rules! impl_products {
                 .bind(product.created_by)
                 .bind(product.version)
                 .bind(product.archived_at)
+                .bind(custom_fields_json(&product.custom_fields)?)
                 .execute(tx.conn())
                 .await
                 .map_err(|e| map(e, SKU_VIOLATIONS))?;
@@ -148,7 +154,7 @@ macro_rules! impl_products {
                 let mut tx = self.begin_write().await?;
                 let updated = sqlx::query(
                     "UPDATE products SET name = $3, sku = $4, description = $5, unit_price = $6, currency = $7, tax_rate = $8, \
-                     active = $9, updated_at = $10, version = $11, archived_at = $12 \
+                     active = $9, updated_at = $10, version = $11, archived_at = $12, custom_fields = $14 \
                      WHERE organization_id = $1 AND id = $2 AND version = $13",
                 )
                 .bind(product.organization_id)
@@ -164,6 +170,7 @@ macro_rules! impl_products {
                 .bind(product.version)
                 .bind(product.archived_at)
                 .bind(expected_version)
+                .bind(custom_fields_json(&product.custom_fields)?)
                 .execute(tx.conn())
                 .await
                 .map_err(|e| map(e, SKU_VIOLATIONS))?

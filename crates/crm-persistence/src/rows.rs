@@ -40,6 +40,7 @@ macro_rules! rows {
         )+
     };
 }
+pub(crate) use rows;
 
 rows! {
     pub(crate) struct OrganizationRow {
@@ -229,7 +230,7 @@ pub(crate) fn address_json(address: Option<&Address>) -> Option<Json<serde_json:
     })
 }
 
-fn address_from_json(value: Option<Json<serde_json::Value>>) -> Result<Option<Address>, RepoError> {
+pub(crate) fn address_from_json(value: Option<Json<serde_json::Value>>) -> Result<Option<Address>, RepoError> {
     let Some(Json(value)) = value else { return Ok(None) };
     let text = |name: &str| value.get(name).and_then(|v| v.as_str()).map(|v| Name::from_trusted(v.to_owned()));
     let country = match value.get("country").and_then(|v| v.as_str()) {

@@ -48,7 +48,7 @@ pub struct AddressDto {
 }
 
 impl AddressDto {
-    fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Address> {
+    pub(crate) fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Address> {
         let input = AddressInput {
             street: self.street.as_deref(),
             city: self.city.as_deref(),
@@ -59,7 +59,7 @@ impl AddressDto {
         Address::parse(field, input, errors)
     }
 
-    fn from_domain(address: &Address) -> Self {
+    pub(crate) fn from_domain(address: &Address) -> Self {
         let text = |v: &Option<Name>| v.as_ref().map(|v| v.as_str().to_owned());
         Self {
             street: text(&address.street),

@@ -51,7 +51,7 @@ async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Opportunity
 }
 
 /// 422 unless the referenced account and contact are records of the organisation.
-async fn check_buyers(
+pub(crate) async fn check_buyers(
     state: &AppState,
     organization_id: Uuid,
     account_id: Option<Uuid>,

@@ -3,14 +3,14 @@
 use crm_domain::ValidationErrors;
 use crm_domain::money::Money;
 use crm_domain::product::{Percent, Product, ProductDraft, ProductPatch, ProductSortField, Sku};
-use crm_domain::value::{LongText, Name};
+use crm_domain::value::{CustomFields, LongText, Name};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
-use crate::extract::{double_option, nullable, required};
+use crate::extract::{custom_fields, double_option, nullable, required};
 use crate::routes::accounts::MoneyDto;
 use crate::schema::{fields, sort_param};
 
@@ -51,6 +51,8 @@ pub struct CreateProductRequest {
     pub tax_rate: Option<f64>,
     /// Defaults to `true`.
     pub active: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 fn money(errors: &mut ValidationErrors, dto: &MoneyDto) -> Option<Money> {
@@ -67,11 +69,12 @@ impl CreateProductRequest {
         let description = self.description.as_deref().and_then(|v| errors.collect(LongText::parse("description", v)));
         let unit_price = money(&mut errors, &self.unit_price);
         let tax_rate = self.tax_rate.and_then(|v| errors.collect(Percent::parse("tax_rate", v)));
+        let custom_fields = self.custom_fields.and_then(|m| custom_fields(&mut errors, m));
         errors.into_result()?;
         let (Some(name), Some(sku), Some(unit_price)) = (name, sku, unit_price) else {
             return Err(ValidationErrors::new());
         };
-        Ok(ProductDraft { name, sku, description, unit_price, tax_rate, active: self.active })
+        Ok(ProductDraft { name, sku, description, unit_price, tax_rate, active: self.active, custom_fields })
     }
 }
 
@@ -98,6 +101,9 @@ pub struct UpdateProductRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = bool)]
     pub active: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl UpdateProductRequest {
@@ -112,6 +118,11 @@ impl UpdateProductRequest {
             unit_price: required(&mut errors, "unit_price", self.unit_price, |v, e| money(e, &v)),
             tax_rate: required(&mut errors, "tax_rate", self.tax_rate, |v, e| e.collect(Percent::parse("tax_rate", v))),
             active: required(&mut errors, "active", self.active, |v, _| Some(v)),
+            custom_fields: match self.custom_fields {
+                None => None,
+                Some(None) => Some(CustomFields::empty()),
+                Some(Some(map)) => custom_fields(&mut errors, map),
+            },
         };
         errors.into_result().map(|()| patch)
     }
@@ -127,6 +138,8 @@ pub struct ProductResponse {
     /// Percent, at most two decimals.
     pub tax_rate: f64,
     pub active: bool,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -147,6 +160,7 @@ impl From<&Product> for ProductResponse {
             unit_price: MoneyDto::from_domain(&p.unit_price),
             tax_rate: p.tax_rate.as_f64(),
             active: p.active,
+            custom_fields: crate::routes::quotes::custom_fields_value(&p.custom_fields),
             created_at: timestamp(p.created_at),
             updated_at: timestamp(p.updated_at),
             created_by: p.created_by,

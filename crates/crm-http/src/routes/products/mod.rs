@@ -3,6 +3,7 @@
 mod dto;
 mod handlers;
 
+pub(crate) use dto::percent_schema;
 pub use dto::{ProductList, ProductResponse};
 pub use handlers::*;
 

@@ -1,0 +1,114 @@
+//! Builds what the requests draw from: random samples of the seeded rows, read straight from the
+//! database, and cursors deep in the lead lists, walked through the API as a client would.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+use sqlx::{Connection, PgConnection, SqliteConnection};
+use uuid::Uuid;
+
+use crate::error::{Result, failure};
+use crate::scenarios::{Fixture, Target};
+use crate::seed::Tenant;
+
+/// Leads sampled for gets and searches.
+const SAMPLE: i64 = 20_000;
+/// Editable leads given to each worker for updates, in each of the two update pools.
+const UPDATES_PER_WORKER: usize = 10;
+/// At most this many convertible leads are sampled.
+const CONVERTIBLE: i64 = 100_000;
+
+type SampleRow = (Uuid, String, Option<String>);
+
+const SAMPLE_SQL: &str = "SELECT id, last_name, email FROM leads WHERE organization_id = $1 ORDER BY random() LIMIT $2";
+const EDITABLE_SQL: &str = "SELECT id, version FROM leads WHERE organization_id = $1 AND archived_at IS NULL \
+     AND status <> 'converted' ORDER BY random() LIMIT $2";
+const USERS_SQL: &str = "SELECT id FROM users WHERE organization_id = $1";
+
+macro_rules! sample_with {
+    ($conn:expr, $org:expr) => {{
+        let sample: Vec<SampleRow> = sqlx::query_as(SAMPLE_SQL).bind($org).bind(SAMPLE).fetch_all(&mut $conn).await?;
+        let editable: Vec<(Uuid, i64)> =
+            sqlx::query_as(EDITABLE_SQL).bind($org).bind(CONVERTIBLE).fetch_all(&mut $conn).await?;
+        let users: Vec<(Uuid,)> = sqlx::query_as(USERS_SQL).bind($org).fetch_all(&mut $conn).await?;
+        $conn.close().await?;
+        (sample, editable, users)
+    }};
+}
+
+/// Samples the seeded organisation; `concurrency` sizes the update pools.
+pub async fn sample(database_url: &str, tenant: Tenant, concurrency: usize) -> Result<Fixture> {
+    let org = tenant.organization_id;
+    let (sample, mut editable, users) = if database_url.starts_with("sqlite:") {
+        let mut conn = SqliteConnection::connect(database_url).await?;
+        sample_with!(conn, org)
+    } else {
+        let mut conn = PgConnection::connect(database_url).await?;
+        sample_with!(conn, org)
+    };
+    let per_pool = UPDATES_PER_WORKER * concurrency;
+    if editable.len() < 2 * per_pool + 100 {
+        return Err(failure(format!("only {} editable leads: seed a larger scale", editable.len())));
+    }
+    let convert_pool = editable.split_off(2 * per_pool).into_iter().map(|(id, _)| id).collect();
+    let mixed_pool = editable.split_off(per_pool);
+    let mut search_terms = Vec::new();
+    for (i, (_, last_name, email)) in sample.iter().enumerate().take(2_000) {
+        match email {
+            Some(email) if i % 2 == 1 => search_terms.push(email.clone()),
+            _ => search_terms.push(last_name.clone()),
+        }
+    }
+    Ok(Fixture {
+        lead_ids: sample.iter().map(|(id, _, _)| *id).collect(),
+        user_ids: users.into_iter().map(|(id,)| id).collect(),
+        search_terms,
+        update_pool: editable,
+        mixed_pool,
+        convert_pool,
+        convert_next: Default::default(),
+        deep_cursors: Vec::new(),
+        today: Some(Utc::now().date_naive()),
+    })
+}
+
+/// Walks each status list newest first, `pages` pages of 200, and keeps the cursors of the
+/// second half of the walk: the pages a deep listing asks for.
+pub async fn walk_deep_cursors(
+    client: &reqwest::Client,
+    target: &Target,
+    pages: usize,
+) -> Result<Vec<(&'static str, String)>> {
+    let token = target.token.as_deref().ok_or_else(|| failure("walking cursors needs a token"))?;
+    let mut kept = Vec::new();
+    for status in ["new", "contacted", "qualified", "unqualified"] {
+        let mut cursors = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..pages {
+            let mut request = client
+                .get(format!("{}/api/v1/leads", target.base_url))
+                .bearer_auth(token)
+                .timeout(Duration::from_secs(60))
+                .query(&[("status", status), ("sort", "-created_at"), ("limit", "200")]);
+            if let Some(c) = &cursor {
+                request = request.query(&[("cursor", c.as_str())]);
+            }
+            let response = request.send().await?;
+            if !response.status().is_success() {
+                return Err(failure(format!("walking {status} leads answered {}", response.status())));
+            }
+            let page: Value = response.json().await?;
+            match page.get("next_cursor").and_then(Value::as_str) {
+                Some(next) => {
+                    cursors.push(next.to_owned());
+                    cursor = Some(next.to_owned());
+                }
+                None => break,
+            }
+        }
+        let half = cursors.len() / 2;
+        kept.extend(cursors.into_iter().skip(half).map(|c| (status, c)));
+    }
+    Ok(kept)
+}

@@ -1,0 +1,332 @@
+//! The floor: the least a server on this stack (actix-web and sqlx on the same database, with
+//! the same pool settings) can do to answer three of the API's requests with the server's own
+//! SQL: fetch one lead by id and organisation, insert one lead, list one page of leads by status
+//! newest first. No authentication, middleware, audit, validation or conventions. The real
+//! server's throughput is reported as a fraction of the floor's.
+//!
+//! It runs as a child process (`crm-bench floor`) so that its memory and CPU are its own.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::types::Json;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// The server's column list for a lead (crm-persistence `LEAD_COLUMNS`).
+const LEAD_COLUMNS: &str = "organization_id, id, first_name, last_name, company, title, email, phone, website, \
+     source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, created_by, \
+     version, archived_at, converted_at, converted_account_id, converted_contact_id, converted_opportunity_id";
+
+/// The server's lead INSERT (crm-persistence `insert_lead_row!`).
+const INSERT_LEAD: &str = "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, \
+     phone, website, source, source_detail, status, rating, owner_id, description, custom_fields, created_at, \
+     updated_at, version, archived_at, converted_at, converted_account_id, converted_contact_id, \
+     converted_opportunity_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+     $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
+
+/// A lead as JSON, timestamps formatted as the API formats them.
+#[derive(Debug, Serialize)]
+struct LeadJson {
+    id: Uuid,
+    first_name: Option<String>,
+    last_name: String,
+    company: Option<String>,
+    title: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    source: Option<String>,
+    source_detail: Option<String>,
+    status: String,
+    rating: Option<String>,
+    owner_id: Uuid,
+    description: Option<String>,
+    custom_fields: serde_json::Value,
+    created_at: String,
+    updated_at: String,
+    created_by: Uuid,
+    version: i64,
+    archived_at: Option<String>,
+    converted_at: Option<String>,
+    converted_account_id: Option<Uuid>,
+    converted_contact_id: Option<Uuid>,
+    converted_opportunity_id: Option<Uuid>,
+}
+
+/// One page of leads, serialised straight from the rows.
+#[derive(Debug, Serialize)]
+struct LeadPage {
+    data: Vec<LeadJson>,
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+macro_rules! lead_from_row {
+    ($Row:ty) => {
+        impl<'r> sqlx::FromRow<'r, $Row> for LeadJson {
+            fn from_row(row: &'r $Row) -> std::result::Result<Self, sqlx::Error> {
+                use sqlx::Row;
+                let at = |name: &str| row.try_get::<DateTime<Utc>, _>(name).map(timestamp);
+                let maybe_at = |name: &str| row.try_get::<Option<DateTime<Utc>>, _>(name).map(|t| t.map(timestamp));
+                Ok(Self {
+                    id: row.try_get("id")?,
+                    first_name: row.try_get("first_name")?,
+                    last_name: row.try_get("last_name")?,
+                    company: row.try_get("company")?,
+                    title: row.try_get("title")?,
+                    email: row.try_get("email")?,
+                    phone: row.try_get("phone")?,
+                    website: row.try_get("website")?,
+                    source: row.try_get("source")?,
+                    source_detail: row.try_get("source_detail")?,
+                    status: row.try_get("status")?,
+                    rating: row.try_get("rating")?,
+                    owner_id: row.try_get("owner_id")?,
+                    description: row.try_get("description")?,
+                    custom_fields: row.try_get::<Json<serde_json::Value>, _>("custom_fields")?.0,
+                    created_at: at("created_at")?,
+                    updated_at: at("updated_at")?,
+                    created_by: row.try_get("created_by")?,
+                    version: row.try_get("version")?,
+                    archived_at: maybe_at("archived_at")?,
+                    converted_at: maybe_at("converted_at")?,
+                    converted_account_id: row.try_get("converted_account_id")?,
+                    converted_contact_id: row.try_get("converted_contact_id")?,
+                    converted_opportunity_id: row.try_get("converted_opportunity_id")?,
+                })
+            }
+        }
+    };
+}
+
+lead_from_row!(SqliteRow);
+lead_from_row!(PgRow);
+
+/// The body of a floor create: the fields the create scenario sends.
+#[derive(Debug, Deserialize)]
+struct NewLead {
+    first_name: Option<String>,
+    last_name: String,
+    company: Option<String>,
+    email: Option<String>,
+    source: Option<String>,
+    rating: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    status: String,
+    limit: Option<i64>,
+}
+
+#[derive(Clone)]
+enum Pool {
+    /// Writers queue on a lock, as in the server: SQLite has one writer at a time.
+    Sqlite(SqlitePool, Arc<Mutex<()>>),
+    Postgres(PgPool),
+}
+
+#[derive(Clone)]
+struct Floor {
+    pool: Pool,
+    organization_id: Uuid,
+    user_id: Uuid,
+    /// Whether each request first reads the caller's role, as the server's `Caller` does: an
+    /// investigation of how much of the gap that query is.
+    principal: bool,
+}
+
+/// The server's `find_principal` query.
+const PRINCIPAL: &str = "SELECT role FROM users WHERE organization_id = $1 AND id = $2 AND active = TRUE";
+
+impl Floor {
+    async fn principal(&self) -> actix_web::Result<()> {
+        if !self.principal {
+            return Ok(());
+        }
+        let role: Option<(String,)> = match &self.pool {
+            Pool::Sqlite(pool, _) => sqlx::query_as(PRINCIPAL)
+                .bind(self.organization_id)
+                .bind(self.user_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(internal)?,
+            Pool::Postgres(pool) => sqlx::query_as(PRINCIPAL)
+                .bind(self.organization_id)
+                .bind(self.user_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(internal)?,
+        };
+        match role {
+            Some(_) => Ok(()),
+            None => Err(actix_web::error::ErrorUnauthorized("no such user")),
+        }
+    }
+}
+
+fn internal(error: sqlx::Error) -> actix_web::Error {
+    actix_web::error::ErrorInternalServerError(error.to_string())
+}
+
+async fn get_lead(floor: web::Data<Floor>, id: web::Path<Uuid>) -> actix_web::Result<HttpResponse> {
+    floor.principal().await?;
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = $1 AND id = $2");
+    let sql = sqlx::AssertSqlSafe(sql);
+    let id = id.into_inner();
+    let lead: Option<LeadJson> = match &floor.pool {
+        Pool::Sqlite(pool, _) => {
+            sqlx::query_as(sql).bind(floor.organization_id).bind(id).fetch_optional(pool).await.map_err(internal)?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_as(sql).bind(floor.organization_id).bind(id).fetch_optional(pool).await.map_err(internal)?
+        }
+    };
+    Ok(match lead {
+        Some(lead) => HttpResponse::Ok().json(lead),
+        None => HttpResponse::NotFound().finish(),
+    })
+}
+
+async fn list_leads(floor: web::Data<Floor>, params: web::Query<ListParams>) -> actix_web::Result<HttpResponse> {
+    floor.principal().await?;
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = $1 AND archived_at IS NULL AND status IN ($2) \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    );
+    let sql = sqlx::AssertSqlSafe(sql);
+    let limit = params.limit.unwrap_or(50) + 1;
+    let status = params.status.clone();
+    let leads: Vec<LeadJson> = match &floor.pool {
+        Pool::Sqlite(pool, _) => sqlx::query_as(sql)
+            .bind(floor.organization_id)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(internal)?,
+        Pool::Postgres(pool) => sqlx::query_as(sql)
+            .bind(floor.organization_id)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(internal)?,
+    };
+    Ok(HttpResponse::Ok().json(LeadPage { data: leads }))
+}
+
+macro_rules! bind_new_lead {
+    ($query:expr, $floor:expr, $id:expr, $body:expr, $now:expr) => {
+        $query
+            .bind($floor.organization_id)
+            .bind($id)
+            .bind($body.first_name.clone())
+            .bind($body.last_name.clone())
+            .bind($body.company.clone())
+            .bind(None::<String>)
+            .bind($body.email.clone())
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind($body.source.clone())
+            .bind(None::<String>)
+            .bind("new")
+            .bind($body.rating.clone())
+            .bind($floor.user_id)
+            .bind(None::<String>)
+            .bind(Json(serde_json::json!({})))
+            .bind($now)
+            .bind($now)
+            .bind(1_i64)
+            .bind(None::<DateTime<Utc>>)
+            .bind(None::<DateTime<Utc>>)
+            .bind(None::<Uuid>)
+            .bind(None::<Uuid>)
+            .bind(None::<Uuid>)
+            .bind($floor.user_id)
+    };
+}
+
+async fn create_lead(floor: web::Data<Floor>, body: web::Json<NewLead>) -> actix_web::Result<HttpResponse> {
+    floor.principal().await?;
+    let id = Uuid::now_v7();
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
+    let body = body.into_inner();
+    match &floor.pool {
+        Pool::Sqlite(pool, lock) => {
+            let _guard = lock.lock().await;
+            bind_new_lead!(sqlx::query(INSERT_LEAD), floor, id, body, now).execute(pool).await.map_err(internal)?;
+        }
+        Pool::Postgres(pool) => {
+            bind_new_lead!(sqlx::query(INSERT_LEAD), floor, id, body, now).execute(pool).await.map_err(internal)?;
+        }
+    }
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": id, "last_name": body.last_name, "first_name": body.first_name, "company": body.company,
+        "email": body.email, "status": "new", "version": 1, "created_at": timestamp(now),
+    })))
+}
+
+async fn ready() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// Connects with the server's pool settings: on SQLite WAL, `synchronous = NORMAL`, foreign keys
+/// on, a 10-second busy timeout and 2 to 8 connections; on PostgreSQL `max_connections`.
+async fn connect(url: &str, max_connections: u32) -> Result<Pool> {
+    let acquire = Duration::from_secs(3);
+    if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url)?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.clamp(2, 8))
+            .acquire_timeout(acquire)
+            .connect_with(options)
+            .await?;
+        Ok(Pool::Sqlite(pool, Arc::new(Mutex::new(()))))
+    } else {
+        let pool = PgPoolOptions::new().max_connections(max_connections).acquire_timeout(acquire).connect(url).await?;
+        Ok(Pool::Postgres(pool))
+    }
+}
+
+/// Serves the floor on `bind` until the process is killed.
+pub async fn serve(
+    bind: &str,
+    url: &str,
+    organization_id: Uuid,
+    user_id: Uuid,
+    max_connections: u32,
+    principal: bool,
+) -> Result<()> {
+    let floor = Floor { pool: connect(url, max_connections).await?, organization_id, user_id, principal };
+    let data = web::Data::new(floor);
+    HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/ready", web::get().to(ready))
+            .route("/leads", web::get().to(list_leads))
+            .route("/leads", web::post().to(create_lead))
+            .route("/leads/{id}", web::get().to(get_lead))
+    })
+    .bind(bind)?
+    .run()
+    .await?;
+    Ok(())
+}

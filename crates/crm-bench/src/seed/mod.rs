@@ -1,0 +1,726 @@
+//! The seed generator: fills one organisation with realistic sales data at a given scale, by bulk
+//! insertion (multi-row INSERTs on SQLite, COPY on PostgreSQL), never one HTTP call per row.
+//!
+//! Every row is a pure function of its table and index: its creation time, its UUIDv7 (whose time
+//! part is that creation time, as the server makes them) and its random choices all come from a
+//! hash of the two. References between tables (an opportunity's account, a lead's owner) are
+//! therefore computed, not remembered, and a million rows need no memory beyond one batch.
+
+mod names;
+mod sink;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::rng::{Rng, mix};
+pub use sink::{Sink, V};
+
+/// What the HTTP signup created: the organisation to fill and its admin.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Tenant {
+    pub organization_id: Uuid,
+    pub admin_id: Uuid,
+}
+
+/// How many rows of each kind a scale means: `scale` leads and `scale` opportunities, a tenth as
+/// many accounts, a fifth as many contacts, a user per 50,000 leads (at least 4) and 200 products.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub users: u64,
+    pub products: u64,
+    pub accounts: u64,
+    pub contacts: u64,
+    pub leads: u64,
+    pub opportunities: u64,
+}
+
+impl Counts {
+    pub fn for_scale(scale: u64) -> Self {
+        Self {
+            users: (scale / 50_000).clamp(4, 50),
+            products: 200,
+            accounts: (scale / 10).max(10),
+            contacts: (scale / 5).max(10),
+            leads: scale,
+            opportunities: scale,
+        }
+    }
+}
+
+/// What seeding wrote and how long it took.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SeedReport {
+    pub counts: Counts,
+    pub stage_history_rows: u64,
+    pub seconds: f64,
+}
+
+const USER: u64 = 1;
+const PRODUCT: u64 = 2;
+const ACCOUNT: u64 = 3;
+const CONTACT: u64 = 4;
+const LEAD: u64 = 5;
+const OPPORTUNITY: u64 = 6;
+const HISTORY: u64 = 7;
+
+/// Records are created over the two years before the seed.
+const SPAN_MICROS: i64 = 730 * 86_400 * 1_000_000;
+
+const OPEN_STAGES: [(&str, i64); 5] =
+    [("prospecting", 10), ("qualification", 20), ("needs_analysis", 40), ("proposal", 60), ("negotiation", 80)];
+
+const LEAD_SOURCES: [(&str, u64); 11] = [
+    ("web", 30),
+    ("cold_call", 8),
+    ("advertising", 6),
+    ("social", 8),
+    ("email_campaign", 10),
+    ("seminar", 3),
+    ("trade_show", 5),
+    ("webinar", 6),
+    ("referral", 14),
+    ("partner", 6),
+    ("other", 4),
+];
+
+const CURRENCIES: [(&str, u64); 3] = [("EUR", 60), ("USD", 30), ("GBP", 10)];
+
+/// The plan of one seed: the tenant, the counts and the moment "now" of the data.
+pub struct Plan {
+    pub tenant: Tenant,
+    pub counts: Counts,
+    now_micros: i64,
+    password_hash: String,
+}
+
+fn at(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+fn text(s: impl Into<String>) -> V {
+    V::Text(s.into())
+}
+
+fn opt(present: bool, value: V) -> V {
+    if present { value } else { V::Null }
+}
+
+impl Plan {
+    /// The creation time of row `i` of `n` of a kind: spread evenly over the span, in order,
+    /// with a random offset inside the row's slot.
+    fn created_micros(&self, kind: u64, i: u64, n: u64) -> i64 {
+        let n = i64::try_from(n.max(1)).unwrap_or(i64::MAX);
+        let i = i64::try_from(i).unwrap_or(0);
+        let slot = (SPAN_MICROS / n).max(1);
+        let jitter = i64::try_from(mix(kind << 56 ^ 0x5EED ^ i as u64) % slot as u64).unwrap_or(0);
+        self.now_micros - SPAN_MICROS - 86_400_000_000 + i * slot + jitter
+    }
+
+    /// The row's id: a UUIDv7 of its creation time, as the server would have made it.
+    fn id(&self, kind: u64, i: u64, n: u64) -> Uuid {
+        let millis = u64::try_from(self.created_micros(kind, i, n) / 1000).unwrap_or(0);
+        let mut rng = Rng::new(kind << 56 ^ 0x1D ^ i);
+        uuid::Builder::from_unix_timestamp_millis(millis, &rng.bytes10()).into_uuid()
+    }
+
+    fn rng(kind: u64, i: u64) -> Rng {
+        Rng::new(kind << 56 ^ i)
+    }
+
+    pub fn user_id(&self, i: u64) -> Uuid {
+        if i == 0 { self.tenant.admin_id } else { self.id(USER, i, self.counts.users) }
+    }
+
+    fn random_user(&self, rng: &mut Rng) -> Uuid {
+        self.user_id(rng.below(self.counts.users))
+    }
+
+    pub fn account_id(&self, i: u64) -> Uuid {
+        self.id(ACCOUNT, i, self.counts.accounts)
+    }
+
+    pub fn contact_id(&self, i: u64) -> Uuid {
+        self.id(CONTACT, i, self.counts.contacts)
+    }
+
+    fn opportunity_id(&self, i: u64) -> Uuid {
+        self.id(OPPORTUNITY, i, self.counts.opportunities)
+    }
+
+    /// `updated_at` a little after `created`, never after now.
+    fn updated_micros(&self, rng: &mut Rng, created: i64) -> i64 {
+        let later = created + i64::try_from(rng.below(30 * 86_400 * 1_000_000)).unwrap_or(0);
+        later.min(self.now_micros - 1_000_000).max(created)
+    }
+
+    fn org(&self) -> V {
+        V::Id(self.tenant.organization_id)
+    }
+}
+
+/// A person's name and email parts.
+struct Person {
+    first: &'static str,
+    last: String,
+}
+
+fn person(rng: &mut Rng) -> Person {
+    let last = format!("{}{}", rng.pick(names::LAST_NAME_STEMS), rng.pick(names::LAST_NAME_ENDINGS));
+    Person { first: rng.pick_str(names::FIRST_NAMES), last }
+}
+
+/// A company name and its web domain.
+fn company(rng: &mut Rng) -> (String, String) {
+    let word = rng.pick(names::COMPANY_WORDS);
+    let kind = rng.pick(names::COMPANY_KINDS);
+    let suffix = rng.pick(names::COMPANY_SUFFIXES);
+    (format!("{word} {kind} {suffix}"), format!("{}{}.example", word.to_lowercase(), kind.to_lowercase()))
+}
+
+fn phone(rng: &mut Rng) -> String {
+    format!("+44 20 7946 {:04}", rng.below(10_000))
+}
+
+pub const USER_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "name",
+    "email",
+    "password_hash",
+    "role",
+    "active",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+pub const PRODUCT_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "name",
+    "sku",
+    "description",
+    "unit_price",
+    "currency",
+    "tax_rate",
+    "active",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+pub const ACCOUNT_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "name",
+    "industry",
+    "website",
+    "phone",
+    "email",
+    "billing_address",
+    "shipping_address",
+    "employee_count",
+    "annual_revenue_amount",
+    "annual_revenue_currency",
+    "tier",
+    "lifecycle_stage",
+    "tags",
+    "parent_account_id",
+    "owner_id",
+    "description",
+    "custom_fields",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+pub const CONTACT_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "mobile",
+    "title",
+    "account_id",
+    "lifecycle_stage",
+    "source",
+    "tags",
+    "do_not_contact",
+    "owner_id",
+    "description",
+    "custom_fields",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+pub const LEAD_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "email",
+    "phone",
+    "website",
+    "source",
+    "source_detail",
+    "status",
+    "rating",
+    "owner_id",
+    "description",
+    "custom_fields",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+    "converted_at",
+    "converted_account_id",
+    "converted_contact_id",
+    "converted_opportunity_id",
+];
+
+pub const OPPORTUNITY_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "name",
+    "account_id",
+    "contact_id",
+    "amount",
+    "currency",
+    "stage",
+    "probability",
+    "expected_close_date",
+    "kind",
+    "lead_source",
+    "next_step",
+    "owner_id",
+    "description",
+    "custom_fields",
+    "closed_at",
+    "loss_reason",
+    "last_open_stage",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+pub const HISTORY_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "opportunity_id",
+    "from_stage",
+    "to_stage",
+    "amount",
+    "currency",
+    "probability",
+    "changed_by",
+    "changed_at",
+];
+
+impl Plan {
+    fn user_row(&self, i: u64) -> Vec<V> {
+        let mut rng = Self::rng(USER, i);
+        let p = person(&mut rng);
+        let created = at(self.created_micros(USER, i, self.counts.users));
+        let role = if i % 5 == 1 { "manager" } else { "sales_rep" };
+        let short = self.tenant.organization_id.simple().to_string();
+        vec![
+            self.org(),
+            V::Id(self.user_id(i)),
+            text(format!("{} {}", p.first, p.last)),
+            text(format!("rep{i}.{}@bench.example", &short[..12])),
+            text(self.password_hash.clone()),
+            V::Static(role),
+            V::Bool(true),
+            V::Ts(created),
+            V::Ts(created),
+            V::Int(1),
+        ]
+    }
+
+    fn product_row(&self, i: u64) -> Vec<V> {
+        let mut rng = Self::rng(PRODUCT, i);
+        let created = self.created_micros(PRODUCT, i, self.counts.products);
+        let updated = self.updated_micros(&mut rng, created);
+        vec![
+            self.org(),
+            V::Id(self.id(PRODUCT, i, self.counts.products)),
+            text(format!("{} {}", rng.pick(names::PRODUCT_WORDS), i)),
+            text(format!("SKU-{i:05}")),
+            opt(rng.chance(50), V::Static("Priced per unit and month.")),
+            V::Int(i64::try_from(500 + rng.below(200_000)).unwrap_or(500)),
+            V::Static(rng.weighted(&CURRENCIES)),
+            V::Int(*rng.pick(&[0, 550, 1000, 2000])),
+            V::Bool(!rng.chance(10)),
+            V::Ts(at(created)),
+            V::Ts(at(updated)),
+            V::Id(self.tenant.admin_id),
+            V::Int(1),
+            V::Null,
+        ]
+    }
+
+    fn account_row(&self, i: u64) -> Vec<V> {
+        let mut rng = Self::rng(ACCOUNT, i);
+        let (name, domain) = company(&mut rng);
+        let created = self.created_micros(ACCOUNT, i, self.counts.accounts);
+        let updated = self.updated_micros(&mut rng, created);
+        let revenue = rng.chance(60);
+        let owner = self.random_user(&mut rng);
+        let archived = rng.chance(2);
+        vec![
+            self.org(),
+            V::Id(self.account_id(i)),
+            text(format!("{name} {i}")),
+            opt(rng.chance(80), V::Static(rng.pick_str(names::INDUSTRIES))),
+            text(format!("https://www.{domain}")),
+            opt(rng.chance(70), text(phone(&mut rng))),
+            opt(rng.chance(40), text(format!("info{i}@{domain}"))),
+            opt(
+                rng.chance(50),
+                text(format!(
+                    r#"{{"street":"{} High Street","city":"London","postal_code":"EC1A 1BB","country":"GB"}}"#,
+                    rng.below(300) + 1
+                )),
+            ),
+            V::Null,
+            opt(rng.chance(70), V::Int(i64::try_from(rng.below(5000) + 1).unwrap_or(1))),
+            opt(revenue, V::Int(i64::try_from(rng.below(1_000_000_000) * 100).unwrap_or(0))),
+            opt(revenue, V::Static(rng.weighted(&CURRENCIES))),
+            opt(rng.chance(70), V::Static(rng.pick_str(&["a", "b", "c"]))),
+            V::Static(rng.weighted(&[("prospect", 40), ("customer", 45), ("former_customer", 10), ("partner", 5)])),
+            V::Static(if rng.chance(20) { r#"["key-account"]"# } else { "[]" }),
+            V::Null,
+            V::Id(owner),
+            V::Null,
+            V::Static("{}"),
+            V::Ts(at(created)),
+            V::Ts(at(updated)),
+            V::Id(owner),
+            V::Int(1),
+            opt(archived, V::Ts(at(updated))),
+        ]
+    }
+
+    fn contact_row(&self, i: u64) -> Vec<V> {
+        let mut rng = Self::rng(CONTACT, i);
+        let p = person(&mut rng);
+        let (_, domain) = company(&mut rng);
+        let created = self.created_micros(CONTACT, i, self.counts.contacts);
+        let updated = self.updated_micros(&mut rng, created);
+        let owner = self.random_user(&mut rng);
+        let account = rng.chance(85).then(|| self.account_id(rng.below(self.counts.accounts)));
+        // Contact emails carry a `c`, lead emails do not: converting a lead never meets a
+        // contact with its email.
+        let email = format!("{}.{}.c{i}@{domain}", p.first.to_lowercase(), p.last.to_lowercase());
+        vec![
+            self.org(),
+            V::Id(self.contact_id(i)),
+            text(p.first),
+            text(p.last),
+            opt(rng.chance(90), text(email)),
+            opt(rng.chance(60), text(phone(&mut rng))),
+            opt(rng.chance(30), text(phone(&mut rng))),
+            opt(rng.chance(60), V::Static(rng.pick_str(names::TITLES))),
+            account.map_or(V::Null, V::Id),
+            V::Static(rng.weighted(&[("prospect", 50), ("customer", 40), ("former_customer", 7), ("partner", 3)])),
+            opt(rng.chance(80), V::Static(rng.weighted(&LEAD_SOURCES))),
+            V::Static("[]"),
+            V::Bool(rng.chance(5)),
+            V::Id(owner),
+            V::Null,
+            V::Static("{}"),
+            V::Ts(at(created)),
+            V::Ts(at(updated)),
+            V::Id(owner),
+            V::Int(1),
+            opt(rng.chance(2), V::Ts(at(updated))),
+        ]
+    }
+
+    fn lead_row(&self, i: u64) -> Vec<V> {
+        let mut rng = Self::rng(LEAD, i);
+        let p = person(&mut rng);
+        let has_company = rng.chance(85);
+        let (company_name, domain) = company(&mut rng);
+        let domain = if has_company { domain } else { "mail.example".to_owned() };
+        let created = self.created_micros(LEAD, i, self.counts.leads);
+        let updated = self.updated_micros(&mut rng, created);
+        let status =
+            rng.weighted(&[("new", 30), ("contacted", 25), ("qualified", 15), ("unqualified", 15), ("converted", 15)]);
+        let converted = status == "converted";
+        let owner = self.random_user(&mut rng);
+        let email = format!("{}.{}.{i}@{domain}", p.first.to_lowercase(), p.last.to_lowercase());
+        let version = 1 + i64::try_from(rng.below(3)).unwrap_or(0) + i64::from(converted);
+        vec![
+            self.org(),
+            V::Id(self.id(LEAD, i, self.counts.leads)),
+            opt(rng.chance(95), text(p.first)),
+            text(p.last),
+            opt(has_company, text(company_name)),
+            opt(rng.chance(60), V::Static(rng.pick_str(names::TITLES))),
+            opt(rng.chance(90), text(email)),
+            opt(rng.chance(60), text(phone(&mut rng))),
+            opt(has_company && rng.chance(50), text(format!("https://www.{domain}"))),
+            opt(rng.chance(90), V::Static(rng.weighted(&LEAD_SOURCES))),
+            opt(rng.chance(10), V::Static("Spring campaign")),
+            V::Static(status),
+            opt(rng.chance(70), V::Static(rng.pick_str(&["hot", "warm", "cold"]))),
+            V::Id(owner),
+            opt(rng.chance(20), V::Static("Asked for a demo of the reporting module.")),
+            V::Static(if rng.chance(20) { r#"{"segment":"smb"}"# } else { "{}" }),
+            V::Ts(at(created)),
+            V::Ts(at(updated)),
+            V::Id(if rng.chance(50) { owner } else { self.tenant.admin_id }),
+            V::Int(version),
+            opt(rng.chance(3), V::Ts(at(updated))),
+            opt(converted, V::Ts(at(updated))),
+            opt(converted && has_company, V::Id(self.account_id(rng.below(self.counts.accounts)))),
+            opt(converted, V::Id(self.contact_id(rng.below(self.counts.contacts)))),
+            opt(converted, V::Id(self.opportunity_id(rng.below(self.counts.opportunities)))),
+        ]
+    }
+}
+
+/// One generated opportunity, with what its stage history needs.
+struct Deal {
+    row: Vec<V>,
+    id: Uuid,
+    owner: Uuid,
+    amount: Option<(i64, &'static str)>,
+    /// The stages it went through, in order, with the time of each change.
+    path: Vec<(&'static str, i64, i64)>,
+}
+
+fn probability_of(stage: &str) -> i64 {
+    match stage {
+        "closed_won" => 100,
+        "closed_lost" => 0,
+        other => OPEN_STAGES.iter().find(|(s, _)| *s == other).map_or(0, |(_, p)| *p),
+    }
+}
+
+impl Plan {
+    fn deal(&self, i: u64) -> Deal {
+        let mut rng = Self::rng(OPPORTUNITY, i);
+        let created = self.created_micros(OPPORTUNITY, i, self.counts.opportunities);
+        let updated = self.updated_micros(&mut rng, created);
+        let owner = self.random_user(&mut rng);
+        let account = rng.chance(90).then(|| self.account_id(rng.below(self.counts.accounts)));
+        let contact = (account.is_none() || rng.chance(50)).then(|| self.contact_id(rng.below(self.counts.contacts)));
+        let amount = rng
+            .chance(90)
+            .then(|| (i64::try_from((rng.below(2_000) + 1) * 50_000).unwrap_or(50_000), rng.weighted(&CURRENCIES)));
+        let stage_index = rng.weighted(&[(0usize, 20), (1, 15), (2, 12), (3, 10), (4, 8), (5, 20), (6, 15)]);
+        let closed = stage_index >= 5;
+        let last_open = if closed { rng.weighted(&[(2usize, 20), (3, 40), (4, 40)]) } else { stage_index };
+        // The path: prospecting, at most two stages between, the last open stage, then the close.
+        let mut stages: Vec<&'static str> = vec![OPEN_STAGES[0].0];
+        let between: Vec<usize> = (1..last_open).filter(|_| rng.chance(50)).take(2).collect();
+        stages.extend(between.iter().map(|k| OPEN_STAGES[*k].0));
+        if last_open > 0 {
+            stages.push(OPEN_STAGES[last_open].0);
+        }
+        let stage = match stage_index {
+            5 => "closed_won",
+            6 => "closed_lost",
+            k => OPEN_STAGES[k].0,
+        };
+        if closed {
+            stages.push(stage);
+        }
+        let steps = i64::try_from(stages.len()).unwrap_or(1);
+        let path = stages
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let k = i64::try_from(k).unwrap_or(0);
+                let when = if k == steps - 1 { updated } else { created + (updated - created) * k / steps };
+                (*s, when, probability_of(s))
+            })
+            .collect();
+        let close_day = |micros: i64| at(micros).date_naive();
+        let now_day = close_day(self.now_micros);
+        let expected: NaiveDate = if closed {
+            close_day(updated)
+        } else {
+            now_day + Duration::days(i64::try_from(rng.below(425)).unwrap_or(0) - 60)
+        };
+        let name = format!("{} {}", rng.pick(names::DEAL_WORDS), i);
+        let id = self.opportunity_id(i);
+        let row = vec![
+            self.org(),
+            V::Id(id),
+            text(name),
+            account.map_or(V::Null, V::Id),
+            contact.map_or(V::Null, V::Id),
+            amount.map_or(V::Null, |(a, _)| V::Int(a)),
+            amount.map_or(V::Null, |(_, c)| V::Static(c)),
+            V::Static(stage),
+            V::Int(probability_of(stage)),
+            V::Date(expected),
+            opt(
+                rng.chance(80),
+                V::Static(rng.weighted(&[("new_business", 50), ("upsell", 20), ("cross_sell", 10), ("renewal", 20)])),
+            ),
+            opt(rng.chance(70), V::Static(rng.weighted(&LEAD_SOURCES))),
+            opt(!closed && rng.chance(30), V::Static("Send the proposal")),
+            V::Id(owner),
+            V::Null,
+            V::Static("{}"),
+            opt(closed, V::Ts(at(updated))),
+            opt(stage == "closed_lost" && rng.chance(50), V::Static("Chose a competitor")),
+            V::Static(OPEN_STAGES[last_open].0),
+            V::Ts(at(created)),
+            V::Ts(at(updated)),
+            V::Id(owner),
+            V::Int(steps),
+            opt(rng.chance(2), V::Ts(at(updated))),
+        ];
+        Deal { row, id, owner, amount, path }
+    }
+
+    fn history_rows(&self, i: u64) -> Vec<Vec<V>> {
+        let deal = self.deal(i);
+        let mut previous: Option<&'static str> = None;
+        let mut rows = Vec::with_capacity(deal.path.len());
+        for (k, (stage, when, probability)) in deal.path.iter().enumerate() {
+            let mut rng = Rng::new(HISTORY << 56 ^ i << 3 ^ k as u64);
+            let millis = u64::try_from(when / 1000).unwrap_or(0);
+            let id = uuid::Builder::from_unix_timestamp_millis(millis, &rng.bytes10()).into_uuid();
+            rows.push(vec![
+                self.org(),
+                V::Id(id),
+                V::Id(deal.id),
+                previous.map_or(V::Null, V::Static),
+                V::Static(stage),
+                deal.amount.map_or(V::Null, |(a, _)| V::Int(a)),
+                deal.amount.map_or(V::Null, |(_, c)| V::Static(c)),
+                V::Int(*probability),
+                V::Id(deal.owner),
+                V::Ts(at(*when)),
+            ]);
+            previous = Some(stage);
+        }
+        rows
+    }
+}
+
+fn progress(table: &str, rows: u64, started: Instant) {
+    eprintln!("  seeded {rows:>9} {table} in {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// Fills the tenant's organisation at `scale` on the database at `url` (migrated, with the
+/// tenant signed up through the API).
+pub async fn seed(url: &str, tenant: Tenant, scale: u64) -> Result<SeedReport> {
+    let started = Instant::now();
+    let mut sink = Sink::connect(url).await?;
+    let password_hash = sink.admin_password_hash(tenant).await?;
+    let now_micros = Utc::now().timestamp_micros();
+    let plan = Plan { tenant, counts: Counts::for_scale(scale), now_micros, password_hash };
+    let c = plan.counts;
+
+    let t = Instant::now();
+    sink.write("users", USER_COLUMNS, (1..c.users).map(|i| plan.user_row(i))).await?;
+    sink.write("products", PRODUCT_COLUMNS, (0..c.products).map(|i| plan.product_row(i))).await?;
+    progress("users and products", c.users + c.products, t);
+    let t = Instant::now();
+    sink.write("accounts", ACCOUNT_COLUMNS, (0..c.accounts).map(|i| plan.account_row(i))).await?;
+    progress("accounts", c.accounts, t);
+    let t = Instant::now();
+    sink.write("contacts", CONTACT_COLUMNS, (0..c.contacts).map(|i| plan.contact_row(i))).await?;
+    progress("contacts", c.contacts, t);
+    let t = Instant::now();
+    sink.write("leads", LEAD_COLUMNS, (0..c.leads).map(|i| plan.lead_row(i))).await?;
+    progress("leads", c.leads, t);
+    let t = Instant::now();
+    sink.write("opportunities", OPPORTUNITY_COLUMNS, (0..c.opportunities).map(|i| plan.deal(i).row)).await?;
+    progress("opportunities", c.opportunities, t);
+    let t = Instant::now();
+    let history = sink
+        .write("opportunity_stage_history", HISTORY_COLUMNS, (0..c.opportunities).flat_map(|i| plan.history_rows(i)))
+        .await?;
+    progress("stage history rows", history, t);
+    let t = Instant::now();
+    sink.finish().await?;
+    eprintln!("  analysed in {:.1}s", t.elapsed().as_secs_f64());
+    Ok(SeedReport { counts: c, stage_history_rows: history, seconds: started.elapsed().as_secs_f64() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(scale: u64) -> Plan {
+        let tenant = Tenant { organization_id: Uuid::now_v7(), admin_id: Uuid::now_v7() };
+        Plan {
+            tenant,
+            counts: Counts::for_scale(scale),
+            now_micros: Utc::now().timestamp_micros(),
+            password_hash: "hash".to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_row_has_one_value_per_column() {
+        let plan = plan(1_000);
+        for i in 0..50 {
+            assert_eq!(plan.user_row(i + 1).len(), USER_COLUMNS.len());
+            assert_eq!(plan.product_row(i).len(), PRODUCT_COLUMNS.len());
+            assert_eq!(plan.account_row(i).len(), ACCOUNT_COLUMNS.len());
+            assert_eq!(plan.contact_row(i).len(), CONTACT_COLUMNS.len());
+            assert_eq!(plan.lead_row(i).len(), LEAD_COLUMNS.len());
+            assert_eq!(plan.deal(i).row.len(), OPPORTUNITY_COLUMNS.len());
+            assert!(plan.history_rows(i).iter().all(|row| row.len() == HISTORY_COLUMNS.len()));
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_uuid_v7_in_creation_order() {
+        let plan = plan(10_000);
+        let ids: Vec<Uuid> = (0..10_000).map(|i| plan.id(LEAD, i, 10_000)).collect();
+        assert!(ids.iter().all(|id| id.get_version_num() == 7));
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids sort as they were created");
+        let first = plan.created_micros(LEAD, 0, 10_000);
+        let last = plan.created_micros(LEAD, 9_999, 10_000);
+        assert!(first < last && last < plan.now_micros);
+    }
+
+    #[test]
+    fn the_same_index_gives_the_same_row() {
+        let plan = plan(1_000);
+        assert_eq!(format!("{:?}", plan.lead_row(7)), format!("{:?}", plan.lead_row(7)));
+        assert_eq!(format!("{:?}", plan.history_rows(7)), format!("{:?}", plan.history_rows(7)));
+    }
+
+    #[test]
+    fn a_stage_history_starts_in_prospecting_and_ends_in_the_deal_stage() {
+        let plan = plan(1_000);
+        for i in 0..200 {
+            let deal = plan.deal(i);
+            let history = plan.history_rows(i);
+            assert!(matches!(history[0][3], V::Null), "the first change has no from_stage");
+            assert!(matches!(history[0][4], V::Static("prospecting")));
+            let (V::Static(last), V::Static(stage)) = (&history[history.len() - 1][4], &deal.row[7]) else {
+                panic!("stages are static texts");
+            };
+            assert_eq!(last, stage);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Where seed rows go: multi-row INSERTs in large transactions on SQLite, `COPY … FROM STDIN`
+//! on PostgreSQL. Values are bound through sqlx on SQLite, so UUIDs, timestamps and dates are
+//! stored exactly as the server stores them (16-byte BLOBs, RFC 3339 text, ISO dates).
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgConnection;
+use sqlx::query_builder::Separated;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use super::Tenant;
+use crate::error::Result;
+
+/// One column value of a seed row.
+#[derive(Clone, Debug)]
+pub enum V {
+    Null,
+    Id(Uuid),
+    Text(String),
+    Static(&'static str),
+    Int(i64),
+    Bool(bool),
+    Ts(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+/// A connection that bulk-writes seed rows.
+pub enum Sink {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// SQLite's limit on bound parameters per statement is 32,766.
+const SQLITE_PARAMETERS_PER_STATEMENT: usize = 30_000;
+/// Rows per SQLite transaction.
+const SQLITE_ROWS_PER_TRANSACTION: u64 = 200_000;
+/// Bytes of COPY data per message.
+const COPY_CHUNK: usize = 1 << 20;
+
+fn push_sqlite(b: &mut Separated<'_, Sqlite, &'static str>, value: V) {
+    match value {
+        V::Null => b.push_bind(None::<String>),
+        V::Id(id) => b.push_bind(id),
+        V::Text(s) => b.push_bind(s),
+        V::Static(s) => b.push_bind(s),
+        V::Int(n) => b.push_bind(n),
+        V::Bool(v) => b.push_bind(v),
+        V::Ts(t) => b.push_bind(t),
+        V::Date(d) => b.push_bind(d),
+    };
+}
+
+/// Appends a text for COPY's text format, escaping backslashes and separators.
+fn push_copy_text(buf: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+}
+
+fn push_copy(buf: &mut String, value: &V) {
+    // Writing to a String cannot fail.
+    let _ = match value {
+        V::Null => write!(buf, "\\N"),
+        V::Id(id) => write!(buf, "{}", id.hyphenated()),
+        V::Text(s) => {
+            push_copy_text(buf, s);
+            Ok(())
+        }
+        V::Static(s) => {
+            push_copy_text(buf, s);
+            Ok(())
+        }
+        V::Int(n) => write!(buf, "{n}"),
+        V::Bool(v) => write!(buf, "{}", if *v { "t" } else { "f" }),
+        V::Ts(t) => write!(buf, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f+00")),
+        V::Date(d) => write!(buf, "{}", d.format("%Y-%m-%d")),
+    };
+}
+
+impl Sink {
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            // The seed is rebuilt when lost, so it writes without waiting for the disk and
+            // without checking foreign keys (the generator computes every reference).
+            let conn = SqliteConnectOptions::from_str(url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Off)
+                .foreign_keys(false)
+                .pragma("cache_size", "-262144")
+                .connect()
+                .await?;
+            Ok(Sink::Sqlite(conn))
+        } else {
+            Ok(Sink::Postgres(PgConnection::connect(url).await?))
+        }
+    }
+
+    /// The admin's password hash, given to the seeded users so that they can log in too.
+    pub async fn admin_password_hash(&mut self, tenant: Tenant) -> Result<String> {
+        const SQL: &str = "SELECT password_hash FROM users WHERE organization_id = $1 AND id = $2";
+        let (hash,): (String,) = match self {
+            Sink::Sqlite(conn) => {
+                sqlx::query_as(SQL).bind(tenant.organization_id).bind(tenant.admin_id).fetch_one(conn).await?
+            }
+            Sink::Postgres(conn) => {
+                sqlx::query_as(SQL).bind(tenant.organization_id).bind(tenant.admin_id).fetch_one(conn).await?
+            }
+        };
+        Ok(hash)
+    }
+
+    /// Writes every row of `rows` into `table`; answers how many.
+    pub async fn write(&mut self, table: &str, columns: &[&str], rows: impl Iterator<Item = Vec<V>>) -> Result<u64> {
+        match self {
+            Sink::Sqlite(conn) => write_sqlite(conn, table, columns, rows).await,
+            Sink::Postgres(conn) => write_postgres(conn, table, columns, rows).await,
+        }
+    }
+
+    /// Leaves the database as a server would find it after a bulk load: the WAL folded back on
+    /// SQLite; on PostgreSQL vacuumed and analysed, which autovacuum would do soon after.
+    pub async fn finish(self) -> Result<()> {
+        match self {
+            Sink::Sqlite(mut conn) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+                conn.close().await?;
+            }
+            Sink::Postgres(mut conn) => {
+                sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
+                conn.close().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn insert_sqlite(conn: &mut SqliteConnection, head: &str, batch: &mut Vec<Vec<V>>) -> Result<()> {
+    let mut qb = QueryBuilder::<Sqlite>::new(head);
+    qb.push_values(batch.drain(..), |mut b, row| {
+        for value in row {
+            push_sqlite(&mut b, value);
+        }
+    });
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn write_sqlite(
+    conn: &mut SqliteConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<V>>,
+) -> Result<u64> {
+    let head = format!("INSERT INTO {table} ({}) ", columns.join(", "));
+    let per_statement = (SQLITE_PARAMETERS_PER_STATEMENT / columns.len()).max(1);
+    let mut batch = Vec::with_capacity(per_statement);
+    let mut written = 0u64;
+    sqlx::query("BEGIN").execute(&mut *conn).await?;
+    for row in rows {
+        batch.push(row);
+        written += 1;
+        if batch.len() == per_statement {
+            insert_sqlite(conn, &head, &mut batch).await?;
+        }
+        if written.is_multiple_of(SQLITE_ROWS_PER_TRANSACTION) {
+            if !batch.is_empty() {
+                insert_sqlite(conn, &head, &mut batch).await?;
+            }
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+        }
+    }
+    if !batch.is_empty() {
+        insert_sqlite(conn, &head, &mut batch).await?;
+    }
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
+    Ok(written)
+}
+
+async fn write_postgres(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<V>>,
+) -> Result<u64> {
+    let statement = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+    let mut copy = conn.copy_in_raw(&statement).await?;
+    let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+    let mut written = 0u64;
+    for row in rows {
+        for (i, value) in row.iter().enumerate() {
+            if i > 0 {
+                buf.push('\t');
+            }
+            push_copy(&mut buf, value);
+        }
+        buf.push('\n');
+        written += 1;
+        if buf.len() >= COPY_CHUNK {
+            copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+            buf.reserve(COPY_CHUNK + 4096);
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.into_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{V, push_copy};
+
+    fn copy_text(value: V) -> String {
+        let mut buf = String::new();
+        push_copy(&mut buf, &value);
+        buf
+    }
+
+    #[test]
+    fn copy_text_escapes_separators_and_spells_null() {
+        assert_eq!(copy_text(V::Text("a\tb\nc\\d\re".to_owned())), "a\\tb\\nc\\\\d\\re");
+        assert_eq!(copy_text(V::Null), "\\N");
+        assert_eq!(copy_text(V::Bool(true)), "t");
+    }
+
+    #[test]
+    fn copy_timestamps_are_utc_with_microseconds() {
+        let at = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap_or_default();
+        assert_eq!(copy_text(V::Ts(at)), "2023-11-14 22:13:20.123456+00");
+    }
+}

@@ -1,0 +1,224 @@
+//! What quotes, orders and invoices share at the edge: line items in and out, pricing them
+//! against the price book, the owner rules and the problem responses of their rule errors.
+
+use chrono::NaiveDate;
+use crm_domain::lines::{LineDraft, LineItem, Lines, Quantity};
+use crm_domain::money::{Currency, Money};
+use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::product::Percent;
+use crm_domain::user::Principal;
+use crm_domain::value::LongText;
+use crm_domain::{FieldError, RepoError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::conventions::now;
+use crate::problem::ApiError;
+use crate::routes::products::percent_schema;
+use crate::schema::fields;
+use crate::state::AppState;
+
+/// A line as a client writes it: a product from the price book (its name, unit price and tax rate
+/// are the defaults) or a free `description` with a `unit_price`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"product_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80", "quantity": 3, "discount_percent": 10}))]
+pub struct LineItemRequest {
+    /// A product of the price book, active and not archived.
+    pub product_id: Option<Uuid>,
+    /// Required without a product; defaults to the product's name.
+    #[schema(schema_with = fields::optional_long_text)]
+    pub description: Option<String>,
+    /// Positive, at most three decimals.
+    #[schema(minimum = 0.001, maximum = 1_000_000_000, multiple_of = 0.001, example = 2.5)]
+    pub quantity: f64,
+    /// In minor units of the document's currency; required without a product, defaults to the
+    /// product's unit price (which must then be in the document's currency).
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
+    pub unit_price: Option<i64>,
+    /// Defaults to 0.
+    #[schema(schema_with = percent_schema)]
+    pub discount_percent: Option<f64>,
+    /// Defaults to the product's tax rate, else 0.
+    #[schema(schema_with = percent_schema)]
+    pub tax_rate: Option<f64>,
+}
+
+impl LineItemRequest {
+    fn parse(&self, index: usize, errors: &mut ValidationErrors) -> Option<LineDraft> {
+        let field = |name: &str| format!("line_items[{index}].{name}");
+        let description =
+            self.description.as_deref().and_then(|v| errors.collect(LongText::parse(&field("description"), v)));
+        let quantity = errors.collect(Quantity::parse(&field("quantity"), self.quantity));
+        let discount_percent =
+            self.discount_percent.and_then(|v| errors.collect(Percent::parse(&field("discount_percent"), v)));
+        let tax_rate = self.tax_rate.and_then(|v| errors.collect(Percent::parse(&field("tax_rate"), v)));
+        Some(LineDraft {
+            product_id: self.product_id,
+            description,
+            quantity: quantity?,
+            unit_price: self.unit_price,
+            discount_percent,
+            tax_rate,
+        })
+    }
+}
+
+/// Parses every line, collecting every error.
+pub fn parse_lines(lines: &[LineItemRequest], errors: &mut ValidationErrors) -> Vec<LineDraft> {
+    lines.iter().enumerate().filter_map(|(i, line)| line.parse(i, errors)).collect()
+}
+
+/// Prices the lines in `currency` against the organisation's price book.
+///
+/// # Errors
+/// 422 naming every invalid line.
+pub async fn price(
+    state: &AppState,
+    organization_id: Uuid,
+    currency: Currency,
+    drafts: &[LineDraft],
+) -> Result<Lines, ApiError> {
+    let mut ids: Vec<Uuid> = drafts.iter().filter_map(|d| d.product_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut products = Vec::with_capacity(ids.len());
+    for id in ids {
+        match state.store.get_product(organization_id, id).await {
+            Ok(product) => products.push(product),
+            Err(RepoError::NotFound) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(Lines::price(currency, drafts, &products)?)
+}
+
+/// The new lines of a document patch: `drafts` priced in `currency` (default the current one),
+/// or the current lines in a new currency; `None` when the patch changes neither.
+///
+/// # Errors
+/// 422 naming every invalid line.
+pub async fn reprice(
+    state: &AppState,
+    organization_id: Uuid,
+    current: &Lines,
+    currency: Option<Currency>,
+    drafts: Option<&[LineDraft]>,
+) -> Result<Option<Lines>, ApiError> {
+    let target = currency.unwrap_or(current.currency);
+    match drafts {
+        Some(drafts) => Ok(Some(price(state, organization_id, target, drafts).await?)),
+        None if target != current.currency => {
+            // Same lines, another currency: their prices stay the same numbers.
+            Ok(Some(Lines { currency: target, ..current.clone() }))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A priced line. Money is in minor units of the document's currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineItemResponse {
+    pub product_id: Option<Uuid>,
+    pub description: String,
+    pub quantity: f64,
+    pub unit_price: i64,
+    pub discount_percent: f64,
+    pub tax_rate: f64,
+    /// `round(quantity × unit_price)`.
+    pub subtotal: i64,
+    /// `round(subtotal × discount_percent / 100)`.
+    pub discount: i64,
+    /// `round((subtotal − discount) × tax_rate / 100)`.
+    pub tax: i64,
+    /// `subtotal − discount + tax`.
+    pub total: i64,
+}
+
+impl From<&LineItem> for LineItemResponse {
+    fn from(l: &LineItem) -> Self {
+        Self {
+            product_id: l.product_id,
+            description: l.description.as_str().to_owned(),
+            quantity: l.quantity.as_f64(),
+            unit_price: l.unit_price,
+            discount_percent: l.discount_percent.as_f64(),
+            tax_rate: l.tax_rate.as_f64(),
+            subtotal: l.subtotal,
+            discount: l.discount,
+            tax: l.tax,
+            total: l.total,
+        }
+    }
+}
+
+/// The lines and totals of a document, flattened into its response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinesResponse {
+    /// ISO 4217; every amount of the document is in it.
+    pub currency: &'static str,
+    pub line_items: Vec<LineItemResponse>,
+    /// The sum of the lines' subtotals.
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub tax_total: i64,
+    /// `subtotal − discount_total + tax_total`.
+    pub total: i64,
+}
+
+impl From<&Lines> for LinesResponse {
+    fn from(lines: &Lines) -> Self {
+        Self {
+            currency: lines.currency.code(),
+            line_items: lines.items.iter().map(LineItemResponse::from).collect(),
+            subtotal: lines.totals.subtotal,
+            discount_total: lines.totals.discount_total,
+            tax_total: lines.totals.tax_total,
+            total: lines.totals.total,
+        }
+    }
+}
+
+/// Today in UTC: the day quotes expire and invoices fall overdue on.
+pub fn today() -> NaiveDate {
+    now().date_naive()
+}
+
+/// A sales document's owner may change it; managers and admins may change any.
+///
+/// # Errors
+/// 403 otherwise.
+pub fn may_change(principal: &Principal, owner_id: Uuid) -> Result<(), ApiError> {
+    Ok(authorize(principal.role, Resource::SalesRecord, Action::Update, owner_id == principal.user_id)?)
+}
+
+/// A new owner other than the current one (or than the creator) needs the reassign right.
+///
+/// # Errors
+/// 403 without it.
+pub fn may_assign(principal: &Principal, current_owner: Uuid, new_owner: Option<Uuid>) -> Result<(), ApiError> {
+    if new_owner.is_some_and(|owner| owner != current_owner) {
+        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
+    }
+    Ok(())
+}
+
+/// Parses an optional currency field.
+pub fn currency(field: &str, raw: Option<&str>, errors: &mut ValidationErrors) -> Option<Currency> {
+    raw.and_then(|raw| errors.collect(Currency::parse(field, raw)))
+}
+
+/// A money amount in a document's currency, positive.
+pub fn positive_money(field: &str, amount: i64, currency: Currency) -> Result<Money, FieldError> {
+    let money = Money::non_negative(field, amount, currency)?;
+    if money.amount == 0 {
+        return Err(FieldError::new(field, "out_of_range", "must be greater than 0"));
+    }
+    Ok(money)
+}
+
+/// A rule error of a document as a 409 with its stable code.
+pub fn conflict(code: &'static str, detail: impl std::fmt::Display) -> ApiError {
+    ApiError::Conflict { code, detail: detail.to_string() }
+}

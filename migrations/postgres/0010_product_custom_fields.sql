@@ -1,0 +1,4 @@
+-- Products carry custom_fields like every other resource. Mirrors
+-- migrations/sqlite/0010_product_custom_fields.sql.
+
+ALTER TABLE products ADD COLUMN custom_fields JSONB NOT NULL DEFAULT '{}'::jsonb;
