@@ -359,6 +359,8 @@ async fn deals_list_their_competitors_with_a_threat_level(backend: Backend) {
     let changed = put(&app, &rep, &deal_id, &babbage, json!({"threat_level": "medium"})).await.expect(200);
     assert_eq!((changed.body["threat_level"].as_str(), changed.body["notes"].clone()), (Some("medium"), Value::Null));
     assert_eq!(changed.body["created_at"], added.body["created_at"]);
+    let same = put(&app, &rep, &deal_id, &babbage, json!({"threat_level": "medium"})).await.expect(200);
+    assert_eq!(same.body, changed.body, "setting the same place again changes nothing");
     put(&app, &admin, &deal_id, &zuse, json!({"threat_level": "high"})).await.expect(201);
     let list = app.get(&format!("/api/v1/opportunities/{deal_id}/competitors"), &agent.token).await.expect(200).body;
     let summary: Vec<(String, String)> = list["data"]

@@ -386,6 +386,14 @@ impl DealCompetitor {
         Ok((next, change))
     }
 
+    /// Whether `self` puts its competitor in the deal exactly as `other` does (same threat level
+    /// and notes): setting it again changes nothing and is not written.
+    pub fn same_place_as(&self, other: &DealCompetitor) -> bool {
+        self.competitor_id == other.competitor_id
+            && self.threat_level == other.threat_level
+            && self.notes == other.notes
+    }
+
     /// The competitor a deal is lost to joins its competitors as a high threat.
     pub fn lost_to(opportunity_id: Uuid, competitor_id: Uuid, now: DateTime<Utc>) -> (DealCompetitor, FieldChange) {
         let link = DealCompetitor {
@@ -537,6 +545,10 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(changed.created_at, link.created_at, "a change keeps when the competitor was added");
         assert_ne!(change.old, AuditValue::Null);
+        let (again, _) = DealCompetitor::set(&d, &c, Some(&changed), ThreatLevel::High, None, Utc::now())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(again.same_place_as(&changed), "the same threat and notes change nothing");
+        assert!(!changed.same_place_as(&link));
         let actor = Uuid::now_v7();
         let (lost, _, _) =
             d.close(Outcome::Lost, None, Some(c.id), Utc::now(), actor, Utc::now()).unwrap_or_else(|e| panic!("{e}"));

@@ -98,7 +98,8 @@ pub async fn list_deal_competitors(
 
 /// Add a competitor to a deal or change its threat level
 ///
-/// Answers 201 when the competitor joins the deal and 200 when its threat level or notes change.
+/// Answers 201 when the competitor joins the deal and 200 when its threat level or notes change
+/// (or stay as they are, which writes nothing).
 /// Whoever may update the opportunity may do this, also on a closed deal.
 #[utoipa::path(
     tag = "opportunities",
@@ -133,6 +134,9 @@ pub async fn put_deal_competitor(
     let existing = state.store.deal_competitors(principal.organization_id, deal.id).await?;
     let previous = existing.iter().find(|l| l.competitor_id == competitor_id);
     let (link, change) = DealCompetitor::set(&deal, &competitor, previous, threat_level, notes, now())?;
+    if let Some(previous) = previous.filter(|p| link.same_place_as(p)) {
+        return Ok(HttpResponse::Ok().json(DealCompetitorResponse::from(previous)));
+    }
     state
         .store
         .put_deal_competitor(principal.organization_id, &link, &change, &audit_context(&req, &principal))
