@@ -73,6 +73,18 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403",
 include-path-regex = "^/api/v1/(leads|accounts|contacts|opportunities|products|quotes|orders|invoices|users|audit-events|accounts/[{]id[}]/(contacts|opportunities))$"
 include-method = "GET"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
+
+# Competitors: their lists take cursors too, and a product's compared_product_id references a
+# product of the price book that a generated UUID never names.
+[[operations]]
+include-path-regex = "^/api/v1/(competitors|competitors/[{]id[}]/products)$"
+include-method = "GET"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
+
+[[operations]]
+include-path-regex = "^/api/v1/competitors/[{]id[}]/products/[{]product_id[}]$"
+include-method = "PATCH"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 TOML
 cd "$work"
 # A fixed seed keeps CI reproducible; set SCHEMATHESIS_SEED to explore other inputs locally.

@@ -263,7 +263,7 @@ async fn the_pipeline_as_of_a_day_follows_the_stage_history(backend: Backend) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let (closed, changes, change) =
-        moved.close(Outcome::Lost, None, at(5), admin.id, at(5)).unwrap_or_else(|e| panic!("{e}"));
+        moved.close(Outcome::Lost, None, None, at(5), admin.id, at(5)).unwrap_or_else(|e| panic!("{e}"));
     store
         .update_opportunity(&closed, 2, AuditAction::Update, &changes, Some(&change), &ctx(&admin))
         .await

@@ -11,6 +11,7 @@ string_enum!(
         Update => "update",
         Archive => "archive",
         Restore => "restore",
+        Delete => "delete",
     }
 );
 

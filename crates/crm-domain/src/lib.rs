@@ -7,6 +7,8 @@
 pub mod account;
 pub mod address;
 pub mod audit;
+pub mod competitor;
+pub mod competitor_report;
 pub mod contact;
 pub mod conversion;
 pub mod error;

@@ -110,6 +110,8 @@ pub struct Opportunity {
     pub custom_fields: CustomFields,
     pub closed_at: Option<DateTime<Utc>>,
     pub loss_reason: Option<LongText>,
+    /// The competitor a lost deal was lost to; set only by closing lost, cleared by reopening.
+    pub lost_to_competitor_id: Option<Uuid>,
     /// The open stage the deal was in when it closed; reopening goes back to it by default.
     pub last_open_stage: OpportunityStage,
     pub created_at: DateTime<Utc>,
@@ -210,6 +212,8 @@ pub enum OpportunityRuleError {
     CloseThroughEndpoint,
     #[error("a won deal needs an amount; set one before closing it as won")]
     AmountRequired,
+    #[error("only a deal closed as lost can be lost to a competitor")]
+    LostToNeedsLost,
 }
 
 impl OpportunityRuleError {
@@ -221,6 +225,7 @@ impl OpportunityRuleError {
             Self::NotClosed => "opportunity_not_closed",
             Self::CloseThroughEndpoint => "close_through_endpoint",
             Self::AmountRequired => "amount_required",
+            Self::LostToNeedsLost => "only_when_lost",
         }
     }
 }
@@ -266,6 +271,7 @@ impl Opportunity {
             custom_fields: draft.custom_fields.unwrap_or_else(CustomFields::empty),
             closed_at: None,
             loss_reason: None,
+            lost_to_competitor_id: None,
             last_open_stage: stage,
             created_at: now,
             updated_at: now,
@@ -350,14 +356,17 @@ impl Opportunity {
         Ok((next, c.0, change))
     }
 
-    /// Closes the deal won or lost at `closed_at`.
+    /// Closes the deal won or lost at `closed_at`; a lost deal may name the competitor it was
+    /// lost to (the caller checks that the competitor exists and is active).
     ///
     /// # Errors
-    /// [`OpportunityRuleError`] when archived or already closed, or won without an amount.
+    /// [`OpportunityRuleError`] when archived or already closed, won without an amount, or won
+    /// with a competitor it was lost to.
     pub fn close(
         &self,
         outcome: Outcome,
         reason: Option<LongText>,
+        lost_to_competitor_id: Option<Uuid>,
         closed_at: DateTime<Utc>,
         actor_id: Uuid,
         now: DateTime<Utc>,
@@ -367,6 +376,9 @@ impl Opportunity {
         }
         if !self.stage.is_open() {
             return Err(OpportunityRuleError::Closed);
+        }
+        if outcome == Outcome::Won && lost_to_competitor_id.is_some() {
+            return Err(OpportunityRuleError::LostToNeedsLost);
         }
         if outcome == Outcome::Won && self.amount.is_none() {
             return Err(OpportunityRuleError::AmountRequired);
@@ -386,6 +398,9 @@ impl Opportunity {
         });
         let loss_reason = if outcome == Outcome::Lost { reason } else { None };
         c.set("loss_reason", &mut next.loss_reason, &Some(loss_reason), |v| AuditValue::optional(v.as_ref()));
+        c.set("lost_to_competitor_id", &mut next.lost_to_competitor_id, &Some(lost_to_competitor_id), |v| {
+            AuditValue::optional(v.as_ref())
+        });
         next.last_open_stage = self.stage;
         next.touch(now);
         let change = StageChange {
@@ -426,6 +441,9 @@ impl Opportunity {
             v.map_or(AuditValue::Null, |t| AuditValue::Text(rfc3339(t)))
         });
         c.set("loss_reason", &mut next.loss_reason, &Some(None), |v| AuditValue::optional(v.as_ref()));
+        c.set("lost_to_competitor_id", &mut next.lost_to_competitor_id, &Some(None), |v| {
+            AuditValue::optional(v.as_ref())
+        });
         next.last_open_stage = stage;
         next.touch(now);
         let change = StageChange {
@@ -617,7 +635,7 @@ mod tests {
     fn closing_and_reopening() {
         let actor = Uuid::now_v7();
         assert_eq!(
-            deal(None).close(Outcome::Won, None, Utc::now(), actor, Utc::now()).err(),
+            deal(None).close(Outcome::Won, None, None, Utc::now(), actor, Utc::now()).err(),
             Some(OpportunityRuleError::AmountRequired)
         );
         let d = deal(Some(500));
@@ -630,7 +648,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let reason = LongText::from_trusted("price".into());
         let (lost, changes, change) = moved
-            .close(Outcome::Lost, Some(reason.clone()), Utc::now(), actor, Utc::now())
+            .close(Outcome::Lost, Some(reason.clone()), None, Utc::now(), actor, Utc::now())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (lost.stage, lost.probability, lost.loss_reason.clone()),
@@ -643,7 +661,7 @@ mod tests {
             Some(OpportunityRuleError::Closed)
         );
         assert_eq!(
-            lost.close(Outcome::Won, None, Utc::now(), actor, Utc::now()).err(),
+            lost.close(Outcome::Won, None, None, Utc::now(), actor, Utc::now()).err(),
             Some(OpportunityRuleError::Closed)
         );
         let (reopened, _, change) = lost.reopen(None, actor, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
@@ -653,6 +671,11 @@ mod tests {
         );
         assert_eq!(change.to_stage, OpportunityStage::Negotiation);
         assert_eq!(reopened.reopen(None, actor, Utc::now()).err(), Some(OpportunityRuleError::NotClosed));
+        assert_eq!(
+            d.close(Outcome::Won, None, Some(Uuid::now_v7()), Utc::now(), actor, Utc::now()).err(),
+            Some(OpportunityRuleError::LostToNeedsLost),
+            "a won deal is not lost to anyone"
+        );
     }
 }
 

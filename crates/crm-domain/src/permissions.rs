@@ -24,6 +24,8 @@ pub enum Resource {
     AuditEvent,
     /// The price book: products and their prices.
     PriceBook,
+    /// Competitors and their products.
+    Competitor,
 }
 
 impl Resource {
@@ -33,6 +35,7 @@ impl Resource {
             Resource::User => "users",
             Resource::AuditEvent => "the audit trail",
             Resource::PriceBook => "the price book",
+            Resource::Competitor => "competitors",
         }
     }
 }
@@ -90,6 +93,9 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (PriceBook, Read, _) => All,
         (PriceBook, _, Role::Admin | Role::Manager) => All,
         (PriceBook, _, _) => Nothing,
+        (Competitor, Read, _) => All,
+        (Competitor, _, Role::Admin | Role::Manager) => All,
+        (Competitor, _, _) => Nothing,
     }
 }
 
@@ -134,6 +140,9 @@ mod tests {
             (Resource::PriceBook, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
             (Resource::PriceBook, Action::Create, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
             (Resource::PriceBook, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::Competitor, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::Competitor, Action::Create, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::Competitor, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

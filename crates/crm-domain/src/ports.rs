@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use crate::account::{Account, AccountQuery};
 use crate::audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, FieldChange};
+use crate::competitor::{Competitor, CompetitorProduct, CompetitorProductQuery, CompetitorQuery, DealCompetitor};
+use crate::competitor_report::{CompetitorDealGroup, CompetitorLossGroup, CompetitorReportQuery, PriceGapGroup};
 use crate::contact::{Contact, ContactQuery};
 use crate::conversion::ConversionPlan;
 use crate::error::RepoError;
@@ -452,6 +454,151 @@ pub trait ConversionRepository: Send + Sync {
 }
 
 #[async_trait]
+pub trait CompetitorRepository: Send + Sync {
+    /// Stores a new competitor with its create audit event.
+    async fn insert_competitor(&self, competitor: &Competitor, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when the organisation has no such competitor (archived ones are found).
+    async fn get_competitor(&self, organization_id: Uuid, competitor_id: Uuid) -> Result<Competitor, RepoError>;
+
+    /// Stores `competitor` (already changed by the domain) when its stored version is
+    /// `expected_version`, with an audit event of `action` listing `changes`.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on.
+    async fn update_competitor(
+        &self,
+        competitor: &Competitor,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    async fn list_competitors(
+        &self,
+        organization_id: Uuid,
+        query: &CompetitorQuery,
+    ) -> Result<Page<Competitor>, RepoError>;
+
+    /// Stores a competitor's new product with its create audit event.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] on `competitor_id` or `compared_product_id` when that
+    /// record is not in the organisation.
+    async fn insert_competitor_product(
+        &self,
+        product: &CompetitorProduct,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`] when the competitor has no such product in the organisation.
+    async fn get_competitor_product(
+        &self,
+        organization_id: Uuid,
+        competitor_id: Uuid,
+        product_id: Uuid,
+    ) -> Result<CompetitorProduct, RepoError>;
+
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::MissingReference`]
+    /// on `compared_product_id`.
+    async fn update_competitor_product(
+        &self,
+        product: &CompetitorProduct,
+        expected_version: i64,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// Deletes a competitor's product for good, with a `delete` audit event listing `changes`.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when there is no such product; [`RepoError::VersionMismatch`] when
+    /// its version is not `expected_version`.
+    async fn delete_competitor_product(
+        &self,
+        product: &CompetitorProduct,
+        expected_version: i64,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    async fn list_competitor_products(
+        &self,
+        organization_id: Uuid,
+        query: &CompetitorProductQuery,
+    ) -> Result<Page<CompetitorProduct>, RepoError>;
+}
+
+#[async_trait]
+pub trait DealCompetitorRepository: Send + Sync {
+    /// The competitors of an opportunity, the highest threat first, then by when they were added.
+    async fn deal_competitors(
+        &self,
+        organization_id: Uuid,
+        opportunity_id: Uuid,
+    ) -> Result<Vec<DealCompetitor>, RepoError>;
+
+    /// Adds a competitor to an opportunity or changes its threat level and notes, with an audit
+    /// event on the opportunity listing `change`.
+    ///
+    /// # Errors
+    /// [`RepoError::MissingReference`] on `competitor_id` or `opportunity_id`.
+    async fn put_deal_competitor(
+        &self,
+        organization_id: Uuid,
+        link: &DealCompetitor,
+        change: &FieldChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// Removes a competitor from an opportunity, with an audit event on the opportunity.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when the competitor is not in the opportunity.
+    async fn delete_deal_competitor(
+        &self,
+        organization_id: Uuid,
+        opportunity_id: Uuid,
+        competitor_id: Uuid,
+        change: &FieldChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// Stores a deal closed lost to a competitor exactly as
+    /// [`OpportunityRepository::update_opportunity`] does, and in the same transaction adds
+    /// `link` (the competitor, as a high threat) to its competitors unless the competitor is
+    /// already there; `link_change` joins the audit event only when the link is added.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::MissingReference`]
+    /// on `lost_to_competitor_id` when the organisation has no such competitor.
+    #[allow(clippy::too_many_arguments)]
+    async fn close_lost_to_competitor(
+        &self,
+        opportunity: &Opportunity,
+        expected_version: i64,
+        changes: &[FieldChange],
+        stage: &StageChange,
+        link: &DealCompetitor,
+        link_change: &FieldChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// The competitor report's groups: per active competitor (by name) the counts of its active
+    /// deals; the active deals lost to each competitor per currency; the price gap of each
+    /// competitor's products compared with ours in the same currency (our price above zero).
+    async fn competitor_report_groups(
+        &self,
+        organization_id: Uuid,
+        query: &CompetitorReportQuery,
+    ) -> Result<(Vec<CompetitorDealGroup>, Vec<CompetitorLossGroup>, Vec<PriceGapGroup>), RepoError>;
+}
+
+#[async_trait]
 pub trait ReportRepository: Send + Sync {
     /// Open, active opportunities grouped by stage, currency and probability, with their count
     /// and amount; with `as_of`, as the stage history had them at the end of that day.
@@ -633,6 +780,8 @@ pub trait Store:
     + ConversionRepository
     + ReportRepository
     + ProductRepository
+    + CompetitorRepository
+    + DealCompetitorRepository
     + DocumentRepository
     + HealthCheck
 {
@@ -651,6 +800,8 @@ impl<T> Store for T where
         + ConversionRepository
         + ReportRepository
         + ProductRepository
+        + CompetitorRepository
+        + DealCompetitorRepository
         + DocumentRepository
         + HealthCheck
 {

@@ -364,7 +364,7 @@ impl Quote {
         let mut amount_change = Changes::new();
         amount_change.set("amount", &mut priced.amount, &Some(Some(amount)), |v| money_audit(v.as_ref()));
         let (closed, mut opportunity_changes, stage_change) = priced
-            .close(Outcome::Won, None, now, actor_id, now)
+            .close(Outcome::Won, None, None, now, actor_id, now)
             .map_err(|_: OpportunityRuleError| QuoteRuleError::OpportunityNotOpen)?;
         opportunity_changes.splice(0..0, amount_change.0);
         Ok(Acceptance { quote: next, quote_changes: c.0, opportunity: closed, opportunity_changes, stage_change })

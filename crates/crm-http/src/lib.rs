@@ -74,6 +74,7 @@ where
             .configure(routes::opportunities::routes)
             .configure(routes::reports::routes)
             .configure(routes::products::routes)
+            .configure(routes::competitors::routes)
             .configure(routes::quotes::routes)
             .configure(routes::orders::routes)
             .configure(routes::invoices::routes)

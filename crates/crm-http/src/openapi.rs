@@ -30,6 +30,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "opportunities", description = "Opportunities: deals through the pipeline stages until closed won or lost"),
         (name = "reports", description = "The pipeline and the forecast, computed by the database"),
         (name = "products", description = "Products: the price book"),
+        (name = "competitors", description = "Competitors and their products priced against ours"),
         (name = "quotes", description = "Quotes: priced offers on an opportunity; accepting one creates an order and wins the deal"),
         (name = "orders", description = "Orders: the closed sale, from pending to delivered"),
         (name = "invoices", description = "Invoices and their payments"),

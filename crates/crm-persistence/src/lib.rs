@@ -9,8 +9,10 @@
 mod accounts;
 mod audit;
 mod backend;
+mod competitors;
 mod contacts;
 mod conversion;
+mod deal_competitors;
 mod documents;
 mod error;
 mod health;

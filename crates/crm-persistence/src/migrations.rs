@@ -18,6 +18,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (5, "lead_conversion", include_str!("../../../migrations/sqlite/0005_lead_conversion.sql")),
     (6, "opportunity_contacts", include_str!("../../../migrations/sqlite/0006_opportunity_contacts.sql")),
     (7, "products", include_str!("../../../migrations/sqlite/0007_products.sql")),
+    (8, "competitors", include_str!("../../../migrations/sqlite/0008_competitors.sql")),
     (9, "quotes_orders_invoices", include_str!("../../../migrations/sqlite/0009_quotes_orders_invoices.sql")),
     (10, "product_custom_fields", include_str!("../../../migrations/sqlite/0010_product_custom_fields.sql")),
 ];
@@ -31,6 +32,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (5, "lead_conversion", include_str!("../../../migrations/postgres/0005_lead_conversion.sql")),
     (6, "opportunity_contacts", include_str!("../../../migrations/postgres/0006_opportunity_contacts.sql")),
     (7, "products", include_str!("../../../migrations/postgres/0007_products.sql")),
+    (8, "competitors", include_str!("../../../migrations/postgres/0008_competitors.sql")),
     (9, "quotes_orders_invoices", include_str!("../../../migrations/postgres/0009_quotes_orders_invoices.sql")),
     (10, "product_custom_fields", include_str!("../../../migrations/postgres/0010_product_custom_fields.sql")),
 ];

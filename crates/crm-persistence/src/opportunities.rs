@@ -27,7 +27,7 @@ fn sort_expr(field: OpportunitySortField) -> &'static str {
 }
 
 /// Binds an opportunity's stored fields in column order, from `name` to `last_open_stage`
-/// ($3 to $21 in the statements below).
+/// ($3 to $20 in the statements below).
 macro_rules! bind_opportunity_fields {
     ($query:expr, $o:expr, $custom_fields:expr) => {
         $query
@@ -47,6 +47,7 @@ macro_rules! bind_opportunity_fields {
             .bind($custom_fields)
             .bind($o.closed_at)
             .bind($o.loss_reason.as_ref().map(|v| v.as_str()))
+            .bind($o.lost_to_competitor_id)
             .bind($o.last_open_stage.as_str())
     };
 }
@@ -82,9 +83,10 @@ macro_rules! insert_opportunity_row {
         let query = sqlx::query(
             "INSERT INTO opportunities (organization_id, id, name, account_id, contact_id, amount, currency, stage, \
              probability, expected_close_date, kind, lead_source, next_step, owner_id, description, custom_fields, \
-             closed_at, loss_reason, last_open_stage, created_at, updated_at, created_by, version, archived_at) \
+             closed_at, loss_reason, lost_to_competitor_id, last_open_stage, created_at, updated_at, created_by, version, \
+             archived_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, $24)",
+             $22, $23, $24, $25)",
         )
         .bind($x.organization_id)
         .bind($x.id);
@@ -109,8 +111,8 @@ macro_rules! update_opportunity_row {
             "UPDATE opportunities SET name = $3, account_id = $4, contact_id = $5, amount = $6, currency = $7, \
              stage = $8, probability = $9, expected_close_date = $10, kind = $11, lead_source = $12, next_step = $13, \
              owner_id = $14, description = $15, custom_fields = $16, closed_at = $17, loss_reason = $18, \
-             last_open_stage = $19, updated_at = $20, version = $21, archived_at = $22 \
-             WHERE organization_id = $1 AND id = $2 AND version = $23",
+             lost_to_competitor_id = $19, last_open_stage = $20, updated_at = $21, version = $22, archived_at = $23 \
+             WHERE organization_id = $1 AND id = $2 AND version = $24",
         )
         .bind($x.organization_id)
         .bind($x.id);

@@ -172,6 +172,7 @@ rows! {
         custom_fields: Json<serde_json::Value>,
         closed_at: Option<DateTime<Utc>>,
         loss_reason: Option<String>,
+        lost_to_competitor_id: Option<Uuid>,
         last_open_stage: String,
         created_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
@@ -324,7 +325,7 @@ impl TryFrom<ContactRow> for Contact {
 
 pub(crate) const OPPORTUNITY_COLUMNS: &str = "organization_id, id, name, account_id, contact_id, amount, currency, stage, \
      probability, expected_close_date, kind, lead_source, next_step, owner_id, description, custom_fields, closed_at, \
-     loss_reason, last_open_stage, created_at, updated_at, created_by, version, archived_at";
+     loss_reason, lost_to_competitor_id, last_open_stage, created_at, updated_at, created_by, version, archived_at";
 
 fn money(amount: Option<i64>, currency: Option<String>) -> Result<Option<Money>, RepoError> {
     match (amount, currency) {
@@ -370,6 +371,7 @@ impl TryFrom<OpportunityRow> for Opportunity {
             custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
             closed_at: row.closed_at,
             loss_reason: row.loss_reason.map(LongText::from_trusted),
+            lost_to_competitor_id: row.lost_to_competitor_id,
             last_open_stage: stage(&row.last_open_stage)?,
             created_at: row.created_at,
             updated_at: row.updated_at,

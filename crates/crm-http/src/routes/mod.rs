@@ -1,6 +1,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod competitors;
 pub mod contacts;
 pub mod documents;
 pub mod invoices;

@@ -222,13 +222,16 @@ pub(crate) fn outcome_schema() -> Object {
 /// Closes a deal. A won deal needs an amount.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"outcome": "lost", "reason": "Price: 20% above the competitor"}))]
+#[schema(example = json!({"outcome": "lost", "reason": "Price: 20% above the competitor", "lost_to_competitor_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}))]
 pub struct CloseOpportunityRequest {
     #[schema(schema_with = outcome_schema)]
     pub outcome: String,
     /// Why the deal was lost (kept only for lost deals).
     #[schema(schema_with = fields::optional_long_text)]
     pub reason: Option<String>,
+    /// Only with `outcome: lost`: the active competitor the deal was lost to. It joins the deal's
+    /// competitors as a `high` threat unless it is already one of them.
+    pub lost_to_competitor_id: Option<Uuid>,
     /// When it closed; defaults to now. RFC 3339.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<String>,
@@ -267,6 +270,8 @@ pub struct OpportunityResponse {
     #[schema(format = DateTime)]
     pub closed_at: Option<String>,
     pub loss_reason: Option<String>,
+    /// The competitor a lost deal was lost to.
+    pub lost_to_competitor_id: Option<Uuid>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -297,6 +302,7 @@ impl From<&Opportunity> for OpportunityResponse {
                 .unwrap_or_else(|_| serde_json::json!({})),
             closed_at: optional_timestamp(o.closed_at),
             loss_reason: o.loss_reason.as_ref().map(|v| v.as_str().to_owned()),
+            lost_to_competitor_id: o.lost_to_competitor_id,
             created_at: timestamp(o.created_at),
             updated_at: timestamp(o.updated_at),
             created_by: o.created_by,

@@ -2,6 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
 use crm_domain::audit::AuditAction;
+use crm_domain::competitor::DealCompetitor;
 use crm_domain::opportunity::{
     Opportunity, OpportunityQuery, OpportunityRuleError, OpportunitySortField, OpportunityStage, Outcome,
 };
@@ -31,6 +32,10 @@ impl From<OpportunityRuleError> for ApiError {
             OpportunityRuleError::NoBuyer => ApiError::Validation {
                 detail: None,
                 errors: FieldError::new("account_id", "buyer_required", error.to_string()).into(),
+            },
+            OpportunityRuleError::LostToNeedsLost => ApiError::Validation {
+                detail: None,
+                errors: FieldError::new("lost_to_competitor_id", error.code(), error.to_string()).into(),
             },
             _ => ApiError::Conflict { code: error.code(), detail: error.to_string() },
         }
@@ -187,7 +192,10 @@ pub async fn update_opportunity(
 /// Close an opportunity as won or lost
 ///
 /// A won deal needs an amount (409 `amount_required`). The closing is recorded in the stage
-/// history.
+/// history. A lost deal may name the competitor it was lost to (`lost_to_competitor_id`, an
+/// active competitor of the organisation, else 422 `unknown_competitor`); the competitor then
+/// joins the deal's competitors as a `high` threat unless it is already one of them, in the same
+/// transaction. Reopening clears it.
 #[utoipa::path(
     tag = "opportunities",
     params(("id" = Uuid, Path, description = "The opportunity's id")),
@@ -221,6 +229,11 @@ pub async fn close_opportunity(
         }
     };
     let reason = body.reason.as_deref().and_then(|r| errors.collect(LongText::parse("reason", r)));
+    let lost_to = body.lost_to_competitor_id;
+    if lost_to.is_some() && outcome == Some(Outcome::Won) {
+        let rule = OpportunityRuleError::LostToNeedsLost;
+        errors.push(FieldError::new("lost_to_competitor_id", rule.code(), rule.to_string()));
+    }
     let closed_at = match body.closed_at.as_deref() {
         None => Some(now()),
         Some(raw) => chrono::DateTime::parse_from_rfc3339(raw)
@@ -241,11 +254,28 @@ pub async fn close_opportunity(
         |o: &Opportunity| o.version,
         async |current: Opportunity| {
             authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes, stage) = current.close(outcome, reason.clone(), closed_at, principal.user_id, now())?;
-            state
-                .store
-                .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&stage), &audit)
-                .await?;
+            let (next, changes, stage) =
+                current.close(outcome, reason.clone(), lost_to, closed_at, principal.user_id, now())?;
+            match lost_to {
+                None => {
+                    state
+                        .store
+                        .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&stage), &audit)
+                        .await?;
+                }
+                Some(competitor_id) => {
+                    crate::routes::competitors::check_lost_to(&state, principal.organization_id, competitor_id).await?;
+                    let (link, link_change) = DealCompetitor::lost_to(next.id, competitor_id, now());
+                    state
+                        .store
+                        .close_lost_to_competitor(&next, current.version, &changes, &stage, &link, &link_change, &audit)
+                        .await
+                        .map_err(|e| match e {
+                            RepoError::MissingReference { .. } => crate::routes::competitors::unknown_competitor(),
+                            other => other.into(),
+                        })?;
+                }
+            }
             Ok(next)
         },
     )
