@@ -57,7 +57,7 @@ struct RunArgs {
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
     /// Where the databases, their JWT folders and the server logs go while a run lasts.
-    #[arg(long, default_value = "bench-work")]
+    #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
     /// The server binary (default: `crm` next to this executable).
     #[arg(long)]
@@ -104,7 +104,7 @@ struct RunArgs {
 struct SeedArgs {
     #[arg(long)]
     database_url: String,
-    #[arg(long, default_value = "bench-seed")]
+    #[arg(long, default_value = "target/bench-seed")]
     data_dir: PathBuf,
     #[arg(long)]
     crm: Option<PathBuf>,
