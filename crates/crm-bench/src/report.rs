@@ -245,7 +245,7 @@ impl Report {
             let c = &dataset.seed.counts;
             let _ = writeln!(
                 md,
-                "### {}, {} leads\n\nSeeded in {:.1} s: {} leads, {} opportunities ({} stage changes), {} accounts, {} contacts, {} users, {} products.\n",
+                "### {}, {} leads\n\nSeeded in {:.1} s: {} leads, {} opportunities ({} stage changes), {} accounts, {} contacts, {} quotes, {} users, {} products.\n",
                 dataset.backend.title(),
                 thousands(dataset.scale),
                 dataset.seed.seconds,
@@ -254,6 +254,7 @@ impl Report {
                 thousands(dataset.seed.stage_history_rows),
                 thousands(c.accounts),
                 thousands(c.contacts),
+                thousands(c.quotes),
                 c.users,
                 c.products
             );

@@ -35,6 +35,9 @@ pub struct Counts {
     pub contacts: u64,
     pub leads: u64,
     pub opportunities: u64,
+    /// Quotes (a twentieth of the opportunities), where the schema has them.
+    #[serde(default)]
+    pub quotes: u64,
 }
 
 impl Counts {
@@ -46,6 +49,7 @@ impl Counts {
             contacts: (scale / 5).max(10),
             leads: scale,
             opportunities: scale,
+            quotes: (scale / 20).max(10),
         }
     }
 }
@@ -65,6 +69,7 @@ const CONTACT: u64 = 4;
 const LEAD: u64 = 5;
 const OPPORTUNITY: u64 = 6;
 const HISTORY: u64 = 7;
+const QUOTE: u64 = 8;
 
 /// Records are created over the two years before the seed.
 const SPAN_MICROS: i64 = 730 * 86_400 * 1_000_000;
@@ -313,6 +318,37 @@ pub const OPPORTUNITY_COLUMNS: &[&str] = &[
     "closed_at",
     "loss_reason",
     "last_open_stage",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+pub const QUOTE_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "number_seq",
+    "number",
+    "opportunity_id",
+    "account_id",
+    "contact_id",
+    "owner_id",
+    "status",
+    "valid_until",
+    "currency",
+    "line_items",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "notes",
+    "custom_fields",
+    "sent_at",
+    "accepted_at",
+    "rejected_at",
+    "rejection_reason",
+    "order_id",
     "created_at",
     "updated_at",
     "created_by",
@@ -622,6 +658,85 @@ impl Plan {
     }
 }
 
+/// `numerator / denominator` rounded half up, as the server prices lines.
+fn round_half_up(numerator: i64, denominator: i64) -> i64 {
+    (2 * numerator + denominator) / (2 * denominator)
+}
+
+impl Plan {
+    /// A quote on a random deal, with one to three priced lines whose totals follow the
+    /// server's rounding rule (whole quantities, so a line's subtotal is exact). Accepted
+    /// quotes are left out: accepting one creates an order.
+    fn quote_row(&self, i: u64) -> Vec<V> {
+        let mut rng = Self::rng(QUOTE, i);
+        let deal_index = rng.below(self.counts.opportunities);
+        let deal = self.deal(deal_index);
+        let created = self.created_micros(QUOTE, i, self.counts.quotes);
+        let updated = self.updated_micros(&mut rng, created);
+        let currency = deal.amount.map_or("EUR", |(_, c)| c);
+        let mut lines = Vec::new();
+        let (mut subtotal, mut discount_total, mut tax_total) = (0i64, 0i64, 0i64);
+        for _ in 0..=rng.below(3) {
+            let product = rng.below(self.counts.products);
+            let quantity = i64::try_from(rng.below(20) + 1).unwrap_or(1);
+            let unit_price = i64::try_from((rng.below(2_000) + 1) * 100).unwrap_or(100);
+            let discount_percent = *rng.pick(&[0i64, 0, 500, 1000]);
+            let tax_rate = *rng.pick(&[0i64, 550, 1000, 2000]);
+            let line_subtotal = quantity * unit_price;
+            let discount = round_half_up(line_subtotal * discount_percent, 10_000);
+            let tax = round_half_up((line_subtotal - discount) * tax_rate, 10_000);
+            subtotal += line_subtotal;
+            discount_total += discount;
+            tax_total += tax;
+            lines.push(serde_json::json!({
+                "product_id": self.id(PRODUCT, product, self.counts.products).to_string(),
+                "description": format!("{} {product}", rng.pick(names::PRODUCT_WORDS)),
+                "quantity": quantity * 1000,
+                "unit_price": unit_price,
+                "discount_percent": discount_percent,
+                "tax_rate": tax_rate,
+                "subtotal": line_subtotal,
+                "discount": discount,
+                "tax": tax,
+                "total": line_subtotal - discount + tax,
+            }));
+        }
+        let status = rng.weighted(&[("draft", 40), ("sent", 40), ("rejected", 20)]);
+        let sent = status != "draft";
+        let valid_until = at(created).date_naive() + Duration::days(30);
+        vec![
+            self.org(),
+            V::Id(self.id(QUOTE, i, self.counts.quotes)),
+            V::Int(i64::try_from(i + 1).unwrap_or(1)),
+            text(format!("Q-{:06}", i + 1)),
+            V::Id(deal.id),
+            deal.row[3].clone(),
+            deal.row[4].clone(),
+            V::Id(deal.owner),
+            V::Static(status),
+            V::Date(valid_until),
+            V::Static(currency),
+            text(serde_json::Value::Array(lines).to_string()),
+            V::Int(subtotal),
+            V::Int(discount_total),
+            V::Int(tax_total),
+            V::Int(subtotal - discount_total + tax_total),
+            opt(rng.chance(30), V::Static("Prices valid for 30 days.")),
+            V::Static("{}"),
+            opt(sent, V::Ts(at(updated))),
+            V::Null,
+            opt(status == "rejected", V::Ts(at(updated))),
+            opt(status == "rejected" && rng.chance(50), V::Static("Over budget")),
+            V::Null,
+            V::Ts(at(created)),
+            V::Ts(at(updated)),
+            V::Id(deal.owner),
+            V::Int(1 + i64::from(sent)),
+            V::Null,
+        ]
+    }
+}
+
 fn progress(table: &str, rows: u64, started: Instant) {
     eprintln!("  seeded {rows:>9} {table} in {:.1}s", started.elapsed().as_secs_f64());
 }
@@ -657,15 +772,32 @@ pub async fn seed(url: &str, tenant: Tenant, scale: u64) -> Result<SeedReport> {
         .write("opportunity_stage_history", HISTORY_COLUMNS, (0..c.opportunities).flat_map(|i| plan.history_rows(i)))
         .await?;
     progress("stage history rows", history, t);
+    let mut counts = c;
+    if sink.has_table("quotes").await? {
+        let t = Instant::now();
+        sink.write("quotes", QUOTE_COLUMNS, (0..c.quotes).map(|i| plan.quote_row(i))).await?;
+        sink.set_quote_counter(tenant, c.quotes).await?;
+        progress("quotes", c.quotes, t);
+    } else {
+        counts.quotes = 0;
+    }
     let t = Instant::now();
     sink.finish().await?;
     eprintln!("  analysed in {:.1}s", t.elapsed().as_secs_f64());
-    Ok(SeedReport { counts: c, stage_history_rows: history, seconds: started.elapsed().as_secs_f64() })
+    Ok(SeedReport { counts, stage_history_rows: history, seconds: started.elapsed().as_secs_f64() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_amounts_round_half_up() {
+        assert_eq!(round_half_up(12_345 * 550, 10_000), 679);
+        assert_eq!(round_half_up(1_000 * 500, 10_000), 50);
+        assert_eq!(round_half_up(15, 10), 2);
+        assert_eq!(round_half_up(14, 10), 1);
+    }
 
     fn plan(scale: u64) -> Plan {
         let tenant = Tenant { organization_id: Uuid::now_v7(), admin_id: Uuid::now_v7() };
@@ -688,6 +820,7 @@ mod tests {
             assert_eq!(plan.lead_row(i).len(), LEAD_COLUMNS.len());
             assert_eq!(plan.deal(i).row.len(), OPPORTUNITY_COLUMNS.len());
             assert!(plan.history_rows(i).iter().all(|row| row.len() == HISTORY_COLUMNS.len()));
+            assert_eq!(plan.quote_row(i).len(), QUOTE_COLUMNS.len());
         }
     }
 

@@ -119,6 +119,42 @@ impl Sink {
         Ok(hash)
     }
 
+    /// Whether the schema has `table` (quotes exist from migration 0009 on).
+    pub async fn has_table(&mut self, table: &str) -> Result<bool> {
+        let found: Option<(i64,)> = match self {
+            Sink::Sqlite(conn) => {
+                sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1")
+                    .bind(table)
+                    .fetch_optional(conn)
+                    .await?
+            }
+            Sink::Postgres(conn) => {
+                sqlx::query_as("SELECT 1::BIGINT FROM information_schema.tables WHERE table_name = $1")
+                    .bind(table)
+                    .fetch_optional(conn)
+                    .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
+    /// Sets the organisation's quote counter past the seeded numbers, as the server's own
+    /// numbering would have left it.
+    pub async fn set_quote_counter(&mut self, tenant: Tenant, last: u64) -> Result<()> {
+        const SQL: &str = "INSERT INTO document_counters (organization_id, kind, last_value) VALUES ($1, 'quote', $2) \
+             ON CONFLICT (organization_id, kind) DO UPDATE SET last_value = $2";
+        let last = i64::try_from(last)?;
+        match self {
+            Sink::Sqlite(conn) => {
+                sqlx::query(SQL).bind(tenant.organization_id).bind(last).execute(conn).await?;
+            }
+            Sink::Postgres(conn) => {
+                sqlx::query(SQL).bind(tenant.organization_id).bind(last).execute(conn).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes every row of `rows` into `table`; answers how many.
     pub async fn write(&mut self, table: &str, columns: &[&str], rows: impl Iterator<Item = Vec<V>>) -> Result<u64> {
         match self {
