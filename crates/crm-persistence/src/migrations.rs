@@ -21,6 +21,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (8, "competitors", include_str!("../../../migrations/sqlite/0008_competitors.sql")),
     (9, "quotes_orders_invoices", include_str!("../../../migrations/sqlite/0009_quotes_orders_invoices.sql")),
     (10, "product_custom_fields", include_str!("../../../migrations/sqlite/0010_product_custom_fields.sql")),
+    (11, "report_indexes", include_str!("../../../migrations/sqlite/0011_report_indexes.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -35,6 +36,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "competitors", include_str!("../../../migrations/postgres/0008_competitors.sql")),
     (9, "quotes_orders_invoices", include_str!("../../../migrations/postgres/0009_quotes_orders_invoices.sql")),
     (10, "product_custom_fields", include_str!("../../../migrations/postgres/0010_product_custom_fields.sql")),
+    (11, "report_indexes", include_str!("../../../migrations/postgres/0011_report_indexes.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
