@@ -13,7 +13,7 @@ use crm_domain::list::{Sort, SortDirection, Window};
 use crm_domain::money::{Currency, Money};
 use crm_domain::opportunity::{Opportunity, OpportunityDraft};
 use crm_domain::order::{DocumentSortField, Order};
-use crm_domain::product::Percent;
+use crm_domain::product::{Percent, Product, ProductDraft, Sku};
 use crm_domain::quote::{DocumentKind, DocumentNumber, Quote, QuoteDraft, QuoteQuery, QuoteStatus};
 use crm_domain::value::{CustomFields, LongText, Name};
 use uuid::Uuid;
@@ -46,7 +46,7 @@ fn one_line(unit_price: i64) -> Lines {
 async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     let (store, _dir) = open(&backend).await;
     let (organization, admin) = seed(&store, "admin@example.com").await;
-    let (other_org, _) = seed(&store, "other@example.com").await;
+    let (other_org, other_admin) = seed(&store, "other@example.com").await;
     let draft = AccountDraft {
         name: Name::from_trusted("Buyer".into()),
         industry: None,
@@ -86,6 +86,26 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, deal_draft, now())
         .unwrap_or_else(|e| panic!("{e}"));
     store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // Products are read in one query, only the organisation's.
+    let product = |org: Uuid, by: Uuid, sku: &str| {
+        let draft = ProductDraft {
+            name: Name::from_trusted(sku.to_owned()),
+            sku: Sku::from_trusted(sku.to_owned()),
+            description: None,
+            unit_price: Money { amount: 100, currency: eur() },
+            tax_rate: None,
+            active: None,
+            custom_fields: None,
+        };
+        Product::create(Uuid::now_v7(), org, by, draft, now())
+    };
+    let (ours, theirs) = (product(organization.id, admin.id, "A-1"), product(other_org.id, other_admin.id, "B-1"));
+    store.insert_product(&ours, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_product(&theirs, &ctx(&other_admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let read = store.get_products(organization.id, &[ours.id, theirs.id, Uuid::now_v7()]).await;
+    assert_eq!(read.ok(), Some(vec![ours.clone()]));
+    assert_eq!(store.get_products(organization.id, &[]).await.ok(), Some(Vec::new()));
 
     // Numbers come from the store, whatever the quote carried.
     let new_quote = |valid_until: Option<NaiveDate>| {

@@ -632,6 +632,10 @@ pub trait ProductRepository: Send + Sync {
     /// [`RepoError::NotFound`] when the organisation has no such product.
     async fn get_product(&self, organization_id: Uuid, product_id: Uuid) -> Result<Product, RepoError>;
 
+    /// The organisation's products among `product_ids`, archived or not, in one query; ids it
+    /// does not hold are left out.
+    async fn get_products(&self, organization_id: Uuid, product_ids: &[Uuid]) -> Result<Vec<Product>, RepoError>;
+
     /// The product of the organisation with this SKU, archived or not.
     async fn find_product_by_sku(&self, organization_id: Uuid, sku: &str) -> Result<Option<Product>, RepoError>;
 

@@ -133,6 +133,11 @@ pub fn parse_any_of<T>(
     raw.split(',').map(|item| parse(field, item.trim()).map_err(field_to_bad_request)).collect()
 }
 
+/// An optional single-id query parameter; 400 naming it when malformed.
+pub fn parse_uuid_param(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    raw.map(|r| parse_uuid(field, r).map_err(field_to_bad_request)).transpose()
+}
+
 /// A UUID in its hyphenated form (the only one the spec allows).
 pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, FieldError> {
     let invalid =

@@ -208,6 +208,11 @@ pub fn custom_fields(
     errors.collect(crm_domain::value::CustomFields::parse("custom_fields", value.to_string()))
 }
 
+/// A record's `custom_fields` as the JSON object it answers with.
+pub fn custom_fields_value(fields: &crm_domain::value::CustomFields) -> serde_json::Value {
+    serde_json::from_str(fields.as_json_text()).unwrap_or_else(|_| serde_json::json!({}))
+}
+
 /// Parses an optional create field.
 pub fn opt<T>(
     errors: &mut crm_domain::ValidationErrors,

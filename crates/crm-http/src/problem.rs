@@ -125,6 +125,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 422 `unknown_reference` on `field`: the request names a record the organisation does not hold.
+    pub fn unknown_reference(field: &str) -> Self {
+        Self::Validation {
+            detail: None,
+            errors: FieldError::new(field, "unknown_reference", "no such record exists in your organization").into(),
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::NotFound { detail: format!("no {what} with this id exists in your organization") }
     }
@@ -322,11 +330,7 @@ impl From<RepoError> for ApiError {
                 Self::Conflict { code: "duplicate", detail: format!("{field}: another record already uses this value") }
             }
             RepoError::VersionMismatch { current } => Self::PreconditionFailed { current_version: Some(current) },
-            RepoError::MissingReference { field } => Self::Validation {
-                detail: None,
-                errors: FieldError::new(field, "unknown_reference", "no such record exists in your organization")
-                    .into(),
-            },
+            RepoError::MissingReference { field } => Self::unknown_reference(field),
             RepoError::Unavailable(cause) => Self::Unavailable { cause },
             RepoError::Internal(cause) => Self::Internal { cause },
         }

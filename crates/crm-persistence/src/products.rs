@@ -131,6 +131,17 @@ macro_rules! impl_products {
                 product_from_row(row)
             }
 
+            async fn get_products(&self, organization_id: Uuid, product_ids: &[Uuid]) -> Result<Vec<Product>, RepoError> {
+                if product_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE organization_id = "));
+                qb.push_bind(organization_id);
+                crate::list::push_any_id(&mut qb, "id", product_ids);
+                let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                rows.into_iter().map(product_from_row).collect()
+            }
+
             async fn find_product_by_sku(&self, organization_id: Uuid, sku: &str) -> Result<Option<Product>, RepoError> {
                 let row: Option<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {PRODUCT_COLUMNS} FROM products WHERE organization_id = $1 AND sku = $2"

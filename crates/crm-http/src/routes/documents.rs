@@ -8,7 +8,7 @@ use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::product::Percent;
 use crm_domain::user::Principal;
 use crm_domain::value::LongText;
-use crm_domain::{FieldError, RepoError, ValidationErrors};
+use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -83,14 +83,7 @@ pub async fn price(
     let mut ids: Vec<Uuid> = drafts.iter().filter_map(|d| d.product_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut products = Vec::with_capacity(ids.len());
-    for id in ids {
-        match state.store.get_product(organization_id, id).await {
-            Ok(product) => products.push(product),
-            Err(RepoError::NotFound) => {}
-            Err(other) => return Err(other.into()),
-        }
-    }
+    let products = state.store.get_products(organization_id, &ids).await?;
     Ok(Lines::price(currency, drafts, &products)?)
 }
 
@@ -114,6 +107,27 @@ pub async fn reprice(
             Ok(Some(Lines { currency: target, ..current.clone() }))
         }
         None => Ok(None),
+    }
+}
+
+/// Why a quote is rejected, an order cancelled or an invoice voided; the body is optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Budget moved to next year"}))]
+pub struct ReasonRequest {
+    #[schema(schema_with = fields::optional_long_text)]
+    pub reason: Option<String>,
+}
+
+/// The optional `reason` of a status change.
+///
+/// # Errors
+/// 400/415 for a malformed body, 422 for an invalid reason.
+pub fn parse_reason(req: &actix_web::HttpRequest, body: &[u8]) -> Result<Option<LongText>, ApiError> {
+    let request: ReasonRequest = crate::extract::parse_optional_json(req, body)?;
+    match request.reason.as_deref() {
+        None => Ok(None),
+        Some(raw) => Ok(Some(LongText::parse("reason", raw).map_err(ValidationErrors::from)?)),
     }
 }
 

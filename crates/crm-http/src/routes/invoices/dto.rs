@@ -12,11 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
+use crate::extract::custom_fields_value;
 use crate::extract::{custom_fields, double_option, nullable, required};
 use crate::routes::accounts::MoneyDto;
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines, positive_money};
 use crate::routes::opportunities::{date_schema, parse_date};
-use crate::routes::quotes::custom_fields_value;
 use crate::schema::{any_of_list, codes, fields, one_of};
 
 pub(crate) fn status_schema() -> Object {
@@ -174,15 +174,6 @@ impl IssueInvoiceRequest {
         let due = self.due_date.as_deref().and_then(|v| errors.collect(parse_date("due_date", v)));
         errors.into_result().map(|()| (issue, due))
     }
-}
-
-/// Why the invoice is void; optional.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "Issued to the wrong account"}))]
-pub struct VoidInvoiceRequest {
-    #[schema(schema_with = fields::optional_long_text)]
-    pub reason: Option<String>,
 }
 
 /// A payment received.

@@ -6,22 +6,21 @@ use crm_domain::invoice::{Invoice, InvoiceDraft, InvoiceQuery, InvoiceRuleError,
 use crm_domain::order::DocumentSortField;
 use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::quote::{DocumentKind, DocumentNumber};
-use crm_domain::value::LongText;
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
 
 use super::dto::{
     CreateInvoiceRequest, CreatePaymentRequest, InvoiceList, InvoiceListQuery, InvoiceResponse, IssueInvoiceRequest,
-    PaymentList, PaymentReceipt, PaymentResponse, UpdateInvoiceRequest, VoidInvoiceRequest,
+    PaymentList, PaymentReceipt, PaymentResponse, UpdateInvoiceRequest,
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    etag, field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_uuid,
+    etag, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_uuid_param,
 };
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::routes::documents::{conflict, may_assign, may_change, price, reprice, today};
+use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price, reprice, today};
 use crate::routes::opportunities::check_buyers;
 use crate::state::AppState;
 
@@ -187,16 +186,14 @@ pub async fn list_invoices(
         query.cursor.as_deref(),
         "-created_at",
     )?;
-    let one_id =
-        |field: &str, raw: Option<&str>| raw.map(|r| parse_uuid(field, r).map_err(field_to_bad_request)).transpose();
     let today = today();
     let invoice_query = InvoiceQuery {
         statuses: parse_any_of("status", query.status.as_deref(), InvoiceStatus::parse)?,
         overdue: parse_bool_param("overdue", query.overdue.as_deref())?,
         today,
-        account_id: one_id("account_id", query.account_id.as_deref())?,
-        order_id: one_id("order_id", query.order_id.as_deref())?,
-        owner_id: one_id("owner_id", query.owner_id.as_deref())?,
+        account_id: parse_uuid_param("account_id", query.account_id.as_deref())?,
+        order_id: parse_uuid_param("order_id", query.order_id.as_deref())?,
+        owner_id: parse_uuid_param("owner_id", query.owner_id.as_deref())?,
         sort: params.sort,
         window: params.window,
     };
@@ -317,7 +314,7 @@ pub async fn issue_invoice(
 #[utoipa::path(
     tag = "invoices",
     params(("id" = Uuid, Path, description = "The invoice's id")),
-    request_body(content = Option<VoidInvoiceRequest>, description = "Optional: why"),
+    request_body(content = Option<ReasonRequest>, description = "Optional: why"),
     responses(
         (status = 200, description = "The void invoice", body = InvoiceResponse, headers(("ETag" = String))),
         (status = 409, description = "Already void, or paid in part or whole", body = Problem, content_type = "application/problem+json"),
@@ -333,11 +330,7 @@ pub async fn void_invoice(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request: VoidInvoiceRequest = parse_optional_json(&req, &body)?;
-    let reason = match request.reason.as_deref() {
-        None => None,
-        Some(raw) => Some(LongText::parse("reason", raw).map_err(ValidationErrors::from)?),
-    };
+    let reason = parse_reason(&req, &body)?;
     change_status(&req, &state, &caller, id.into_inner(), |i| Ok(i.void(reason.clone(), now())?)).await
 }
 

@@ -8,7 +8,7 @@ use crm_domain::lead::Lead;
 use crm_domain::opportunity::OpportunityStage;
 use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::value::Name;
-use crm_domain::{FieldError, RepoError, ValidationErrors};
+use crm_domain::{RepoError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -102,13 +102,6 @@ impl From<ConversionError> for ApiError {
     }
 }
 
-fn unknown(field: &str) -> ApiError {
-    ApiError::Validation {
-        detail: None,
-        errors: FieldError::new(field, "unknown_reference", "no such record exists in your organization").into(),
-    }
-}
-
 fn opportunity_request(
     raw: Option<Option<ConvertOpportunity>>,
 ) -> Result<Option<OpportunityRequest>, ValidationErrors> {
@@ -165,7 +158,7 @@ pub async fn convert_lead(
         None => None,
         Some(account_id) => match state.store.get_account(organization_id, account_id).await {
             Ok(account) => Some(account),
-            Err(RepoError::NotFound) => return Err(unknown("account_id")),
+            Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("account_id")),
             Err(other) => return Err(other.into()),
         },
     };
@@ -173,7 +166,7 @@ pub async fn convert_lead(
         None => None,
         Some(contact_id) => match state.store.get_contact(organization_id, contact_id).await {
             Ok(contact) => Some(contact),
-            Err(RepoError::NotFound) => return Err(unknown("contact_id")),
+            Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("contact_id")),
             Err(other) => return Err(other.into()),
         },
     };

@@ -19,7 +19,7 @@ use super::dto::{
 use crate::auth::Caller;
 use crate::conventions::{
     archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_search,
-    parse_uuid,
+    parse_uuid, parse_uuid_param,
 };
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem};
@@ -420,10 +420,6 @@ pub async fn opportunity_stage_history(
     Ok(HttpResponse::Ok().json(StageHistory { data: history.iter().map(StageChangeResponse::from).collect() }))
 }
 
-fn parse_one_uuid(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
-    raw.map(|r| parse_uuid(field, r).map_err(field_to_bad_request)).transpose()
-}
-
 fn parse_date_param(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
     raw.map(|r| parse_date(field, r).map_err(field_to_bad_request)).transpose()
 }
@@ -444,9 +440,9 @@ async fn list(
         stages: parse_any_of("stage", query.stage.as_deref(), OpportunityStage::parse)?,
         account_id: match account_id {
             Some(id) => Some(id),
-            None => parse_one_uuid("account_id", query.account_id.as_deref())?,
+            None => parse_uuid_param("account_id", query.account_id.as_deref())?,
         },
-        contact_id: parse_one_uuid("contact_id", query.contact_id.as_deref())?,
+        contact_id: parse_uuid_param("contact_id", query.contact_id.as_deref())?,
         owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
         expected_close_after: parse_date_param("expected_close_after", query.expected_close_after.as_deref())?,
         expected_close_before: parse_date_param("expected_close_before", query.expected_close_before.as_deref())?,

@@ -11,10 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
+use crate::extract::custom_fields_value;
 use crate::extract::{custom_fields, double_option, nullable, required};
 use crate::routes::accounts::AddressDto;
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines};
-use crate::routes::quotes::custom_fields_value;
 use crate::schema::{any_of_list, codes, fields, one_of};
 
 pub(crate) fn status_schema() -> Object {
@@ -124,15 +124,6 @@ impl UpdateOrderRequest {
         };
         errors.into_result().map(|()| patch)
     }
-}
-
-/// Why the order is cancelled; optional.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "Customer went with another supplier"}))]
-pub struct CancelOrderRequest {
-    #[schema(schema_with = fields::optional_long_text)]
-    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,15 +8,13 @@ use crm_domain::value::LongText;
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
 
-use super::dto::{
-    CancelOrderRequest, CreateOrderRequest, OrderInput, OrderList, OrderListQuery, OrderResponse, UpdateOrderRequest,
-};
+use super::dto::{CreateOrderRequest, OrderInput, OrderList, OrderListQuery, OrderResponse, UpdateOrderRequest};
 use crate::auth::Caller;
-use crate::conventions::{field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_uuid};
-use crate::extract::{JsonBody, parse_optional_json};
+use crate::conventions::{if_match, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
+use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::routes::documents::{conflict, may_assign, may_change, price};
+use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price};
 use crate::routes::opportunities::check_buyers;
 use crate::state::AppState;
 
@@ -68,13 +66,7 @@ pub async fn create_order(
     if let Some(opportunity_id) = draft.opportunity_id {
         let opportunity = match state.store.get_opportunity(principal.organization_id, opportunity_id).await {
             Ok(opportunity) => opportunity,
-            Err(RepoError::NotFound) => {
-                return Err(ApiError::from(ValidationErrors::from(FieldError::new(
-                    "opportunity_id",
-                    "unknown_reference",
-                    "no such record exists in your organization",
-                ))));
-            }
+            Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("opportunity_id")),
             Err(other) => return Err(other.into()),
         };
         may_change(&principal, opportunity.owner_id)?;
@@ -139,13 +131,11 @@ pub async fn list_orders(
         query.cursor.as_deref(),
         "-created_at",
     )?;
-    let one_id =
-        |field: &str, raw: Option<&str>| raw.map(|r| parse_uuid(field, r).map_err(field_to_bad_request)).transpose();
     let order_query = OrderQuery {
         statuses: parse_any_of("status", query.status.as_deref(), OrderStatus::parse)?,
-        account_id: one_id("account_id", query.account_id.as_deref())?,
-        opportunity_id: one_id("opportunity_id", query.opportunity_id.as_deref())?,
-        owner_id: one_id("owner_id", query.owner_id.as_deref())?,
+        account_id: parse_uuid_param("account_id", query.account_id.as_deref())?,
+        opportunity_id: parse_uuid_param("opportunity_id", query.opportunity_id.as_deref())?,
+        owner_id: parse_uuid_param("owner_id", query.owner_id.as_deref())?,
         sort: params.sort,
         window: params.window,
     };
@@ -293,7 +283,7 @@ pub async fn deliver_order(
 #[utoipa::path(
     tag = "orders",
     params(("id" = Uuid, Path, description = "The order's id")),
-    request_body(content = Option<CancelOrderRequest>, description = "Optional: why"),
+    request_body(content = Option<ReasonRequest>, description = "Optional: why"),
     responses(
         (status = 200, description = "The cancelled order", body = OrderResponse, headers(("ETag" = String))),
         (status = 409, description = "The order was already fulfilled, delivered or cancelled (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -309,10 +299,6 @@ pub async fn cancel_order(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request: CancelOrderRequest = parse_optional_json(&req, &body)?;
-    let reason = match request.reason.as_deref() {
-        None => None,
-        Some(raw) => Some(LongText::parse("reason", raw).map_err(ValidationErrors::from)?),
-    };
+    let reason = parse_reason(&req, &body)?;
     transition(&req, &state, &caller, id.into_inner(), OrderAction::Cancel, reason).await
 }

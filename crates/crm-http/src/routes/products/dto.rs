@@ -160,7 +160,7 @@ impl From<&Product> for ProductResponse {
             unit_price: MoneyDto::from_domain(&p.unit_price),
             tax_rate: p.tax_rate.as_f64(),
             active: p.active,
-            custom_fields: crate::routes::quotes::custom_fields_value(&p.custom_fields),
+            custom_fields: crate::extract::custom_fields_value(&p.custom_fields),
             created_at: timestamp(p.created_at),
             updated_at: timestamp(p.updated_at),
             created_by: p.created_by,

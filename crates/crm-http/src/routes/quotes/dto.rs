@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
-use crate::extract::{custom_fields, double_option, nullable, required};
+use crate::extract::{custom_fields, custom_fields_value, double_option, nullable, required};
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines};
 use crate::routes::opportunities::{date_schema, parse_date};
 use crate::schema::{any_of_list, codes, fields, one_of, sort_param};
@@ -150,15 +150,6 @@ impl UpdateQuoteRequest {
     }
 }
 
-/// Why the customer said no; optional.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "Budget moved to next year"}))]
-pub struct RejectQuoteRequest {
-    #[schema(schema_with = fields::optional_long_text)]
-    pub reason: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteResponse {
     pub id: Uuid,
@@ -196,10 +187,6 @@ pub struct QuoteResponse {
     pub version: i64,
     #[schema(format = DateTime)]
     pub archived_at: Option<String>,
-}
-
-pub(crate) fn custom_fields_value(fields: &CustomFields) -> serde_json::Value {
-    serde_json::from_str(fields.as_json_text()).unwrap_or_else(|_| serde_json::json!({}))
 }
 
 impl QuoteResponse {

@@ -4,21 +4,16 @@ use crm_domain::audit::AuditAction;
 use crm_domain::order::{DocumentSortField, Order};
 use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::quote::{DocumentKind, DocumentNumber, Quote, QuoteDraft, QuoteQuery, QuoteRuleError, QuoteStatus};
-use crm_domain::value::LongText;
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
 
-use super::dto::{
-    AcceptedQuote, CreateQuoteRequest, QuoteList, QuoteListQuery, QuoteResponse, RejectQuoteRequest, UpdateQuoteRequest,
-};
+use super::dto::{AcceptedQuote, CreateQuoteRequest, QuoteList, QuoteListQuery, QuoteResponse, UpdateQuoteRequest};
 use crate::auth::Caller;
-use crate::conventions::{
-    archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_uuid,
-};
-use crate::extract::{JsonBody, parse_optional_json};
+use crate::conventions::{archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
+use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::routes::documents::{conflict, may_assign, may_change, price, reprice, today};
+use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price, reprice, today};
 use crate::routes::orders::OrderResponse;
 use crate::state::AppState;
 
@@ -38,15 +33,6 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<
 
 fn respond(quote: &Quote) -> HttpResponse {
     with_etag(StatusCode::OK, &QuoteResponse::new(quote, today()), quote.version)
-}
-
-/// A 422 on `field` for a reference the organisation does not hold.
-fn unknown(field: &str) -> ApiError {
-    ApiError::from(ValidationErrors::from(FieldError::new(
-        field,
-        "unknown_reference",
-        "no such record exists in your organization",
-    )))
 }
 
 /// Create a draft quote
@@ -76,7 +62,7 @@ pub async fn create_quote(
     may_assign(&principal, principal.user_id, input.owner_id)?;
     let opportunity = match state.store.get_opportunity(principal.organization_id, input.opportunity_id).await {
         Ok(opportunity) => opportunity,
-        Err(RepoError::NotFound) => return Err(unknown("opportunity_id")),
+        Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("opportunity_id")),
         Err(other) => return Err(other.into()),
     };
     // Quoting commits the deal's owner: the caller must be allowed to change the opportunity.
@@ -145,14 +131,12 @@ pub async fn list_quotes(
         query.cursor.as_deref(),
         "-created_at",
     )?;
-    let one_id =
-        |field: &str, raw: Option<&str>| raw.map(|r| parse_uuid(field, r).map_err(field_to_bad_request)).transpose();
     let today = today();
     let quote_query = QuoteQuery {
         statuses: parse_any_of("status", query.status.as_deref(), QuoteStatus::parse)?,
-        opportunity_id: one_id("opportunity_id", query.opportunity_id.as_deref())?,
-        account_id: one_id("account_id", query.account_id.as_deref())?,
-        owner_id: one_id("owner_id", query.owner_id.as_deref())?,
+        opportunity_id: parse_uuid_param("opportunity_id", query.opportunity_id.as_deref())?,
+        account_id: parse_uuid_param("account_id", query.account_id.as_deref())?,
+        owner_id: parse_uuid_param("owner_id", query.owner_id.as_deref())?,
         today,
         archived: archived_filter(query.archived.as_deref())?,
         sort: params.sort,
@@ -269,7 +253,7 @@ pub async fn send_quote(
 #[utoipa::path(
     tag = "quotes",
     params(("id" = Uuid, Path, description = "The quote's id")),
-    request_body(content = Option<RejectQuoteRequest>, description = "Optional: why"),
+    request_body(content = Option<ReasonRequest>, description = "Optional: why"),
     responses(
         (status = 200, description = "The rejected quote", body = QuoteResponse, headers(("ETag" = String))),
         (status = 409, description = "The quote was not sent, or is archived", body = Problem, content_type = "application/problem+json"),
@@ -285,11 +269,7 @@ pub async fn reject_quote(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request: RejectQuoteRequest = parse_optional_json(&req, &body)?;
-    let reason = match request.reason.as_deref() {
-        None => None,
-        Some(raw) => Some(LongText::parse("reason", raw).map_err(ValidationErrors::from)?),
-    };
+    let reason = parse_reason(&req, &body)?;
     change_status(&req, &state, &caller, id.into_inner(), |q| Ok(q.reject(reason.clone(), now())?)).await
 }
 

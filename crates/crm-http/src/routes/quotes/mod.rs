@@ -3,8 +3,8 @@
 mod dto;
 mod handlers;
 
+pub(crate) use dto::sort_schema;
 pub use dto::{AcceptedQuote, QuoteList, QuoteResponse};
-pub(crate) use dto::{custom_fields_value, sort_schema};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
