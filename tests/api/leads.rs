@@ -13,6 +13,7 @@ on_both_backends!(
     roles_decide_who_may_change_a_lead,
     lists_filter_and_sort,
     lists_search_case_insensitively,
+    search_follows_every_write_and_pages,
 );
 
 async fn a_lead_is_created_read_updated_archived_and_restored(backend: Backend) {
@@ -357,4 +358,58 @@ async fn lists_search_case_insensitively(backend: Backend) {
     assert_eq!(page_ids(&app, &admin.token, "q=y_c").await, ["Hopper"]);
     assert_eq!(page_ids(&app, &admin.token, "q=_").await, ["Hopper"]);
     assert!(page_ids(&app, &admin.token, "q=nobody").await.is_empty());
+}
+
+/// Search reads an index on both backends (SQLite: an FTS5 trigram table kept by triggers;
+/// PostgreSQL: trigram GIN indexes): renames, archives and other organisations must show through
+/// it, FTS syntax in a needle is literal text, and paging behind a cursor works on the hits.
+async fn search_follows_every_write_and_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let other = app.signup("Rival", "rival@example.com").await;
+    let hopper =
+        app.create_lead(&admin, json!({"first_name": "Grace", "last_name": "Hopper", "company": "Navy"})).await;
+    app.create_lead(&other, json!({"first_name": "Grace", "last_name": "Hopper", "company": "Navy"})).await;
+    assert_eq!(page_ids(&app, &admin.token, "q=HOPP").await, ["Hopper"], "the other organisation's lead is not found");
+
+    let id = id_of(&hopper);
+    app.send(
+        Method::PATCH,
+        &format!("/api/v1/leads/{id}"),
+        Some(&admin.token),
+        Some(&json!({"last_name": "Murray", "email": "grace@cobol.example"})),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .expect(200);
+    assert!(page_ids(&app, &admin.token, "q=hopper").await.is_empty(), "the old name is gone from the index");
+    assert_eq!(page_ids(&app, &admin.token, "q=murr").await, ["Murray"]);
+    assert_eq!(page_ids(&app, &admin.token, "q=COBOL.ex").await, ["Murray"]);
+
+    app.delete(&format!("/api/v1/leads/{id}"), &admin.token).await.expect(200);
+    assert!(page_ids(&app, &admin.token, "q=murray").await.is_empty());
+    assert_eq!(page_ids(&app, &admin.token, "q=murray&archived=only").await, ["Murray"]);
+
+    // Quotes, operators and wildcards are text to find, never syntax.
+    for needle in ["%22gr", "gr%22%22", "NOT%20navy", "navy%20OR%20x", "nav*", "(navy)", "a%3Ab"] {
+        assert!(page_ids(&app, &admin.token, &format!("q={needle}")).await.is_empty(), "q={needle}");
+    }
+    app.create_lead(&admin, json!({"last_name": "Quote", "company": "Say \"hi\" Ltd"})).await;
+    assert_eq!(page_ids(&app, &admin.token, "q=%22hi%22").await, ["Quote"]);
+
+    for last_name in ["Widget A", "Widget B", "Widget C"] {
+        app.create_lead(&admin, json!({"last_name": last_name, "company": "Widget Works"})).await;
+    }
+    let first = app.get("/api/v1/leads?q=widget%20works&limit=2&sort=last_name", &admin.token).await.expect(200);
+    let names: Vec<&str> = first.body["data"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|l| l["last_name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["Widget A", "Widget B"]);
+    let cursor = first.body["next_cursor"].as_str().unwrap_or_default().to_owned();
+    assert!(!cursor.is_empty(), "{}", first.text);
+    assert_eq!(
+        page_ids(&app, &admin.token, &format!("q=widget%20works&limit=2&sort=last_name&cursor={cursor}")).await,
+        ["Widget C"]
+    );
 }

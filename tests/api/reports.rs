@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, Session, TestApp, id_of};
 use crate::on_both_backends;
 
-on_both_backends!(the_pipeline_matches_hand_computed_figures, the_forecast_matches_hand_computed_figures);
+on_both_backends!(
+    the_pipeline_matches_hand_computed_figures,
+    the_forecast_matches_hand_computed_figures,
+    kept_totals_agree_with_the_deals_after_every_write,
+);
 
 async fn deal(app: &TestApp, session: &Session, body: Value) -> Value {
     app.post("/api/v1/opportunities", &session.token, &body).await.expect(201).body
@@ -146,4 +150,118 @@ async fn the_forecast_matches_hand_computed_figures(backend: Backend) {
         let reply = app.get(&format!("/api/v1/reports/forecast?{query}"), &admin.token).await;
         assert_eq!(reply.status.as_u16(), 400, "{query}: {}", reply.text);
     }
+}
+
+/// The pipeline without filters and the forecast for everyone read totals that triggers keep on
+/// every opportunity write; the same reports filtered by the one account or by every owner
+/// aggregate the deals themselves. After each kind of write the two must agree, and the end
+/// state is checked against figures worked out by hand.
+async fn kept_totals_agree_with_the_deals_after_every_write(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
+    let account = id_of(&app.post("/api/v1/accounts", &admin.token, &json!({"name": "Navy"})).await.expect(201).body);
+    let owners = format!("{},{}", admin.user_id, rep.user_id);
+    let dates = "expected_close_after=2027-01-01&expected_close_before=2027-12-31";
+    let check = |step: &'static str| {
+        let (app, token, account, owners) = (&app, admin.token.clone(), account.clone(), owners.clone());
+        async move {
+            for (kept, computed) in [
+                ("/api/v1/reports/pipeline".to_owned(), format!("/api/v1/reports/pipeline?account_id={account}")),
+                (
+                    format!("/api/v1/reports/pipeline?{dates}"),
+                    format!("/api/v1/reports/pipeline?{dates}&account_id={account}"),
+                ),
+                (
+                    "/api/v1/reports/forecast?from=2027-01-01&to=2027-12-31".to_owned(),
+                    format!("/api/v1/reports/forecast?from=2027-01-01&to=2027-12-31&owner_id={owners}"),
+                ),
+            ] {
+                let kept_body = app.get(&kept, &token).await.expect(200).body;
+                let computed_body = app.get(&computed, &token).await.expect(200).body;
+                for key in ["stages", "totals", "periods"] {
+                    assert_eq!(kept_body[key], computed_body[key], "{step}: {kept} against {computed}");
+                }
+            }
+        }
+    };
+    let eur = |amount: i64| json!({"amount": amount, "currency": "EUR"});
+    let d1 = id_of(
+        &deal(
+            &app,
+            &admin,
+            json!({"name": "D1", "account_id": account, "amount": eur(1000), "expected_close_date": "2027-02-10"}),
+        )
+        .await,
+    );
+    let d2 = id_of(&deal(&app, &rep, json!({"name": "D2", "account_id": account, "stage": "proposal", "amount": {"amount": 2000, "currency": "USD"}, "expected_close_date": "2027-03-05"})).await);
+    let d3 = id_of(
+        &deal(
+            &app,
+            &admin,
+            json!({"name": "D3", "account_id": account, "stage": "qualification", "expected_close_date": "2027-02-11"}),
+        )
+        .await,
+    );
+    let d4 = id_of(&deal(&app, &admin, json!({"name": "D4", "account_id": account, "stage": "negotiation", "probability": 75, "amount": eur(4000), "expected_close_date": "2027-05-01"})).await);
+    check("created").await;
+    let path = |id: &str| format!("/api/v1/opportunities/{id}");
+    app.patch(&path(&d1), &admin.token, &json!({"stage": "needs_analysis", "amount": eur(1500)})).await.expect(200);
+    check("stage and amount").await;
+    app.patch(&path(&d2), &admin.token, &json!({"owner_id": admin.user_id, "amount": eur(2500)})).await.expect(200);
+    check("owner and currency").await;
+    app.patch(&path(&d3), &admin.token, &json!({"expected_close_date": "2027-06-30", "amount": eur(300)}))
+        .await
+        .expect(200);
+    check("close date and a first amount").await;
+    let close = |id: String, body: Value| {
+        let (app, token) = (&app, admin.token.clone());
+        async move {
+            app.send(Method::POST, &format!("/api/v1/opportunities/{id}/close"), Some(&token), Some(&body), &[])
+                .await
+                .expect(200);
+        }
+    };
+    close(d4.clone(), json!({"outcome": "won", "closed_at": "2027-04-10T12:00:00Z"})).await;
+    check("won").await;
+    close(d1.clone(), json!({"outcome": "lost", "reason": "Price"})).await;
+    check("lost").await;
+    app.send(Method::POST, &format!("{}/reopen", path(&d1)), Some(&admin.token), None, &[]).await.expect(200);
+    check("reopened").await;
+    app.delete(&path(&d2), &admin.token).await.expect(200);
+    check("archived").await;
+    app.send(Method::POST, &format!("{}/restore", path(&d2)), Some(&admin.token), None, &[]).await.expect(200);
+    app.delete(&path(&d3), &admin.token).await.expect(200);
+    check("restored and archived").await;
+    app.patch(&path(&d1), &admin.token, &json!({"probability": 33, "name": "D1 renamed"})).await.expect(200);
+    app.patch(&path(&d2), &admin.token, &json!({"name": "only a name"})).await.expect(200);
+    check("probability and name").await;
+
+    // D1 needs_analysis EUR 1500 at 33% (2027-02-10), D2 proposal EUR 2500 at 60% (2027-03-05),
+    // D3 archived, D4 won EUR 4000 on 2027-04-10.
+    let pipeline = app.get("/api/v1/reports/pipeline", &admin.token).await.expect(200).body;
+    assert_eq!(
+        pipeline["stages"],
+        json!([
+            {"stage": "needs_analysis", "currency": "EUR", "count": 1, "total_amount": 1500, "weighted_amount": 495},
+            {"stage": "proposal", "currency": "EUR", "count": 1, "total_amount": 2500, "weighted_amount": 1500},
+        ])
+    );
+    let forecast = app
+        .get("/api/v1/reports/forecast?from=2027-01-01&to=2027-12-31&interval=quarter", &admin.token)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        forecast["periods"],
+        json!([
+            {"period": "2027-Q1", "currency": "EUR", "open_count": 2, "expected_amount": 4000, "weighted_amount": 1995, "won_count": 0, "won_amount": 0},
+            {"period": "2027-Q2", "currency": "EUR", "open_count": 0, "expected_amount": 0, "weighted_amount": 0, "won_count": 1, "won_amount": 4000},
+            {"period": "2027-Q3", "currency": "EUR", "open_count": 0, "expected_amount": 0, "weighted_amount": 0, "won_count": 0, "won_amount": 0},
+            {"period": "2027-Q4", "currency": "EUR", "open_count": 0, "expected_amount": 0, "weighted_amount": 0, "won_count": 0, "won_amount": 0},
+        ])
+    );
+    let rep_only =
+        app.get(&format!("/api/v1/reports/pipeline?owner_id={}", rep.user_id), &admin.token).await.expect(200).body;
+    assert_eq!(rep_only["stages"], json!([]), "D2 changed owner");
 }

@@ -26,6 +26,27 @@ fn sort_expr(field: LeadSortField) -> &'static str {
     }
 }
 
+/// Whether lead search reads an FTS5 trigram index (`leads_search`, SQLite migration 0012).
+/// PostgreSQL serves the plain `LIKE` conditions with trigram GIN indexes (migration 0011).
+/// The trigram index matches needles of three characters or more; shorter ones use `LIKE`.
+trait LeadSearchSql {
+    const FTS5: bool;
+}
+
+impl LeadSearchSql for SqliteStore {
+    const FTS5: bool = true;
+}
+
+impl LeadSearchSql for PgStore {
+    const FTS5: bool = false;
+}
+
+/// A needle as one FTS5 phrase: a case-insensitive substring match with the trigram tokenizer.
+/// Inside the quotes only `"` is special, and it is doubled.
+fn fts5_phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
+}
+
 /// Binds a lead's stored fields in column order, from `first_name` to `converted_opportunity_id`
 /// ($3 to $24 in the statements below).
 macro_rules! bind_lead_fields {
@@ -152,8 +173,27 @@ macro_rules! impl_leads {
             }
 
             async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError> {
-                let mut qb =
-                    QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = "));
+                let indexed_needle =
+                    query.search.as_deref().filter(|n| <$Store as LeadSearchSql>::FTS5 && n.chars().count() >= 3);
+                let mut qb = match indexed_needle {
+                    // Read the matching rowids from the trigram index first, then the leads:
+                    // `CROSS JOIN` keeps SQLite from walking `leads_created` and probing the
+                    // index once per lead instead.
+                    Some(needle) => {
+                        let mut qb = QueryBuilder::<$Db>::new(
+                            "WITH hits (hit) AS MATERIALIZED (SELECT rowid FROM leads_search WHERE leads_search MATCH ",
+                        );
+                        qb.push_bind(fts5_phrase(needle));
+                        qb.push(format_args!(
+                            ") SELECT {LEAD_COLUMNS} FROM hits CROSS JOIN leads ON leads.rowid = hits.hit \
+                             WHERE organization_id = "
+                        ));
+                        qb
+                    }
+                    None => {
+                        QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = "))
+                    }
+                };
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 let statuses: Vec<&'static str> = query.statuses.iter().map(|s| s.as_str()).collect();
@@ -169,11 +209,13 @@ macro_rules! impl_leads {
                 if let Some(before) = query.created_before {
                     qb.push(" AND created_at < ").push_bind(before);
                 }
-                crate::list::push_search(
-                    &mut qb,
-                    &["first_name", "last_name", "company", "email"],
-                    query.search.as_deref(),
-                );
+                if indexed_needle.is_none() {
+                    crate::list::push_search(
+                        &mut qb,
+                        &["first_name", "last_name", "company", "email"],
+                        query.search.as_deref(),
+                    );
+                }
                 crate::list::push_keyset_page(
                     &mut qb,
                     sort_expr(query.sort.field),
@@ -192,3 +234,14 @@ macro_rules! impl_leads {
 
 impl_leads!(SqliteStore, sqlx::Sqlite);
 impl_leads!(PgStore, sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::fts5_phrase;
+
+    #[test]
+    fn a_needle_is_one_quoted_phrase() {
+        assert_eq!(fts5_phrase("ada"), "\"ada\"");
+        assert_eq!(fts5_phrase("say \"hi\" OR x"), "\"say \"\"hi\"\" OR x\"");
+    }
+}

@@ -22,6 +22,8 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (9, "quotes_orders_invoices", include_str!("../../../migrations/sqlite/0009_quotes_orders_invoices.sql")),
     (10, "product_custom_fields", include_str!("../../../migrations/sqlite/0010_product_custom_fields.sql")),
     (11, "report_indexes", include_str!("../../../migrations/sqlite/0011_report_indexes.sql")),
+    (12, "lead_search", include_str!("../../../migrations/sqlite/0012_lead_search.sql")),
+    (13, "report_totals", include_str!("../../../migrations/sqlite/0013_report_totals.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -37,6 +39,8 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (9, "quotes_orders_invoices", include_str!("../../../migrations/postgres/0009_quotes_orders_invoices.sql")),
     (10, "product_custom_fields", include_str!("../../../migrations/postgres/0010_product_custom_fields.sql")),
     (11, "report_indexes", include_str!("../../../migrations/postgres/0011_report_indexes.sql")),
+    (12, "lead_search", include_str!("../../../migrations/postgres/0012_lead_search.sql")),
+    (13, "report_totals", include_str!("../../../migrations/postgres/0013_report_totals.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -40,23 +40,84 @@ fn percent(raw: i64) -> Result<u8, RepoError> {
 trait MonthSql {
     const MONTH_OF_DATE: &'static str;
     const MONTH_OF_TIMESTAMP: &'static str;
+    const MONTH_OF_DAY: &'static str;
 }
 
 impl MonthSql for SqliteStore {
     const MONTH_OF_DATE: &'static str = "substr(expected_close_date, 1, 7)";
     const MONTH_OF_TIMESTAMP: &'static str = "substr(closed_at, 1, 7)";
+    const MONTH_OF_DAY: &'static str = "substr(day, 1, 7)";
 }
 
 impl MonthSql for PgStore {
     const MONTH_OF_DATE: &'static str = "to_char(expected_close_date, 'YYYY-MM')";
     const MONTH_OF_TIMESTAMP: &'static str = "to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM')";
+    const MONTH_OF_DAY: &'static str = "to_char(day, 'YYYY-MM')";
 }
+
+/// Where a pipeline report is read from. The totals tables of migration 0013 are kept by
+/// triggers on every opportunity write and hold a few rows per owner or per day, so a report
+/// that they can answer costs the same at ten thousand deals as at a million; the others
+/// aggregate the deals themselves over the covering indexes of 0011.
+enum PipelineSource {
+    /// `pipeline_totals`: today's pipeline, for everyone or for some owners.
+    OwnerTotals,
+    /// `deal_day_totals`: today's pipeline between expected close dates, for everyone.
+    DayTotals,
+    /// The deals: a past day (`as_of`), an account, or close dates with owners.
+    Deals,
+}
+
+fn pipeline_source(query: &PipelineQuery) -> PipelineSource {
+    let dated = query.expected_close_after.is_some() || query.expected_close_before.is_some();
+    match (query.as_of, query.account_id, dated, query.owner_ids.is_empty()) {
+        (None, None, false, _) => PipelineSource::OwnerTotals,
+        (None, None, true, true) => PipelineSource::DayTotals,
+        _ => PipelineSource::Deals,
+    }
+}
+
+/// The sums of a totals table, as the aggregate over the deals would give them.
+const TOTALS_SUMS: &str = "CAST(SUM(deal_count) AS BIGINT), CAST(SUM(amount) AS BIGINT)";
 
 macro_rules! impl_reports {
     ($Store:ident, $Db:ty) => {
-        #[async_trait]
-        impl ReportRepository for $Store {
-            async fn pipeline_groups(&self, organization_id: Uuid, query: &PipelineQuery) -> Result<Vec<PipelineGroup>, RepoError> {
+        impl $Store {
+            /// The forecast for everyone, from `deal_day_totals`: open deals on their expected
+            /// close day, won deals on the day they closed.
+            async fn forecast_rows_from_day_totals(
+                &self,
+                organization_id: Uuid,
+                from: NaiveDate,
+                to: NaiveDate,
+            ) -> Result<(Vec<ForecastOpenGroup>, Vec<ForecastWonGroup>), RepoError> {
+                let month = <$Store as MonthSql>::MONTH_OF_DAY;
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {month}, currency, probability, {TOTALS_SUMS} FROM deal_day_totals WHERE organization_id = "
+                ));
+                qb.push_bind(organization_id).push(" AND currency <> ''");
+                crate::list::push_any_text(&mut qb, "stage", &open_stages());
+                qb.push(" AND day >= ").push_bind(from).push(" AND day <= ").push_bind(to);
+                qb.push(format_args!(" GROUP BY {month}, currency, probability HAVING SUM(deal_count) > 0"));
+                let open: Vec<MonthRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {month}, currency, {TOTALS_SUMS} FROM deal_day_totals WHERE organization_id = "
+                ));
+                qb.push_bind(organization_id).push(" AND currency <> '' AND stage = 'closed_won'");
+                qb.push(" AND day >= ").push_bind(from).push(" AND day <= ").push_bind(to);
+                qb.push(format_args!(" GROUP BY {month}, currency HAVING SUM(deal_count) > 0"));
+                let won: Vec<WonRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                forecast_groups_of(open, won)
+            }
+
+            /// The pipeline aggregated over the deals themselves (or, for a past day, over the
+            /// last stage change of each deal before it).
+            async fn pipeline_rows_from_deals(
+                &self,
+                organization_id: Uuid,
+                query: &PipelineQuery,
+            ) -> Result<Vec<GroupRow>, RepoError> {
                 let mut qb = match query.as_of {
                     None => {
                         let mut qb = QueryBuilder::<$Db>::new(
@@ -102,7 +163,42 @@ macro_rules! impl_reports {
                     None => " GROUP BY o.stage, o.currency, o.probability",
                     Some(_) => " GROUP BY h.to_stage, h.currency, h.probability",
                 });
-                let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)
+            }
+        }
+
+        #[async_trait]
+        impl ReportRepository for $Store {
+            async fn pipeline_groups(&self, organization_id: Uuid, query: &PipelineQuery) -> Result<Vec<PipelineGroup>, RepoError> {
+                let rows: Vec<GroupRow> = match pipeline_source(query) {
+                    PipelineSource::OwnerTotals => {
+                        let mut qb = QueryBuilder::<$Db>::new(format!(
+                            "SELECT stage, NULLIF(currency, ''), probability, {TOTALS_SUMS} FROM pipeline_totals \
+                             WHERE organization_id = "
+                        ));
+                        qb.push_bind(organization_id);
+                        crate::list::push_any_id(&mut qb, "owner_id", &query.owner_ids);
+                        qb.push(" GROUP BY stage, currency, probability HAVING SUM(deal_count) > 0");
+                        qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?
+                    }
+                    PipelineSource::DayTotals => {
+                        let mut qb = QueryBuilder::<$Db>::new(format!(
+                            "SELECT stage, NULLIF(currency, ''), probability, {TOTALS_SUMS} FROM deal_day_totals \
+                             WHERE organization_id = "
+                        ));
+                        qb.push_bind(organization_id);
+                        crate::list::push_any_text(&mut qb, "stage", &open_stages());
+                        if let Some(after) = query.expected_close_after {
+                            qb.push(" AND day >= ").push_bind(after);
+                        }
+                        if let Some(before) = query.expected_close_before {
+                            qb.push(" AND day <= ").push_bind(before);
+                        }
+                        qb.push(" GROUP BY stage, currency, probability HAVING SUM(deal_count) > 0");
+                        qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?
+                    }
+                    PipelineSource::Deals => self.pipeline_rows_from_deals(organization_id, query).await?,
+                };
                 rows.into_iter()
                     .map(|(stage, code, probability, count, amount)| {
                         Ok(PipelineGroup {
@@ -123,6 +219,9 @@ macro_rules! impl_reports {
                 to: NaiveDate,
                 owner_ids: &[Uuid],
             ) -> Result<(Vec<ForecastOpenGroup>, Vec<ForecastWonGroup>), RepoError> {
+                if owner_ids.is_empty() {
+                    return self.forecast_rows_from_day_totals(organization_id, from, to).await;
+                }
                 let month = <$Store as MonthSql>::MONTH_OF_DATE;
                 let mut qb = QueryBuilder::<$Db>::new(format!(
                     "SELECT {month}, currency, probability, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM opportunities \
@@ -146,21 +245,34 @@ macro_rules! impl_reports {
                 crate::list::push_any_id(&mut qb, "owner_id", owner_ids);
                 qb.push(format_args!(" GROUP BY {month}, currency"));
                 let won: Vec<WonRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-
-                let open = open
-                    .into_iter()
-                    .map(|(month, code, probability, count, amount)| {
-                        Ok(ForecastOpenGroup { month, currency: currency(&code)?, probability: percent(probability)?, count, amount })
-                    })
-                    .collect::<Result<Vec<_>, RepoError>>()?;
-                let won = won
-                    .into_iter()
-                    .map(|(month, code, count, amount)| Ok(ForecastWonGroup { month, currency: currency(&code)?, count, amount }))
-                    .collect::<Result<Vec<_>, RepoError>>()?;
-                Ok((open, won))
+                forecast_groups_of(open, won)
             }
         }
     };
+}
+
+/// The forecast's rows as the domain reads them.
+fn forecast_groups_of(
+    open: Vec<MonthRow>,
+    won: Vec<WonRow>,
+) -> Result<(Vec<ForecastOpenGroup>, Vec<ForecastWonGroup>), RepoError> {
+    let open = open
+        .into_iter()
+        .map(|(month, code, probability, count, amount)| {
+            Ok(ForecastOpenGroup {
+                month,
+                currency: currency(&code)?,
+                probability: percent(probability)?,
+                count,
+                amount,
+            })
+        })
+        .collect::<Result<Vec<_>, RepoError>>()?;
+    let won = won
+        .into_iter()
+        .map(|(month, code, count, amount)| Ok(ForecastWonGroup { month, currency: currency(&code)?, count, amount }))
+        .collect::<Result<Vec<_>, RepoError>>()?;
+    Ok((open, won))
 }
 
 impl_reports!(SqliteStore, sqlx::Sqlite);
