@@ -16,6 +16,7 @@ on_both_backends!(
     logout_revokes_the_refresh_token,
     forged_and_expired_tokens_are_refused,
     a_deactivated_user_is_locked_out_at_once,
+    other_processes_see_a_deactivation_within_their_cache_lifetime,
     signup_can_be_turned_off,
     repeated_login_attempts_are_rate_limited,
 );
@@ -259,6 +260,32 @@ async fn a_deactivated_user_is_locked_out_at_once(backend: Backend) {
     // Reactivated, the user can log in again.
     app.patch(&format!("/api/v1/users/{}", rep.user_id), &admin.token, &json!({"active": true})).await.expect(200);
     app.login("rep@example.com", PASSWORD).await.expect(200);
+}
+
+/// Each process reuses a caller's role and active state for `principal_cache`; the process that
+/// makes a change forgets it at once, the others within that time.
+async fn other_processes_see_a_deactivation_within_their_cache_lifetime(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let uncached = app.spawn_beside(|s| s.principal_cache = std::time::Duration::ZERO).await;
+    let briefly = app.spawn_beside(|s| s.principal_cache = std::time::Duration::from_millis(300)).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
+    for server in [&app, &uncached, &briefly] {
+        server.get("/api/v1/me", &rep.token).await.expect(200);
+    }
+    app.patch(&format!("/api/v1/users/{}", rep.user_id), &admin.token, &json!({"active": false})).await.expect(200);
+    app.get("/api/v1/me", &rep.token).await.expect_problem(401, "unauthorized");
+    uncached.get("/api/v1/me", &rep.token).await.expect_problem(401, "unauthorized");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    briefly.get("/api/v1/me", &rep.token).await.expect_problem(401, "unauthorized");
+
+    // A role change made in the caching process applies to its next request.
+    let manager = app.add_user(&admin, "manager@example.com", "manager").await;
+    app.get("/api/v1/audit-events", &manager.token).await.expect(200);
+    app.patch(&format!("/api/v1/users/{}", manager.user_id), &admin.token, &json!({"role": "sales_rep"}))
+        .await
+        .expect(200);
+    app.get("/api/v1/audit-events", &manager.token).await.expect_problem(403, "forbidden");
 }
 
 async fn signup_can_be_turned_off(backend: Backend) {

@@ -104,7 +104,9 @@ pub mod tempfile_dir {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    _dir: Option<tempfile_dir::TempDir>,
+    /// The database this server uses; [`TestApp::spawn_beside`] starts another server on it.
+    pub database_url: String,
+    _dir: Option<std::sync::Arc<tempfile_dir::TempDir>>,
 }
 
 /// A response read whole.
@@ -158,9 +160,22 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
         init_logs();
         let (database_url, dir) = fresh_database_url(&backend).await;
+        Self::start(database_url, dir.map(std::sync::Arc::new), adjust).await
+    }
+
+    /// Another server on this one's database, as a second process of a deployment would be.
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::start(self.database_url.clone(), self._dir.clone(), adjust).await
+    }
+
+    async fn start(
+        database_url: String,
+        dir: Option<std::sync::Arc<tempfile_dir::TempDir>>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let mut settings = Settings {
             bind: "127.0.0.1:0".to_owned(),
-            database_url,
+            database_url: database_url.clone(),
             jwt_secret: Some(JWT_SECRET.to_owned()),
             workers: Some(2),
             max_db_connections: 5,
@@ -174,7 +189,7 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("startup failed: {}", crm_http::problem::error_chain(&e)));
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        Self { base, client: reqwest::Client::new(), _dir: dir }
+        Self { base, client: reqwest::Client::new(), database_url, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {

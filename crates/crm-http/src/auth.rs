@@ -119,8 +119,83 @@ fn rejection(rejection: TokenRejection) -> ApiError {
     }
 }
 
+/// The principals read in the last moment, so that most requests cost one query less (the
+/// benchmark found the role lookup to be most of the gap between a read and the floor; see
+/// BENCHMARKS.md, finding 5). An entry lives `ttl` (one second by default, zero turns the cache
+/// off). A user's change in this process drops their entry at once, and a lookup that raced with
+/// such a change is not kept; another process sees a role change or a deactivation within `ttl`.
+/// Only active users are kept: an unknown or deactivated user is read from the database each time.
+pub struct PrincipalCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<(Uuid, Uuid), (Principal, std::time::Instant)>>,
+    /// Bumped by every `forget`: a lookup keeps its result only when no change happened meanwhile.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl PrincipalCache {
+    /// The number of entries past which expired ones are swept (and, if none expired, all).
+    const CAPACITY: usize = 10_000;
+
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, entries: std::sync::Mutex::default(), generation: std::sync::atomic::AtomicU64::new(0) }
+    }
+
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(Uuid, Uuid), (Principal, std::time::Instant)>> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The active user `user_id` of `organization_id`, from the cache or the database.
+    ///
+    /// # Errors
+    /// The store's error when it has to be read and cannot be.
+    pub async fn principal(
+        &self,
+        store: &dyn crm_domain::ports::Store,
+        organization_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Principal>, crm_domain::RepoError> {
+        if self.ttl.is_zero() {
+            return store.find_principal(organization_id, user_id).await;
+        }
+        let key = (organization_id, user_id);
+        if let Some((principal, read_at)) = self.entries().get(&key)
+            && read_at.elapsed() < self.ttl
+        {
+            return Ok(Some(*principal));
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let found = store.find_principal(organization_id, user_id).await?;
+        let mut entries = self.entries();
+        if let Some(principal) = found
+            && self.generation.load(std::sync::atomic::Ordering::Acquire) == generation
+        {
+            if entries.len() >= Self::CAPACITY {
+                let ttl = self.ttl;
+                entries.retain(|_, (_, read_at)| read_at.elapsed() < ttl);
+                if entries.len() >= Self::CAPACITY {
+                    entries.clear();
+                }
+            }
+            entries.insert(key, (principal, std::time::Instant::now()));
+        } else {
+            entries.remove(&key);
+        }
+        Ok(found)
+    }
+
+    /// Drops what is known of a user whose role or active state may have changed.
+    pub fn forget(&self, organization_id: Uuid, user_id: Uuid) {
+        let mut entries = self.entries();
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.remove(&(organization_id, user_id));
+    }
+}
+
 /// The authenticated caller: who the token speaks for, with the role and active state read from
-/// the database on every request, so that deactivation and role changes apply at once.
+/// the database (through [`PrincipalCache`]), so that deactivation and role changes apply on the
+/// next request in this process and within the cache's lifetime in the others.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub Principal);
 
@@ -139,7 +214,7 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(rejection(TokenRejection::Missing))?;
             let (organization_id, user_id) = state.tokens.verify(&token).map_err(rejection)?;
-            let principal = state.store.find_principal(organization_id, user_id).await?;
+            let principal = state.principals.principal(&*state.store, organization_id, user_id).await?;
             principal.map(Caller).ok_or_else(|| ApiError::Unauthorized {
                 detail: "the user of this token is deactivated or no longer exists".to_owned(),
             })

@@ -164,6 +164,7 @@ impl Application {
             tokens: TokenService::new(&secret),
             allow_signup: settings.allow_signup,
             auth_limits: rate_limit::AuthLimits::default(),
+            principals: crate::auth::PrincipalCache::new(settings.principal_cache),
         });
         let document = openapi_document();
         let route_table = web::Data::new(RouteTable::from_document(&document));

@@ -114,7 +114,7 @@ async fn idempotent(
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     // A deactivated user's token must not replay anything either.
-    match state.store.find_principal(organization_id, user_id).await {
+    match state.principals.principal(&*state.store, organization_id, user_id).await {
         // The handler's `Caller` extractor takes this principal instead of reading it again.
         Ok(Some(principal)) => {
             req.extensions_mut().insert(crate::auth::Caller(principal));

@@ -20,6 +20,9 @@ pub struct Settings {
     pub max_db_connections: u32,
     /// Seconds to let in-flight requests finish after a shutdown signal.
     pub shutdown_timeout_seconds: u64,
+    /// How long a caller's role and active state may be reused before they are read again
+    /// (see [`crate::auth::PrincipalCache`]); zero reads them on every request.
+    pub principal_cache: std::time::Duration,
 }
 
 impl Settings {
@@ -35,6 +38,7 @@ impl Settings {
             workers: None,
             max_db_connections: 16,
             shutdown_timeout_seconds: 30,
+            principal_cache: std::time::Duration::from_secs(1),
         }
     }
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use crm_domain::ports::Store;
 
-use crate::auth::TokenService;
+use crate::auth::{PrincipalCache, TokenService};
 use crate::rate_limit::AuthLimits;
 
 /// What every handler can reach.
@@ -12,4 +12,6 @@ pub struct AppState {
     pub allow_signup: bool,
     /// Attempts on the authentication endpoints, per client.
     pub auth_limits: AuthLimits,
+    /// Callers' roles and active state, read at most once a `CRM_PRINCIPAL_CACHE_MS`.
+    pub principals: PrincipalCache,
 }

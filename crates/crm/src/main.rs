@@ -61,6 +61,11 @@ struct Options {
     /// Database connections per process.
     #[arg(long, env = "CRM_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     db_max_connections: u32,
+    /// Milliseconds a caller's role and active state may be reused by this process before they
+    /// are read again; 0 reads them on every request. Changes made through this process apply
+    /// at once whatever the value.
+    #[arg(long, env = "CRM_PRINCIPAL_CACHE_MS", default_value_t = 1000, global = true)]
+    principal_cache_ms: u64,
 }
 
 impl Options {
@@ -79,6 +84,7 @@ impl Options {
             data_dir: self.data_dir.clone(),
             workers: self.workers,
             max_db_connections: self.db_max_connections,
+            principal_cache: std::time::Duration::from_millis(self.principal_cache_ms),
             ..Settings::local_defaults()
         }
     }

@@ -295,7 +295,9 @@ pub async fn update_user(
             if changes.is_empty() {
                 return Ok(current);
             }
-            state.store.update_user(&next, current.version, &changes, &audit).await?;
+            let updated = state.store.update_user(&next, current.version, &changes, &audit).await;
+            state.principals.forget(principal.organization_id, id);
+            updated?;
             Ok(next)
         },
     )
