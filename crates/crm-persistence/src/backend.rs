@@ -9,7 +9,7 @@ use crm_domain::RepoError;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Database, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use crate::{ConnectError, PoolSettings};
 
@@ -19,12 +19,40 @@ use crate::{ConnectError, PoolSettings};
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     write_lock: Arc<Mutex<()>>,
+    pub(crate) heavy: HeavyQueries,
 }
 
 /// The production backend.
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    pub(crate) heavy: HeavyQueries,
+}
+
+/// Lets at most half of the pool's connections run the queries whose cost grows with the data
+/// (lead search, reports aggregated over the deals themselves), so that reads and writes of
+/// single records keep a connection while those queue (BENCHMARKS.md, finding 4). A query that
+/// waits longer than the pool's acquire timeout is answered as unavailable (503), like a
+/// request that finds no connection.
+#[derive(Clone)]
+pub(crate) struct HeavyQueries {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl HeavyQueries {
+    fn new(max_connections: u32, wait: Duration) -> Self {
+        let permits = usize::try_from(max_connections / 2).unwrap_or(1).max(1);
+        Self { permits: Arc::new(Semaphore::new(permits)), wait }
+    }
+
+    /// Waits for a turn; the permit is held until the query's result is read.
+    pub(crate) async fn enter(&self) -> Result<OwnedSemaphorePermit, RepoError> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(RepoError::Unavailable("too many searches and reports are running".into())),
+        }
+    }
 }
 
 /// A write transaction; on SQLite it also holds the process's write lock until it ends.
@@ -58,13 +86,18 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|source| ConnectError::Folder { path: parent.display().to_string(), source })?;
         }
+        let max_connections = settings.max_connections.clamp(2, 8);
         let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections.clamp(2, 8))
+            .max_connections(max_connections)
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self { pool, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Self {
+            pool,
+            write_lock: Arc::new(Mutex::new(())),
+            heavy: HeavyQueries::new(max_connections, settings.acquire_timeout),
+        })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<Sqlite>, RepoError> {
@@ -82,7 +115,7 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self { pool })
+        Ok(Self { pool, heavy: HeavyQueries::new(settings.max_connections, settings.acquire_timeout) })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<Postgres>, RepoError> {

@@ -7,7 +7,7 @@ use crm_domain::ports::LeadRepository;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::audit::write_audit;
+use crate::audit::{AuditedInsertSql, bind_audit, write_audit};
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::{Violations, map, plain};
 use crate::rows::{LEAD_COLUMNS, LeadRow, custom_fields_json};
@@ -78,24 +78,19 @@ macro_rules! bind_lead_fields {
 }
 pub(crate) use bind_lead_fields;
 
-/// Inserts a lead row on a transaction's connection.
-macro_rules! insert_lead_row {
-    ($conn:expr, $l:expr, $custom_fields:expr) => {{
-        let query = sqlx::query(
-            "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, phone, website, \
-             source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, \
-             version, archived_at, converted_at, converted_account_id, converted_contact_id, converted_opportunity_id, \
-             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24, $25)",
-        )
-        .bind($l.organization_id)
-        .bind($l.id);
-        bind_lead_fields!(query, $l, $custom_fields)
-            .bind($l.created_by)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, OWNER_VIOLATIONS))?;
-        Ok::<(), RepoError>(())
+/// A lead's INSERT, `$1` to `$25` (`LEAD_INSERT_PARAMS`).
+const INSERT_LEAD: &str = "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, phone, \
+     website, source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, \
+     version, archived_at, converted_at, converted_account_id, converted_contact_id, converted_opportunity_id, \
+     created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+     $20, $21, $22, $23, $24, $25)";
+const LEAD_INSERT_PARAMS: usize = 25;
+
+/// Binds a lead's INSERT parameters to a query.
+macro_rules! bind_lead_insert {
+    ($query:expr, $l:expr, $custom_fields:expr) => {{
+        let query = $query.bind($l.organization_id).bind($l.id);
+        bind_lead_fields!(query, $l, $custom_fields).bind($l.created_by)
     }};
 }
 
@@ -128,18 +123,18 @@ macro_rules! impl_leads {
         impl LeadRepository for $Store {
             async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&lead.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                insert_lead_row!(tx.conn(), lead, custom_fields)?;
-                write_audit!(
-                    tx.conn(),
-                    audit,
-                    AuditAction::Create,
-                    "lead",
-                    lead.id,
-                    &lead.creation_changes(),
-                    lead.created_at
-                )?;
-                tx.commit().await
+                let sql = <$Store as AuditedInsertSql>::audited_insert(INSERT_LEAD, LEAD_INSERT_PARAMS);
+                let query = bind_lead_insert!(sqlx::query(sqlx::AssertSqlSafe(sql)), lead, custom_fields);
+                let changes = lead.creation_changes();
+                let query = bind_audit!(query, audit, AuditAction::Create, "lead", lead.id, &changes, lead.created_at);
+                if <$Store as AuditedInsertSql>::IN_TRANSACTION {
+                    let mut tx = self.begin_write().await?;
+                    query.execute(tx.conn()).await.map_err(|e| map(e, OWNER_VIOLATIONS))?;
+                    tx.commit().await
+                } else {
+                    query.execute(&self.pool).await.map_err(|e| map(e, OWNER_VIOLATIONS))?;
+                    Ok(())
+                }
             }
 
             async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError> {
@@ -223,6 +218,10 @@ macro_rules! impl_leads {
                     query.window.after.as_ref(),
                     query.window.limit,
                 );
+                let _turn = match query.search {
+                    Some(_) => Some(self.heavy.enter().await?),
+                    None => None,
+                };
                 let rows: Vec<LeadRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
                 let leads = rows.into_iter().map(Lead::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;

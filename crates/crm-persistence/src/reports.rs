@@ -118,6 +118,7 @@ macro_rules! impl_reports {
                 organization_id: Uuid,
                 query: &PipelineQuery,
             ) -> Result<Vec<GroupRow>, RepoError> {
+                let _turn = self.heavy.enter().await?;
                 let mut qb = match query.as_of {
                     None => {
                         let mut qb = QueryBuilder::<$Db>::new(
@@ -222,6 +223,7 @@ macro_rules! impl_reports {
                 if owner_ids.is_empty() {
                     return self.forecast_rows_from_day_totals(organization_id, from, to).await;
                 }
+                let _turn = self.heavy.enter().await?;
                 let month = <$Store as MonthSql>::MONTH_OF_DATE;
                 let mut qb = QueryBuilder::<$Db>::new(format!(
                     "SELECT {month}, currency, probability, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM opportunities \
