@@ -62,32 +62,45 @@ pub(crate) use write_audit;
 
 /// How a row and the audit event of its creation are written in one trip to the database, the
 /// shape of the busiest write (finding 5 of BENCHMARKS.md: the audit event in its own statement
-/// between `BEGIN` and `COMMIT` was most of the gap between a create and the floor).
+/// between `BEGIN` and `COMMIT` was most of the gap between a create and the floor). The text is
+/// run by the store's `run_audited_insert`.
 pub(crate) trait AuditedInsertSql {
-    /// Whether the text holds two statements that need an explicit transaction around them.
-    const IN_TRANSACTION: bool;
-
     /// The row's INSERT (placeholders `$1` to `$params`) and the audit INSERT (the next nine).
     fn audited_insert(insert: &str, params: usize) -> String;
 }
 
-/// SQLite runs the two statements of one query text in one call to its worker thread, binding
-/// `$n` by number across both; the caller wraps them in its write transaction.
+/// SQLite: the whole transaction as one text, which sqlx runs in one call to the connection's
+/// worker thread, binding `$n` by number across the statements
+/// ([`SqliteStore::write_in_one_call`]).
 impl AuditedInsertSql for SqliteStore {
-    const IN_TRANSACTION: bool = true;
-
     fn audited_insert(insert: &str, params: usize) -> String {
-        format!("{insert}; {}", audit_insert_sql(params + 1))
+        format!("BEGIN IMMEDIATE; {insert}; {}; COMMIT", audit_insert_sql(params + 1))
     }
 }
 
 /// PostgreSQL runs a data-modifying CTE as part of its statement: one statement, atomic on its
 /// own, with no `BEGIN` or `COMMIT` round trip.
 impl AuditedInsertSql for PgStore {
-    const IN_TRANSACTION: bool = false;
-
     fn audited_insert(insert: &str, params: usize) -> String {
         format!("WITH created AS ({insert}) {}", audit_insert_sql(params + 1))
+    }
+}
+
+impl SqliteStore {
+    pub(crate) async fn run_audited_insert(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<(), sqlx::Error> {
+        self.write_in_one_call(query).await
+    }
+}
+
+impl PgStore {
+    pub(crate) async fn run_audited_insert(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<(), sqlx::Error> {
+        query.execute(&self.pool).await.map(|_| ())
     }
 }
 

@@ -105,6 +105,46 @@ impl SqliteStore {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(crate::error::plain)?;
         Ok(WriteTx { tx, _guard: Some(guard) })
     }
+
+    /// Runs a query text that is a whole write transaction (`BEGIN IMMEDIATE; …; COMMIT`) in one
+    /// call to the connection's worker thread, under the process's write lock: the lock is held
+    /// for one hop instead of one per statement. When a statement fails, the transaction is rolled
+    /// back before the connection goes back to the pool; when that fails too, or when the caller
+    /// stops waiting halfway, the connection is closed instead, which rolls back whatever it began.
+    pub(crate) async fn write_in_one_call(
+        &self,
+        query: sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<(), sqlx::Error> {
+        let _guard = self.write_lock.lock().await;
+        let mut connection = CloseUnlessSettled { connection: Some(self.pool.acquire().await?), settled: false };
+        let Some(conn) = connection.connection.as_mut() else { return Err(sqlx::Error::PoolClosed) };
+        match query.execute(&mut **conn).await {
+            Ok(_) => {
+                connection.settled = true;
+                Ok(())
+            }
+            Err(error) => {
+                connection.settled = sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok();
+                Err(error)
+            }
+        }
+    }
+}
+
+/// A pooled SQLite connection that is closed, not reused, unless its write ended cleanly.
+struct CloseUnlessSettled {
+    connection: Option<sqlx::pool::PoolConnection<Sqlite>>,
+    settled: bool,
+}
+
+impl Drop for CloseUnlessSettled {
+    fn drop(&mut self) {
+        if !self.settled
+            && let Some(connection) = self.connection.as_mut()
+        {
+            connection.close_on_drop();
+        }
+    }
 }
 
 impl PgStore {

@@ -127,14 +127,7 @@ macro_rules! impl_leads {
                 let query = bind_lead_insert!(sqlx::query(sqlx::AssertSqlSafe(sql)), lead, custom_fields);
                 let changes = lead.creation_changes();
                 let query = bind_audit!(query, audit, AuditAction::Create, "lead", lead.id, &changes, lead.created_at);
-                if <$Store as AuditedInsertSql>::IN_TRANSACTION {
-                    let mut tx = self.begin_write().await?;
-                    query.execute(tx.conn()).await.map_err(|e| map(e, OWNER_VIOLATIONS))?;
-                    tx.commit().await
-                } else {
-                    query.execute(&self.pool).await.map_err(|e| map(e, OWNER_VIOLATIONS))?;
-                    Ok(())
-                }
+                self.run_audited_insert(query).await.map_err(|e| map(e, OWNER_VIOLATIONS))
             }
 
             async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError> {
