@@ -46,6 +46,8 @@ pub enum StartupError {
     WeakSecret,
     #[error("could not keep the generated JWT secret in the data folder")]
     Secret(#[source] std::io::Error),
+    #[error("could not serialise the OpenAPI document: {0}")]
+    Spec(String),
     #[error("could not listen on {address}")]
     Bind {
         address: String,
@@ -97,6 +99,16 @@ pub fn openapi_json() -> String {
     let mut text = openapi_document().to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Where the OpenAPI document is served.
+const SPEC_PATH: &str = "/api/v1/openapi.json";
+
+/// The OpenAPI document as JSON, serialised once at startup.
+struct SpecJson(web::Bytes);
+
+async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(spec.0.clone())
 }
 
 /// Answers a path the API does not route: 405 with `Allow` when the path exists under another
@@ -166,8 +178,14 @@ impl Application {
             auth_limits: rate_limit::AuthLimits::default(),
             principals: crate::auth::PrincipalCache::new(settings.principal_cache),
         });
+        // The document is built once, kept as its JSON text and a route table, and dropped:
+        // as a structure it is tens of megabytes, and Swagger UI would clone it into every worker.
         let document = openapi_document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
+        let spec = web::Data::new(SpecJson(web::Bytes::from(
+            serde_json::to_vec(&document).map_err(|e| StartupError::Spec(e.to_string()))?,
+        )));
+        drop(document);
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
         let port = listener
@@ -184,7 +202,9 @@ impl Application {
                     .app_data(extract::query_config())
                     .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
                     // Before the /api/v1 scope, which would otherwise claim the spec's path.
-                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+                    .app_data(spec.clone())
+                    .service(web::resource(SPEC_PATH).route(web::get().to(serve_spec)))
+                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(utoipa_swagger_ui::Config::from(SPEC_PATH)))
                     .into_utoipa_app(),
             )
             .split_for_parts();
