@@ -90,9 +90,44 @@ impl Options {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, None | Some(Command::Serve)) {
+        cap_malloc_arenas();
+    }
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(error) => {
+            eprintln!("crm: could not start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// glibc gives every thread that allocates under contention its own heap arena, up to eight per
+/// core, and memory freed in one arena is not reused by the others. The server runs a SQLite
+/// worker thread per connection beside the HTTP workers, and under heavy searches its peak RSS
+/// was a third higher than with two arenas (BENCHMARKS.md, finding 6). The limit can only be
+/// set before the process starts, so unless `MALLOC_ARENA_MAX` is already set, the server
+/// replaces itself, before any thread exists, with the same binary and arguments and
+/// `MALLOC_ARENA_MAX=2`; the process id stays the same. Other C libraries ignore the variable.
+#[cfg(target_os = "linux")]
+fn cap_malloc_arenas() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    let Ok(binary) = std::env::current_exe() else { return };
+    let error =
+        std::process::Command::new(binary).args(std::env::args_os().skip(1)).env("MALLOC_ARENA_MAX", "2").exec();
+    // `exec` returns only when it failed; the server then runs with glibc's default.
+    eprintln!("crm: could not restart with MALLOC_ARENA_MAX=2 ({error}); continuing without it");
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cap_malloc_arenas() {}
+
+async fn run(cli: Cli) -> ExitCode {
     telemetry::init(match cli.options.log_format {
         Format::Text => LogFormat::Text,
         Format::Json => LogFormat::Json,

@@ -164,11 +164,9 @@ impl Sink {
                 // millisecond per row, ten minutes for a million deals. A bulk load turns it off
                 // and has the database recompute the totals once, as the migration does.
                 let totals = table == "opportunities"
-                    && sqlx::query_scalar::<_, bool>(
-                        "SELECT to_regprocedure('rebuild_report_totals()') IS NOT NULL",
-                    )
-                    .fetch_one(&mut *conn)
-                    .await?;
+                    && sqlx::query_scalar::<_, bool>("SELECT to_regprocedure('rebuild_report_totals()') IS NOT NULL")
+                        .fetch_one(&mut *conn)
+                        .await?;
                 if totals {
                     sqlx::query("ALTER TABLE opportunities DISABLE TRIGGER opportunities_report_totals")
                         .execute(&mut *conn)
