@@ -16,6 +16,12 @@ async fn deal(app: &TestApp, session: &Session, body: Value) -> Value {
     app.post("/api/v1/opportunities", &session.token, &body).await.expect(201).body
 }
 
+async fn close(app: &TestApp, session: &Session, id: &str, body: Value) {
+    app.send(Method::POST, &format!("/api/v1/opportunities/{id}/close"), Some(&session.token), Some(&body), &[])
+        .await
+        .expect(200);
+}
+
 async fn the_pipeline_matches_hand_computed_figures(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signup("Acme", "ada@example.com").await;
@@ -28,15 +34,7 @@ async fn the_pipeline_matches_hand_computed_figures(backend: Backend) {
     deal(&app, &admin, json!({"name": "C", "account_id": id_of(&other), "stage": "proposal", "amount": {"amount": 2000, "currency": "USD"}})).await;
     deal(&app, &admin, json!({"name": "D", "account_id": id_of(&account), "stage": "negotiation", "probability": 75, "amount": eur(5000)})).await;
     let won = deal(&app, &admin, json!({"name": "E", "account_id": id_of(&account), "amount": eur(7000)})).await;
-    app.send(
-        Method::POST,
-        &format!("/api/v1/opportunities/{}/close", id_of(&won)),
-        Some(&admin.token),
-        Some(&json!({"outcome": "won"})),
-        &[],
-    )
-    .await
-    .expect(200);
+    close(&app, &admin, &id_of(&won), json!({"outcome": "won"})).await;
     deal(&app, &admin, json!({"name": "F", "account_id": id_of(&account), "stage": "qualification"})).await;
     let archived = deal(&app, &admin, json!({"name": "G", "account_id": id_of(&account), "amount": eur(999999)})).await;
     app.delete(&format!("/api/v1/opportunities/{}", id_of(&archived)), &admin.token).await.expect(200);
@@ -107,15 +105,7 @@ async fn the_forecast_matches_hand_computed_figures(backend: Backend) {
         json!({"name": "Z", "account_id": account, "amount": eur(3000), "expected_close_date": "2027-02-01"}),
     )
     .await;
-    app.send(
-        Method::POST,
-        &format!("/api/v1/opportunities/{}/close", id_of(&z)),
-        Some(&admin.token),
-        Some(&json!({"outcome": "won", "closed_at": "2027-02-20T23:30:00Z"})),
-        &[],
-    )
-    .await
-    .expect(200);
+    close(&app, &admin, &id_of(&z), json!({"outcome": "won", "closed_at": "2027-02-20T23:30:00Z"})).await;
 
     let monthly =
         app.get("/api/v1/reports/forecast?from=2027-01-01&to=2027-03-31", &admin.token).await.expect(200).body;
@@ -214,17 +204,9 @@ async fn kept_totals_agree_with_the_deals_after_every_write(backend: Backend) {
         .await
         .expect(200);
     check("close date and a first amount").await;
-    let close = |id: String, body: Value| {
-        let (app, token) = (&app, admin.token.clone());
-        async move {
-            app.send(Method::POST, &format!("/api/v1/opportunities/{id}/close"), Some(&token), Some(&body), &[])
-                .await
-                .expect(200);
-        }
-    };
-    close(d4.clone(), json!({"outcome": "won", "closed_at": "2027-04-10T12:00:00Z"})).await;
+    close(&app, &admin, &d4, json!({"outcome": "won", "closed_at": "2027-04-10T12:00:00Z"})).await;
     check("won").await;
-    close(d1.clone(), json!({"outcome": "lost", "reason": "Price"})).await;
+    close(&app, &admin, &d1, json!({"outcome": "lost", "reason": "Price"})).await;
     check("lost").await;
     app.send(Method::POST, &format!("{}/reopen", path(&d1)), Some(&admin.token), None, &[]).await.expect(200);
     check("reopened").await;

@@ -22,6 +22,9 @@ pub(crate) fn audit_insert_sql(first: usize) -> String {
     format!("{AUDIT_INSERT}({})", placeholders.join(", "))
 }
 
+/// The audit INSERT on its own (`$1` to `$9`), built once.
+pub(crate) static AUDIT_INSERT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| audit_insert_sql(1));
+
 /// Binds an audit event's nine values to a query, in `audit_insert_sql` order:
 /// `bind_audit!(query, &AuditContext, action, "lead", entity_id, &changes, occurred_at)`.
 macro_rules! bind_audit {
@@ -45,7 +48,7 @@ pub(crate) use bind_audit;
 macro_rules! write_audit {
     ($conn:expr, $ctx:expr, $action:expr, $entity_type:expr, $entity_id:expr, $changes:expr, $at:expr) => {
         $crate::audit::bind_audit!(
-            sqlx::query(sqlx::AssertSqlSafe($crate::audit::audit_insert_sql(1))),
+            sqlx::query(sqlx::AssertSqlSafe($crate::audit::AUDIT_INSERT_SQL.as_str())),
             $ctx,
             $action,
             $entity_type,

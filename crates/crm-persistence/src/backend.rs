@@ -116,15 +116,14 @@ impl SqliteStore {
         query: sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments>,
     ) -> Result<(), sqlx::Error> {
         let _guard = self.write_lock.lock().await;
-        let mut connection = CloseUnlessSettled { connection: Some(self.pool.acquire().await?), settled: false };
-        let Some(conn) = connection.connection.as_mut() else { return Err(sqlx::Error::PoolClosed) };
-        match query.execute(&mut **conn).await {
+        let mut connection = CloseUnlessSettled { connection: self.pool.acquire().await?, settled: false };
+        match query.execute(&mut *connection.connection).await {
             Ok(_) => {
                 connection.settled = true;
                 Ok(())
             }
             Err(error) => {
-                connection.settled = sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok();
+                connection.settled = sqlx::query("ROLLBACK").execute(&mut *connection.connection).await.is_ok();
                 Err(error)
             }
         }
@@ -133,16 +132,14 @@ impl SqliteStore {
 
 /// A pooled SQLite connection that is closed, not reused, unless its write ended cleanly.
 struct CloseUnlessSettled {
-    connection: Option<sqlx::pool::PoolConnection<Sqlite>>,
+    connection: sqlx::pool::PoolConnection<Sqlite>,
     settled: bool,
 }
 
 impl Drop for CloseUnlessSettled {
     fn drop(&mut self) {
-        if !self.settled
-            && let Some(connection) = self.connection.as_mut()
-        {
-            connection.close_on_drop();
+        if !self.settled {
+            self.connection.close_on_drop();
         }
     }
 }

@@ -123,8 +123,10 @@ macro_rules! impl_leads {
         impl LeadRepository for $Store {
             async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError> {
                 let custom_fields = custom_fields_json(&lead.custom_fields)?;
-                let sql = <$Store as AuditedInsertSql>::audited_insert(INSERT_LEAD, LEAD_INSERT_PARAMS);
-                let query = bind_lead_insert!(sqlx::query(sqlx::AssertSqlSafe(sql)), lead, custom_fields);
+                static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    <$Store as AuditedInsertSql>::audited_insert(INSERT_LEAD, LEAD_INSERT_PARAMS)
+                });
+                let query = bind_lead_insert!(sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())), lead, custom_fields);
                 let changes = lead.creation_changes();
                 let query = bind_audit!(query, audit, AuditAction::Create, "lead", lead.id, &changes, lead.created_at);
                 self.run_audited_insert(query).await.map_err(|e| map(e, OWNER_VIOLATIONS))
