@@ -14,6 +14,7 @@ on_both_backends!(
     lists_filter_and_sort,
     lists_search_case_insensitively,
     search_follows_every_write_and_pages,
+    search_finds_the_same_leads_after_the_index_is_tidied,
 );
 
 async fn a_lead_is_created_read_updated_archived_and_restored(backend: Backend) {
@@ -412,4 +413,49 @@ async fn search_follows_every_write_and_pages(backend: Backend) {
         page_ids(&app, &admin.token, &format!("q=widget%20works&limit=2&sort=last_name&cursor={cursor}")).await,
         ["Widget C"]
     );
+}
+
+/// Each write of leads adds a segment to SQLite's search index, and every search looks its
+/// trigrams up in each one; the server's upkeep merges them while searches keep their answers.
+/// PostgreSQL has nothing to tidy, and its answers are checked the same way.
+async fn search_finds_the_same_leads_after_the_index_is_tidied(backend: Backend) {
+    let untidied = TestApp::spawn_with(backend, |s| s.search_upkeep = std::time::Duration::ZERO).await;
+    let admin = untidied.signup("Acme", "ada@example.com").await;
+    let sqlite = untidied.database_url.starts_with("sqlite:");
+    let segments = || async {
+        let pool = sqlx::SqlitePool::connect(&untidied.database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        let n: i64 = sqlx::query_scalar("SELECT count(DISTINCT segid) FROM leads_search_idx")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        pool.close().await;
+        n
+    };
+    let mut created = 0;
+    while created < 12 || (sqlite && segments().await < 4) {
+        assert!(created < 60, "writes stopped adding segments");
+        untidied
+            .create_lead(
+                &admin,
+                json!({"last_name": format!("Tidy {created:02}"), "email": format!("t{created}@tidy.example")}),
+            )
+            .await;
+        created += 1;
+    }
+    let before = page_ids(&untidied, &admin.token, "q=tidy.exa&limit=100").await;
+    assert_eq!(before.len(), created);
+    assert_eq!(before.first().map(String::as_str), Some(format!("Tidy {:02}", created - 1).as_str()), "newest first");
+
+    let tidying = untidied.spawn_beside(|s| s.search_upkeep = std::time::Duration::from_millis(50)).await;
+    if sqlite {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while segments().await > 2 {
+            assert!(std::time::Instant::now() < deadline, "the upkeep left {} segments", segments().await);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(page_ids(&tidying, &admin.token, "q=tidy.exa&limit=100").await, before);
+    for n in [0, created / 2, created - 1] {
+        assert_eq!(page_ids(&tidying, &admin.token, &format!("q=t{n}@tidy")).await, [format!("Tidy {n:02}")]);
+    }
 }

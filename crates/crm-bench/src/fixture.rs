@@ -53,17 +53,13 @@ pub async fn sample(database_url: &str, tenant: Tenant, concurrency: usize) -> R
     }
     let convert_pool = editable.split_off(2 * per_pool).into_iter().map(|(id, _)| id).collect();
     let mixed_pool = editable.split_off(per_pool);
-    let mut search_terms = Vec::new();
-    for (i, (_, last_name, email)) in sample.iter().enumerate().take(2_000) {
-        match email {
-            Some(email) if i % 2 == 1 => search_terms.push(email.clone()),
-            _ => search_terms.push(last_name.clone()),
-        }
-    }
+    let search_emails = sample.iter().filter_map(|(_, _, email)| email.clone()).take(1_000).collect();
+    let search_names = sample.iter().map(|(_, last_name, _)| last_name.clone()).take(1_000).collect();
     Ok(Fixture {
         lead_ids: sample.iter().map(|(id, _, _)| *id).collect(),
         user_ids: users.into_iter().map(|(id,)| id).collect(),
-        search_terms,
+        search_emails,
+        search_names,
         update_pool: editable,
         mixed_pool,
         convert_pool,

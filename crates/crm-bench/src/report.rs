@@ -144,6 +144,34 @@ fn checks(rows: &[ResultRow], ratios: &[Ratio], scales: &[u64]) -> Vec<Check> {
             }
         }
     }
+    if let (Some(small), Some(large)) = (scales.iter().min(), scales.iter().max())
+        && small != large
+    {
+        let data = *large as f64 / *small as f64;
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            for scenario in Scenario::ALL.iter().filter(|s| s.grows_with_hits()) {
+                let (Some(a), Some(b)) = (
+                    find(rows, backend, *small, scenario.name(), "crm"),
+                    find(rows, backend, *large, scenario.name(), "crm"),
+                ) else {
+                    continue;
+                };
+                let growth = if a.measurement.p99_ms > 0.0 { b.measurement.p99_ms / a.measurement.p99_ms } else { 0.0 };
+                checks.push(Check {
+                    target: format!(
+                        "{} {}: hits grow × {data:.0}; p99 grows less (no work beyond the hits)",
+                        backend.title(),
+                        scenario.name()
+                    ),
+                    measured: format!(
+                        "{:.2} ms → {:.2} ms (× {growth:.1})",
+                        a.measurement.p99_ms, b.measurement.p99_ms
+                    ),
+                    met: growth < data,
+                });
+            }
+        }
+    }
     let failing: Vec<String> = rows
         .iter()
         .filter(|r| r.measurement.errors > 0)

@@ -281,6 +281,11 @@ pub trait LeadRepository: Send + Sync {
     ) -> Result<(), RepoError>;
 
     async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError>;
+
+    /// One bounded step of upkeep of the lead search index, for every organisation at once (it is
+    /// one index). Returns whether there was work to do; the caller repeats until there is none.
+    /// A no-op where the database keeps its indexes itself.
+    async fn tidy_lead_search(&self) -> Result<bool, RepoError>;
 }
 
 #[async_trait]

@@ -35,6 +35,7 @@ use crate::openapi::{ApiDoc, Conventions, RouteTable};
 use crate::problem::ApiError;
 pub use crate::settings::Settings;
 use crate::state::AppState;
+use crm_domain::ports::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -154,6 +155,7 @@ pub struct Application {
     port: u16,
     server: Server,
     database: Arc<Database>,
+    search_upkeep: Duration,
 }
 
 impl Application {
@@ -221,7 +223,7 @@ impl Application {
         }
         let server = server.run();
         tracing::info!(port, swagger_ui = %format!("http://{}:{port}/swagger-ui/", host_of(&settings.bind)), "listening");
-        Ok(Self { port, server, database })
+        Ok(Self { port, server, database, search_upkeep: settings.search_upkeep })
     }
 
     pub fn port(&self) -> u16 {
@@ -250,11 +252,43 @@ impl Application {
                 }
             }
         });
+        let upkeep = (!self.search_upkeep.is_zero())
+            .then(|| tokio::spawn(keep_lead_search_tidy(self.database.store.clone(), self.search_upkeep)));
         let result = self.server.await;
         purge.abort();
+        if let Some(upkeep) = upkeep {
+            upkeep.abort();
+        }
         self.database.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Every `every`, runs steps of upkeep of the lead search index until one finds nothing to do.
+/// The process's other writes run between steps.
+async fn keep_lead_search_tidy(store: Arc<dyn Store>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let mut steps = 0_u32;
+        loop {
+            match store.tidy_lead_search().await {
+                Ok(true) => {
+                    steps += 1;
+                    tokio::task::yield_now().await;
+                }
+                Ok(false) => break,
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not tidy the lead search index");
+                    break;
+                }
+            }
+        }
+        if steps > 0 {
+            tracing::debug!(steps, "tidied the lead search index");
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Settings {
     /// How long a caller's role and active state may be reused before they are read again
     /// (see [`crate::auth::PrincipalCache`]); zero reads them on every request.
     pub principal_cache: std::time::Duration,
+    /// Time between passes of upkeep of the lead search index
+    /// ([`crm_domain::ports::LeadRepository::tidy_lead_search`]); zero turns it off.
+    pub search_upkeep: std::time::Duration,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             max_db_connections: 16,
             shutdown_timeout_seconds: 30,
             principal_cache: std::time::Duration::from_secs(1),
+            search_upkeep: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -114,9 +114,9 @@ pub(crate) fn push_keyset_page<DB>(
     for<'t> Uuid: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
 {
-    let (comparison, order) = match direction {
-        SortDirection::Ascending => (">", "ASC"),
-        SortDirection::Descending => ("<", "DESC"),
+    let comparison = match direction {
+        SortDirection::Ascending => ">",
+        SortDirection::Descending => "<",
     };
     if let Some(position) = after {
         qb.push(format_args!(" AND ({sort_expr}, id) {comparison} ("));
@@ -125,8 +125,18 @@ pub(crate) fn push_keyset_page<DB>(
         qb.push_bind(position.id);
         qb.push(")");
     }
-    qb.push(format_args!(" ORDER BY {sort_expr} {order}, id {order} LIMIT "));
+    push_order(qb, sort_expr, direction);
+    qb.push(" LIMIT ");
     qb.push_bind(i64::from(limit) + 1);
+}
+
+/// ` ORDER BY <sort_expr> <direction>, id <direction>`: the order of a keyset page.
+pub(crate) fn push_order<DB: Database>(qb: &mut QueryBuilder<DB>, sort_expr: &str, direction: SortDirection) {
+    let order = match direction {
+        SortDirection::Ascending => "ASC",
+        SortDirection::Descending => "DESC",
+    };
+    qb.push(format_args!(" ORDER BY {sort_expr} {order}, id {order}"));
 }
 
 #[cfg(test)]

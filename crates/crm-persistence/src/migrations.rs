@@ -24,6 +24,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (11, "report_indexes", include_str!("../../../migrations/sqlite/0011_report_indexes.sql")),
     (12, "lead_search", include_str!("../../../migrations/sqlite/0012_lead_search.sql")),
     (13, "report_totals", include_str!("../../../migrations/sqlite/0013_report_totals.sql")),
+    (14, "lead_search_merging", include_str!("../../../migrations/sqlite/0014_lead_search_merging.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -41,6 +42,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "report_indexes", include_str!("../../../migrations/postgres/0011_report_indexes.sql")),
     (12, "lead_search", include_str!("../../../migrations/postgres/0012_lead_search.sql")),
     (13, "report_totals", include_str!("../../../migrations/postgres/0013_report_totals.sql")),
+    (14, "lead_search_merging", include_str!("../../../migrations/postgres/0014_lead_search_merging.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

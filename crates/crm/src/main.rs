@@ -66,6 +66,10 @@ struct Options {
     /// at once whatever the value.
     #[arg(long, env = "CRM_PRINCIPAL_CACHE_MS", default_value_t = 1000, global = true)]
     principal_cache_ms: u64,
+    /// Seconds between passes of upkeep of the SQLite lead search index (merging the segments
+    /// that writes add); 0 turns it off. PostgreSQL needs none.
+    #[arg(long, env = "CRM_SEARCH_UPKEEP_S", default_value_t = 10, global = true)]
+    search_upkeep_s: u64,
 }
 
 impl Options {
@@ -85,6 +89,7 @@ impl Options {
             workers: self.workers,
             max_db_connections: self.db_max_connections,
             principal_cache: std::time::Duration::from_millis(self.principal_cache_ms),
+            search_upkeep: std::time::Duration::from_secs(self.search_upkeep_s),
             ..Settings::local_defaults()
         }
     }

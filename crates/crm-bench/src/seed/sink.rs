@@ -184,11 +184,30 @@ impl Sink {
         }
     }
 
-    /// Leaves the database as a server would find it after a bulk load: the WAL folded back on
-    /// SQLite; on PostgreSQL vacuumed and analysed, which autovacuum would do soon after.
+    /// Leaves the database as a server would find it after a bulk load: on SQLite the lead search
+    /// index merged, as the server's upkeep (`CRM_SEARCH_UPKEEP_S`) would do within seconds, and
+    /// the WAL folded back; on PostgreSQL vacuumed and analysed, which autovacuum would do soon
+    /// after.
     pub async fn finish(self) -> Result<()> {
         match self {
             Sink::Sqlite(mut conn) => {
+                if sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master WHERE name = 'leads_search'")
+                    .fetch_one(&mut conn)
+                    .await?
+                    > 0
+                {
+                    // FTS5 reports that a merge found work by the rows it changed.
+                    loop {
+                        let before: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut conn).await?;
+                        sqlx::query("INSERT INTO leads_search (leads_search, rank) VALUES ('merge', 100000)")
+                            .execute(&mut conn)
+                            .await?;
+                        let after: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut conn).await?;
+                        if after - before < 2 {
+                            break;
+                        }
+                    }
+                }
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
                 conn.close().await?;
             }
