@@ -15,6 +15,7 @@ on_both_backends!(
     refresh_tokens_rotate_and_reuse_revokes_the_session,
     logout_revokes_the_refresh_token,
     forged_and_expired_tokens_are_refused,
+    a_token_used_before_is_refused_once_it_expires,
     a_deactivated_user_is_locked_out_at_once,
     other_processes_see_a_deactivation_within_their_cache_lifetime,
     signup_can_be_turned_off,
@@ -240,6 +241,26 @@ async fn forged_and_expired_tokens_are_refused(backend: Backend) {
     app.send(Method::GET, "/api/v1/me", None, None, &[("authorization", "Basic YTpi")])
         .await
         .expect_problem(401, "unauthorized");
+}
+
+/// The server remembers tokens it has checked; a remembered one still expires to the second.
+async fn a_token_used_before_is_refused_once_it_expires(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": admin.user_id, "org": admin.organization_id, "role": "admin", "iat": now, "exp": now + 2, "iss": "crm", "aud": "crm-api"});
+    let token = sign(&claims, JWT_SECRET);
+    app.get("/api/v1/me", &token).await.expect(200);
+    app.get("/api/v1/me", &token).await.expect(200);
+    // The same claims signed with another secret are another string, checked in full.
+    let same_claims_other_secret = sign(&claims, "another-secret-another-secret-another-secret");
+    app.get("/api/v1/me", &same_claims_other_secret).await.expect_problem(401, "unauthorized");
+    // jsonwebtoken accepts a token through the second of its `exp`, and refuses it after.
+    while chrono::Utc::now().timestamp() <= now + 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let refused = app.get("/api/v1/me", &token).await.expect_problem(401, "unauthorized");
+    assert!(refused.body["detail"].as_str().is_some_and(|d| d.contains("expired")), "{}", refused.text);
 }
 
 async fn a_deactivated_user_is_locked_out_at_once(backend: Backend) {
