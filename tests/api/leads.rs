@@ -359,6 +359,11 @@ async fn lists_search_case_insensitively(backend: Backend) {
     assert_eq!(page_ids(&app, &admin.token, "q=y_c").await, ["Hopper"]);
     assert_eq!(page_ids(&app, &admin.token, "q=_").await, ["Hopper"]);
     assert!(page_ids(&app, &admin.token, "q=nobody").await.is_empty());
+    // Beyond ASCII, case is ignored too (SQLite's FTS5 index folds it, as PostgreSQL's lower()
+    // does under a UTF-8 ctype); accents are not.
+    app.create_lead(&admin, json!({"last_name": "Zola", "company": "ÉCOLE Normale"})).await;
+    assert_eq!(page_ids(&app, &admin.token, "q=%C3%A9cole").await, ["Zola"]);
+    assert!(page_ids(&app, &admin.token, "q=ecole").await.is_empty());
 }
 
 /// Search reads an index on both backends (SQLite: an FTS5 trigram table kept by triggers;
