@@ -112,6 +112,45 @@ fn ratios(rows: &[ResultRow]) -> Vec<Ratio> {
         .collect()
 }
 
+/// A scenario's p99 on one backend at the smallest and at the largest scale of the run.
+struct Growth {
+    backend: Backend,
+    scenario: &'static str,
+    from_ms: f64,
+    to_ms: f64,
+}
+
+impl Growth {
+    fn factor(&self) -> f64 {
+        if self.from_ms > 0.0 { self.to_ms / self.from_ms } else { 0.0 }
+    }
+
+    fn measured(&self) -> String {
+        format!("{:.2} ms → {:.2} ms (× {:.2})", self.from_ms, self.to_ms, self.factor())
+    }
+}
+
+/// The p99 growth of the real server's scenarios that `keep` picks, on each backend that ran
+/// them at both scales.
+fn growths(rows: &[ResultRow], small: u64, large: u64, keep: fn(Scenario) -> bool) -> Vec<Growth> {
+    let mut found = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for scenario in Scenario::ALL.into_iter().filter(|s| keep(*s)) {
+            if let (Some(a), Some(b)) =
+                (find(rows, backend, small, scenario.name(), "crm"), find(rows, backend, large, scenario.name(), "crm"))
+            {
+                found.push(Growth {
+                    backend,
+                    scenario: scenario.name(),
+                    from_ms: a.measurement.p99_ms,
+                    to_ms: b.measurement.p99_ms,
+                });
+            }
+        }
+    }
+    found
+}
+
 fn checks(rows: &[ResultRow], ratios: &[Ratio], scales: &[u64]) -> Vec<Check> {
     let mut checks = Vec::new();
     for ratio in ratios.iter().filter(|r| r.scenario == "get_lead" || r.scenario == "create_lead") {
@@ -121,55 +160,31 @@ fn checks(rows: &[ResultRow], ratios: &[Ratio], scales: &[u64]) -> Vec<Check> {
             met: ratio.ratio >= 0.7,
         });
     }
-    if let (Some(small), Some(large)) = (scales.iter().min(), scales.iter().max())
+    if let (Some(&small), Some(&large)) = (scales.iter().min(), scales.iter().max())
         && small != large
     {
-        for backend in [Backend::Sqlite, Backend::Postgres] {
-            for scenario in Scenario::ALL.iter().filter(|s| s.should_scale_flat()) {
-                let (Some(a), Some(b)) = (
-                    find(rows, backend, *small, scenario.name(), "crm"),
-                    find(rows, backend, *large, scenario.name(), "crm"),
-                ) else {
-                    continue;
-                };
-                let growth = if a.measurement.p99_ms > 0.0 { b.measurement.p99_ms / a.measurement.p99_ms } else { 0.0 };
-                checks.push(Check {
-                    target: format!("{} {}: p99 at {large} ≤ 1.5 × p99 at {small}", backend.title(), scenario.name()),
-                    measured: format!(
-                        "{:.2} ms → {:.2} ms (× {growth:.1})",
-                        a.measurement.p99_ms, b.measurement.p99_ms
-                    ),
-                    met: growth <= 1.5,
-                });
-            }
+        for growth in growths(rows, small, large, Scenario::should_scale_flat) {
+            checks.push(Check {
+                target: format!(
+                    "{} {}: p99 at {large} ≤ 1.5 × p99 at {small}",
+                    growth.backend.title(),
+                    growth.scenario
+                ),
+                measured: growth.measured(),
+                met: growth.factor() <= 1.5,
+            });
         }
-    }
-    if let (Some(small), Some(large)) = (scales.iter().min(), scales.iter().max())
-        && small != large
-    {
-        let data = *large as f64 / *small as f64;
-        for backend in [Backend::Sqlite, Backend::Postgres] {
-            for scenario in Scenario::ALL.iter().filter(|s| s.grows_with_hits()) {
-                let (Some(a), Some(b)) = (
-                    find(rows, backend, *small, scenario.name(), "crm"),
-                    find(rows, backend, *large, scenario.name(), "crm"),
-                ) else {
-                    continue;
-                };
-                let growth = if a.measurement.p99_ms > 0.0 { b.measurement.p99_ms / a.measurement.p99_ms } else { 0.0 };
-                checks.push(Check {
-                    target: format!(
-                        "{} {}: hits grow × {data:.0}; p99 grows less (no work beyond the hits)",
-                        backend.title(),
-                        scenario.name()
-                    ),
-                    measured: format!(
-                        "{:.2} ms → {:.2} ms (× {growth:.1})",
-                        a.measurement.p99_ms, b.measurement.p99_ms
-                    ),
-                    met: growth < data,
-                });
-            }
+        let data = large as f64 / small as f64;
+        for growth in growths(rows, small, large, Scenario::grows_with_hits) {
+            checks.push(Check {
+                target: format!(
+                    "{} {}: hits grow × {data:.0}; p99 grows less (no work beyond the hits)",
+                    growth.backend.title(),
+                    growth.scenario
+                ),
+                measured: growth.measured(),
+                met: growth.factor() < data,
+            });
         }
     }
     let failing: Vec<String> = rows
@@ -346,6 +361,48 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(10_000), "10,000");
         assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn p99_growth_is_checked_per_kind_of_scenario() {
+        let row = |scale: u64, scenario: &'static str, p99_ms: f64| crate::run::ResultRow {
+            backend: Backend::Sqlite,
+            scale,
+            scenario,
+            server: "crm",
+            measurement: crate::driver::Measurement {
+                requests: 1,
+                errors: 0,
+                seconds: 1.0,
+                throughput: 1.0,
+                p50_ms: p99_ms,
+                p90_ms: p99_ms,
+                p99_ms,
+                max_ms: p99_ms,
+                error_samples: Vec::new(),
+                exhausted: false,
+            },
+            peak_rss_mib: None,
+        };
+        let rows = [
+            row(10, "list_leads", 10.0),
+            row(1000, "list_leads", 15.0),
+            row(10, "search_one_hit", 10.0),
+            row(1000, "search_one_hit", 15.2),
+            row(10, "search_many_hits", 10.0),
+            row(1000, "search_many_hits", 990.0),
+        ];
+        let checks = checks(&rows, &[], &[10, 1000]);
+        let found: Vec<(&str, bool)> = checks.iter().map(|c| (c.measured.as_str(), c.met)).collect();
+        assert_eq!(
+            found[..3],
+            [
+                ("10.00 ms → 15.00 ms (× 1.50)", true),
+                ("10.00 ms → 15.20 ms (× 1.52)", false),
+                ("10.00 ms → 990.00 ms (× 99.00)", true),
+            ]
+        );
+        assert!(checks[2].target.contains("hits grow × 100"), "{}", checks[2].target);
     }
 
     #[test]
