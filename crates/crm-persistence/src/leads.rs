@@ -243,23 +243,34 @@ macro_rules! impl_leads {
 /// during which the process's other writes wait.
 const MERGE_STEP_PAGES: i64 = 200;
 
+/// Merges segments of SQLite's FTS5 lead search index where a level holds two or more (the
+/// `usermerge` of migration 0014), writing at most `pages` pages. Each write of leads adds a small
+/// segment, and FTS5's own merging on write leaves about 20 of them at 1,000,000 leads; every
+/// search looks each of its trigrams up in every segment. Answers whether the step found work
+/// (FTS5 tells by the rows it changed), so that a caller repeats until it did not. The server's
+/// upkeep and the benchmark's bulk load both call this.
+///
+/// # Errors
+/// When the statement fails, for instance on a database without the index (before 0012).
+pub async fn merge_lead_search(conn: &mut sqlx::SqliteConnection, pages: i64) -> Result<bool, sqlx::Error> {
+    let changes = "SELECT total_changes()";
+    let before: i64 = sqlx::query_scalar(changes).fetch_one(&mut *conn).await?;
+    sqlx::query("INSERT INTO leads_search (leads_search, rank) VALUES ('merge', $1)")
+        .bind(pages)
+        .execute(&mut *conn)
+        .await?;
+    let after: i64 = sqlx::query_scalar(changes).fetch_one(&mut *conn).await?;
+    Ok(after - before >= 2)
+}
+
 impl SqliteStore {
-    /// Merges segments of the FTS5 lead search index where a level holds two or more (the
-    /// `usermerge` of migration 0014). Each write of leads adds a small segment, and FTS5's own
-    /// merging on write leaves about 20 of them at 1,000,000 leads; every search looks each of its
-    /// trigrams up in every segment. FTS5 tells that a merge found work by the rows it changed.
+    /// One step of [`merge_lead_search`] in its own write transaction, under the process's write
+    /// lock, so that other writes run between steps.
     async fn merge_lead_search_step(&self) -> Result<bool, RepoError> {
         let mut tx = self.begin_write().await?;
-        let changes = "SELECT total_changes()";
-        let before: i64 = sqlx::query_scalar(changes).fetch_one(tx.conn()).await.map_err(plain)?;
-        sqlx::query("INSERT INTO leads_search (leads_search, rank) VALUES ('merge', $1)")
-            .bind(MERGE_STEP_PAGES)
-            .execute(tx.conn())
-            .await
-            .map_err(plain)?;
-        let after: i64 = sqlx::query_scalar(changes).fetch_one(tx.conn()).await.map_err(plain)?;
+        let worked = merge_lead_search(tx.conn(), MERGE_STEP_PAGES).await.map_err(plain)?;
         tx.commit().await?;
-        Ok(after - before >= 2)
+        Ok(worked)
     }
 }
 

@@ -34,6 +34,7 @@ use std::time::Duration;
 use crm_domain::ports::Store;
 
 pub use backend::{PgStore, SqliteStore};
+pub use leads::merge_lead_search;
 pub use rows::audit_value_to_json as audit_value_json;
 
 /// Which database a URL names.

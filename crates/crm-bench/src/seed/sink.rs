@@ -196,17 +196,7 @@ impl Sink {
                     .await?
                     > 0
                 {
-                    // FTS5 reports that a merge found work by the rows it changed.
-                    loop {
-                        let before: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut conn).await?;
-                        sqlx::query("INSERT INTO leads_search (leads_search, rank) VALUES ('merge', 100000)")
-                            .execute(&mut conn)
-                            .await?;
-                        let after: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut conn).await?;
-                        if after - before < 2 {
-                            break;
-                        }
-                    }
+                    while crm_persistence::merge_lead_search(&mut conn, 100_000).await? {}
                 }
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
                 conn.close().await?;
