@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Session, TestApp, id_of};
 use crate::on_both_backends;
+use chrono::{Days, Utc};
+use crm_domain::audit::{AuditAction, AuditContext};
+use crm_persistence::{Database, PoolSettings};
+use uuid::Uuid;
 
 on_both_backends!(
     a_quote_becomes_an_order_an_invoice_and_two_payments,
@@ -15,6 +19,7 @@ on_both_backends!(
     document_lists_filter_and_sort,
     an_order_of_its_own_takes_the_deal_s_buyers,
     the_whole_sale_from_a_lead_to_a_paid_invoice,
+    dated_states_change_the_etag,
 );
 
 fn field_codes(body: &Value) -> Vec<(String, String)> {
@@ -669,4 +674,101 @@ async fn the_whole_sale_from_a_lead_to_a_paid_invoice(backend: Backend) {
     assert_eq!(half["invoice"]["balance_due"], 9802);
     let rest = app.post(&format!("{invoice_path}/payments"), &admin.token, &pay(9802)).await.expect(201).body;
     assert_eq!((&rest["invoice"]["status"], &rest["invoice"]["amount_paid"]), (&json!("paid"), &json!(19604)));
+}
+
+/// A state that follows from the date, not from a change (a sent quote past its validity reads
+/// as expired, an issued invoice past its due date as overdue), is part of the ETag: a copy
+/// cached before is not revalidated with 304. `If-Match` compares the version alone.
+async fn dated_states_change_the_etag(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let (account, product, opportunity) = deal(&app, &admin).await;
+    let today = Utc::now().date_naive();
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    let get = |path: String, tag: &'static str| {
+        let app = &app;
+        let token = admin.token.clone();
+        async move { app.send(Method::GET, &path, Some(&token), None, &[("if-none-match", tag)]).await }
+    };
+
+    let quote = app
+        .post(
+            "/api/v1/quotes",
+            &admin.token,
+            &json!({"opportunity_id": id_of(&opportunity), "valid_until": today.to_string(), "line_items": [{"product_id": id_of(&product), "quantity": 1}]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let path = format!("/api/v1/quotes/{}", id_of(&quote));
+    let sent = post_empty(&app, &format!("{path}/send"), &admin).await.expect(200);
+    assert_eq!((sent.body["status"].as_str(), sent.header("etag")), (Some("sent"), Some("\"2\"")));
+    get(path.clone(), "\"2\"").await.expect(304);
+
+    // A day later, as far as the quote is concerned: its validity ended yesterday, and the
+    // stored quote is still at version 2.
+    let database =
+        Database::open(&app.database_url, &PoolSettings::default(), false).await.unwrap_or_else(|e| panic!("{e}"));
+    let organization_id = Uuid::parse_str(&admin.organization_id).unwrap_or_else(|e| panic!("{e}"));
+    let audit = AuditContext {
+        organization_id,
+        actor_id: Uuid::parse_str(&admin.user_id).unwrap_or_else(|e| panic!("{e}")),
+        request_id: "test".into(),
+    };
+    let mut stored = database
+        .store
+        .get_quote(organization_id, Uuid::parse_str(&id_of(&quote)).unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stored.valid_until = Some(yesterday);
+    database.store.update_quote(&stored, 2, AuditAction::Update, &[], &audit).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let expired = get(path.clone(), "\"2\"").await.expect(200);
+    assert_eq!((expired.body["status"].as_str(), expired.body["version"].as_i64()), (Some("expired"), Some(2)));
+    assert_eq!(expired.header("etag"), Some("\"2-expired\""));
+    let again = get(path.clone(), "\"2-expired\"").await.expect(304);
+    assert_eq!(again.header("etag"), Some("\"2-expired\""));
+    let archived =
+        app.send(Method::DELETE, &path, Some(&admin.token), None, &[("if-match", "\"2\"")]).await.expect(200);
+    assert_eq!(archived.header("etag"), Some("\"3-expired\""));
+    app.send(Method::POST, &format!("{path}/restore"), Some(&admin.token), None, &[("if-match", "\"2-expired\"")])
+        .await
+        .expect_problem(412, "precondition_failed");
+
+    // Issued with its due date passed: overdue, and tagged so, until paid in full.
+    let invoice = app
+        .post(
+            "/api/v1/invoices",
+            &admin.token,
+            &json!({"account_id": id_of(&account), "currency": "EUR", "line_items": [{"description": "Survey", "quantity": 1, "unit_price": 1000, "tax_rate": 0}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(invoice.header("etag"), Some("\"1\""));
+    let invoice_path = format!("/api/v1/invoices/{}", id_of(&invoice.body));
+    let issue_day = today.checked_sub_days(Days::new(30)).unwrap_or(today);
+    let issued = app
+        .post(
+            &format!("{invoice_path}/issue"),
+            &admin.token,
+            &json!({"issue_date": issue_day.to_string(), "due_date": yesterday.to_string()}),
+        )
+        .await
+        .expect(200);
+    assert_eq!((issued.body["overdue"].as_bool(), issued.header("etag")), (Some(true), Some("\"2-overdue\"")));
+    get(invoice_path.clone(), "\"2\"").await.expect(200);
+    get(invoice_path.clone(), "\"2-overdue\"").await.expect(304);
+    let pay = |amount: i64| json!({"amount": {"amount": amount, "currency": "EUR"}, "method": "bank_transfer", "paid_at": format!("{issue_day}T10:00:00Z")});
+    let payments = format!("{invoice_path}/payments");
+    let part = app
+        .send(Method::POST, &payments, Some(&admin.token), Some(&pay(400)), &[("if-match", "\"2\"")])
+        .await
+        .expect(201);
+    assert_eq!(part.header("etag"), Some("\"3-overdue\""));
+    let rest = app
+        .send(Method::POST, &payments, Some(&admin.token), Some(&pay(600)), &[("if-match", "\"3-overdue\"")])
+        .await
+        .expect(201);
+    assert_eq!((rest.body["invoice"]["status"].as_str(), rest.header("etag")), (Some("paid"), Some("\"4\"")));
+    get(invoice_path, "\"3-overdue\"").await.expect(200);
 }

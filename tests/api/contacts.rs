@@ -123,6 +123,30 @@ async fn an_email_belongs_to_one_active_contact(backend: Backend) {
     app.post("/api/v1/contacts", &globex.token, &json!({"last_name": "Elsewhere", "email": "same@example.com"}))
         .await
         .expect(201);
+    // The `email` filter finds the holder, ignoring case, in the caller's organisation only; the
+    // archived holder shows with `archived`.
+    let names = |query: &'static str, token: String| {
+        let app = &app;
+        async move {
+            let reply = app.get(&format!("/api/v1/contacts?{query}"), &token).await.expect(200);
+            reply.body["data"]
+                .as_array()
+                .map(|a| a.iter().map(|c| c["last_name"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(names("email=SAME@Example.com", admin.token.clone()).await, ["Second"]);
+    assert_eq!(
+        names("email=same@example.com&archived=true&sort=last_name", admin.token.clone()).await,
+        ["First", "Second"]
+    );
+    assert_eq!(names("email=same@example.com&archived=only", admin.token.clone()).await, ["First"]);
+    assert_eq!(
+        names("email=other@example.com,%20same@example.com&sort=last_name", admin.token.clone()).await,
+        ["Other", "Second"]
+    );
+    assert!(names("email=ame@example.com", admin.token.clone()).await.is_empty(), "exact, not a substring");
+    assert_eq!(names("email=same@example.com", globex.token.clone()).await, ["Elsewhere"]);
 }
 
 async fn last_names(app: &TestApp, token: &str, path: &str) -> Vec<String> {

@@ -308,6 +308,7 @@ async fn leads_and_their_audit_trail(backend: Backend) {
         owner_ids: vec![],
         created_after: None,
         created_before: None,
+        emails: vec![],
         search: None,
         archived: ArchivedFilter::Exclude,
         sort: Sort { field: LeadSortField::LastName, direction: SortDirection::Ascending },

@@ -189,6 +189,7 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
         do_not_contact: None,
         created_after: None,
         created_before: None,
+        emails: vec![],
         search: Some("SEC".to_owned()),
         archived: ArchivedFilter::Exclude,
         sort: Sort { field: ContactSortField::LastName, direction: SortDirection::Ascending },

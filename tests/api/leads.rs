@@ -13,6 +13,7 @@ on_both_backends!(
     roles_decide_who_may_change_a_lead,
     lists_filter_and_sort,
     lists_search_case_insensitively,
+    lists_find_leads_by_exact_email,
     search_follows_every_write_and_pages,
     search_finds_the_same_leads_after_the_index_is_tidied,
 );
@@ -364,6 +365,53 @@ async fn lists_search_case_insensitively(backend: Backend) {
     app.create_lead(&admin, json!({"last_name": "Zola", "company": "ÉCOLE Normale"})).await;
     assert_eq!(page_ids(&app, &admin.token, "q=%C3%A9cole").await, ["Zola"]);
     assert!(page_ids(&app, &admin.token, "q=ecole").await.is_empty());
+}
+
+/// `email` is an exact lookup for integrations: a comma-separated list of addresses, case
+/// ignored, never a substring, within the caller's organisation, with the other filters.
+async fn lists_find_leads_by_exact_email(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let other = app.signup("Rival", "rival@example.com").await;
+    let ada = app.create_lead(&admin, json!({"last_name": "Lovelace", "email": "Ada@Engines.example"})).await;
+    app.create_lead(&admin, json!({"last_name": "Byron", "email": "ada@engines.example.org"})).await;
+    app.create_lead(&admin, json!({"last_name": "King", "email": "lady.ada@engines.example"})).await;
+    app.create_lead(&admin, json!({"last_name": "Babbage", "email": "charles@engines.example", "status": "contacted"}))
+        .await;
+    app.create_lead(&admin, json!({"last_name": "Nobody"})).await;
+    app.create_lead(&other, json!({"last_name": "Rival", "email": "ada@engines.example"})).await;
+
+    assert_eq!(page_ids(&app, &admin.token, "email=ADA@engines.EXAMPLE").await, ["Lovelace"]);
+    assert_eq!(
+        page_ids(&app, &admin.token, "email=charles@engines.example,ada@engines.example&sort=last_name").await,
+        ["Babbage", "Lovelace"]
+    );
+    assert_eq!(
+        page_ids(&app, &admin.token, "email=charles@engines.example,ada@engines.example&status=new").await,
+        ["Lovelace"]
+    );
+    assert!(page_ids(&app, &admin.token, "email=charles@engines.example&q=ada").await.is_empty());
+    assert!(page_ids(&app, &admin.token, "email=engines.example%40x.example").await.is_empty());
+    assert_eq!(page_ids(&app, &other.token, "email=ada@engines.example").await, ["Rival"]);
+
+    app.delete(&format!("/api/v1/leads/{}", id_of(&ada)), &admin.token).await.expect(200);
+    assert!(page_ids(&app, &admin.token, "email=ada@engines.example").await.is_empty());
+    assert_eq!(page_ids(&app, &admin.token, "email=ada@engines.example&archived=only").await, ["Lovelace"]);
+
+    let bad = app.get("/api/v1/leads?email=ada@engines.example,not-an-email", &admin.token).await;
+    let bad = bad.expect_problem(400, "invalid_parameter");
+    assert_eq!(
+        bad.body["errors"],
+        json!([{
+            "field": "email", "code": "invalid_email", "message": "must be an email address such as ada@example.com"
+        }])
+    );
+    let many = vec!["a@b.example"; 101].join(",");
+    let too_many = app.get(&format!("/api/v1/leads?email={many}"), &admin.token).await;
+    let too_many = too_many.expect_problem(400, "invalid_parameter");
+    assert_eq!(too_many.body["errors"][0]["code"], "too_many_values");
+    let hundred = vec!["a@b.example"; 100].join(",");
+    assert!(page_ids(&app, &admin.token, &format!("email={hundred}")).await.is_empty());
 }
 
 /// Search reads an index on both backends (SQLite: an FTS5 trigram table kept by triggers;

@@ -20,6 +20,7 @@ pub enum Scenario {
     ListLeadsDeep,
     SearchOneHit,
     SearchManyHits,
+    FindByEmail,
     PipelineReport,
     ForecastReport,
     CreateLead,
@@ -29,12 +30,13 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::GetLead,
         Scenario::ListLeads,
         Scenario::ListLeadsDeep,
         Scenario::SearchOneHit,
         Scenario::SearchManyHits,
+        Scenario::FindByEmail,
         Scenario::PipelineReport,
         Scenario::ForecastReport,
         Scenario::CreateLead,
@@ -50,6 +52,7 @@ impl Scenario {
             Scenario::ListLeadsDeep => "list_leads_deep",
             Scenario::SearchOneHit => "search_one_hit",
             Scenario::SearchManyHits => "search_many_hits",
+            Scenario::FindByEmail => "find_by_email",
             Scenario::PipelineReport => "pipeline_report",
             Scenario::ForecastReport => "forecast_report",
             Scenario::CreateLead => "create_lead",
@@ -68,6 +71,7 @@ impl Scenario {
             Scenario::SearchManyHits => {
                 "GET /leads?q=…: a last name, matched by 1 lead in 450 (22 at 10,000, 2,200 at 1,000,000); the newest 50"
             }
+            Scenario::FindByEmail => "GET /leads?email=…: one lead's email, matched exactly",
             Scenario::PipelineReport => "GET /reports/pipeline, unfiltered, by owner or by close dates",
             Scenario::ForecastReport => "GET /reports/forecast, a random quarter by month",
             Scenario::CreateLead => "POST /leads with a unique body",
@@ -99,6 +103,7 @@ impl Scenario {
             Scenario::ListLeads
                 | Scenario::ListLeadsDeep
                 | Scenario::SearchOneHit
+                | Scenario::FindByEmail
                 | Scenario::PipelineReport
                 | Scenario::ForecastReport
         )
@@ -113,6 +118,7 @@ enum Kind {
     Deep,
     SearchOne,
     SearchMany,
+    ByEmail,
     Pipeline,
     Forecast,
     Create,
@@ -230,6 +236,7 @@ impl Shared {
             Scenario::ListLeads => Kind::List,
             Scenario::ListLeadsDeep => Kind::Deep,
             Scenario::SearchOneHit => Kind::SearchOne,
+            Scenario::FindByEmail => Kind::ByEmail,
             Scenario::SearchManyHits => Kind::SearchMany,
             Scenario::PipelineReport => Kind::Pipeline,
             Scenario::ForecastReport => Kind::Forecast,
@@ -314,6 +321,10 @@ impl Shared {
             Kind::SearchOne => {
                 let term = rng.choose(&fixture.search_emails)?;
                 self.request(Method::GET, "/leads").query(&[("q", term.as_str())])
+            }
+            Kind::ByEmail => {
+                let email = rng.choose(&fixture.search_emails)?;
+                self.request(Method::GET, "/leads").query(&[("email", email.as_str())])
             }
             Kind::SearchMany => {
                 let term = rng.choose(&fixture.search_names)?;

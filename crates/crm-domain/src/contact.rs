@@ -247,6 +247,8 @@ pub struct ContactQuery {
     pub do_not_contact: Option<bool>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// Exact emails (stored emails are lowercase, and so are these); empty for any.
+    pub emails: Vec<Email>,
     /// Case-insensitive text searched in names and email.
     pub search: Option<String>,
     pub archived: ArchivedFilter,

@@ -383,6 +383,8 @@ pub struct LeadQuery {
     pub owner_ids: Vec<Uuid>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// Exact emails (stored emails are lowercase, and so are these); empty for any.
+    pub emails: Vec<Email>,
     /// Case-insensitive text searched in names, company and email.
     pub search: Option<String>,
     pub archived: ArchivedFilter,

@@ -121,7 +121,11 @@ pub fn field_to_bad_request(error: FieldError) -> ApiError {
     ApiError::bad_param(&error.field, error.code, error.message)
 }
 
-/// Parses a comma-separated filter (`status=new,contacted`) with `parse` for each item.
+/// The most values one comma-separated filter takes.
+pub const MAX_FILTER_VALUES: usize = 100;
+
+/// Parses a comma-separated filter (`status=new,contacted`) with `parse` for each item, at most
+/// [`MAX_FILTER_VALUES`] of them.
 pub fn parse_any_of<T>(
     field: &str,
     raw: Option<&str>,
@@ -130,6 +134,13 @@ pub fn parse_any_of<T>(
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
+    if raw.split(',').count() > MAX_FILTER_VALUES {
+        return Err(ApiError::bad_param(
+            field,
+            "too_many_values",
+            format!("takes at most {MAX_FILTER_VALUES} comma-separated values"),
+        ));
+    }
     raw.split(',').map(|item| parse(field, item.trim()).map_err(field_to_bad_request)).collect()
 }
 
@@ -200,21 +211,55 @@ pub fn next_cursor<T, F: SortField>(page: &Page<T>, sort: Sort<F>) -> Option<Str
     page.next.as_ref().map(|position| encode_cursor(&sort.to_wire(), position))
 }
 
-/// The entity tag of a record at `version`.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
+/// What an entity tag names: a record's stored version and, for a record whose representation
+/// also follows from the date (a sent quote past its validity reads as expired, an issued invoice
+/// past its due date as overdue), the state the date gives it. The tag then changes when the
+/// date does, so that a cached copy is not revalidated with 304 once it reads otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag {
+    pub version: i64,
+    pub dated: Option<&'static str>,
 }
 
-/// What `If-Match` asks for.
+impl Tag {
+    /// The tag of a record at `version` that the date put in state `dated` (lowercase letters).
+    pub fn dated(version: i64, dated: Option<&'static str>) -> Self {
+        Self { version, dated }
+    }
+}
+
+impl From<i64> for Tag {
+    fn from(version: i64) -> Self {
+        Self { version, dated: None }
+    }
+}
+
+/// The entity tag of a record: `"3"`, or `"3-expired"` for a state the date gave it.
+pub fn etag(tag: impl Into<Tag>) -> String {
+    let tag = tag.into();
+    match tag.dated {
+        None => format!("\"{}\"", tag.version),
+        Some(state) => format!("\"{}-{state}\"", tag.version),
+    }
+}
+
+/// What `If-Match` asks for. It compares stored versions only: a state that follows from the
+/// date is not a change anyone could have lost.
 pub enum IfMatch {
     Absent,
     Any,
     Versions(Vec<i64>),
 }
 
+/// One tag of an `If-Match` or `If-None-Match` list.
+struct NamedTag {
+    version: i64,
+    dated: Option<String>,
+}
+
 /// Parses an entity-tag list exactly as the spec's pattern allows it: `*`, or one to five tags
-/// (`"3"`, `W/"3"` or a bare `3`) separated by commas with at most two spaces on either side; `None` when
-/// malformed.
+/// (`"3"`, `"3-expired"`, `W/"3"` or a bare `3`) separated by commas with at most two spaces on
+/// either side; `None` when malformed.
 fn entity_tags(raw: &str) -> Option<EntityTags> {
     if raw == "*" {
         return Some(EntityTags::Any);
@@ -234,23 +279,36 @@ fn entity_tags(raw: &str) -> Option<EntityTags> {
             return None;
         }
         let tag = part.trim_matches(' ');
-        let digits = match tag.strip_prefix("W/").unwrap_or(tag).strip_prefix('"') {
-            Some(quoted) => quoted.strip_suffix('"')?,
+        let (digits, dated) = match tag.strip_prefix("W/").unwrap_or(tag).strip_prefix('"') {
+            Some(quoted) => {
+                let opaque = quoted.strip_suffix('"')?;
+                match opaque.split_once('-') {
+                    Some((digits, state)) => {
+                        let letters =
+                            !state.is_empty() && state.len() <= 16 && state.bytes().all(|b| b.is_ascii_lowercase());
+                        if !letters {
+                            return None;
+                        }
+                        (digits, Some(state.to_owned()))
+                    }
+                    None => (opaque, None),
+                }
+            }
             // A bare version is accepted, but not a weak one without quotes.
-            None if !tag.starts_with("W/") => tag,
+            None if !tag.starts_with("W/") => (tag, None),
             None => return None,
         };
         if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        versions.push(digits.parse::<i64>().ok()?);
+        versions.push(NamedTag { version: digits.parse::<i64>().ok()?, dated });
     }
-    Some(EntityTags::Versions(versions))
+    Some(EntityTags::Tags(versions))
 }
 
 enum EntityTags {
     Any,
-    Versions(Vec<i64>),
+    Tags(Vec<NamedTag>),
 }
 
 fn header_text<'r>(req: &'r HttpRequest, name: header::HeaderName, label: &str) -> Result<Option<&'r str>, ApiError> {
@@ -268,7 +326,7 @@ pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
     let Some(raw) = header_text(req, header::IF_MATCH, "If-Match")? else { return Ok(IfMatch::Absent) };
     match entity_tags(raw) {
         Some(EntityTags::Any) => Ok(IfMatch::Any),
-        Some(EntityTags::Versions(versions)) => Ok(IfMatch::Versions(versions)),
+        Some(EntityTags::Tags(tags)) => Ok(IfMatch::Versions(tags.into_iter().map(|t| t.version).collect())),
         None => Err(ApiError::bad_param(
             "If-Match",
             "invalid_header",
@@ -294,15 +352,18 @@ impl IfMatch {
     }
 }
 
-/// Whether `If-None-Match` already names `version` (a GET then answers 304).
+/// Whether `If-None-Match` already names `tag`, its version and its dated state both (a GET then
+/// answers 304).
 ///
 /// # Errors
 /// 400 when the header is present but not `*` or a list of entity tags.
-pub fn if_none_match_hits(req: &HttpRequest, version: i64) -> Result<bool, ApiError> {
+pub fn if_none_match_hits(req: &HttpRequest, tag: Tag) -> Result<bool, ApiError> {
     let Some(raw) = header_text(req, header::IF_NONE_MATCH, "If-None-Match")? else { return Ok(false) };
     match entity_tags(raw) {
         Some(EntityTags::Any) => Ok(true),
-        Some(EntityTags::Versions(versions)) => Ok(versions.contains(&version)),
+        Some(EntityTags::Tags(tags)) => {
+            Ok(tags.iter().any(|t| t.version == tag.version && t.dated.as_deref() == tag.dated))
+        }
         None => Err(ApiError::bad_param(
             "If-None-Match",
             "invalid_header",
@@ -326,12 +387,28 @@ mod tests {
 
     #[test]
     fn entity_tags_must_be_quoted_versions() {
-        assert!(matches!(entity_tags("\"3\""), Some(EntityTags::Versions(v)) if v == vec![3]));
-        assert!(matches!(entity_tags("W/\"3\", \"4\""), Some(EntityTags::Versions(v)) if v == vec![3, 4]));
+        let tags = |raw: &str| match entity_tags(raw) {
+            Some(EntityTags::Tags(tags)) => Some(tags.into_iter().map(|t| (t.version, t.dated)).collect::<Vec<_>>()),
+            _ => None,
+        };
+        assert_eq!(tags("\"3\""), Some(vec![(3, None)]));
+        assert_eq!(tags("W/\"3\", \"4\""), Some(vec![(3, None), (4, None)]));
         assert!(matches!(entity_tags("*"), Some(EntityTags::Any)));
-        assert!(matches!(entity_tags("\"1\",  \"2\""), Some(EntityTags::Versions(v)) if v == vec![1, 2]));
-        assert!(matches!(entity_tags("3"), Some(EntityTags::Versions(v)) if v == vec![3]));
+        assert_eq!(tags("\"1\",  \"2\""), Some(vec![(1, None), (2, None)]));
+        assert_eq!(tags("3"), Some(vec![(3, None)]));
+        assert_eq!(
+            tags("\"3-expired\", W/\"4-overdue\""),
+            Some(vec![(3, Some("expired".into())), (4, Some("overdue".into()))])
+        );
+        assert_eq!(etag(Tag::dated(3, Some("expired"))), "\"3-expired\"");
+        assert_eq!(etag(3), "\"3\"");
         for bad in [
+            "\"3-\"",
+            "\"3-Expired\"",
+            "\"3-exp1red\"",
+            "\"-expired\"",
+            "3-expired",
+            "\"3-abcdefghijklmnopq\"",
             "W/3",
             "\"\"",
             "\"x\"",

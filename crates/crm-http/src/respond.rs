@@ -8,20 +8,20 @@ use crm_domain::audit::AuditContext;
 use crm_domain::user::Principal;
 use serde::Serialize;
 
-use crate::conventions::{IfMatch, etag, if_none_match_hits};
+use crate::conventions::{IfMatch, Tag, etag, if_none_match_hits};
 use crate::middleware::RequestId;
 use crate::problem::ApiError;
 
 /// A JSON body with the record's ETag.
-pub fn with_etag(status: StatusCode, body: &impl Serialize, version: i64) -> HttpResponse {
-    HttpResponse::build(status).insert_header((header::ETAG, etag(version))).json(body)
+pub fn with_etag(status: StatusCode, body: &impl Serialize, tag: impl Into<Tag>) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::ETAG, etag(tag))).json(body)
 }
 
 /// 201 with `Location` and `ETag`.
-pub fn created(location: String, body: &impl Serialize, version: i64) -> HttpResponse {
+pub fn created(location: String, body: &impl Serialize, tag: impl Into<Tag>) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, etag(version)))
+        .insert_header((header::ETAG, etag(tag)))
         .json(body)
 }
 
@@ -29,11 +29,12 @@ pub fn created(location: String, body: &impl Serialize, version: i64) -> HttpRes
 ///
 /// # Errors
 /// 400 when `If-None-Match` is malformed.
-pub fn read(req: &HttpRequest, body: &impl Serialize, version: i64) -> Result<HttpResponse, ApiError> {
-    if if_none_match_hits(req, version)? {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag(version))).finish());
+pub fn read(req: &HttpRequest, body: &impl Serialize, tag: impl Into<Tag>) -> Result<HttpResponse, ApiError> {
+    let tag = tag.into();
+    if if_none_match_hits(req, tag)? {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag(tag))).finish());
     }
-    Ok(with_etag(StatusCode::OK, body, version))
+    Ok(with_etag(StatusCode::OK, body, tag))
 }
 
 /// The audit context of a request made by `principal`.

@@ -47,8 +47,7 @@ pub const UUID_LIST_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 /// An entity-tag list as `If-Match` and `If-None-Match` take it.
 /// `*` or up to five tags (`"3"`, `W/"3"`, or a bare `3`, accepted because clients often drop the
 /// quotes), with at most two spaces on either side of each comma.
-pub const ETAG_LIST_PATTERN: &str =
-    "^(\\*|((W/)?\"[0-9]{1,18}\"|[0-9]{1,18})( {0,2}, {0,2}((W/)?\"[0-9]{1,18}\"|[0-9]{1,18})){0,4})$";
+pub const ETAG_LIST_PATTERN: &str = "^(\\*|((W/)?\"[0-9]{1,18}(-[a-z]{1,16})?\"|[0-9]{1,18})( {0,2}, {0,2}((W/)?\"[0-9]{1,18}(-[a-z]{1,16})?\"|[0-9]{1,18})){0,4})$";
 
 fn string_type(nullable: bool) -> SchemaType {
     if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::Type(Type::String) }

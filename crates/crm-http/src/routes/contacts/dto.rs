@@ -308,6 +308,9 @@ pub struct ContactListQuery {
     pub created_after: Option<String>,
     #[param(value_type = Option<String>, format = DateTime)]
     pub created_before: Option<String>,
+    /// Comma-separated email addresses, matched exactly and without regard to case; at most 100.
+    #[param(value_type = Option<String>, max_length = 25600)]
+    pub email: Option<String>,
     /// Case-insensitive search in first and last name and email.
     #[param(max_length = 200)]
     pub q: Option<String>,
@@ -339,6 +342,9 @@ pub struct AccountContactListQuery {
     pub created_after: Option<String>,
     #[param(value_type = Option<String>, format = DateTime)]
     pub created_before: Option<String>,
+    /// Comma-separated email addresses, matched exactly and without regard to case; at most 100.
+    #[param(value_type = Option<String>, max_length = 25600)]
+    pub email: Option<String>,
     #[param(max_length = 200)]
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
@@ -357,6 +363,7 @@ impl From<AccountContactListQuery> for ContactListQuery {
             do_not_contact: q.do_not_contact,
             created_after: q.created_after,
             created_before: q.created_before,
+            email: q.email,
             q: q.q,
             archived: q.archived,
         }

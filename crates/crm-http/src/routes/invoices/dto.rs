@@ -264,6 +264,12 @@ pub struct InvoiceResponse {
 }
 
 impl InvoiceResponse {
+    /// The entity tag of this representation: the version, marked `overdue` while the invoice
+    /// reads so (`"3-overdue"`).
+    pub fn tag(&self) -> crate::conventions::Tag {
+        crate::conventions::Tag::dated(self.version, self.overdue.then_some("overdue"))
+    }
+
     pub fn new(i: &Invoice, today: NaiveDate) -> Self {
         Self {
             id: i.id,

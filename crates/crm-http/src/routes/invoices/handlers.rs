@@ -52,11 +52,13 @@ async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Invoice, Ap
 }
 
 fn respond(invoice: &Invoice) -> HttpResponse {
-    with_etag(StatusCode::OK, &InvoiceResponse::new(invoice, today()), invoice.version)
+    let body = InvoiceResponse::new(invoice, today());
+    with_etag(StatusCode::OK, &body, body.tag())
 }
 
 fn created_invoice(invoice: &Invoice) -> HttpResponse {
-    created(format!("/api/v1/invoices/{}", invoice.id), &InvoiceResponse::new(invoice, today()), invoice.version)
+    let body = InvoiceResponse::new(invoice, today());
+    created(format!("/api/v1/invoices/{}", invoice.id), &body, body.tag())
 }
 
 /// Create a draft invoice of its own
@@ -162,7 +164,8 @@ pub async fn get_invoice(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let invoice = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &InvoiceResponse::new(&invoice, today()), invoice.version)
+    let body = InvoiceResponse::new(&invoice, today());
+    read(&req, &body, body.tag())
 }
 
 /// List invoices
@@ -386,7 +389,7 @@ pub async fn create_payment(
         PaymentReceipt { payment: PaymentResponse::from(&payment), invoice: InvoiceResponse::new(&invoice, today()) };
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/invoices/{}/payments", invoice.id)))
-        .insert_header(("ETag", etag(invoice.version)))
+        .insert_header(("ETag", etag(body.invoice.tag())))
         .json(body))
 }
 

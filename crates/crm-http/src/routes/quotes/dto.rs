@@ -190,6 +190,12 @@ pub struct QuoteResponse {
 }
 
 impl QuoteResponse {
+    /// The entity tag of this representation: the version, marked `expired` once the quote
+    /// reads so (`"3-expired"`).
+    pub fn tag(&self) -> crate::conventions::Tag {
+        crate::conventions::Tag::dated(self.version, (self.status == "expired").then_some("expired"))
+    }
+
     pub fn new(q: &Quote, today: NaiveDate) -> Self {
         Self {
             id: q.id,

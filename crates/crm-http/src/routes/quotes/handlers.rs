@@ -32,7 +32,8 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<
 }
 
 fn respond(quote: &Quote) -> HttpResponse {
-    with_etag(StatusCode::OK, &QuoteResponse::new(quote, today()), quote.version)
+    let body = QuoteResponse::new(quote, today());
+    with_etag(StatusCode::OK, &body, body.tag())
 }
 
 /// Create a draft quote
@@ -86,7 +87,8 @@ pub async fn create_quote(
     let placeholder = DocumentNumber::new(DocumentKind::Quote, 0);
     let quote = Quote::create(Uuid::now_v7(), placeholder, principal.user_id, draft, &opportunity, lines, now())?;
     let quote = state.store.insert_quote(&quote, &audit_context(&req, &principal)).await?;
-    Ok(created(format!("/api/v1/quotes/{}", quote.id), &QuoteResponse::new(&quote, today()), quote.version))
+    let body = QuoteResponse::new(&quote, today());
+    Ok(created(format!("/api/v1/quotes/{}", quote.id), &body, body.tag()))
 }
 
 /// Get a quote
@@ -107,7 +109,8 @@ pub async fn get_quote(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let quote = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &QuoteResponse::new(&quote, today()), quote.version)
+    let body = QuoteResponse::new(&quote, today());
+    read(&req, &body, body.tag())
 }
 
 /// List quotes
@@ -329,7 +332,8 @@ pub async fn accept_quote(
     )
     .await?;
     let body = AcceptedQuote { quote: QuoteResponse::new(&quote, today()), order: OrderResponse::from(&order) };
-    Ok(with_etag(StatusCode::OK, &body, quote.version))
+    let tag = body.quote.tag();
+    Ok(with_etag(StatusCode::OK, &body, tag))
 }
 
 async fn archive_or_restore(
