@@ -382,6 +382,36 @@ async fn deals_list_their_competitors_with_a_threat_level(backend: Backend) {
         "highest threat first"
     );
 
+    // Deals are listed by the competitors they track: any of a list, each deal once.
+    let other_deal = deal(&app, &rep, &account, None).await;
+    deal(&app, &rep, &account, None).await;
+    put(&app, &rep, &other_deal, &zuse, json!({"threat_level": "low"})).await.expect(201);
+    let deals = |query: String| {
+        let app = &app;
+        let token = admin.token.clone();
+        async move {
+            let body = app.get(&format!("/api/v1/opportunities?{query}"), &token).await.expect(200).body;
+            let mut ids: Vec<String> =
+                body["data"].as_array().map(|a| a.iter().map(id_of).collect()).unwrap_or_default();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![deal_id.clone(), other_deal.clone()];
+    both.sort();
+    assert_eq!(deals(format!("competitor_id={babbage}")).await, [deal_id.as_str()]);
+    assert_eq!(deals(format!("competitor_id={zuse}")).await, both);
+    assert_eq!(deals(format!("competitor_id={babbage},{zuse}")).await, both);
+    assert_eq!(deals(format!("competitor_id={babbage}&account_id={account}")).await, [deal_id.as_str()]);
+    assert_eq!(
+        app.get(&format!("/api/v1/accounts/{account}/opportunities"), &admin.token).await.expect(200).body["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    assert!(deals(format!("competitor_id={}", uuid::Uuid::now_v7())).await.is_empty());
+    app.get("/api/v1/opportunities?competitor_id=babbage", &admin.token).await.expect_problem(400, "invalid_parameter");
+
     // Bad input, unknown and foreign records.
     put(&app, &rep, &deal_id, &babbage, json!({"threat_level": "severe"}))
         .await
@@ -398,6 +428,8 @@ async fn deals_list_their_competitors_with_a_threat_level(backend: Backend) {
     app.get(&format!("/api/v1/opportunities/{deal_id}/competitors"), &globex.token)
         .await
         .expect_problem(404, "not_found");
+    let theirs = app.get(&format!("/api/v1/opportunities?competitor_id={zuse}"), &globex.token).await.expect(200);
+    assert_eq!(theirs.body["data"], json!([]), "another organisation's deals are not listed by our competitor");
 
     // Whoever may update the deal may change its competitors: not a colleague, not an agent.
     put(&app, &colleague, &deal_id, &babbage, json!({"threat_level": "high"})).await.expect_problem(403, "forbidden");

@@ -233,6 +233,7 @@ async fn opportunities_and_their_stage_history(backend: Backend) {
         account_id: Some(account.id),
         contact_id: None,
         owner_ids: vec![],
+        competitor_ids: vec![],
         expected_close_after: NaiveDate::from_ymd_opt(2027, 3, 31),
         expected_close_before: None,
         search: None,

@@ -412,6 +412,9 @@ async fn lists_find_leads_by_exact_email(backend: Backend) {
     assert_eq!(too_many.body["errors"][0]["code"], "too_many_values");
     let hundred = vec!["a@b.example"; 100].join(",");
     assert!(page_ids(&app, &admin.token, &format!("email={hundred}")).await.is_empty());
+    let long = format!("{}@engines.example,", "a".repeat(64)).repeat(26);
+    let too_long = app.get(&format!("/api/v1/leads?email={long}"), &admin.token).await;
+    assert_eq!(too_long.expect_problem(400, "invalid_parameter").body["errors"][0]["code"], "too_long");
 }
 
 /// Search reads an index on both backends (SQLite: an FTS5 trigram table kept by triggers;

@@ -520,6 +520,8 @@ pub struct OpportunityQuery {
     pub account_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
     pub owner_ids: Vec<Uuid>,
+    /// Deals that track any of these competitors; empty for any.
+    pub competitor_ids: Vec<Uuid>,
     pub expected_close_after: Option<NaiveDate>,
     pub expected_close_before: Option<NaiveDate>,
     pub search: Option<String>,

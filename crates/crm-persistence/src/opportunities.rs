@@ -191,6 +191,13 @@ macro_rules! impl_opportunities {
                     qb.push(" AND contact_id = ").push_bind(contact_id);
                 }
                 crate::list::push_any_id(&mut qb, "owner_id", &query.owner_ids);
+                if !query.competitor_ids.is_empty() {
+                    // `opportunity_competitors_competitor` serves the lookup.
+                    qb.push(" AND id IN (SELECT opportunity_id FROM opportunity_competitors WHERE organization_id = ");
+                    qb.push_bind(organization_id);
+                    crate::list::push_any_id(&mut qb, "competitor_id", &query.competitor_ids);
+                    qb.push(")");
+                }
                 if let Some(after) = query.expected_close_after {
                     qb.push(" AND expected_close_date >= ").push_bind(after);
                 }

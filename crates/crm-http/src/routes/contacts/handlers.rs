@@ -6,7 +6,6 @@ use crm_domain::audit::AuditAction;
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactRuleError, ContactSortField};
 use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::user::Principal;
-use crm_domain::value::Email;
 use uuid::Uuid;
 
 use super::dto::{
@@ -274,7 +273,7 @@ async fn list(
         do_not_contact: parse_bool_param("do_not_contact", query.do_not_contact.as_deref())?,
         created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
         created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
-        emails: parse_any_of("email", query.email.as_deref(), Email::parse)?,
+        emails: crate::conventions::parse_email_filter(query.email.as_deref())?,
         search: parse_search(query.q.as_deref())?,
         archived: archived_filter(query.archived.as_deref())?,
         sort: params.sort,

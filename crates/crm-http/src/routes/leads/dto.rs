@@ -322,8 +322,9 @@ pub struct LeadListQuery {
     /// Only leads created strictly before this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     pub created_before: Option<String>,
-    /// Comma-separated email addresses, matched exactly and without regard to case; at most 100.
-    #[param(value_type = Option<String>, max_length = 25600)]
+    /// Comma-separated email addresses, matched exactly and without regard to case; at most 100
+    /// of them and 2,000 characters in all.
+    #[param(value_type = Option<String>, max_length = 2000)]
     pub email: Option<String>,
     /// Case-insensitive search in first and last name, company and email.
     #[param(max_length = 200)]

@@ -3,7 +3,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::audit::AuditAction;
 use crm_domain::lead::{Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::value::Email;
 use uuid::Uuid;
 
 use super::dto::{CreateLeadRequest, LeadList, LeadListQuery, LeadResponse, UpdateLeadRequest};
@@ -245,7 +244,7 @@ pub async fn list_leads(
         owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
         created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
         created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
-        emails: parse_any_of("email", query.email.as_deref(), Email::parse)?,
+        emails: crate::conventions::parse_email_filter(query.email.as_deref())?,
         search: parse_search(query.q.as_deref())?,
         archived,
         sort: params.sort,

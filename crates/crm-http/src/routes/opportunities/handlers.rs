@@ -444,6 +444,7 @@ async fn list(
         },
         contact_id: parse_uuid_param("contact_id", query.contact_id.as_deref())?,
         owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
+        competitor_ids: parse_any_of("competitor_id", query.competitor_id.as_deref(), parse_uuid)?,
         expected_close_after: parse_date_param("expected_close_after", query.expected_close_after.as_deref())?,
         expected_close_before: parse_date_param("expected_close_before", query.expected_close_before.as_deref())?,
         search: parse_search(query.q.as_deref())?,
