@@ -26,19 +26,39 @@ fn sort_expr(field: LeadSortField) -> &'static str {
     }
 }
 
-/// Whether lead search reads an FTS5 trigram index (`leads_search`, SQLite migration 0012).
-/// PostgreSQL serves the plain `LIKE` conditions with trigram GIN indexes (migration 0011).
-/// The trigram index matches needles of three characters or more; shorter ones use `LIKE`.
+/// The columns lead search looks in.
+const SEARCHED_COLUMNS: [&str; 4] = ["first_name", "last_name", "company", "email"];
+
+/// How lead search reads an index. SQLite: an FTS5 trigram index (`leads_search`, migration
+/// 0012) for needles of three characters or more, `LIKE` on each column for shorter ones.
+/// PostgreSQL: `LIKE` on the four columns joined by U+0001, the expression that the trigram GIN
+/// index `leads_search_trgm` (migration 0016) holds; the planner matches it only when written
+/// exactly so.
 trait LeadSearchSql {
     const FTS5: bool;
+    /// The joined text to search instead of each column, if the backend indexes one.
+    const JOINED_TEXT: Option<&'static str>;
 }
 
 impl LeadSearchSql for SqliteStore {
     const FTS5: bool = true;
+    const JOINED_TEXT: Option<&'static str> = None;
 }
 
 impl LeadSearchSql for PgStore {
     const FTS5: bool = false;
+    const JOINED_TEXT: Option<&'static str> = Some(
+        "coalesce(first_name, '') || E'\\x01' || last_name || E'\\x01' || coalesce(company, '') || E'\\x01' || coalesce(email, '')",
+    );
+}
+
+/// What to search for `needle`: the joined text where the backend has one and the needle cannot
+/// reach across the separator (stored text has no control characters), else each column.
+fn search_columns(joined: Option<&'static str>, needle: Option<&str>) -> Vec<&'static str> {
+    match joined {
+        Some(text) if needle.is_some_and(|n| !n.contains('\u{1}')) => vec![text],
+        _ => SEARCHED_COLUMNS.to_vec(),
+    }
 }
 
 /// A needle as one FTS5 phrase: a case-insensitive substring match with the trigram tokenizer.
@@ -207,11 +227,8 @@ macro_rules! impl_leads {
                     qb.push(" AND created_at < ").push_bind(before);
                 }
                 if indexed_needle.is_none() {
-                    crate::list::push_search(
-                        &mut qb,
-                        &["first_name", "last_name", "company", "email"],
-                        query.search.as_deref(),
-                    );
+                    let columns = search_columns(<$Store as LeadSearchSql>::JOINED_TEXT, query.search.as_deref());
+                    crate::list::push_search(&mut qb, &columns, query.search.as_deref());
                 }
                 crate::list::push_keyset_page(
                     &mut qb,
