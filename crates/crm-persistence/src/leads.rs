@@ -247,7 +247,16 @@ macro_rules! impl_leads {
                     Some(_) => Some(self.heavy.enter().await?),
                     None => None,
                 };
-                let rows: Vec<LeadRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                // A search is planned for its own needle, never from a cached generic plan: after
+                // five runs of a prepared statement PostgreSQL may keep a plan made without the
+                // needle, which walked `leads_created` filtering every lead (7.7 ms at 10,000
+                // against 0.3 ms through the trigram index; found with crm-bench).
+                let rows: Vec<LeadRow> = qb
+                    .build_query_as()
+                    .persistent(query.search.is_none())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(plain)?;
                 let leads = rows.into_iter().map(Lead::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
                 Ok(Page::from_overfetch(leads, query.window.limit, |l| l.position(field)))
