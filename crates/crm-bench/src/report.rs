@@ -125,8 +125,14 @@ impl Growth {
         if self.from_ms > 0.0 { self.to_ms / self.from_ms } else { 0.0 }
     }
 
-    fn measured(&self) -> String {
-        format!("{:.2} ms → {:.2} ms (× {:.2})", self.from_ms, self.to_ms, self.factor())
+    /// The check that this growth meets `rule` (a target's text after the backend and scenario)
+    /// when `met` says of its factor.
+    fn check(&self, rule: &str, met: impl Fn(f64) -> bool) -> Check {
+        Check {
+            target: format!("{} {}: {rule}", self.backend.title(), self.scenario),
+            measured: format!("{:.2} ms → {:.2} ms (× {:.2})", self.from_ms, self.to_ms, self.factor()),
+            met: met(self.factor()),
+        }
     }
 }
 
@@ -163,29 +169,15 @@ fn checks(rows: &[ResultRow], ratios: &[Ratio], scales: &[u64]) -> Vec<Check> {
     if let (Some(&small), Some(&large)) = (scales.iter().min(), scales.iter().max())
         && small != large
     {
-        for growth in growths(rows, small, large, Scenario::should_scale_flat) {
-            checks.push(Check {
-                target: format!(
-                    "{} {}: p99 at {large} ≤ 1.5 × p99 at {small}",
-                    growth.backend.title(),
-                    growth.scenario
-                ),
-                measured: growth.measured(),
-                met: growth.factor() <= 1.5,
-            });
-        }
+        let flat = format!("p99 at {large} ≤ 1.5 × p99 at {small}");
+        checks.extend(
+            growths(rows, small, large, Scenario::should_scale_flat).iter().map(|g| g.check(&flat, |f| f <= 1.5)),
+        );
         let data = large as f64 / small as f64;
-        for growth in growths(rows, small, large, Scenario::grows_with_hits) {
-            checks.push(Check {
-                target: format!(
-                    "{} {}: hits grow × {data:.0}; p99 grows less (no work beyond the hits)",
-                    growth.backend.title(),
-                    growth.scenario
-                ),
-                measured: growth.measured(),
-                met: growth.factor() < data,
-            });
-        }
+        let per_hit = format!("hits grow × {data:.0}; p99 grows less (no work beyond the hits)");
+        checks.extend(
+            growths(rows, small, large, Scenario::grows_with_hits).iter().map(|g| g.check(&per_hit, |f| f < data)),
+        );
     }
     let failing: Vec<String> = rows
         .iter()

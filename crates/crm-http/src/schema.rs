@@ -41,6 +41,29 @@ pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F
 /// An email address the domain accepts (see `crm_domain::value::Email`).
 pub const EMAIL_PATTERN: &str = "^[^\\s@\",<>\\u0000-\\u001F\\u007F-\\u009F]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
 
+/// A comma-separated list of ids (`owner_id=…,…`), as query parameters take it.
+pub fn uuid_list_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(UUID_LIST_PATTERN))
+        .description(Some("Comma-separated ids; any of them matches"))
+        .build()
+}
+
+/// The `email` filter of lead and contact lists: comma-separated addresses, at most
+/// [`crate::conventions::MAX_EMAIL_FILTER_CHARS`] characters (the server refuses longer ones).
+pub fn email_list_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .max_length(Some(crate::conventions::MAX_EMAIL_FILTER_CHARS))
+        .description(Some(format!(
+            "Comma-separated email addresses, each matched exactly and without regard to case; at most {} of them and {} characters in all",
+            crate::conventions::MAX_FILTER_VALUES,
+            crate::conventions::MAX_EMAIL_FILTER_CHARS
+        )))
+        .build()
+}
+
 /// One or more hyphenated UUIDs separated by commas.
 pub const UUID_LIST_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$";
 

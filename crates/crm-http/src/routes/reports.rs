@@ -55,20 +55,12 @@ pub struct PipelineReport {
     pub totals: Vec<PipelineTotal>,
 }
 
-fn uuid_list_pattern() -> Object {
-    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .pattern(Some(crate::schema::UUID_LIST_PATTERN))
-        .build()
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PipelineParams {
     /// Comma-separated owner ids.
-    #[param(schema_with = uuid_list_pattern)]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     #[param(value_type = Option<Uuid>)]
     pub account_id: Option<String>,
@@ -172,7 +164,7 @@ pub struct ForecastParams {
     /// Default `month`.
     #[param(schema_with = interval_schema)]
     pub interval: Option<String>,
-    #[param(schema_with = uuid_list_pattern)]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
 }
 

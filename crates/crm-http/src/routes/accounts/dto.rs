@@ -422,7 +422,7 @@ pub struct AccountListQuery {
     #[param(schema_with = stage_filter_schema)]
     pub lifecycle_stage: Option<String>,
     /// Comma-separated user ids.
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     /// Only the direct subsidiaries of this account.
     #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]

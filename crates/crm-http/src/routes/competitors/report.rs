@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use crm_domain::competitor_report::{CompetitorReportQuery, competitor_report};
 use crm_domain::permissions::{Action, Resource, authorize};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -51,19 +50,12 @@ pub struct CompetitorReport {
     pub competitors: Vec<CompetitorReportLineResponse>,
 }
 
-fn uuid_list_pattern() -> Object {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .pattern(Some(crate::schema::UUID_LIST_PATTERN))
-        .build()
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CompetitorReportParams {
     /// Only deals owned by these users (comma-separated ids).
-    #[param(schema_with = uuid_list_pattern)]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     /// `won`, `lost` and `lost_amount` count only deals closed on or after this day (UTC).
     #[param(schema_with = date_param_schema)]

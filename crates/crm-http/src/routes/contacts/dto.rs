@@ -300,7 +300,7 @@ pub struct ContactListQuery {
     #[param(schema_with = stage_filter_schema)]
     pub lifecycle_stage: Option<String>,
     /// Comma-separated user ids.
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     #[param(schema_with = crate::routes::users::bool_schema)]
     pub do_not_contact: Option<String>,
@@ -310,7 +310,7 @@ pub struct ContactListQuery {
     pub created_before: Option<String>,
     /// Comma-separated email addresses, matched exactly and without regard to case; at most 100
     /// of them and 2,000 characters in all.
-    #[param(value_type = Option<String>, max_length = 2000)]
+    #[param(schema_with = crate::schema::email_list_schema)]
     pub email: Option<String>,
     /// Case-insensitive search in first and last name and email.
     #[param(max_length = 200)]
@@ -335,7 +335,7 @@ pub struct AccountContactListQuery {
     #[param(schema_with = stage_filter_schema)]
     pub lifecycle_stage: Option<String>,
     /// Comma-separated user ids.
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     #[param(schema_with = crate::routes::users::bool_schema)]
     pub do_not_contact: Option<String>,
@@ -345,7 +345,7 @@ pub struct AccountContactListQuery {
     pub created_before: Option<String>,
     /// Comma-separated email addresses, matched exactly and without regard to case; at most 100
     /// of them and 2,000 characters in all.
-    #[param(value_type = Option<String>, max_length = 2000)]
+    #[param(schema_with = crate::schema::email_list_schema)]
     pub email: Option<String>,
     #[param(max_length = 200)]
     pub q: Option<String>,

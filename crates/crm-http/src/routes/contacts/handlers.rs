@@ -13,8 +13,8 @@ use super::dto::{
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search,
-    parse_timestamp_param, parse_uuid,
+    archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_email_filter,
+    parse_search, parse_timestamp_param, parse_uuid,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem};
@@ -273,7 +273,7 @@ async fn list(
         do_not_contact: parse_bool_param("do_not_contact", query.do_not_contact.as_deref())?,
         created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
         created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
-        emails: crate::conventions::parse_email_filter(query.email.as_deref())?,
+        emails: parse_email_filter(query.email.as_deref())?,
         search: parse_search(query.q.as_deref())?,
         archived: archived_filter(query.archived.as_deref())?,
         sort: params.sort,

@@ -314,7 +314,7 @@ pub struct LeadListQuery {
     #[param(schema_with = rating_filter_schema)]
     pub rating: Option<String>,
     /// Comma-separated user ids.
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     /// Only leads created strictly after this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
@@ -324,7 +324,7 @@ pub struct LeadListQuery {
     pub created_before: Option<String>,
     /// Comma-separated email addresses, matched exactly and without regard to case; at most 100
     /// of them and 2,000 characters in all.
-    #[param(value_type = Option<String>, max_length = 2000)]
+    #[param(schema_with = crate::schema::email_list_schema)]
     pub email: Option<String>,
     /// Case-insensitive search in first and last name, company and email.
     #[param(max_length = 200)]

@@ -8,7 +8,8 @@ use uuid::Uuid;
 use super::dto::{CreateLeadRequest, LeadList, LeadListQuery, LeadResponse, UpdateLeadRequest};
 use crate::auth::Caller;
 use crate::conventions::{
-    if_match, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param, parse_uuid,
+    if_match, list_params, next_cursor, now, parse_any_of, parse_email_filter, parse_search, parse_timestamp_param,
+    parse_uuid,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem};
@@ -244,7 +245,7 @@ pub async fn list_leads(
         owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
         created_after: parse_timestamp_param("created_after", query.created_after.as_deref())?,
         created_before: parse_timestamp_param("created_before", query.created_before.as_deref())?,
-        emails: crate::conventions::parse_email_filter(query.email.as_deref())?,
+        emails: parse_email_filter(query.email.as_deref())?,
         search: parse_search(query.q.as_deref())?,
         archived,
         sort: params.sort,

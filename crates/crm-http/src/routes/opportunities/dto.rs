@@ -389,10 +389,10 @@ pub struct OpportunityListQuery {
     #[param(value_type = Option<Uuid>)]
     pub contact_id: Option<String>,
     /// Comma-separated user ids.
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub owner_id: Option<String>,
     /// Comma-separated competitor ids: deals that track any of them (`/opportunities/{id}/competitors`).
-    #[param(value_type = Option<String>, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(schema_with = crate::schema::uuid_list_schema)]
     pub competitor_id: Option<String>,
     /// Deals expected to close on or after this date.
     #[param(schema_with = date_param_schema)]

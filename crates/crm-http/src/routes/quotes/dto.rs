@@ -193,7 +193,8 @@ impl QuoteResponse {
     /// The entity tag of this representation: the version, marked `expired` once the quote
     /// reads so (`"3-expired"`).
     pub fn tag(&self) -> crate::conventions::Tag {
-        crate::conventions::Tag::dated(self.version, (self.status == "expired").then_some("expired"))
+        let expired = QuoteStatus::Expired.as_str();
+        crate::conventions::Tag::dated(self.version, (self.status == expired).then_some(expired))
     }
 
     pub fn new(q: &Quote, today: NaiveDate) -> Self {
