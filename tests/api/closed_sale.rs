@@ -177,15 +177,22 @@ async fn a_quote_becomes_an_order_an_invoice_and_two_payments(backend: Backend) 
     let delivered = post_empty(&app, &format!("{order_path}/deliver"), &admin).await.expect(200).body;
     assert_eq!((&delivered["status"], &delivered["version"]), (&json!("delivered"), &json!(4)));
 
-    // Invoiced once.
-    let invoice =
-        app.send(Method::POST, &format!("{order_path}/invoice"), Some(&admin.token), None, &[]).await.expect(201).body;
+    // Invoiced once, from the order as it was read: a stale If-Match is refused and invoices nothing.
+    app.send(Method::POST, &format!("{order_path}/invoice"), Some(&admin.token), None, &[("if-match", "\"3\"")])
+        .await
+        .expect_problem(412, "precondition_failed");
+    let invoice = app
+        .send(Method::POST, &format!("{order_path}/invoice"), Some(&admin.token), None, &[("if-match", "\"4\"")])
+        .await
+        .expect(201)
+        .body;
     assert_eq!(
         (&invoice["number"], &invoice["status"], &invoice["total"]),
         (&json!("INV-000001"), &json!("draft"), &json!(7219))
     );
     assert_eq!((&invoice["order_id"], &invoice["balance_due"]), (&order["id"], &json!(7219)));
-    let again = post_empty(&app, &format!("{order_path}/invoice"), &admin).await.expect_problem(409, "duplicate");
+    let again =
+        post_empty(&app, &format!("{order_path}/invoice"), &admin).await.expect_problem(409, "already_invoiced");
     assert_eq!(again.body["existing_id"], invoice["id"]);
     let invoice_path = format!("/api/v1/invoices/{}", id_of(&invoice));
     let payments = format!("{invoice_path}/payments");
@@ -223,6 +230,11 @@ async fn a_quote_becomes_an_order_an_invoice_and_two_payments(backend: Backend) 
     let amounts: Vec<&Value> =
         listed["data"].as_array().map(|a| a.iter().map(|p| &p["amount"]["amount"]).collect()).unwrap_or_default();
     assert_eq!(amounts, [&json!(3000), &json!(4219)]);
+    let first = app.get(&format!("{payments}?limit=1"), &admin.token).await.expect(200).body;
+    assert_eq!(first["data"][0]["amount"]["amount"], 3000);
+    let cursor = first["next_cursor"].as_str().unwrap_or_else(|| panic!("no next page: {first}")).to_owned();
+    let second = app.get(&format!("{payments}?limit=1&cursor={cursor}"), &admin.token).await.expect(200).body;
+    assert_eq!((&second["data"][0]["amount"]["amount"], &second["next_cursor"]), (&json!(4219), &Value::Null));
     post_empty(&app, &format!("{invoice_path}/void"), &admin).await.expect_problem(409, "invoice_has_payments");
     app.post(&payments, &admin.token, &pay(1, "EUR")).await.expect_problem(409, "invoice_not_issued");
 

@@ -338,3 +338,8 @@ async fn leads_and_their_audit_trail(backend: Backend) {
     assert_eq!(events.items[0].changes, changes);
     assert_eq!(events.items[0].request_id.as_deref(), Some("req"));
 }
+
+/// The first page of a list, of the default size.
+pub fn first_page() -> crm_domain::list::Window {
+    crm_domain::list::Window::new(None, None).unwrap_or_else(|e| panic!("{e:?}"))
+}

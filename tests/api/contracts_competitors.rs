@@ -20,7 +20,7 @@ use crm_domain::user::User;
 use crm_domain::value::{CustomFields, LongText, Name};
 use uuid::Uuid;
 
-use crate::contracts::{ctx, now, open, seed};
+use crate::contracts::{ctx, first_page, now, open, seed};
 use crate::helpers::Backend;
 use crate::on_both_backends;
 
@@ -309,7 +309,8 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
         links.iter().map(|l| (l.competitor_id, l.threat_level)).collect::<Vec<_>>(),
         vec![(babbage.id, ThreatLevel::High), (zuse.id, ThreatLevel::High)]
     );
-    let history = store.stage_history(organization.id, deal.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let history =
+        store.stage_history(organization.id, deal.id, &first_page()).await.unwrap_or_else(|e| panic!("{e}")).items;
     assert_eq!(history.last().map(|h| h.change.clone()), Some(stage));
 
     // The report's groups.

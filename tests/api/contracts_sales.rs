@@ -17,7 +17,7 @@ use crm_domain::reports::PipelineQuery;
 use crm_domain::value::{Email, Name};
 use uuid::Uuid;
 
-use crate::contracts::{ctx, now, open, seed};
+use crate::contracts::{ctx, first_page, now, open, seed};
 use crate::helpers::Backend;
 use crate::on_both_backends;
 
@@ -222,12 +222,13 @@ async fn opportunities_and_their_stage_history(backend: Backend) {
         store.update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
-    let history = store.stage_history(organization.id, deal.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let history =
+        store.stage_history(organization.id, deal.id, &first_page()).await.unwrap_or_else(|e| panic!("{e}")).items;
     assert_eq!(
         history.iter().map(|h| h.change.clone()).collect::<Vec<_>>(),
         vec![first, change.unwrap_or_else(|| panic!("no change"))]
     );
-    assert_eq!(store.stage_history(other_org.id, deal.id).await.map(|h| h.len()).ok(), Some(0));
+    assert_eq!(store.stage_history(other_org.id, deal.id, &first_page()).await.map(|h| h.items.len()).ok(), Some(0));
     let query = OpportunityQuery {
         stages: vec![OpportunityStage::Proposal],
         account_id: Some(account.id),

@@ -1,5 +1,5 @@
 //! The black-box suite: the real application on port 0, a fresh database per test, on SQLite
-//! and (when `CRM_TEST_POSTGRES_URL` is set) on PostgreSQL.
+//! and, with the `postgres-tests` feature, on PostgreSQL (`CRM_TEST_POSTGRES_URL`).
 
 mod accounts;
 mod audit;
@@ -15,11 +15,13 @@ mod contracts_sales;
 mod conventions;
 mod conversion;
 mod deal_contacts;
+mod first_run;
 mod helpers;
 mod leads;
 mod opportunities;
 mod products;
 mod reports;
+#[cfg(feature = "postgres-tests")]
 mod resilience;
 mod spec;
 mod tenancy;

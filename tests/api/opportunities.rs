@@ -112,6 +112,16 @@ async fn a_deal_moves_through_stages_closes_lost_reopens_and_closes_won(backend:
     );
     assert_eq!(history["data"][0]["amount"], json!({"amount": 5000000, "currency": "EUR"}));
     assert_eq!(history["data"][6]["changed_by"].as_str(), Some(admin.user_id.as_str()));
+    assert_eq!(history["next_cursor"], Value::Null);
+    // Paged like every list: four, then the other three.
+    let first = app.get(&format!("{path}/stage-history?limit=4"), &admin.token).await.expect(200).body;
+    let cursor = first["next_cursor"].as_str().unwrap_or_else(|| panic!("no next page: {first}")).to_owned();
+    let rest = app.get(&format!("{path}/stage-history?limit=4&cursor={cursor}"), &admin.token).await.expect(200).body;
+    assert_eq!([stages(&first), stages(&rest)].concat(), stages(&history));
+    assert_eq!(rest["next_cursor"], Value::Null);
+    app.get(&format!("{path}/stage-history?sort=changed_at"), &admin.token)
+        .await
+        .expect_problem(400, "invalid_parameter");
 
     // A won deal needs an amount.
     let no_amount = app
@@ -226,6 +236,21 @@ async fn opportunities_are_listed_by_account_stage_and_close_date(backend: Backe
         names(&app, &admin.token, &format!("/api/v1/accounts/{navy}/opportunities?sort=name")).await,
         ["A", "B"]
     );
+    // An account's deals take every filter of the opportunity list but the account, which the path names.
+    assert_eq!(
+        names(
+            &app,
+            &admin.token,
+            &format!(
+                "/api/v1/accounts/{navy}/opportunities?q=a&expected_close_before=2027-01-31&owner_id={}",
+                admin.user_id
+            )
+        )
+        .await,
+        ["A"]
+    );
+    let refused = app.get(&format!("/api/v1/accounts/{navy}/opportunities?account_id={army}"), &admin.token).await;
+    assert_eq!(refused.status.as_u16(), 400, "{}", refused.text);
     assert_eq!(names(&app, &admin.token, "/api/v1/opportunities?stage=proposal&sort=name").await, ["A", "D"]);
     assert_eq!(names(&app, &admin.token, "/api/v1/opportunities?sort=expected_close_date").await, ["C", "A", "B", "D"]);
     assert_eq!(

@@ -404,12 +404,14 @@ pub trait OpportunityRepository: Send + Sync {
         query: &OpportunityQuery,
     ) -> Result<Page<Opportunity>, RepoError>;
 
-    /// Every stage change of the opportunity, oldest first.
+    /// One page of the opportunity's stage changes, oldest first (by `changed_at`, then id).
+    /// An opportunity of another organisation has none.
     async fn stage_history(
         &self,
         organization_id: Uuid,
         opportunity_id: Uuid,
-    ) -> Result<Vec<StageHistoryEntry>, RepoError>;
+        window: &Window,
+    ) -> Result<Page<StageHistoryEntry>, RepoError>;
 
     /// The contacts of an opportunity with their roles, primary first, then by when they were added.
     async fn contact_roles(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Vec<ContactRole>, RepoError>;
@@ -765,8 +767,14 @@ pub trait DocumentRepository: Send + Sync {
         audit: &AuditContext,
     ) -> Result<(), RepoError>;
 
-    /// The invoice's payments, oldest first.
-    async fn list_payments(&self, organization_id: Uuid, invoice_id: Uuid) -> Result<Vec<Payment>, RepoError>;
+    /// One page of the invoice's payments, oldest first (by `paid_at`, then id). An invoice of
+    /// another organisation has none.
+    async fn list_payments(
+        &self,
+        organization_id: Uuid,
+        invoice_id: Uuid,
+        window: &Window,
+    ) -> Result<Page<Payment>, RepoError>;
 }
 
 #[async_trait]

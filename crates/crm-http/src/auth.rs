@@ -348,7 +348,12 @@ pub fn load_or_create_secret(data_dir: &std::path::Path) -> std::io::Result<Vec<
             return Ok(trimmed.as_bytes().to_vec());
         }
     }
-    std::fs::create_dir_all(data_dir)?;
+    // The data folder is the owner's alone, like the secret and the database in it.
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder.create(data_dir)?;
     let mut secret = [0u8; 48];
     getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
     let text = URL_SAFE_NO_PAD.encode(secret);

@@ -116,6 +116,36 @@ pub fn list_params<F: SortField>(
     Ok(ListParams { sort, window })
 }
 
+/// The query of a list in one fixed order (an opportunity's stage history, an invoice's
+/// payments, the audit trail): only `limit` and `cursor`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size from 1 to 200; 50 by default.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The window of a list read in one fixed `order` (its wire name, such as `-occurred_at`, which
+/// the cursor carries).
+///
+/// # Errors
+/// 400 naming `limit` or `cursor`.
+pub fn fixed_order_window(limit: Option<&str>, cursor: Option<&str>, order: &str) -> Result<Window, ApiError> {
+    let limit = limit
+        .map(|raw| {
+            raw.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))
+        })
+        .transpose()?;
+    let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, order)).transpose()?;
+    Window::new(limit, after).map_err(field_to_bad_request)
+}
+
 /// A parameter error is a 400, not a 422: the request line itself is wrong.
 pub fn field_to_bad_request(error: FieldError) -> ApiError {
     ApiError::bad_param(&error.field, error.code, error.message)

@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::problem::{ApiError, ProblemField};
+use crate::problem::{ApiError, ProblemCode, ProblemField};
 
 /// The largest request body the API accepts.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -50,7 +50,7 @@ fn public_message(message: &str) -> String {
 /// wrong type or is unknown.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
-        code: "malformed_json",
+        code: ProblemCode::MalformedJson,
         detail: format!("the body is not valid JSON: {}", public_message(&e.to_string())),
         errors: None,
     })?;
@@ -113,7 +113,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     ApiError::PayloadTooLarge { limit: BODY_LIMIT }
                 } else {
                     ApiError::BadRequest {
-                        code: "unreadable_body",
+                        code: ProblemCode::UnreadableBody,
                         detail: "the request body could not be read".to_owned(),
                         errors: None,
                     }
@@ -153,7 +153,7 @@ pub fn path_config() -> PathConfig {
         let field = field.unwrap_or_else(|| "id".to_owned());
         tracing::debug!(error = %error, "bad path parameter");
         ApiError::BadRequest {
-            code: "invalid_path_parameter",
+            code: ProblemCode::InvalidPathParameter,
             detail: format!("{field}: must be a UUID"),
             errors: Some(vec![ProblemField {
                 field,
@@ -173,7 +173,7 @@ pub fn query_config() -> QueryConfig {
         };
         let field = message.split('`').nth(1).unwrap_or("query").to_owned();
         ApiError::BadRequest {
-            code: "invalid_parameter",
+            code: ProblemCode::InvalidParameter,
             detail: message.clone(),
             errors: Some(vec![ProblemField { field, code: "invalid_parameter".to_owned(), message }]),
         }

@@ -7,7 +7,9 @@ pub mod conventions;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
+pub mod problem_codes;
 pub mod rate_limit;
 pub mod respond;
 pub mod routes;
@@ -121,9 +123,12 @@ async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<Htt
     }
 }
 
+/// Every method the API routes (a test compares this with the spec's), and OPTIONS for preflights.
+pub const CORS_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_methods(CORS_METHODS)
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -188,6 +193,7 @@ impl Application {
             serde_json::to_vec(&document).map_err(|e| StartupError::Spec(e.to_string()))?,
         )));
         drop(document);
+        let conventions_page = web::Data::new(pages::ConventionsPage::render());
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
         let port = listener
@@ -205,7 +211,10 @@ impl Application {
                     .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
                     // Before the /api/v1 scope, which would otherwise claim the spec's path.
                     .app_data(spec.clone())
+                    .app_data(conventions_page.clone())
                     .service(web::resource(SPEC_PATH).route(web::get().to(serve_spec)))
+                    .service(web::resource(pages::CONVENTIONS_PATH).route(web::get().to(pages::conventions)))
+                    .service(web::resource(["/", "/swagger-ui"]).route(web::get().to(pages::to_swagger_ui)))
                     .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(utoipa_swagger_ui::Config::from(SPEC_PATH)))
                     .into_utoipa_app(),
             )
@@ -222,7 +231,11 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.run();
-        tracing::info!(port, swagger_ui = %format!("http://{}:{port}/swagger-ui/", host_of(&settings.bind)), "listening");
+        let backend = database.kind_name();
+        let migrations = database.migrations.map_or_else(|| "not migrated".to_owned(), |m| m.to_string());
+        tracing::info!("crm {VERSION}: {backend} database {} ({migrations})", database.location);
+        let base = format!("http://{}:{port}", host_of(&settings.bind));
+        tracing::info!(port, "listening on {base}/api/v1; Swagger UI at {base}{}", pages::SWAGGER_UI);
         Ok(Self { port, server, database, search_upkeep: settings.search_upkeep })
     }
 
@@ -300,13 +313,16 @@ fn host_of(bind: &str) -> &str {
     }
 }
 
-/// Runs the migrations of the database at `url` and closes it.
+/// The version of this build (the workspace's).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs the migrations of the database at `url`, closes it, and says what was done.
 ///
 /// # Errors
 /// When the database cannot be reached or a migration fails.
-pub async fn migrate(url: &str) -> Result<(), StartupError> {
+pub async fn migrate(url: &str) -> Result<String, StartupError> {
     let database = Database::open(url, &PoolSettings::default(), true).await?;
     database.close().await;
-    tracing::info!("migrations are up to date");
-    Ok(())
+    let outcome = database.migrations.map_or_else(|| "not migrated".to_owned(), |m| m.to_string());
+    Ok(format!("{} database {}: {outcome}", database.kind_name(), database.location))
 }

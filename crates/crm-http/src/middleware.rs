@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::auth::{bearer_token, sha256_hex};
 use crate::conventions::now;
 use crate::extract::BODY_LIMIT;
-use crate::problem::{ApiError, REQUEST_ID};
+use crate::problem::{ApiError, ProblemCode, REQUEST_ID};
 use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,7 +48,7 @@ pub async fn request_id(
     let mut response =
         REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await?.map_into_boxed_body();
     let status = response.status();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed_ms = rounded_milliseconds(started.elapsed());
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), elapsed_ms, "request finished");
@@ -60,6 +60,12 @@ pub async fn request_id(
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     Ok(response)
+}
+
+/// A duration in milliseconds to the microsecond, so that the log says `0.543`, not
+/// `0.5425869999999999` (Rust prints the shortest text that reads back as the same float).
+pub fn rounded_milliseconds(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 /// 1 to 255 visible ASCII characters, with spaces only inside (the spec's pattern).
@@ -163,14 +169,14 @@ async fn idempotent(
         IdempotencyClaim::Existing { request_hash: stored_hash, response } => {
             if stored_hash != request_hash {
                 let error = ApiError::Unprocessable {
-                    code: "idempotency_key_reused",
+                    code: ProblemCode::IdempotencyKeyReused,
                     detail: "this Idempotency-Key was already used with a different request; use a new key".to_owned(),
                 };
                 return Ok(req.error_response(error).map_into_boxed_body());
             }
             let Some(stored) = response else {
                 let error = ApiError::Conflict {
-                    code: "idempotency_in_progress",
+                    code: ProblemCode::IdempotencyInProgress,
                     detail: "a request with this Idempotency-Key is still being processed; retry shortly".to_owned(),
                 };
                 return Ok(req.error_response(error).map_into_boxed_body());

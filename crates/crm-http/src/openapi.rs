@@ -17,9 +17,10 @@ use crate::problem::{Problem, ProblemField};
 #[openapi(
     info(
         title = "CRM API",
-        description = include_str!("../../../docs/api-conventions.md"),
+        description = include_str!("openapi-description.md"),
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
+    external_docs(url = "/docs/conventions", description = "The API conventions: lists, errors and their codes, versions, idempotency, audit"),
     components(schemas(Problem, ProblemField)),
     tags(
         (name = "auth", description = "Signup, login, tokens"),
@@ -42,6 +43,15 @@ pub struct ApiDoc;
 
 /// Adds the shared conventions to every operation of a collected document.
 pub struct Conventions;
+
+/// Writes on a record's path that take no `If-Match`, because no version of theirs means anything:
+/// a competitor's new product does not change the competitor, and a deal's links to its
+/// competitors and contacts have no version of their own (removing one twice answers 404).
+const UNVERSIONED: &[(&str, &str)] = &[
+    ("post", "/api/v1/competitors/{id}/products"),
+    ("delete", "/api/v1/opportunities/{id}/competitors/{competitor_id}"),
+    ("delete", "/api/v1/opportunities/{id}/contacts/{contact_id}"),
+];
 
 fn problem(description: &str) -> RefOr<utoipa::openapi::response::Response> {
     RefOr::T(
@@ -157,7 +167,10 @@ impl Modify for Conventions {
                         crate::schema::IDEMPOTENCY_KEY_PATTERN,
                     ));
                 }
-                if (method == "patch" || method == "delete" || (method == "post" && has_path_params)) && authenticated {
+                if (method == "patch" || method == "delete" || (method == "post" && has_path_params))
+                    && authenticated
+                    && !UNVERSIONED.contains(&(method, path.as_str()))
+                {
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "If-Match",
                         "The ETag you read; the change is refused with 412 when the record changed since.",

@@ -11,6 +11,8 @@ use crm_domain::{FieldError, RepoError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::problem_codes::ProblemCode;
+
 tokio::task_local! {
     /// The id of the request being served, set by the request-id middleware so that a problem
     /// body built anywhere below it can carry the id.
@@ -48,8 +50,8 @@ pub struct Problem {
     #[schema(example = "email: must be an email address such as ada@example.com")]
     pub detail: String,
     /// A stable machine code; clients branch on it, never on `title` or `detail`.
-    #[schema(example = "validation_failed")]
-    pub code: String,
+    #[schema(schema_with = crate::problem_codes::code_schema)]
+    pub code: &'static str,
     /// The request's `X-Request-Id`, to quote when reporting a problem.
     #[schema(example = "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80")]
     pub request_id: String,
@@ -66,7 +68,7 @@ pub struct Problem {
 pub enum ApiError {
     /// 400: the request itself is malformed (bad JSON, unknown query parameter, bad cursor).
     BadRequest {
-        code: &'static str,
+        code: ProblemCode,
         detail: String,
         errors: Option<Vec<ProblemField>>,
     },
@@ -85,11 +87,13 @@ pub enum ApiError {
     },
     /// 409: a conflict or an illegal state change.
     Conflict {
-        code: &'static str,
+        code: ProblemCode,
         detail: String,
     },
-    /// 409 `duplicate`: another record already holds a unique value; `existing_id` names it.
+    /// 409 `duplicate` (or a more specific code such as `already_invoiced`): another record
+    /// already holds a unique value; `existing_id` names it.
     DuplicateOf {
+        code: ProblemCode,
         field: &'static str,
         existing_id: uuid::Uuid,
     },
@@ -108,7 +112,7 @@ pub enum ApiError {
     },
     /// 422 with a specific code (for example an idempotency key reused with another body).
     Unprocessable {
-        code: &'static str,
+        code: ProblemCode,
         detail: String,
     },
     TooManyRequests {
@@ -144,38 +148,27 @@ impl ApiError {
     pub fn bad_param(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
         Self::BadRequest {
-            code: "invalid_parameter",
+            code: ProblemCode::InvalidParameter,
             detail: format!("{field}: {message}"),
             errors: Some(vec![ProblemField { field: field.to_owned(), code: code.to_owned(), message }]),
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+    fn parts(&self) -> (ProblemCode, &'static str, String) {
         match self {
-            Self::BadRequest { code, detail, .. } => {
-                (StatusCode::BAD_REQUEST, code, "The request is malformed", detail.clone())
+            Self::BadRequest { code, detail, .. } => (*code, "The request is malformed", detail.clone()),
+            Self::Unauthorized { detail } => (ProblemCode::Unauthorized, "Authentication is required", detail.clone()),
+            Self::Forbidden { detail } => (ProblemCode::Forbidden, "You may not do this", detail.clone()),
+            Self::NotFound { detail } => (ProblemCode::NotFound, "Not found", detail.clone()),
+            Self::MethodNotAllowed { allow } => {
+                (ProblemCode::MethodNotAllowed, "Method not allowed", format!("this path allows: {}", allow.join(", ")))
             }
-            Self::Unauthorized { detail } => {
-                (StatusCode::UNAUTHORIZED, "unauthorized", "Authentication is required", detail.clone())
+            Self::Conflict { code, detail } => (*code, "Conflict", detail.clone()),
+            Self::DuplicateOf { code, field, existing_id } => {
+                (*code, "Conflict", format!("{field}: the record {existing_id} already has this value"))
             }
-            Self::Forbidden { detail } => (StatusCode::FORBIDDEN, "forbidden", "You may not do this", detail.clone()),
-            Self::NotFound { detail } => (StatusCode::NOT_FOUND, "not_found", "Not found", detail.clone()),
-            Self::MethodNotAllowed { allow } => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Method not allowed",
-                format!("this path allows: {}", allow.join(", ")),
-            ),
-            Self::Conflict { code, detail } => (StatusCode::CONFLICT, code, "Conflict", detail.clone()),
-            Self::DuplicateOf { field, existing_id } => (
-                StatusCode::CONFLICT,
-                "duplicate",
-                "Conflict",
-                format!("{field}: the record {existing_id} already has this value"),
-            ),
             Self::PreconditionFailed { current_version } => (
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
+                ProblemCode::PreconditionFailed,
                 "The record changed since you read it",
                 match current_version {
                     Some(v) => format!(
@@ -185,43 +178,33 @@ impl ApiError {
                 },
             ),
             Self::PayloadTooLarge { limit } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ProblemCode::PayloadTooLarge,
                 "The request body is too large",
                 format!("request bodies are limited to {limit} bytes"),
             ),
             Self::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ProblemCode::UnsupportedMediaType,
                 "Unsupported media type",
                 "send the body as JSON with Content-Type: application/json".to_owned(),
             ),
             Self::Validation { detail, errors } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ProblemCode::ValidationFailed,
                 "The request has invalid fields",
                 detail.clone().unwrap_or_else(|| {
                     errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
                 }),
             ),
-            Self::Unprocessable { code, detail } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, code, "The request cannot be processed", detail.clone())
+            Self::Unprocessable { code, detail } => (*code, "The request cannot be processed", detail.clone()),
+            Self::TooManyRequests { retry_after_seconds } => {
+                (ProblemCode::RateLimited, "Too many requests", format!("retry in {retry_after_seconds} seconds"))
             }
-            Self::TooManyRequests { retry_after_seconds } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests",
-                format!("retry in {retry_after_seconds} seconds"),
-            ),
             Self::Unavailable { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
+                ProblemCode::ServiceUnavailable,
                 "The service is temporarily unavailable",
                 "the database is busy or unreachable; retry shortly".to_owned(),
             ),
             Self::Internal { .. } => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+                ProblemCode::InternalError,
                 "Internal server error",
                 "an unexpected error occurred; quote the request_id when reporting it".to_owned(),
             ),
@@ -229,7 +212,7 @@ impl ApiError {
     }
 
     pub fn to_problem(&self) -> Problem {
-        let (status, code, title, detail) = self.parts();
+        let (code, title, detail) = self.parts();
         let errors = match self {
             Self::BadRequest { errors, .. } => errors.clone(),
             Self::Validation { errors, .. } => Some(
@@ -248,9 +231,9 @@ impl ApiError {
         Problem {
             problem_type: format!("urn:crm:problem:{code}"),
             title: title.to_owned(),
-            status: status.as_u16(),
+            status: code.status(),
             detail,
-            code: code.to_owned(),
+            code: code.as_str(),
             request_id: current_request_id(),
             errors,
             existing_id: match self {
@@ -263,8 +246,8 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (status, code, _, detail) = self.parts();
-        write!(f, "{status} {code}: {detail}")
+        let (code, _, detail) = self.parts();
+        write!(f, "{} {code}: {detail}", code.status())
     }
 }
 
@@ -282,7 +265,7 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.parts().0
+        StatusCode::from_u16(self.parts().0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -326,9 +309,10 @@ impl From<RepoError> for ApiError {
             RepoError::NotFound => {
                 Self::NotFound { detail: "no record with this id exists in your organization".to_owned() }
             }
-            RepoError::Duplicate { field } => {
-                Self::Conflict { code: "duplicate", detail: format!("{field}: another record already uses this value") }
-            }
+            RepoError::Duplicate { field } => Self::Conflict {
+                code: ProblemCode::Duplicate,
+                detail: format!("{field}: another record already uses this value"),
+            },
             RepoError::VersionMismatch { current } => Self::PreconditionFailed { current_version: Some(current) },
             RepoError::MissingReference { field } => Self::unknown_reference(field),
             RepoError::Unavailable(cause) => Self::Unavailable { cause },

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::conventions::{IfMatch, Tag, etag, if_none_match_hits};
 use crate::middleware::RequestId;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemCode};
 
 /// A JSON body with the record's ETag.
 pub fn with_etag(status: StatusCode, body: &impl Serialize, tag: impl Into<Tag>) -> HttpResponse {
@@ -77,7 +77,7 @@ pub fn archive_or_restore<T: crm_domain::record::Record>(
     current: &T,
     action: crm_domain::audit::AuditAction,
     noun: &str,
-    codes: (&'static str, &'static str),
+    codes: (ProblemCode, ProblemCode),
 ) -> Result<(T, Vec<crm_domain::audit::FieldChange>), ApiError> {
     use crm_domain::record::{ArchiveError, archive, restore};
     let at = crate::conventions::now();

@@ -1,6 +1,7 @@
 //! The two backends and the dialect differences between them: connection settings and how a
 //! write transaction begins.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,8 +72,41 @@ impl<DB: Database> WriteTx<DB> {
     }
 }
 
+/// Creates a missing database file, and the folders above it, readable by the owner alone
+/// (folders 0700, the file 0600): the file holds password hashes and tokens. SQLite gives its
+/// `-wal` and `-shm` files the mode of the database file. An existing file or folder keeps the
+/// mode it has. The in-memory database (`sqlite::memory:`) has no file.
+fn create_private_file(path: &std::path::Path) -> Result<(), ConnectError> {
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    let folder_error =
+        |folder: &std::path::Path, source| ConnectError::Folder { path: folder.display().to_string(), source };
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.exists()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent).map_err(|source| folder_error(parent, source))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process created it in the meantime.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(folder_error(path, source)),
+    }
+}
+
 impl SqliteStore {
-    pub(crate) async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
+    /// Opens the pool, creating the database file and its folder if needed; answers the file's path.
+    pub(crate) async fn connect(url: &str, settings: &PoolSettings) -> Result<(Self, PathBuf), ConnectError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(ConnectError::Connect)?
             .create_if_missing(true)
@@ -80,12 +114,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(parent) = options.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| ConnectError::Folder { path: parent.display().to_string(), source })?;
-        }
+        let path = options.get_filename().to_path_buf();
+        create_private_file(&path)?;
         let max_connections = settings.max_connections.clamp(2, 8);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
@@ -93,11 +123,12 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self {
+        let store = Self {
             pool,
             write_lock: Arc::new(Mutex::new(())),
             heavy: HeavyQueries::new(max_connections, settings.acquire_timeout),
-        })
+        };
+        Ok((store, path))
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<Sqlite>, RepoError> {

@@ -9,7 +9,7 @@ use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::invoice::{Invoice, InvoiceQuery, InvoiceStatus, Payment, PaymentMethod};
 use crm_domain::lines::{LineItem, Lines, Quantity, Totals};
-use crm_domain::list::Page;
+use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
 use crm_domain::money::{Currency, Money};
 use crm_domain::order::{DocumentSortField, Order, OrderQuery, OrderStatus};
 use crm_domain::ports::DocumentRepository;
@@ -823,16 +823,13 @@ macro_rules! impl_documents {
                 tx.commit().await
             }
 
-            async fn list_payments(&self, organization_id: Uuid, invoice_id: Uuid) -> Result<Vec<Payment>, RepoError> {
-                let rows: Vec<PaymentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {PAYMENT_COLUMNS} FROM payments WHERE organization_id = $1 AND invoice_id = $2 ORDER BY paid_at, id"
-                )))
-                .bind(organization_id)
-                .bind(invoice_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(plain)?;
-                rows.into_iter().map(Payment::try_from).collect()
+            async fn list_payments(&self, organization_id: Uuid, invoice_id: Uuid, window: &Window) -> Result<Page<Payment>, RepoError> {
+                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE organization_id = "));
+                qb.push_bind(organization_id).push(" AND invoice_id = ").push_bind(invoice_id);
+                crate::list::push_keyset_page(&mut qb, "paid_at", SortDirection::Ascending, window.after.as_ref(), window.limit);
+                let rows: Vec<PaymentRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let items = rows.into_iter().map(Payment::try_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(Page::from_overfetch(items, window.limit, |p| KeysetPosition { value: SortValue::Timestamp(p.paid_at), id: p.id }))
             }
         }
     };

@@ -35,6 +35,7 @@ use crm_domain::ports::Store;
 
 pub use backend::{PgStore, SqliteStore};
 pub use leads::merge_lead_search;
+pub use migrations::MigrationOutcome;
 pub use rows::audit_value_to_json as audit_value_json;
 
 /// Which database a URL names.
@@ -60,6 +61,35 @@ impl BackendKind {
     }
 }
 
+/// A database URL fit for a log line: the password of its user-info and any `password` query
+/// parameter are left out (`postgres://crm:secret@db/crm` → `postgres://crm@db/crm`).
+pub fn url_without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (before_query, query) = rest.split_once('?').map_or((rest, None), |(b, q)| (b, Some(q)));
+    let (authority, path) = before_query.split_once('/').map_or((before_query, None), |(a, p)| (a, Some(p)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let mut text = format!("{scheme}://{authority}");
+    if let Some(path) = path {
+        text.push('/');
+        text.push_str(path);
+    }
+    if let Some(query) = query {
+        let kept: Vec<&str> =
+            query.split('&').filter(|pair| !pair.to_ascii_lowercase().starts_with("password=")).collect();
+        if !kept.is_empty() {
+            text.push('?');
+            text.push_str(&kept.join("&"));
+        }
+    }
+    text
+}
+
 /// Pool settings; the defaults suit one process on a small machine.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -78,7 +108,7 @@ impl Default for PoolSettings {
 pub enum ConnectError {
     #[error("unsupported database URL: use sqlite:<path> or postgres://...")]
     UnsupportedUrl,
-    #[error("could not create the database folder {path}")]
+    #[error("could not create the database file or its folder {path}")]
     Folder {
         path: String,
         #[source]
@@ -94,6 +124,10 @@ pub enum ConnectError {
 pub struct Database {
     pub kind: BackendKind,
     pub store: Arc<dyn Store>,
+    /// What opening it migrated; `None` when it was opened without migrating.
+    pub migrations: Option<migrations::MigrationOutcome>,
+    /// Where it is, for a person: a SQLite file's path, or a PostgreSQL URL without its password.
+    pub location: String,
     closer: Closer,
 }
 
@@ -112,21 +146,27 @@ impl Database {
     pub async fn open(url: &str, settings: &PoolSettings, migrate: bool) -> Result<Self, ConnectError> {
         match BackendKind::from_url(url)? {
             BackendKind::Sqlite => {
-                let store = SqliteStore::connect(url, settings).await?;
-                if migrate {
-                    migrations::run_sqlite(&store.pool).await?;
-                }
+                let (store, path) = SqliteStore::connect(url, settings).await?;
+                let migrations = if migrate { Some(migrations::run_sqlite(&store.pool).await?) } else { None };
                 let closer = Closer::Sqlite(store.pool.clone());
-                Ok(Self { kind: BackendKind::Sqlite, store: Arc::new(store), closer })
+                let location = std::fs::canonicalize(&path).unwrap_or(path).display().to_string();
+                Ok(Self { kind: BackendKind::Sqlite, store: Arc::new(store), migrations, location, closer })
             }
             BackendKind::Postgres => {
                 let store = PgStore::connect(url, settings).await?;
-                if migrate {
-                    migrations::run_postgres(&store.pool).await?;
-                }
+                let migrations = if migrate { Some(migrations::run_postgres(&store.pool).await?) } else { None };
                 let closer = Closer::Postgres(store.pool.clone());
-                Ok(Self { kind: BackendKind::Postgres, store: Arc::new(store), closer })
+                let location = url_without_password(url);
+                Ok(Self { kind: BackendKind::Postgres, store: Arc::new(store), migrations, location, closer })
             }
+        }
+    }
+
+    /// The backend's name for people: `SQLite` or `PostgreSQL`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            BackendKind::Sqlite => "SQLite",
+            BackendKind::Postgres => "PostgreSQL",
         }
     }
 
@@ -136,5 +176,24 @@ impl Database {
             Closer::Sqlite(pool) => pool.close().await,
             Closer::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_without_password;
+
+    #[test]
+    fn a_logged_database_url_carries_no_password() {
+        assert_eq!(
+            url_without_password("postgres://crm:s3cr%40t@db.internal:5432/crm"),
+            "postgres://crm@db.internal:5432/crm"
+        );
+        assert_eq!(
+            url_without_password("postgresql://crm@db/crm?sslmode=require&password=x"),
+            "postgresql://crm@db/crm?sslmode=require"
+        );
+        assert_eq!(url_without_password("postgres://db/crm?password=x"), "postgres://db/crm");
+        assert_eq!(url_without_password("postgres://127.0.0.1:5432"), "postgres://127.0.0.1:5432");
     }
 }

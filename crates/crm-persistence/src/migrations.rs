@@ -59,14 +59,67 @@ fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
-pub(crate) async fn run_sqlite(pool: &SqlitePool) -> Result<(), ConnectError> {
-    migrator(SQLITE).run(pool).await.map_err(ConnectError::Migrate)
+/// What a run of the migrations did: how many it applied now, and the schema version after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationOutcome {
+    pub applied_now: usize,
+    pub schema_version: i64,
 }
 
-pub(crate) async fn run_postgres(pool: &PgPool) -> Result<(), ConnectError> {
-    migrator(POSTGRES).run(pool).await.map_err(ConnectError::Migrate)
+impl MigrationOutcome {
+    fn after(list: &[(i64, &str, &str)], applied_before: i64) -> Self {
+        let applied_before = usize::try_from(applied_before).unwrap_or(0);
+        Self {
+            applied_now: list.len().saturating_sub(applied_before),
+            schema_version: list.last().map_or(0, |(version, _, _)| *version),
+        }
+    }
 }
 
+impl std::fmt::Display for MigrationOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.applied_now {
+            0 => write!(f, "schema version {}, no migration to apply", self.schema_version),
+            1 => write!(f, "1 migration applied, schema version {}", self.schema_version),
+            n => write!(f, "{n} migrations applied, schema version {}", self.schema_version),
+        }
+    }
+}
+
+/// How many migrations sqlx's bookkeeping table records as applied; 0 before the first run,
+/// when the table does not exist yet. `exists` is the dialect's test for the table.
+async fn applied_count<'c, DB, E>(executor: E, exists: &'static str) -> Result<i64, ConnectError>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB> + Copy,
+    bool: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    i64: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    (bool,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let present: bool = sqlx::query_scalar(exists).fetch_one(executor).await.map_err(ConnectError::Connect)?;
+    if !present {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(executor)
+        .await
+        .map_err(ConnectError::Connect)
+}
+
+pub(crate) async fn run_sqlite(pool: &SqlitePool) -> Result<MigrationOutcome, ConnectError> {
+    let exists = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')";
+    let before = applied_count(pool, exists).await?;
+    migrator(SQLITE).run(pool).await.map_err(ConnectError::Migrate)?;
+    Ok(MigrationOutcome::after(SQLITE, before))
+}
+
+pub(crate) async fn run_postgres(pool: &PgPool) -> Result<MigrationOutcome, ConnectError> {
+    let before = applied_count(pool, "SELECT to_regclass('_sqlx_migrations') IS NOT NULL").await?;
+    migrator(POSTGRES).run(pool).await.map_err(ConnectError::Migrate)?;
+    Ok(MigrationOutcome::after(POSTGRES, before))
+}
 #[cfg(test)]
 mod tests {
     use super::*;

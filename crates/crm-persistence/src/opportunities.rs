@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
-use crm_domain::list::Page;
+use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
 use crm_domain::opportunity::{
     BuyingRole, ContactRole, Opportunity, OpportunityQuery, OpportunitySortField, StageChange, StageHistoryEntry,
 };
@@ -218,17 +218,16 @@ macro_rules! impl_opportunities {
                 Ok(Page::from_overfetch(items, query.window.limit, |o| o.position(field)))
             }
 
-            async fn stage_history(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Vec<StageHistoryEntry>, RepoError> {
-                let rows: Vec<StageHistoryRow> = sqlx::query_as(
+            async fn stage_history(&self, organization_id: Uuid, opportunity_id: Uuid, window: &Window) -> Result<Page<StageHistoryEntry>, RepoError> {
+                let mut qb = QueryBuilder::<$Db>::new(
                     "SELECT id, opportunity_id, from_stage, to_stage, amount, currency, probability, changed_by, changed_at \
-                     FROM opportunity_stage_history WHERE organization_id = $1 AND opportunity_id = $2 ORDER BY changed_at, id",
-                )
-                .bind(organization_id)
-                .bind(opportunity_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(plain)?;
-                rows.into_iter().map(StageHistoryEntry::try_from).collect()
+                     FROM opportunity_stage_history WHERE organization_id = ",
+                );
+                qb.push_bind(organization_id).push(" AND opportunity_id = ").push_bind(opportunity_id);
+                crate::list::push_keyset_page(&mut qb, "changed_at", SortDirection::Ascending, window.after.as_ref(), window.limit);
+                let rows: Vec<StageHistoryRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let items = rows.into_iter().map(StageHistoryEntry::try_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(Page::from_overfetch(items, window.limit, |e| KeysetPosition { value: SortValue::Timestamp(e.change.changed_at), id: e.id }))
             }
 
             async fn contact_roles(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Vec<ContactRole>, RepoError> {

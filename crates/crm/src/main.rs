@@ -132,6 +132,18 @@ fn cap_malloc_arenas() {
 #[cfg(not(target_os = "linux"))]
 fn cap_malloc_arenas() {}
 
+/// Writes `text` to standard output. A reader that stops early (`crm openapi | head`) closes the
+/// pipe; that is not an error, and `print!` would panic on it.
+fn print_to_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(format!("could not write the OpenAPI document: {error}")),
+    }
+}
+
 async fn run(cli: Cli) -> ExitCode {
     telemetry::init(match cli.options.log_format {
         Format::Text => LogFormat::Text,
@@ -139,11 +151,14 @@ async fn run(cli: Cli) -> ExitCode {
     });
     let settings = cli.options.settings();
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Openapi => {
-            print!("{}", crm_http::openapi_json());
-            Ok(())
-        }
-        Command::Migrate => crm_http::migrate(&settings.database_url).await.map_err(|e| e.to_string()),
+        Command::Openapi => print_to_stdout(&crm_http::openapi_json()),
+        Command::Migrate => match crm_http::migrate(&settings.database_url).await {
+            Ok(summary) => {
+                tracing::info!("{summary}");
+                Ok(())
+            }
+            Err(error) => Err(crm_http::problem::error_chain(&error)),
+        },
         Command::Serve => match Application::build(settings).await {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(crm_http::problem::error_chain(&error)),

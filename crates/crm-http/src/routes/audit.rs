@@ -2,14 +2,13 @@
 
 use actix_web::{HttpResponse, get, web};
 use crm_domain::audit::{AuditEvent, AuditFilter, AuditValue};
-use crm_domain::list::Window;
 use crm_domain::permissions::{Action, Resource, authorize};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conventions::{decode_cursor, encode_cursor, field_to_bad_request, parse_uuid, timestamp};
+use crate::conventions::{encode_cursor, field_to_bad_request, fixed_order_window, parse_uuid, timestamp};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -126,16 +125,7 @@ pub async fn list_audit_events(
         entity_id: parse_id("entity_id", query.entity_id.as_deref())?,
         actor_id: parse_id("actor_id", query.actor_id.as_deref())?,
     };
-    let limit = query
-        .limit
-        .map(|l| {
-            l.trim()
-                .parse::<u32>()
-                .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))
-        })
-        .transpose()?;
-    let after = query.cursor.map(|c| decode_cursor(&c, AUDIT_SORT)).transpose()?;
-    let window = Window::new(limit, after).map_err(field_to_bad_request)?;
+    let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), AUDIT_SORT)?;
     let page = state.store.list_audit_events(caller.0.organization_id, &filter, &window).await?;
     let next_cursor = page.next.as_ref().map(|p| encode_cursor(AUDIT_SORT, p));
     Ok(HttpResponse::Ok()

@@ -17,7 +17,7 @@ use crate::auth::{
 use crate::conventions::{now, timestamp};
 use crate::extract::JsonBody;
 use crate::middleware::RequestId;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::routes::users::UserResponse;
 use crate::schema::fields;
 use crate::state::AppState;
@@ -211,7 +211,7 @@ pub async fn signup(
     let request_id = req.extensions_ref_request_id();
     state.store.create_organization(&organization, &admin, &hash, &request_id).await.map_err(|e| match e {
         RepoError::Duplicate { .. } => ApiError::Conflict {
-            code: "email_taken",
+            code: ProblemCode::EmailTaken,
             detail: "email: a user with this email already exists".to_owned(),
         },
         other => other.into(),

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::conventions::now;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemCode};
 use crate::routes::products::percent_schema;
 use crate::schema::fields;
 use crate::state::AppState;
@@ -233,6 +233,6 @@ pub fn positive_money(field: &str, amount: i64, currency: Currency) -> Result<Mo
 }
 
 /// A rule error of a document as a 409 with its stable code.
-pub fn conflict(code: &'static str, detail: impl std::fmt::Display) -> ApiError {
+pub fn conflict(code: ProblemCode, detail: impl std::fmt::Display) -> ApiError {
     ApiError::Conflict { code, detail: detail.to_string() }
 }

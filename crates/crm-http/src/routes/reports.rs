@@ -11,14 +11,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, parse_any_of, parse_uuid};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemCode};
 use crate::routes::opportunities::parse_date;
 use crate::schema::one_of;
 use crate::state::AppState;
 
 impl From<AmountOverflow> for ApiError {
     fn from(error: AmountOverflow) -> Self {
-        ApiError::Unprocessable { code: "amount_overflow", detail: error.to_string() }
+        ApiError::Unprocessable { code: ProblemCode::AmountOverflow, detail: error.to_string() }
     }
 }
 

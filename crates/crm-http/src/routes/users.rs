@@ -17,7 +17,7 @@ use crate::conventions::{
     if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search, timestamp,
 };
 use crate::extract::{JsonBody, double_option};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::schema::{any_of_list, fields, one_of, sort_param};
 use crate::state::AppState;
@@ -290,7 +290,7 @@ pub async fn update_user(
         |user: &User| user.version,
         async |current: User| {
             let (next, changes) = current.apply(&patch, principal.user_id, now()).map_err(|e| match e {
-                UserRuleError::SelfLockout => ApiError::Conflict { code: "self_lockout", detail: e.to_string() },
+                UserRuleError::SelfLockout => ApiError::Conflict { code: ProblemCode::from(&e), detail: e.to_string() },
             })?;
             if changes.is_empty() {
                 return Ok(current);

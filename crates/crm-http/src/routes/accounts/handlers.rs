@@ -13,14 +13,16 @@ use crate::conventions::{
     parse_uuid,
 };
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
 impl From<AccountRuleError> for ApiError {
     fn from(error: AccountRuleError) -> Self {
         match error {
-            AccountRuleError::Archived => ApiError::Conflict { code: "account_archived", detail: error.to_string() },
+            AccountRuleError::Archived => {
+                ApiError::Conflict { code: ProblemCode::from(&error), detail: error.to_string() }
+            }
             AccountRuleError::ParentCycle => ApiError::Validation {
                 detail: None,
                 errors: crm_domain::FieldError::new("parent_account_id", "parent_cycle", error.to_string()).into(),
@@ -172,7 +174,7 @@ async fn archive_or_restore(
                 &current,
                 action,
                 "account",
-                ("account_archived", "account_not_archived"),
+                (ProblemCode::AccountArchived, ProblemCode::AccountNotArchived),
             )?;
             state.store.update_account(&next, current.version, action, &changes, &audit).await?;
             Ok(next)

@@ -15,13 +15,13 @@ use super::dto::{
 use crate::auth::Caller;
 use crate::conventions::{archived_filter, if_match, list_params, next_cursor, now, parse_search};
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
 impl From<CompetitorRuleError> for ApiError {
     fn from(error: CompetitorRuleError) -> Self {
-        ApiError::Conflict { code: error.code(), detail: error.to_string() }
+        ApiError::Conflict { code: ProblemCode::from(&error), detail: error.to_string() }
     }
 }
 
@@ -155,7 +155,7 @@ async fn archive_or_restore(
                 &current,
                 action,
                 "competitor",
-                ("competitor_archived", "competitor_not_archived"),
+                (ProblemCode::CompetitorArchived, ProblemCode::CompetitorNotArchived),
             )?;
             state.store.update_competitor(&next, current.version, action, &changes, &audit).await?;
             Ok(next)

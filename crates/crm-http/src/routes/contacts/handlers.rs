@@ -17,7 +17,7 @@ use crate::conventions::{
     parse_search, parse_timestamp_param, parse_uuid,
 };
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
@@ -55,10 +55,13 @@ async fn duplicate_email(state: &AppState, principal: &Principal, contact: &Cont
         None => Ok(None),
     };
     match existing {
-        Ok(Some(existing)) => ApiError::DuplicateOf { field: "email", existing_id: existing.id },
-        Ok(None) => {
-            ApiError::Conflict { code: "duplicate", detail: "email: another active contact has this email".to_owned() }
+        Ok(Some(existing)) => {
+            ApiError::DuplicateOf { code: ProblemCode::Duplicate, field: "email", existing_id: existing.id }
         }
+        Ok(None) => ApiError::Conflict {
+            code: ProblemCode::Duplicate,
+            detail: "email: another active contact has this email".to_owned(),
+        },
         Err(other) => other.into(),
     }
 }
@@ -154,7 +157,7 @@ pub async fn update_contact(
                 authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
             }
             let (next, changes) = current.apply(&patch, now()).map_err(|e| match e {
-                ContactRuleError::Archived => ApiError::Conflict { code: "contact_archived", detail: e.to_string() },
+                ContactRuleError::Archived => ApiError::Conflict { code: ProblemCode::from(&e), detail: e.to_string() },
             })?;
             if changes.is_empty() {
                 return Ok(current);
@@ -191,7 +194,7 @@ async fn archive_or_restore(
                 &current,
                 action,
                 "contact",
-                ("contact_archived", "contact_not_archived"),
+                (ProblemCode::ContactArchived, ProblemCode::ContactNotArchived),
             )?;
             if let Err(error) = state.store.update_contact(&next, current.version, action, &changes, &audit).await {
                 return Err(duplicate_email(&state, &principal, &next, error).await);

@@ -344,7 +344,10 @@ pub struct PaymentReceipt {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentList {
+    /// Oldest first.
     pub data: Vec<PaymentResponse>,
+    /// The `cursor` of the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -15,10 +15,11 @@ use super::dto::{
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    etag, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_uuid_param,
+    PageQuery, encode_cursor, etag, fixed_order_window, if_match, list_params, next_cursor, now, parse_any_of,
+    parse_bool_param, parse_uuid_param,
 };
 use crate::extract::{JsonBody, parse_optional_json};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price, reprice, today};
 use crate::routes::opportunities::check_buyers;
@@ -38,7 +39,7 @@ impl From<InvoiceRuleError> for ApiError {
                 error.code(),
                 error.to_string(),
             ))),
-            _ => conflict(error.code(), error),
+            _ => conflict(ProblemCode::from(&error), error),
         }
     }
 }
@@ -107,7 +108,8 @@ pub async fn create_invoice(
 ///
 /// A draft invoice with the order's lines, buyers and deal. An order has at most one invoice that
 /// is not void (409 `already_invoiced` names it in `existing_id`); a cancelled order cannot be
-/// invoiced (409 `order_cancelled`).
+/// invoiced (409 `order_cancelled`). `If-Match` names the order's version: 412 when the order
+/// changed since it was read.
 #[utoipa::path(
     tag = "orders",
     params(("id" = Uuid, Path, description = "The order's id")),
@@ -125,9 +127,15 @@ pub async fn invoice_order(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = &caller.0;
+    let if_match = if_match(&req)?;
     let order = crate::routes::orders::load(&state, &caller, id.into_inner()).await?;
     may_change(principal, order.owner_id)?;
-    let already = |existing: Invoice| ApiError::DuplicateOf { field: "order_id", existing_id: existing.id };
+    if_match.check(order.version)?;
+    let already = |existing: Invoice| ApiError::DuplicateOf {
+        code: ProblemCode::AlreadyInvoiced,
+        field: "order_id",
+        existing_id: existing.id,
+    };
     if let Some(existing) = state.store.find_invoice_of_order(principal.organization_id, order.id).await? {
         return Err(already(existing));
     }
@@ -139,7 +147,8 @@ pub async fn invoice_order(
         Err(RepoError::Duplicate { .. }) => {
             match state.store.find_invoice_of_order(principal.organization_id, order.id).await? {
                 Some(existing) => Err(already(existing)),
-                None => Err(conflict("already_invoiced", "the order was invoiced by another request")),
+                // It was voided in the meantime: the order may be invoiced again.
+                None => Err(conflict(ProblemCode::AlreadyInvoiced, "the order was invoiced by another request; retry")),
             }
         }
         Err(other) => Err(other.into()),
@@ -393,11 +402,14 @@ pub async fn create_payment(
         .json(body))
 }
 
+/// The order of an invoice's payments, which its cursors carry.
+const PAYMENT_ORDER: &str = "paid_at";
+
 /// List an invoice's payments, oldest first
 #[utoipa::path(
     tag = "invoices",
-    params(("id" = Uuid, Path, description = "The invoice's id")),
-    responses((status = 200, description = "The payments", body = PaymentList)),
+    params(("id" = Uuid, Path, description = "The invoice's id"), PageQuery),
+    responses((status = 200, description = "One page of payments, oldest first", body = PaymentList)),
     security(("bearer" = []))
 )]
 #[get("/invoices/{id}/payments")]
@@ -405,8 +417,13 @@ pub async fn list_payments(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), PAYMENT_ORDER)?;
     let invoice = load(&state, &caller, id.into_inner()).await?;
-    let payments = state.store.list_payments(caller.0.organization_id, invoice.id).await?;
-    Ok(HttpResponse::Ok().json(PaymentList { data: payments.iter().map(PaymentResponse::from).collect() }))
+    let page = state.store.list_payments(caller.0.organization_id, invoice.id, &window).await?;
+    Ok(HttpResponse::Ok().json(PaymentList {
+        data: page.items.iter().map(PaymentResponse::from).collect(),
+        next_cursor: page.next.as_ref().map(|p| encode_cursor(PAYMENT_ORDER, p)),
+    }))
 }

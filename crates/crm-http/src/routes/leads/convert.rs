@@ -17,7 +17,7 @@ use super::dto::LeadResponse;
 use crate::auth::Caller;
 use crate::conventions::{if_match, now, parse_bool_param};
 use crate::extract::{double_option, parse_optional_json};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, update_with_retry};
 use crate::routes::accounts::{AccountResponse, MoneyDto};
 use crate::routes::contacts::ContactResponse;
@@ -93,10 +93,10 @@ impl From<ConversionError> for ApiError {
             ConversionError::Lead(e) => e.into(),
             ConversionError::Opportunity(e) => e.into(),
             ConversionError::AccountArchived => {
-                ApiError::Conflict { code: "account_archived", detail: error.to_string() }
+                ApiError::Conflict { code: ProblemCode::AccountArchived, detail: error.to_string() }
             }
             ConversionError::ContactArchived => {
-                ApiError::Conflict { code: "contact_archived", detail: error.to_string() }
+                ApiError::Conflict { code: ProblemCode::ContactArchived, detail: error.to_string() }
             }
         }
     }
@@ -199,9 +199,13 @@ pub async fn convert_lead(
                 return Err(match (error, &lead.email) {
                     (RepoError::Duplicate { .. }, Some(email)) => {
                         match state.store.find_active_contact_by_email(organization_id, email).await? {
-                            Some(existing) => ApiError::DuplicateOf { field: "email", existing_id: existing.id },
+                            Some(existing) => ApiError::DuplicateOf {
+                                code: ProblemCode::Duplicate,
+                                field: "email",
+                                existing_id: existing.id,
+                            },
                             None => ApiError::Conflict {
-                                code: "duplicate",
+                                code: ProblemCode::Duplicate,
                                 detail: "email: another active contact has this email".to_owned(),
                             },
                         }

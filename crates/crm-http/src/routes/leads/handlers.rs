@@ -12,7 +12,7 @@ use crate::conventions::{
     parse_uuid,
 };
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
@@ -25,7 +25,7 @@ impl From<LeadRuleError> for ApiError {
             }
             _ => error.to_string(),
         };
-        ApiError::Conflict { code: error.code(), detail }
+        ApiError::Conflict { code: ProblemCode::from(&error), detail }
     }
 }
 

@@ -356,6 +356,8 @@ impl From<&StageHistoryEntry> for StageChangeResponse {
 pub struct StageHistory {
     /// Oldest first.
     pub data: Vec<StageChangeResponse>,
+    /// The `cursor` of the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 pub(crate) fn stage_filter_schema() -> Object {
@@ -407,7 +409,8 @@ pub struct OpportunityListQuery {
     pub archived: Option<String>,
 }
 
-/// The query parameters of `GET /api/v1/accounts/{id}/opportunities`.
+/// The query parameters of `GET /api/v1/accounts/{id}/opportunities`: those of
+/// `GET /api/v1/opportunities` but `account_id`, which the path names.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -415,10 +418,28 @@ pub struct AccountOpportunityListQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     pub cursor: Option<String>,
+    /// Default `-created_at`.
     #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     #[param(schema_with = stage_filter_schema)]
     pub stage: Option<String>,
+    #[param(value_type = Option<Uuid>)]
+    pub contact_id: Option<String>,
+    /// Comma-separated user ids.
+    #[param(schema_with = crate::schema::uuid_list_schema)]
+    pub owner_id: Option<String>,
+    /// Comma-separated competitor ids: deals that track any of them (`/opportunities/{id}/competitors`).
+    #[param(schema_with = crate::schema::uuid_list_schema)]
+    pub competitor_id: Option<String>,
+    /// Deals expected to close on or after this date.
+    #[param(schema_with = date_param_schema)]
+    pub expected_close_after: Option<String>,
+    /// Deals expected to close on or before this date.
+    #[param(schema_with = date_param_schema)]
+    pub expected_close_before: Option<String>,
+    /// Case-insensitive search in the name.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,
 }
@@ -430,8 +451,14 @@ impl From<AccountOpportunityListQuery> for OpportunityListQuery {
             cursor: q.cursor,
             sort: q.sort,
             stage: q.stage,
+            account_id: None,
+            contact_id: q.contact_id,
+            owner_id: q.owner_id,
+            competitor_id: q.competitor_id,
+            expected_close_after: q.expected_close_after,
+            expected_close_before: q.expected_close_before,
+            q: q.q,
             archived: q.archived,
-            ..OpportunityListQuery::default()
         }
     }
 }

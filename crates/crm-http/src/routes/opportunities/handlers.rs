@@ -18,11 +18,11 @@ use super::dto::{
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_any_of, parse_search,
-    parse_uuid, parse_uuid_param,
+    PageQuery, archived_filter, encode_cursor, field_to_bad_request, fixed_order_window, if_match, list_params,
+    next_cursor, now, parse_any_of, parse_search, parse_uuid, parse_uuid_param,
 };
 use crate::extract::{JsonBody, parse_optional_json};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
@@ -37,7 +37,7 @@ impl From<OpportunityRuleError> for ApiError {
                 detail: None,
                 errors: FieldError::new("lost_to_competitor_id", error.code(), error.to_string()).into(),
             },
-            _ => ApiError::Conflict { code: error.code(), detail: error.to_string() },
+            _ => ApiError::Conflict { code: ProblemCode::from(&error), detail: error.to_string() },
         }
     }
 }
@@ -350,7 +350,7 @@ async fn archive_or_restore(
                 &current,
                 action,
                 "opportunity",
-                ("opportunity_archived", "opportunity_not_archived"),
+                (ProblemCode::OpportunityArchived, ProblemCode::OpportunityNotArchived),
             )?;
             state.store.update_opportunity(&next, current.version, action, &changes, None, &audit).await?;
             Ok(next)
@@ -402,11 +402,17 @@ pub async fn restore_opportunity(
     archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
 }
 
+/// The order of a stage history, which its cursors carry.
+const STAGE_HISTORY_ORDER: &str = "changed_at";
+
 /// The stage history of an opportunity, oldest first
+///
+/// Every stage change, the first one included, with the amount and probability of the moment;
+/// paged like every list.
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = Uuid, Path, description = "The opportunity's id")),
-    responses((status = 200, description = "Every stage change", body = StageHistory)),
+    params(("id" = Uuid, Path, description = "The opportunity's id"), PageQuery),
+    responses((status = 200, description = "One page of stage changes, oldest first", body = StageHistory)),
     security(("bearer" = []))
 )]
 #[get("/opportunities/{id}/stage-history")]
@@ -414,10 +420,15 @@ pub async fn opportunity_stage_history(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), STAGE_HISTORY_ORDER)?;
     let opportunity = load(&state, &caller, id.into_inner()).await?;
-    let history = state.store.stage_history(caller.0.organization_id, opportunity.id).await?;
-    Ok(HttpResponse::Ok().json(StageHistory { data: history.iter().map(StageChangeResponse::from).collect() }))
+    let page = state.store.stage_history(caller.0.organization_id, opportunity.id, &window).await?;
+    Ok(HttpResponse::Ok().json(StageHistory {
+        data: page.items.iter().map(StageChangeResponse::from).collect(),
+        next_cursor: page.next.as_ref().map(|p| encode_cursor(STAGE_HISTORY_ORDER, p)),
+    }))
 }
 
 fn parse_date_param(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {

@@ -12,7 +12,7 @@ use super::dto::{CreateOrderRequest, OrderInput, OrderList, OrderListQuery, Orde
 use crate::auth::Caller;
 use crate::conventions::{if_match, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price};
 use crate::routes::opportunities::check_buyers;
@@ -24,7 +24,7 @@ impl From<OrderRuleError> for ApiError {
             OrderRuleError::NoBuyer => {
                 ApiError::from(ValidationErrors::from(FieldError::new("account_id", error.code(), error.to_string())))
             }
-            _ => conflict(error.code(), error),
+            _ => conflict(ProblemCode::from(&error), error),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::conventions::{
     archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_bool_param, parse_search,
 };
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
@@ -35,8 +35,12 @@ async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Product, Ap
 async fn duplicate_sku(state: &AppState, organization_id: Uuid, product: &Product, error: RepoError) -> ApiError {
     let RepoError::Duplicate { .. } = error else { return error.into() };
     match state.store.find_product_by_sku(organization_id, product.sku.as_str()).await {
-        Ok(Some(existing)) => ApiError::DuplicateOf { field: "sku", existing_id: existing.id },
-        Ok(None) => ApiError::Conflict { code: "duplicate", detail: "sku: another product has this SKU".to_owned() },
+        Ok(Some(existing)) => {
+            ApiError::DuplicateOf { code: ProblemCode::Duplicate, field: "sku", existing_id: existing.id }
+        }
+        Ok(None) => {
+            ApiError::Conflict { code: ProblemCode::Duplicate, detail: "sku: another product has this SKU".to_owned() }
+        }
         Err(other) => other.into(),
     }
 }
@@ -121,7 +125,7 @@ pub async fn update_product(
         |p: &Product| p.version,
         async |current: Product| {
             let (next, changes) = current.apply(&patch, now()).map_err(|e| match e {
-                ProductRuleError::Archived => ApiError::Conflict { code: "product_archived", detail: e.to_string() },
+                ProductRuleError::Archived => ApiError::Conflict { code: ProblemCode::from(&e), detail: e.to_string() },
             })?;
             if changes.is_empty() {
                 return Ok(current);
@@ -158,7 +162,7 @@ async fn archive_or_restore(
                 &current,
                 action,
                 "product",
-                ("product_archived", "product_not_archived"),
+                (ProblemCode::ProductArchived, ProblemCode::ProductNotArchived),
             )?;
             state.store.update_product(&next, current.version, action, &changes, &audit).await?;
             Ok(next)

@@ -11,7 +11,7 @@ use super::dto::{AcceptedQuote, CreateQuoteRequest, QuoteList, QuoteListQuery, Q
 use crate::auth::Caller;
 use crate::conventions::{archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
 use crate::extract::JsonBody;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price, reprice, today};
 use crate::routes::orders::OrderResponse;
@@ -19,7 +19,7 @@ use crate::state::AppState;
 
 impl From<QuoteRuleError> for ApiError {
     fn from(error: QuoteRuleError) -> Self {
-        conflict(error.code(), error)
+        conflict(ProblemCode::from(&error), error)
     }
 }
 
@@ -356,7 +356,7 @@ async fn archive_or_restore(
                 &current,
                 action,
                 "quote",
-                ("quote_archived", "quote_not_archived"),
+                (ProblemCode::QuoteArchived, ProblemCode::QuoteNotArchived),
             )?;
             state.store.update_quote(&next, current.version, action, &changes, &audit).await?;
             Ok(next)
