@@ -6,8 +6,11 @@
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use std::collections::BTreeSet;
+
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
@@ -100,6 +103,7 @@ fn has_body(operation: &Operation) -> bool {
 impl Modify for Conventions {
     fn modify(&self, openapi: &mut OpenApiDocument) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.insert(crate::schema::CURRENCY_COMPONENT.to_owned(), crate::schema::currency_component().into());
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -209,6 +213,89 @@ impl Modify for Conventions {
                 }
                 add_response(operation, "500", "An unexpected error; the cause is logged under the request id");
                 add_response(operation, "503", "The database is unreachable or busy; retry after Retry-After seconds");
+                // A public operation says it needs no credentials with an empty list, which
+                // overrides the document's bearer requirement; `[{}]` ("optional") made client
+                // generators demand credentials for signup and login.
+                if !authenticated {
+                    operation.security = Some(Vec::new());
+                }
+            }
+        }
+        openapi.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        openapi.servers = Some(vec![
+            ServerBuilder::new()
+                .url("/")
+                .description(Some("The server that serves this document (it is served at /api/v1/openapi.json)"))
+                .build(),
+        ]);
+        mark_sent_properties_required(openapi);
+    }
+}
+
+/// Response properties the server leaves out when they are empty (`skip_serializing_if`); every
+/// other property of a response is always sent, `null` when it has no value.
+const OMITTED_WHEN_EMPTY: &[(&str, &str)] =
+    &[("Problem", "errors"), ("Problem", "existing_id"), ("ConversionResponse", "duplicates")];
+
+/// The component schemas that `node` refers to, directly or through other components.
+fn referenced_components(node: &serde_json::Value, schemas: &serde_json::Value, found: &mut BTreeSet<String>) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(reference)) = map.get("$ref")
+                && let Some(name) = reference.strip_prefix("#/components/schemas/")
+                && found.insert(name.to_owned())
+            {
+                referenced_components(&schemas[name], schemas, found);
+            }
+            map.values().for_each(|value| referenced_components(value, schemas, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|value| referenced_components(value, schemas, found)),
+        _ => {}
+    }
+}
+
+/// Marks every property of a response schema as required (a generated client then types it as
+/// always present, nullable where it may be `null`), except the few the server omits. Schemas
+/// that requests use too keep their optional properties: a request may leave them out.
+fn mark_sent_properties_required(openapi: &mut OpenApiDocument) {
+    let Ok(schemas) = serde_json::to_value(openapi.components.as_ref().map(|c| &c.schemas)) else { return };
+    let (mut in_responses, mut in_requests) = (BTreeSet::new(), BTreeSet::new());
+    for item in openapi.paths.paths.values() {
+        for operation in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
+            if let Ok(responses) = serde_json::to_value(&operation.responses) {
+                referenced_components(&responses, &schemas, &mut in_responses);
+            }
+            if let Ok(request) = serde_json::to_value((&operation.request_body, &operation.parameters)) {
+                referenced_components(&request, &schemas, &mut in_requests);
+            }
+        }
+    }
+    let Some(components) = openapi.components.as_mut() else { return };
+    for name in in_responses.difference(&in_requests) {
+        let Some(RefOr::T(schema)) = components.schemas.get_mut(name) else { continue };
+        let objects: Vec<&mut Object> = match schema {
+            Schema::Object(object) => vec![object],
+            Schema::AllOf(all_of) => all_of
+                .items
+                .iter_mut()
+                .filter_map(|item| match item {
+                    RefOr::T(Schema::Object(object)) => Some(object),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for object in objects {
+            let sent: Vec<String> = object
+                .properties
+                .keys()
+                .filter(|property| !OMITTED_WHEN_EMPTY.contains(&(name.as_str(), property.as_str())))
+                .cloned()
+                .collect();
+            for property in sent {
+                if !object.required.contains(&property) {
+                    object.required.push(property);
+                }
             }
         }
     }

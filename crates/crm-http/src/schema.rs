@@ -178,17 +178,39 @@ fn code_list(codes: Vec<String>, nullable: bool, example: &str) -> Object {
         .build()
 }
 
+/// The name of the component that lists the currencies, which every currency field refers to, so
+/// that a generated client has one `Currency` type for money, documents and reports alike.
+pub const CURRENCY_COMPONENT: &str = "Currency";
+
+/// The `Currency` component: every ISO 4217 code the API accepts.
+pub fn currency_component() -> Object {
+    let mut schema = code_list(currency_codes(), false, "EUR");
+    schema.description = Some("An ISO 4217 currency code in capitals.".to_owned());
+    schema
+}
+
 pub mod codes {
-    use utoipa::openapi::schema::Object;
+    use utoipa::openapi::schema::{Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::{Ref, RefOr};
 
     pub fn optional_country() -> Object {
         super::code_list(super::country_codes(), true, "FR")
     }
-    pub fn currency() -> Object {
-        super::code_list(super::currency_codes(), false, "EUR")
+    /// A currency: the `Currency` component.
+    pub fn currency() -> Ref {
+        Ref::from_schema_name(super::CURRENCY_COMPONENT)
+    }
+    /// A currency or `null`.
+    pub fn optional_currency() -> RefOr<Schema> {
+        RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(currency())
+                .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+                .build(),
+        ))
     }
     /// A currency query parameter.
-    pub fn optional_currency_param() -> Object {
-        super::code_list(super::currency_codes(), false, "EUR")
+    pub fn optional_currency_param() -> Ref {
+        currency()
     }
 }

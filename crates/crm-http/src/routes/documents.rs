@@ -170,7 +170,8 @@ impl From<&LineItem> for LineItemResponse {
 /// The lines and totals of a document, flattened into its response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinesResponse {
-    /// ISO 4217; every amount of the document is in it.
+    /// Every amount of the document is in this currency.
+    #[schema(schema_with = crate::schema::codes::currency)]
     pub currency: &'static str,
     pub line_items: Vec<LineItemResponse>,
     /// The sum of the lines' subtotals.

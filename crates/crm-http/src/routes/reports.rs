@@ -27,7 +27,8 @@ impl From<AmountOverflow> for ApiError {
 pub struct PipelineStageLine {
     #[schema(schema_with = crate::routes::opportunities::open_stage_schema)]
     pub stage: &'static str,
-    #[schema(example = "EUR")]
+    /// `null` for deals without an amount.
+    #[schema(schema_with = crate::schema::codes::optional_currency)]
     pub currency: Option<&'static str>,
     pub count: i64,
     /// Σ amount, in the currency's minor unit.
@@ -39,6 +40,8 @@ pub struct PipelineStageLine {
 /// The pipeline's totals in one currency.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PipelineTotal {
+    /// `null` for deals without an amount.
+    #[schema(schema_with = crate::schema::codes::optional_currency)]
     pub currency: Option<&'static str>,
     pub count: i64,
     pub total_amount: i64,
@@ -173,6 +176,7 @@ pub struct ForecastParams {
 pub struct ForecastPeriod {
     /// `2026-11`, `2026-Q4` or `2026`.
     pub period: String,
+    #[schema(schema_with = crate::schema::codes::currency)]
     pub currency: &'static str,
     /// Open deals expected to close in the period.
     pub open_count: i64,
@@ -190,6 +194,7 @@ pub struct ForecastReport {
     pub from: String,
     #[schema(format = Date)]
     pub to: String,
+    #[schema(schema_with = interval_schema)]
     pub interval: &'static str,
     /// Every period of the range for each currency that has deals in it.
     pub periods: Vec<ForecastPeriod>,

@@ -58,8 +58,27 @@ impl AddressDto {
         };
         Address::parse(field, input, errors)
     }
+}
 
-    pub(crate) fn from_domain(address: &Address) -> Self {
+/// A stored postal address: every part is sent, `null` when it is empty.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"street": "10 Downing Street", "city": "London", "region": null, "postal_code": "SW1A 2AA", "country": "GB"}))]
+pub struct AddressResponse {
+    #[schema(schema_with = fields::optional_name)]
+    pub street: Option<String>,
+    #[schema(schema_with = fields::optional_name)]
+    pub city: Option<String>,
+    #[schema(schema_with = fields::optional_name)]
+    pub region: Option<String>,
+    #[schema(schema_with = postal_code_schema)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = codes::optional_country)]
+    pub country: Option<String>,
+}
+
+impl From<&Address> for AddressResponse {
+    fn from(address: &Address) -> Self {
         let text = |v: &Option<Name>| v.as_ref().map(|v| v.as_str().to_owned());
         Self {
             street: text(&address.street),
@@ -335,8 +354,8 @@ pub struct AccountResponse {
     pub website: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub billing_address: Option<AddressDto>,
-    pub shipping_address: Option<AddressDto>,
+    pub billing_address: Option<AddressResponse>,
+    pub shipping_address: Option<AddressResponse>,
     pub employee_count: Option<i64>,
     pub annual_revenue: Option<MoneyDto>,
     #[schema(schema_with = tier_schema)]
@@ -368,8 +387,8 @@ impl From<&Account> for AccountResponse {
             website: a.website.as_ref().map(|v| v.as_str().to_owned()),
             phone: a.phone.as_ref().map(|v| v.as_str().to_owned()),
             email: a.email.as_ref().map(|v| v.as_str().to_owned()),
-            billing_address: a.billing_address.as_ref().map(AddressDto::from_domain),
-            shipping_address: a.shipping_address.as_ref().map(AddressDto::from_domain),
+            billing_address: a.billing_address.as_ref().map(AddressResponse::from),
+            shipping_address: a.shipping_address.as_ref().map(AddressResponse::from),
             employee_count: a.employee_count,
             annual_revenue: a.annual_revenue.as_ref().map(MoneyDto::from_domain),
             tier: a.tier.map(AccountTier::as_str),

@@ -28,5 +28,5 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(deals::list_deal_competitors)
         .service(deals::put_deal_competitor)
         .service(deals::delete_deal_competitor)
-        .service(report::competitor_report_handler);
+        .service(report::competitor_report_of_deals);
 }

@@ -77,12 +77,13 @@ fn date_param(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiEr
 /// price gap compares its products with the products of ours they name, in the same currency.
 #[utoipa::path(
     tag = "reports",
+    operation_id = "competitor_report",
     params(CompetitorReportParams),
     responses((status = 200, body = CompetitorReport)),
     security(("bearer" = []))
 )]
 #[get("/reports/competitors")]
-pub async fn competitor_report_handler(
+pub async fn competitor_report_of_deals(
     state: web::Data<AppState>,
     caller: Caller,
     params: web::Query<CompetitorReportParams>,

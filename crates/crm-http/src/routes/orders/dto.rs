@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::custom_fields_value;
 use crate::extract::{custom_fields, double_option, nullable, required};
-use crate::routes::accounts::AddressDto;
+use crate::routes::accounts::{AddressDto, AddressResponse};
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines};
 use crate::schema::{any_of_list, codes, fields, one_of};
 
@@ -142,7 +142,7 @@ pub struct OrderResponse {
     pub status: &'static str,
     #[serde(flatten)]
     pub lines: LinesResponse,
-    pub shipping_address: Option<AddressDto>,
+    pub shipping_address: Option<AddressResponse>,
     pub notes: Option<String>,
     #[schema(value_type = Object)]
     pub custom_fields: serde_json::Value,
@@ -176,7 +176,7 @@ impl From<&Order> for OrderResponse {
             owner_id: o.owner_id,
             status: o.status.as_str(),
             lines: LinesResponse::from(&o.lines),
-            shipping_address: o.shipping_address.as_ref().map(AddressDto::from_domain),
+            shipping_address: o.shipping_address.as_ref().map(AddressResponse::from),
             notes: o.notes.as_ref().map(|v| v.as_str().to_owned()),
             custom_fields: custom_fields_value(&o.custom_fields),
             confirmed_at: optional_timestamp(o.confirmed_at),
