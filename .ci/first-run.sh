@@ -39,7 +39,7 @@ awk '/^## Try it with curl/ {inside = 1} inside && /^```sh$/ {block = 1; next} b
 [ -s "$work/walkthrough.sh" ] || fail "README.md has no walkthrough block under '## Try it with curl'"
 echo "--- walkthrough ($(grep -c '^curl\|^[A-Z_]*=\$(curl' "$work/walkthrough.sh") requests)"
 bash -euo pipefail "$work/walkthrough.sh" >"$work/walkthrough.out" 2>&1 || { cat "$work/walkthrough.out"; fail "the walkthrough failed"; }
-cat "$work/walkthrough.out"
+cat "$work/walkthrough.out"; echo
 grep -q '"version": 2' "$work/walkthrough.out" || fail "step 5 did not answer version 2"
 grep -qi '^HTTP/1.1 412 Precondition Failed' "$work/walkthrough.out" || fail "the last step did not answer 412"
 grep -qi '^content-type: application/problem+json' "$work/walkthrough.out" || fail "the 412 is not a problem document"
@@ -55,7 +55,8 @@ for path in / /swagger-ui; do
   location=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$base$path")
   [ "$location" = "308 $base/swagger-ui/" ] || fail "GET $path answered '$location', not a redirect to /swagger-ui/"
 done
-curl -fsS "$base/docs/conventions" | grep -q '<h2>Errors</h2>' || fail "/docs/conventions does not show the conventions"
+page=$(curl -fsS "$base/docs/conventions")
+grep -q '<h2>Errors</h2>' <<<"$page" || fail "/docs/conventions does not show the conventions"
 echo "ok: / and /swagger-ui lead to Swagger UI; /docs/conventions shows the conventions"
 
 # The data folder and what it holds are the owner's alone.

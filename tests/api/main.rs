@@ -23,6 +23,7 @@ mod products;
 mod reports;
 #[cfg(feature = "postgres-tests")]
 mod resilience;
+mod schema_valid;
 mod spec;
 mod tenancy;
 mod users;

@@ -54,9 +54,11 @@ async fn a_generated_client_gets_the_types_the_server_sends() {
     let schemas = &spec["components"]["schemas"];
     let required = |schema: &serde_json::Value| -> Vec<String> {
         let own = schema["required"].as_array().cloned().unwrap_or_default();
-        let inline = schema["allOf"].as_array().into_iter().flatten().flat_map(|part| {
-            part["required"].as_array().cloned().unwrap_or_default()
-        });
+        let inline = schema["allOf"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|part| part["required"].as_array().cloned().unwrap_or_default());
         own.into_iter().chain(inline).filter_map(|v| v.as_str().map(str::to_owned)).collect()
     };
     for (schema, property) in [
@@ -78,8 +80,13 @@ async fn a_generated_client_gets_the_types_the_server_sends() {
     assert_eq!(schemas["ForecastPeriod"]["properties"]["currency"], currency);
     assert_eq!(schemas["PipelineTotal"]["properties"]["currency"]["oneOf"][0], currency);
     assert!(schemas["Currency"]["enum"].as_array().is_some_and(|codes| codes.contains(&"EUR".into())));
-    assert_eq!(schemas["ForecastReport"]["properties"]["interval"]["enum"], serde_json::json!(["month", "quarter", "year"]));
-    assert!(schemas["Problem"]["properties"]["code"]["enum"].as_array().is_some_and(|c| c.contains(&"overpayment".into())));
+    assert_eq!(
+        schemas["ForecastReport"]["properties"]["interval"]["enum"],
+        serde_json::json!(["month", "quarter", "year"])
+    );
+    assert!(
+        schemas["Problem"]["properties"]["code"]["enum"].as_array().is_some_and(|c| c.contains(&"overpayment".into()))
+    );
 
     assert_eq!(spec["security"], serde_json::json!([{"bearer": []}]));
     assert!(spec["servers"].as_array().is_some_and(|s| !s.is_empty()));

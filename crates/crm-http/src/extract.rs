@@ -46,10 +46,38 @@ fn public_message(message: &str) -> String {
     out.replace("enum ", "one of the allowed values for ")
 }
 
+/// JSON Schema counts `100.0` as an integer, so a client generated from the spec may send one where
+/// the API takes an integer; serde would refuse it. Every number with no fraction that fits in 64
+/// bits becomes an integer, except inside `custom_fields`, which keep the very number sent.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&float)
+            {
+                // In range and without a fraction: the conversion is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = float as i64;
+                *value = serde_json::Value::from(integer);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if key != "custom_fields" {
+                    integral_numbers_as_integers(item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Parses a JSON body: 400 when it is not JSON at all, 422 naming the field when a field has the
 /// wrong type or is unknown.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
         code: ProblemCode::MalformedJson,
         detail: format!("the body is not valid JSON: {}", public_message(&e.to_string())),
         errors: None,
@@ -65,6 +93,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             )]),
         });
     }
+    integral_numbers_as_integers(&mut value);
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { String::new() } else { path };
@@ -124,7 +153,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// A body that may be left out: an empty body is `T::default()`, anything else must be JSON.
+/// A body that may be left out: an empty body, or the JSON `null` (what a client sends for an
+/// optional body it has no value for), is `T::default()`; anything else must be a JSON object.
 ///
 /// # Errors
 /// 415 when a non-empty body is not declared as JSON; the errors of [`parse_json`].
@@ -134,6 +164,9 @@ pub fn parse_optional_json<T: DeserializeOwned + Default>(req: &HttpRequest, bod
     }
     if !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
+    }
+    if body.trim_ascii() == b"null" {
+        return Ok(T::default());
     }
     parse_json(body)
 }
@@ -262,5 +295,19 @@ mod tests {
             public_message("invalid type: sequence, expected struct LeadCreate at line 1 column 2"),
             "invalid type: sequence, expected an object"
         );
+    }
+
+    #[test]
+    fn integral_numbers_become_integers_except_in_custom_fields() {
+        let mut value = serde_json::json!({
+            "amount": 100.0, "quantity": 2.5, "lines": [{"unit_price": 1999.0}], "big": 1e300,
+            "custom_fields": {"score": 7.0}
+        });
+        integral_numbers_as_integers(&mut value);
+        assert_eq!(value["amount"].as_i64(), Some(100));
+        assert_eq!(value["quantity"].as_f64(), Some(2.5));
+        assert_eq!(value["lines"][0]["unit_price"].as_i64(), Some(1999));
+        assert!(value["big"].is_f64(), "out of the 64-bit range: left as it is");
+        assert!(value["custom_fields"]["score"].is_f64(), "custom_fields keep the number sent");
     }
 }

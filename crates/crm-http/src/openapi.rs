@@ -3,14 +3,14 @@
 //! without its spec. [`Conventions`] then adds what every operation shares (problem responses,
 //! `Idempotency-Key`, `If-Match`, `If-None-Match`) in one place.
 
+use std::collections::BTreeSet;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::ResponseBuilder;
-use std::collections::BTreeSet;
 
 use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
@@ -103,7 +103,12 @@ fn has_body(operation: &Operation) -> bool {
 impl Modify for Conventions {
     fn modify(&self, openapi: &mut OpenApiDocument) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.schemas.insert(crate::schema::CURRENCY_COMPONENT.to_owned(), crate::schema::currency_component().into());
+        components
+            .schemas
+            .insert(crate::schema::CURRENCY_COMPONENT.to_owned(), crate::schema::currency_component().into());
+        components
+            .schemas
+            .insert(crate::schema::CUSTOM_FIELDS_COMPONENT.to_owned(), crate::schema::custom_fields_component());
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -229,7 +234,52 @@ impl Modify for Conventions {
                 .build(),
         ]);
         mark_sent_properties_required(openapi);
+        if let Some(components) = openapi.components.as_mut() {
+            for (schema, alternatives) in ALTERNATIVE_REQUIREMENTS {
+                require_one_of(components, schema, alternatives);
+            }
+        }
     }
+}
+
+/// Fields that must be present and not `null`, with the type each then has.
+type FieldSet = &'static [(&'static str, Type)];
+
+/// Request bodies that need one of several sets of fields, each present and not `null`: rules the
+/// domain checks, stated in the schema so that a generated request cannot break them.
+const ALTERNATIVE_REQUIREMENTS: &[(&str, &[FieldSet])] = &[
+    // A line names a product of the price book, or describes itself and has a price.
+    (
+        "LineItemRequest",
+        &[&[("product_id", Type::String)], &[("description", Type::String), ("unit_price", Type::Integer)]],
+    ),
+    // A deal, an order or an invoice has a buyer: a business, a person, or (an order) a deal's buyers.
+    ("CreateOpportunityRequest", &[&[("account_id", Type::String)], &[("contact_id", Type::String)]]),
+    ("CreateInvoiceRequest", &[&[("account_id", Type::String)], &[("contact_id", Type::String)]]),
+    (
+        "CreateOrderRequest",
+        &[&[("account_id", Type::String)], &[("contact_id", Type::String)], &[("opportunity_id", Type::String)]],
+    ),
+];
+
+/// Makes `schema` `allOf: [<itself>, anyOf: [<each set of fields required and not null>]]`.
+fn require_one_of(components: &mut utoipa::openapi::Components, schema: &str, alternatives: &[FieldSet]) {
+    let Some(original) = components.schemas.remove(schema) else { return };
+    let mut any_of = utoipa::openapi::schema::AnyOfBuilder::new();
+    for fields in alternatives {
+        let mut branch = ObjectBuilder::new();
+        for (name, kind) in fields.iter() {
+            branch = branch
+                .property(*name, ObjectBuilder::new().schema_type(SchemaType::Type(kind.clone())))
+                .required(*name);
+        }
+        any_of = any_of.item(branch);
+    }
+    let combined = utoipa::openapi::schema::AllOfBuilder::new()
+        .item(original)
+        .item(RefOr::T(Schema::AnyOf(any_of.build())))
+        .build();
+    components.schemas.insert(schema.to_owned(), RefOr::T(Schema::AllOf(combined)));
 }
 
 /// Response properties the server leaves out when they are empty (`skip_serializing_if`); every

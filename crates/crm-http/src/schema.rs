@@ -53,15 +53,119 @@ pub fn uuid_list_schema() -> Object {
 /// The `email` filter of lead and contact lists: comma-separated addresses, at most
 /// [`crate::conventions::MAX_EMAIL_FILTER_CHARS`] characters (the server refuses longer ones).
 pub fn email_list_schema() -> Object {
+    static PATTERN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        let one = EMAIL_PATTERN.trim_start_matches('^').trim_end_matches('$');
+        let more = crate::conventions::MAX_FILTER_VALUES - 1;
+        format!("^ *{one} *(, *{one} *){{0,{more}}}$")
+    });
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .max_length(Some(crate::conventions::MAX_EMAIL_FILTER_CHARS))
+        .pattern(Some(pattern.as_str()))
         .description(Some(format!(
             "Comma-separated email addresses, each matched exactly and without regard to case; at most {} of them and {} characters in all",
             crate::conventions::MAX_FILTER_VALUES,
             crate::conventions::MAX_EMAIL_FILTER_CHARS
         )))
         .build()
+}
+
+/// A calendar date `YYYY-MM-DD` from 1900-01-01 to 9999-12-31, the range the API takes (with
+/// `format: date`, which rules out days a month does not have).
+pub const DATE_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
+/// A date, or `null` when `nullable`.
+pub fn date(nullable: bool) -> Object {
+    ObjectBuilder::new()
+        .schema_type(string_type(nullable))
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+        .pattern(Some(DATE_PATTERN))
+        .examples([serde_json::Value::from("2026-12-31")])
+        .build()
+}
+
+/// Text with no NUL character, the one character neither backend stores in text.
+pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
+/// `q`: a substring to search for, at most 200 characters and no NUL.
+pub fn search_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .max_length(Some(200))
+        .pattern(Some(NO_NUL_PATTERN))
+        .description(Some("Case-insensitive substring search"))
+        .build()
+}
+
+/// The component of `custom_fields`: an object of any JSON values, with no NUL character in a
+/// key or a text (PostgreSQL's JSON cannot hold one).
+pub const CUSTOM_FIELDS_COMPONENT: &str = "CustomFields";
+
+/// How deep the schema follows arrays directly inside arrays. The schema recurses through
+/// `CustomFields` objects, which TypeScript generators handle; an array that is its own item
+/// would make `openapi-typescript`'s output refer to itself (TS2502), so nested arrays are spelled
+/// out to this depth. Deeper ones are not described (the server takes them all the same).
+const NESTED_ARRAYS: usize = 3;
+
+/// A value of `custom_fields` at `depth` arrays down.
+fn custom_field_value(depth: usize) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
+    let mut any_value = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Number)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .item(custom_fields());
+    if depth < NESTED_ARRAYS {
+        any_value = any_value.item(ArrayBuilder::new().items(utoipa::openapi::RefOr::T(custom_field_value(depth + 1))));
+    }
+    Schema::OneOf(any_value.build())
+}
+
+/// The `CustomFields` component.
+pub fn custom_fields_component() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let fields = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Object))
+        .property_names(Some(
+            ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)),
+        ))
+        .additional_properties(Some(custom_field_value(0)))
+        .description(Some(format!(
+            "Your own fields: a JSON object of at most {} bytes, of any JSON values. No key or text may contain NUL.",
+            crm_domain::value::CustomFields::MAX_BYTES
+        )))
+        .examples([serde_json::json!({"region": "EMEA", "score": 7})])
+        .build();
+    utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(fields))
+}
+
+/// A record's `custom_fields`, as it answers them.
+pub fn custom_fields() -> utoipa::openapi::Ref {
+    utoipa::openapi::Ref::from_schema_name(CUSTOM_FIELDS_COMPONENT)
+}
+
+/// `custom_fields` in a request: the object, or `null` for none.
+pub fn optional_custom_fields() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{OneOfBuilder, Schema};
+    utoipa::openapi::RefOr::T(Schema::OneOf(
+        OneOfBuilder::new()
+            .item(custom_fields())
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+            .build(),
+    ))
+}
+
+/// Money whose amount is above zero (a payment): `MoneyDto` with an exclusive minimum of 0.
+pub fn positive_money() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let all_of = utoipa::openapi::schema::AllOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name("MoneyDto"))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).property(
+            "amount",
+            ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).exclusive_minimum(Some(0)),
+        ))
+        .build();
+    utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::AllOf(all_of))
 }
 
 /// One or more hyphenated UUIDs separated by commas.

@@ -159,10 +159,10 @@ pub(crate) fn interval_schema() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct ForecastParams {
     /// The first day of the forecast.
-    #[param(value_type = String, format = Date)]
+    #[param(schema_with = crate::routes::opportunities::date_param_schema)]
     pub from: String,
     /// The last day; at most ten years after `from`.
-    #[param(value_type = String, format = Date)]
+    #[param(schema_with = crate::routes::opportunities::date_param_schema)]
     pub to: String,
     /// Default `month`.
     #[param(schema_with = interval_schema)]

@@ -124,7 +124,7 @@ pub struct UserListQuery {
     #[param(schema_with = bool_schema)]
     pub active: Option<String>,
     /// Case-insensitive search in name and email.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
 }
 

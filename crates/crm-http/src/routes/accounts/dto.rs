@@ -149,7 +149,7 @@ pub struct CreateAccountRequest {
     pub owner_id: Option<Uuid>,
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -273,7 +273,7 @@ pub struct UpdateAccountRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -366,7 +366,7 @@ pub struct AccountResponse {
     pub parent_account_id: Option<Uuid>,
     pub owner_id: Uuid,
     pub description: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -451,7 +451,7 @@ pub struct AccountListQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     pub created_before: Option<String>,
     /// Case-insensitive search in name, email and website.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     /// `false` (default): active accounts only; `true`: archived too; `only`: archived only.
     #[param(schema_with = crate::routes::leads::archived_schema)]

@@ -30,7 +30,7 @@ pub struct CreateCompetitorRequest {
     pub weaknesses: Option<String>,
     #[schema(schema_with = fields::optional_long_text)]
     pub notes: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -73,7 +73,7 @@ pub struct UpdateCompetitorRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -107,7 +107,7 @@ pub struct CompetitorResponse {
     pub strengths: Option<String>,
     pub weaknesses: Option<String>,
     pub notes: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -162,7 +162,7 @@ pub struct CompetitorListQuery {
     #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// Case-insensitive search in the name.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,

@@ -97,7 +97,7 @@ pub struct CompetitorProductListQuery {
     #[param(schema_with = super::dto::sort_schema)]
     pub sort: Option<String>,
     /// Case-insensitive search in the name.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     /// Only the products compared with this product of ours.
     #[param(value_type = Option<Uuid>)]

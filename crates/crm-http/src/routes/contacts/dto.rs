@@ -58,7 +58,7 @@ pub struct CreateContactRequest {
     pub owner_id: Option<Uuid>,
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -159,7 +159,7 @@ pub struct UpdateContactRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -220,7 +220,7 @@ pub struct ContactResponse {
     pub do_not_contact: bool,
     pub owner_id: Uuid,
     pub description: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -313,7 +313,7 @@ pub struct ContactListQuery {
     #[param(schema_with = crate::schema::email_list_schema)]
     pub email: Option<String>,
     /// Case-insensitive search in first and last name and email.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     /// `false` (default): active contacts only; `true`: archived too; `only`: archived only.
     #[param(schema_with = crate::routes::leads::archived_schema)]
@@ -347,7 +347,7 @@ pub struct AccountContactListQuery {
     /// of them and 2,000 characters in all.
     #[param(schema_with = crate::schema::email_list_schema)]
     pub email: Option<String>,
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,

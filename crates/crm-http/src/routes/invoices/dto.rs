@@ -49,7 +49,7 @@ pub struct CreateInvoiceRequest {
     pub notes: Option<String>,
     #[serde(default)]
     pub line_items: Vec<LineItemRequest>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
     pub owner_id: Option<Uuid>,
 }
@@ -115,7 +115,7 @@ pub struct UpdateInvoiceRequest {
     #[schema(value_type = Vec<LineItemRequest>)]
     pub line_items: Option<Option<Vec<LineItemRequest>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Uuid)]
@@ -182,6 +182,7 @@ impl IssueInvoiceRequest {
 #[schema(example = json!({"amount": {"amount": 30000, "currency": "EUR"}, "paid_at": "2026-12-10T09:30:00Z", "method": "bank_transfer", "reference": "SEPA 2026-12-10/0042"}))]
 pub struct CreatePaymentRequest {
     /// Positive, in the invoice's currency, at most the balance due.
+    #[schema(schema_with = crate::schema::positive_money)]
     pub amount: MoneyDto,
     /// Default: now.
     #[schema(format = DateTime)]
@@ -253,7 +254,7 @@ pub struct InvoiceResponse {
     pub voided_at: Option<String>,
     pub void_reason: Option<String>,
     pub notes: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,

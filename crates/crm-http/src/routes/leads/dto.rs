@@ -60,7 +60,7 @@ pub struct CreateLeadRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<String>,
     /// Any JSON object, up to 16 KiB serialised.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -155,7 +155,7 @@ pub struct UpdateLeadRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -221,7 +221,7 @@ pub struct LeadResponse {
     pub rating: Option<&'static str>,
     pub owner_id: Uuid,
     pub description: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -327,7 +327,7 @@ pub struct LeadListQuery {
     #[param(schema_with = crate::schema::email_list_schema)]
     pub email: Option<String>,
     /// Case-insensitive search in first and last name, company and email.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     /// `false` (default): active leads only; `true`: archived leads too; `only`: archived leads only.
     #[param(schema_with = archived_schema)]

@@ -9,7 +9,7 @@ use crm_domain::opportunity::{
 use crm_domain::value::{CustomFields, LongText, Name};
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -33,12 +33,9 @@ pub(crate) fn kind_schema() -> Object {
 pub(crate) fn source_schema() -> Object {
     one_of(LeadSource::NAMES, true)
 }
+/// A date field of a body, `null` to clear it.
 pub fn date_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
-        .examples([serde_json::Value::from("2026-12-31")])
-        .build()
+    crate::schema::date(true)
 }
 
 /// A calendar date `YYYY-MM-DD`.
@@ -81,7 +78,7 @@ pub struct CreateOpportunityRequest {
     pub owner_id: Option<Uuid>,
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -169,7 +166,7 @@ pub struct UpdateOpportunityRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -265,7 +262,7 @@ pub struct OpportunityResponse {
     pub next_step: Option<String>,
     pub owner_id: Uuid,
     pub description: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub closed_at: Option<String>,
@@ -366,11 +363,9 @@ pub(crate) fn stage_filter_schema() -> Object {
 pub(crate) fn sort_schema() -> Object {
     sort_param(OpportunitySortField::NAMES)
 }
+/// A date query parameter.
 pub fn date_param_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
-        .build()
+    crate::schema::date(false)
 }
 
 /// The query parameters of `GET /api/v1/opportunities`.
@@ -403,7 +398,7 @@ pub struct OpportunityListQuery {
     #[param(schema_with = date_param_schema)]
     pub expected_close_before: Option<String>,
     /// Case-insensitive search in the name.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,
@@ -438,7 +433,7 @@ pub struct AccountOpportunityListQuery {
     #[param(schema_with = date_param_schema)]
     pub expected_close_before: Option<String>,
     /// Case-insensitive search in the name.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,

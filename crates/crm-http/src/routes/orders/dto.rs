@@ -45,7 +45,7 @@ pub struct CreateOrderRequest {
     pub shipping_address: Option<AddressDto>,
     #[schema(schema_with = fields::optional_long_text)]
     pub notes: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
     pub owner_id: Option<Uuid>,
 }
@@ -95,7 +95,7 @@ pub struct UpdateOrderRequest {
     #[schema(schema_with = fields::optional_long_text)]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Uuid)]
@@ -144,7 +144,7 @@ pub struct OrderResponse {
     pub lines: LinesResponse,
     pub shipping_address: Option<AddressResponse>,
     pub notes: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub confirmed_at: Option<String>,

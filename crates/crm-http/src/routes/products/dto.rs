@@ -51,7 +51,7 @@ pub struct CreateProductRequest {
     pub tax_rate: Option<f64>,
     /// Defaults to `true`.
     pub active: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -102,7 +102,7 @@ pub struct UpdateProductRequest {
     #[schema(value_type = bool)]
     pub active: Option<Option<bool>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -138,7 +138,7 @@ pub struct ProductResponse {
     /// Percent, at most two decimals.
     pub tax_rate: f64,
     pub active: bool,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -195,7 +195,7 @@ pub struct ProductListQuery {
     #[param(schema_with = crate::schema::codes::optional_currency_param)]
     pub currency: Option<String>,
     /// Case-insensitive search in name and SKU.
-    #[param(max_length = 200)]
+    #[param(schema_with = crate::schema::search_schema)]
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,

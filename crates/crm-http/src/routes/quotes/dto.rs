@@ -51,7 +51,7 @@ pub struct CreateQuoteRequest {
     /// At most 500 lines.
     #[serde(default)]
     pub line_items: Vec<LineItemRequest>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
     /// Defaults to the caller; another owner needs the reassign right.
     pub owner_id: Option<Uuid>,
@@ -111,7 +111,7 @@ pub struct UpdateQuoteRequest {
     #[schema(value_type = Vec<LineItemRequest>)]
     pub line_items: Option<Option<Vec<LineItemRequest>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::optional_custom_fields)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Uuid)]
@@ -168,7 +168,7 @@ pub struct QuoteResponse {
     #[serde(flatten)]
     pub lines: LinesResponse,
     pub notes: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
     #[schema(format = DateTime)]
     pub sent_at: Option<String>,
