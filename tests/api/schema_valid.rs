@@ -7,7 +7,28 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, id_of};
 use crate::on_both_backends;
 
-on_both_backends!(a_null_body_where_the_body_is_optional_is_no_body, an_integral_number_is_an_integer);
+on_both_backends!(
+    a_null_body_where_the_body_is_optional_is_no_body,
+    an_integral_number_is_an_integer,
+    custom_fields_nest_as_deep_as_the_spec_describes,
+);
+
+async fn custom_fields_nest_as_deep_as_the_spec_describes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    // Four levels of objects and arrays inside custom_fields: described, accepted, read back.
+    let deepest = json!({"a": [{"b": [[1, "x", null, true]]}], "n": 1.5});
+    let lead = app.create_lead(&admin, json!({"last_name": "Deep", "custom_fields": deepest})).await;
+    let read = app.get(&format!("/api/v1/leads/{}", id_of(&lead)), &admin.token).await.expect(200).body;
+    assert_eq!(read["custom_fields"], deepest);
+    // A fifth level is neither.
+    let refused = app
+        .post("/api/v1/leads", &admin.token, &json!({"last_name": "Deeper", "custom_fields": {"a": [[[[[1]]]]]}}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(refused.body["errors"][0]["code"], "too_deep");
+    assert_eq!(refused.body["errors"][0]["field"], "custom_fields");
+}
 
 async fn post_json_text(app: &TestApp, path: &str, token: &str, text: &'static str) -> crate::helpers::Reply {
     let response = app
@@ -90,6 +111,9 @@ async fn the_spec_states_what_the_server_refuses() {
     assert_eq!(param("/api/v1/leads", "q")["pattern"], "^[^\\u0000]*$");
     assert!(param("/api/v1/contacts", "email")["pattern"].as_str().is_some_and(|p| p.contains('@')));
     assert_eq!(schemas["CustomFields"]["propertyNames"]["pattern"], "^[^\\u0000]*$");
+    assert_eq!(schemas["CustomFieldValue1"]["oneOf"][0]["pattern"], "^[^\\u0000]*$");
+    assert_eq!(schemas["CustomFieldValue4"]["oneOf"][5]["items"]["$ref"], "#/components/schemas/CustomFieldValue5");
+    assert_eq!(schemas["CustomFieldValue5"]["oneOf"].as_array().map(Vec::len), Some(4), "scalars only");
     assert_eq!(schemas["LeadResponse"]["properties"]["custom_fields"]["$ref"], "#/components/schemas/CustomFields");
     // A payment is above zero.
     let amount = &schemas["CreatePaymentRequest"]["properties"]["amount"]["allOf"];

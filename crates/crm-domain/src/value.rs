@@ -148,6 +148,10 @@ pub struct CustomFields(String);
 
 impl CustomFields {
     pub const MAX_BYTES: usize = 16 * 1024;
+    /// How deep objects and arrays may nest inside the `custom_fields` object: `{"a": {"b": [1]}}`
+    /// nests 2 deep. A finite depth lets the spec describe every value exactly, without the
+    /// self-reference that client generators choke on.
+    pub const MAX_NESTING: usize = 4;
 
     /// `raw` must be the serialisation of a JSON object; the caller (the HTTP edge) guarantees it.
     ///

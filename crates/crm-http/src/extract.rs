@@ -229,7 +229,19 @@ pub fn custom_fields(
     errors: &mut crm_domain::ValidationErrors,
     map: serde_json::Map<String, serde_json::Value>,
 ) -> Option<crm_domain::value::CustomFields> {
+    let deepest = map.values().map(nesting).max().unwrap_or(0);
     let value = serde_json::Value::Object(map);
+    if deepest > crm_domain::value::CustomFields::MAX_NESTING {
+        errors.push(crm_domain::FieldError::new(
+            "custom_fields",
+            "too_deep",
+            format!(
+                "objects and arrays may nest at most {} deep inside custom_fields",
+                crm_domain::value::CustomFields::MAX_NESTING
+            ),
+        ));
+        return None;
+    }
     if has_nul(&value) {
         errors.push(crm_domain::FieldError::new(
             "custom_fields",
@@ -239,6 +251,15 @@ pub fn custom_fields(
         return None;
     }
     errors.collect(crm_domain::value::CustomFields::parse("custom_fields", value.to_string()))
+}
+
+/// How deep objects and arrays nest in `value`: 0 for a scalar, 1 for `[1]` or `{}`.
+fn nesting(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// A record's `custom_fields` as the JSON object it answers with.

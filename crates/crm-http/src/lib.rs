@@ -15,6 +15,7 @@ pub mod respond;
 pub mod routes;
 pub mod schema;
 pub mod settings;
+pub mod spec_links;
 pub mod state;
 pub mod telemetry;
 

@@ -106,9 +106,7 @@ impl Modify for Conventions {
         components
             .schemas
             .insert(crate::schema::CURRENCY_COMPONENT.to_owned(), crate::schema::currency_component().into());
-        components
-            .schemas
-            .insert(crate::schema::CUSTOM_FIELDS_COMPONENT.to_owned(), crate::schema::custom_fields_component());
+        components.schemas.extend(crate::schema::custom_fields_components());
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -180,6 +178,11 @@ impl Modify for Conventions {
                     && authenticated
                     && !UNVERSIONED.contains(&(method, path.as_str()))
                 {
+                    add_response(
+                        operation,
+                        "412",
+                        "If-Match names a version the record no longer has; nothing changed",
+                    );
                     operation.parameters.get_or_insert_with(Vec::new).push(header_param(
                         "If-Match",
                         "The ETag you read; the change is refused with 412 when the record changed since.",
@@ -234,6 +237,7 @@ impl Modify for Conventions {
                 .build(),
         ]);
         mark_sent_properties_required(openapi);
+        crate::spec_links::add_links(openapi);
         if let Some(components) = openapi.components.as_mut() {
             for (schema, alternatives) in ALTERNATIVE_REQUIREMENTS {
                 require_one_of(components, schema, alternatives);

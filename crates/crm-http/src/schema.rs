@@ -98,46 +98,58 @@ pub fn search_schema() -> Object {
         .build()
 }
 
-/// The component of `custom_fields`: an object of any JSON values, with no NUL character in a
-/// key or a text (PostgreSQL's JSON cannot hold one).
+/// The component of `custom_fields`: an object of JSON values nested at most
+/// `CustomFields::MAX_NESTING` deep, with no NUL character in a key or a text (PostgreSQL's JSON
+/// cannot hold one).
 pub const CUSTOM_FIELDS_COMPONENT: &str = "CustomFields";
 
-/// How deep the schema follows arrays directly inside arrays. The schema recurses through
-/// `CustomFields` objects, which TypeScript generators handle; an array that is its own item
-/// would make `openapi-typescript`'s output refer to itself (TS2502), so nested arrays are spelled
-/// out to this depth. Deeper ones are not described (the server takes them all the same).
-const NESTED_ARRAYS: usize = 3;
-
-/// A value of `custom_fields` at `depth` arrays down.
-fn custom_field_value(depth: usize) -> utoipa::openapi::schema::Schema {
-    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
-    let mut any_value = OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)))
-        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Number)))
-        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
-        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
-        .item(custom_fields());
-    if depth < NESTED_ARRAYS {
-        any_value = any_value.item(ArrayBuilder::new().items(utoipa::openapi::RefOr::T(custom_field_value(depth + 1))));
-    }
-    Schema::OneOf(any_value.build())
+/// The name of the component of a custom field's value at `depth` (1 for the values of the
+/// `custom_fields` object itself).
+fn custom_field_value_name(depth: usize) -> String {
+    format!("CustomFieldValue{depth}")
 }
 
-/// The `CustomFields` component.
-pub fn custom_fields_component() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    let fields = ObjectBuilder::new()
+/// An object whose keys have no NUL and whose values are those of `depth`.
+fn custom_fields_object(depth: usize) -> ObjectBuilder {
+    ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::Object))
         .property_names(Some(
             ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)),
         ))
-        .additional_properties(Some(custom_field_value(0)))
+        .additional_properties(Some(utoipa::openapi::Ref::from_schema_name(custom_field_value_name(depth))))
+}
+
+/// `CustomFields` and one `CustomFieldValue<depth>` per level: a value is a scalar, or (above the
+/// deepest level) an object or an array of the next level's values. Spelled out level by level,
+/// the schema has no self-reference, which TypeScript generators cannot type.
+pub fn custom_fields_components() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)> {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
+    let deepest = crm_domain::value::CustomFields::MAX_NESTING + 1;
+    let fields = custom_fields_object(1)
         .description(Some(format!(
-            "Your own fields: a JSON object of at most {} bytes, of any JSON values. No key or text may contain NUL.",
-            crm_domain::value::CustomFields::MAX_BYTES
+            "Your own fields: a JSON object of at most {} bytes whose values are any JSON, with objects and arrays nested at most {} deep; no key or text may contain NUL.",
+            crm_domain::value::CustomFields::MAX_BYTES,
+            crm_domain::value::CustomFields::MAX_NESTING
         )))
-        .examples([serde_json::json!({"region": "EMEA", "score": 7})])
+        .examples([serde_json::json!({"region": "EMEA", "score": 7, "tags": ["vip"]})])
         .build();
-    utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(fields))
+    let mut components = vec![(CUSTOM_FIELDS_COMPONENT.to_owned(), RefOr::T(Schema::Object(fields)))];
+    for depth in 1..=deepest {
+        let mut value = OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)))
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Number)))
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)));
+        if depth < deepest {
+            value = value.item(custom_fields_object(depth + 1)).item(
+                ArrayBuilder::new().items(utoipa::openapi::Ref::from_schema_name(custom_field_value_name(depth + 1))),
+            );
+        }
+        let value = value.description(Some(format!("A value of custom_fields at depth {depth}"))).build();
+        components.push((custom_field_value_name(depth), RefOr::T(Schema::OneOf(value))));
+    }
+    components
 }
 
 /// A record's `custom_fields`, as it answers them.
