@@ -83,6 +83,16 @@ pub struct ListParams<F> {
     pub window: Window,
 }
 
+/// `limit` as a number; its range is `Window::new`'s to check.
+fn parse_limit(raw: Option<&str>) -> Result<Option<u32>, ApiError> {
+    raw.map(|raw| {
+        raw.trim()
+            .parse::<u32>()
+            .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))
+    })
+    .transpose()
+}
+
 /// Parses `sort` (defaulting to `default_sort`), `limit` and `cursor`.
 ///
 /// # Errors
@@ -94,14 +104,7 @@ pub fn list_params<F: SortField>(
     default_sort: &str,
 ) -> Result<ListParams<F>, ApiError> {
     let sort = Sort::<F>::parse(sort.unwrap_or(default_sort)).map_err(field_to_bad_request)?;
-    let limit = match limit {
-        None => None,
-        Some(raw) => Some(
-            raw.trim()
-                .parse::<u32>()
-                .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))?,
-        ),
-    };
+    let limit = parse_limit(limit)?;
     // An empty cursor is the first page, as if none was given.
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort.to_wire())).transpose()?;
     // A cursor the server issued for this sort always holds a value of the field's kind.
@@ -135,13 +138,7 @@ pub struct PageQuery {
 /// # Errors
 /// 400 naming `limit` or `cursor`.
 pub fn fixed_order_window(limit: Option<&str>, cursor: Option<&str>, order: &str) -> Result<Window, ApiError> {
-    let limit = limit
-        .map(|raw| {
-            raw.trim()
-                .parse::<u32>()
-                .map_err(|_| ApiError::bad_param("limit", "out_of_range", "must be an integer between 1 and 200"))
-        })
-        .transpose()?;
+    let limit = parse_limit(limit)?;
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, order)).transpose()?;
     Window::new(limit, after).map_err(field_to_bad_request)
 }

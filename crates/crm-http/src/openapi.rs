@@ -286,6 +286,15 @@ fn require_one_of(components: &mut utoipa::openapi::Components, schema: &str, al
     components.schemas.insert(schema.to_owned(), RefOr::T(Schema::AllOf(combined)));
 }
 
+/// Every operation of the document.
+pub(crate) fn operations(openapi: &OpenApiDocument) -> impl Iterator<Item = &Operation> {
+    openapi
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten())
+}
+
 /// Response properties the server leaves out when they are empty (`skip_serializing_if`); every
 /// other property of a response is always sent, `null` when it has no value.
 const OMITTED_WHEN_EMPTY: &[(&str, &str)] =
@@ -314,14 +323,12 @@ fn referenced_components(node: &serde_json::Value, schemas: &serde_json::Value, 
 fn mark_sent_properties_required(openapi: &mut OpenApiDocument) {
     let Ok(schemas) = serde_json::to_value(openapi.components.as_ref().map(|c| &c.schemas)) else { return };
     let (mut in_responses, mut in_requests) = (BTreeSet::new(), BTreeSet::new());
-    for item in openapi.paths.paths.values() {
-        for operation in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
-            if let Ok(responses) = serde_json::to_value(&operation.responses) {
-                referenced_components(&responses, &schemas, &mut in_responses);
-            }
-            if let Ok(request) = serde_json::to_value((&operation.request_body, &operation.parameters)) {
-                referenced_components(&request, &schemas, &mut in_requests);
-            }
+    for operation in operations(openapi) {
+        if let Ok(responses) = serde_json::to_value(&operation.responses) {
+            referenced_components(&responses, &schemas, &mut in_responses);
+        }
+        if let Ok(request) = serde_json::to_value((&operation.request_body, &operation.parameters)) {
+            referenced_components(&request, &schemas, &mut in_requests);
         }
     }
     let Some(components) = openapi.components.as_mut() else { return };
