@@ -14,6 +14,7 @@ mod contracts_documents;
 mod contracts_sales;
 mod conventions;
 mod conversion;
+mod custom_fields;
 mod deal_contacts;
 mod first_run;
 mod helpers;

@@ -48,28 +48,26 @@ fn public_message(message: &str) -> String {
 
 /// JSON Schema counts `100.0` as an integer, so a client generated from the spec may send one where
 /// the API takes an integer; serde would refuse it. Every number with no fraction that fits in 64
-/// bits becomes an integer, except inside `custom_fields`, which keep the very number sent.
+/// bits (signed, or unsigned above) becomes an integer, `custom_fields` included: PostgreSQL gives
+/// `1e16` back as `10000000000000000` and `-0.0` as `0.0`, so this one canonical form is what both
+/// databases store and read back unchanged.
 fn integral_numbers_as_integers(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Number(number) if number.is_f64() => {
             if let Some(float) = number.as_f64()
                 && float.fract() == 0.0
-                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&float)
             {
-                // In range and without a fraction: the conversion is exact.
-                #[allow(clippy::cast_possible_truncation)]
-                let integer = float as i64;
-                *value = serde_json::Value::from(integer);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
-        serde_json::Value::Object(map) => {
-            for (key, item) in map.iter_mut() {
-                if key != "custom_fields" {
-                    integral_numbers_as_integers(item);
+                // In range and without a fraction: the conversions are exact.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&float) {
+                    *value = serde_json::Value::from(float as i64);
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&float) {
+                    *value = serde_json::Value::from(float as u64);
                 }
             }
         }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers_as_integers),
         _ => {}
     }
 }
@@ -319,16 +317,22 @@ mod tests {
     }
 
     #[test]
-    fn integral_numbers_become_integers_except_in_custom_fields() {
+    fn integral_numbers_become_integers_custom_fields_included() {
         let mut value = serde_json::json!({
             "amount": 100.0, "quantity": 2.5, "lines": [{"unit_price": 1999.0}], "big": 1e300,
-            "custom_fields": {"score": 7.0}
+            "custom_fields": {"score": 7.0, "e16": -2.121375785390416e16, "u": 1e19, "zero": -0.0, "x": [1e20, 0.5]}
         });
         integral_numbers_as_integers(&mut value);
         assert_eq!(value["amount"].as_i64(), Some(100));
         assert_eq!(value["quantity"].as_f64(), Some(2.5));
         assert_eq!(value["lines"][0]["unit_price"].as_i64(), Some(1999));
         assert!(value["big"].is_f64(), "out of the 64-bit range: left as it is");
-        assert!(value["custom_fields"]["score"].is_f64(), "custom_fields keep the number sent");
+        let fields = &value["custom_fields"];
+        assert_eq!(fields["score"].as_i64(), Some(7));
+        assert_eq!(fields["e16"].as_i64(), Some(-21_213_757_853_904_160));
+        assert_eq!(fields["u"].as_u64(), Some(10_000_000_000_000_000_000));
+        assert_eq!(fields["zero"].to_string(), "0", "no negative zero");
+        assert!(fields["x"][0].is_f64(), "beyond 64 bits: a float");
+        assert_eq!(fields["x"][1].as_f64(), Some(0.5));
     }
 }

@@ -128,7 +128,7 @@ pub fn custom_fields_components() -> Vec<(String, utoipa::openapi::RefOr<utoipa:
     let deepest = crm_domain::value::CustomFields::MAX_NESTING + 1;
     let fields = custom_fields_object(1)
         .description(Some(format!(
-            "Your own fields: a JSON object of at most {} bytes whose values are any JSON, with objects and arrays nested at most {} deep; no key or text may contain NUL.",
+            "Your own fields: a JSON object of at most {} bytes whose values are any JSON, with objects and arrays nested at most {} deep; no key or text may contain NUL. Numbers are 64-bit floats; one without a fraction that fits in 64 bits reads back as an integer (7.0 as 7). Keys read back sorted by code point.",
             crm_domain::value::CustomFields::MAX_BYTES,
             crm_domain::value::CustomFields::MAX_NESTING
         )))
