@@ -20,7 +20,47 @@ on_both_backends!(
     other_processes_see_a_deactivation_within_their_cache_lifetime,
     signup_can_be_turned_off,
     repeated_login_attempts_are_rate_limited,
+    failed_logins_are_limited_per_address_whatever_the_email,
+    password_checks_beyond_the_hashing_threads_are_told_to_come_back,
 );
+
+async fn failed_logins_are_limited_per_address_whatever_the_email(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signup("Acme", "ada@example.com").await;
+    // Successful logins do not count against the address.
+    for _ in 0..5 {
+        app.login("ada@example.com", PASSWORD).await.expect(200);
+    }
+    // Thirty failures with thirty different emails...
+    for n in 0..30 {
+        app.login(&format!("nobody-{n}@example.com"), "wrong password").await.expect_problem(401, "unauthorized");
+    }
+    // ...and the address is refused for the rest of the minute, whatever the email, without a hash.
+    let limited = app.login("nobody-else@example.com", "wrong password").await.expect_problem(429, "rate_limited");
+    let retry_after: u64 = limited.header("retry-after").and_then(|v| v.parse().ok()).unwrap_or_default();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    app.login("ada@example.com", PASSWORD).await.expect_problem(429, "rate_limited");
+}
+
+async fn password_checks_beyond_the_hashing_threads_are_told_to_come_back(backend: Backend) {
+    // One hashing thread and no waiting: of logins arriving together, those that find the thread
+    // busy are answered 503 at once instead of queueing with ~19 MiB each.
+    let app = TestApp::spawn_with(backend, |s| {
+        s.password_threads = 1;
+        s.password_wait = std::time::Duration::ZERO;
+    })
+    .await;
+    let emails: Vec<String> = (0..8).map(|n| format!("nobody-{n}@example.com")).collect();
+    let logins = emails.iter().map(|email| app.login(email, "wrong password"));
+    let replies = futures_util::future::join_all(logins).await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort_unstable();
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 503), "{statuses:?}");
+    assert!(statuses.contains(&401) && statuses.contains(&503), "{statuses:?}");
+    let busy =
+        replies.into_iter().find(|r| r.status.as_u16() == 503).map(|r| r.expect_problem(503, "service_unavailable"));
+    assert_eq!(busy.as_ref().and_then(|r| r.header("retry-after")), Some("1"));
+}
 
 async fn repeated_login_attempts_are_rate_limited(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -25,6 +25,7 @@ mod reports;
 #[cfg(feature = "postgres-tests")]
 mod resilience;
 mod schema_valid;
+mod shutdown;
 mod spec;
 mod tenancy;
 mod users;

@@ -6,6 +6,7 @@
 //! crm-bench run --smoke --crm target/debug/crm  # small data, two seconds a scenario (CI)
 //! crm-bench seed --database-url sqlite:/tmp/b/crm.db --scale 100000
 //! crm-bench floor ...                          # the floor server; `run` starts it itself
+//! crm-bench reliability --crm target/debug/crm  # the reliability suite, bounded (`--full` for all)
 //! ```
 
 mod api;
@@ -14,6 +15,7 @@ mod error;
 mod fixture;
 mod floor;
 mod process;
+mod reliability;
 mod report;
 mod rng;
 mod run;
@@ -46,6 +48,25 @@ enum Command {
     Seed(SeedArgs),
     /// Serve the floor (started by `run`; no authentication, middleware or conventions).
     Floor(FloorArgs),
+    /// Probe the server under attack, crashes and signals; print a figure per check and fail
+    /// on a broken promise.
+    Reliability(ReliabilityArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReliabilityArgs {
+    /// The sizes and durations of the original probes (minutes); without it, a bounded run.
+    #[arg(long)]
+    full: bool,
+    /// The server binary (default: `crm` next to this executable).
+    #[arg(long)]
+    crm: Option<PathBuf>,
+    /// Where the databases and server logs go.
+    #[arg(long, default_value = "target/reliability-work")]
+    work_dir: PathBuf,
+    /// Comma-separated check names (default: all).
+    #[arg(long, value_delimiter = ',')]
+    checks: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -205,6 +226,15 @@ async fn main_result(cli: Cli) -> Result<()> {
         Command::Seed(args) => {
             let crm = default_crm(args.crm)?;
             run::seed_only(&crm, &args.database_url, &args.data_dir, args.scale, &args.email).await
+        }
+        Command::Reliability(args) => {
+            reliability::run(reliability::ReliabilityConfig {
+                crm: default_crm(args.crm)?,
+                work_dir: args.work_dir,
+                full: args.full,
+                checks: args.checks,
+            })
+            .await
         }
         Command::Floor(args) => {
             let organization_id = run::parse_uuid(&args.organization_id)?;

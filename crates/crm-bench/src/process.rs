@@ -39,6 +39,28 @@ impl Served {
         Some(kib * 1024)
     }
 
+    /// The resident set size now (VmRSS), in bytes.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// Waits up to `timeout` for the child to exit on its own; its status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<Option<std::process::ExitStatus>> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if started.elapsed() > timeout {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until `GET /ready` answers 2xx, or fails when the child exits or 60 seconds pass.
     async fn wait_ready(&mut self, client: &reqwest::Client) -> Result<()> {
         let started = Instant::now();

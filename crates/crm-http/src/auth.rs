@@ -1,4 +1,4 @@
-//! Authentication: argon2id password hashes, HS256 access tokens, opaque rotating refresh
+//! Authentication: HS256 access tokens, opaque rotating refresh
 //! tokens, and the [`Caller`] extractor that turns a bearer token into a fresh [`Principal`].
 
 use std::future::Future;
@@ -8,8 +8,6 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -267,48 +265,6 @@ impl FromRequest for Caller {
             })
         })
     }
-}
-
-fn argon2() -> Argon2<'static> {
-    Argon2::default()
-}
-
-/// Hashes a password with argon2id off the request thread.
-///
-/// # Errors
-/// Internal when hashing fails.
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    web::block(move || argon2().hash_password(password.as_bytes()).map(|hash| hash.to_string()))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::internal(e.to_string()))
-}
-
-/// A hash of a random password that no one knows, verified against when a login names an
-/// unknown email so that both failures take the same time.
-static DUMMY_HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-
-/// Checks `password` against `hash` (or against a dummy hash when there is no user), off the
-/// request thread.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
-    web::block(move || {
-        let known = hash.is_some();
-        let hash = match hash {
-            Some(hash) => Some(hash),
-            None => DUMMY_HASH
-                .get_or_init(|| {
-                    argon2().hash_password(Uuid::new_v4().to_string().as_bytes()).ok().map(|h| h.to_string())
-                })
-                .clone(),
-        };
-        let Some(hash) = hash else { return false };
-        let Ok(parsed) = argon2::PasswordHash::new(&hash) else {
-            return false;
-        };
-        argon2().verify_password(password.as_bytes(), &parsed).is_ok() && known
-    })
-    .await
-    .map_err(ApiError::internal)
 }
 
 /// A new refresh token: `<organisation id>.<32 random bytes, base64url>`. The organisation

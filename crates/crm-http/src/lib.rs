@@ -8,6 +8,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
+pub mod password;
 pub mod problem;
 pub mod problem_codes;
 pub mod rate_limit;
@@ -185,6 +186,7 @@ impl Application {
             allow_signup: settings.allow_signup,
             auth_limits: rate_limit::AuthLimits::default(),
             principals: crate::auth::PrincipalCache::new(settings.principal_cache),
+            passwords: crate::password::PasswordHashing::new(settings.password_threads, settings.password_wait),
         });
         // The document is built once, kept as its JSON text and a route table, and dropped:
         // as a structure it is tens of megabytes, and Swagger UI would clone it into every worker.
@@ -227,7 +229,10 @@ impl Application {
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
-        .shutdown_timeout(settings.shutdown_timeout_seconds);
+        .shutdown_timeout(settings.shutdown_timeout_seconds)
+        // actix stops at once on SIGINT and SIGQUIT, dropping in-flight requests; the server
+        // listens for its signals itself (see `run_until_stopped`).
+        .disable_signals();
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
@@ -244,7 +249,8 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or Ctrl-C, lets in-flight requests finish, then closes the pool.
+    /// Serves until SIGTERM or SIGINT (Ctrl-C), lets in-flight requests finish (up to the shutdown
+    /// timeout), then closes the pool.
     ///
     /// # Errors
     /// When the server fails.
@@ -268,7 +274,14 @@ impl Application {
         });
         let upkeep = (!self.search_upkeep.is_zero())
             .then(|| tokio::spawn(keep_lead_search_tidy(self.database.store.clone(), self.search_upkeep)));
+        let handle = self.server.handle();
+        let signals = tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!("{signal} received: finishing in-flight requests, then stopping");
+            handle.stop(true).await;
+        });
         let result = self.server.await;
+        signals.abort();
         purge.abort();
         if let Some(upkeep) = upkeep {
             upkeep.abort();
@@ -276,6 +289,29 @@ impl Application {
         self.database.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM, both of which stop the server gracefully, and names it.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            },
+            _ => {
+                tracing::warn!("could not listen for SIGINT and SIGTERM; the server stops only when killed");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
 

@@ -220,7 +220,11 @@ impl Modify for Conventions {
                     }
                 }
                 add_response(operation, "500", "An unexpected error; the cause is logged under the request id");
-                add_response(operation, "503", "The database is unreachable or busy; retry after Retry-After seconds");
+                add_response(
+                    operation,
+                    "503",
+                    "The server cannot take the request now (the database is unreachable or busy, or every password hashing thread is); retry after Retry-After seconds",
+                );
                 // A public operation says it needs no credentials with an empty list, which
                 // overrides the document's bearer requirement; `[{}]` ("optional") made client
                 // generators demand credentials for signup and login.

@@ -118,6 +118,12 @@ pub enum ApiError {
     TooManyRequests {
         retry_after_seconds: u64,
     },
+    /// 503 for a reason a client may be told (every password hashing thread busy, a request
+    /// past its deadline), with the seconds to wait.
+    Busy {
+        detail: String,
+        retry_after_seconds: u64,
+    },
     /// 503: the database is unreachable or has no free connection.
     Unavailable {
         cause: Box<dyn std::error::Error + Send + Sync>,
@@ -198,6 +204,9 @@ impl ApiError {
             Self::TooManyRequests { retry_after_seconds } => {
                 (ProblemCode::RateLimited, "Too many requests", format!("retry in {retry_after_seconds} seconds"))
             }
+            Self::Busy { detail, .. } => {
+                (ProblemCode::ServiceUnavailable, "The service is temporarily unavailable", detail.clone())
+            }
             Self::Unavailable { .. } => (
                 ProblemCode::ServiceUnavailable,
                 "The service is temporarily unavailable",
@@ -274,7 +283,7 @@ impl ResponseError for ApiError {
                 tracing::error!(request_id = %current_request_id(), error = %error_chain(cause.as_ref()), "request failed");
             }
             Self::Unavailable { cause } => {
-                tracing::warn!(request_id = %current_request_id(), error = %error_chain(cause.as_ref()), "database unavailable");
+                tracing::warn!(request_id = %current_request_id(), error = %error_chain(cause.as_ref()), "unavailable");
             }
             _ => {}
         }
@@ -290,7 +299,7 @@ impl ResponseError for ApiError {
                     response.insert_header((header::ALLOW, value));
                 }
             }
-            Self::TooManyRequests { retry_after_seconds } => {
+            Self::TooManyRequests { retry_after_seconds } | Self::Busy { retry_after_seconds, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             Self::Unavailable { .. } => {

@@ -46,12 +46,24 @@ impl RateLimiter {
         entry.1 += 1;
         Ok(())
     }
+
+    /// Takes back one attempt of `key`: an attempt that turned out well does not count.
+    pub fn forgive(&self, key: &str) {
+        let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = windows.get_mut(key) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
+    }
 }
 
 /// The limits of the authentication endpoints.
 pub struct AuthLimits {
     /// Logins per client address and email: 10 a minute.
     pub login: RateLimiter,
+    /// Failed logins per client address, whatever the email: 30 a minute. Each attempt counts
+    /// when it starts (so that a burst of concurrent ones is counted at once) and is taken back
+    /// when it succeeds.
+    pub failed_logins_per_address: RateLimiter,
     /// Signups and refreshes per client address: 30 a minute.
     pub per_address: RateLimiter,
 }
@@ -60,6 +72,7 @@ impl Default for AuthLimits {
     fn default() -> Self {
         Self {
             login: RateLimiter::new(10, Duration::from_secs(60)),
+            failed_logins_per_address: RateLimiter::new(30, Duration::from_secs(60)),
             per_address: RateLimiter::new(30, Duration::from_secs(60)),
         }
     }
@@ -81,5 +94,15 @@ mod tests {
         }
         assert!(limiter.check_at("b", start).is_ok(), "keys are counted apart");
         assert!(limiter.check_at("a", start + Duration::from_secs(60)).is_ok(), "a new window starts afresh");
+    }
+
+    #[test]
+    fn a_forgiven_attempt_does_not_count() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(60));
+        let start = Instant::now();
+        assert!(limiter.check_at("a", start).is_ok());
+        limiter.forgive("a");
+        assert!(limiter.check_at("a", start).is_ok());
+        assert!(limiter.check_at("a", start).is_err());
     }
 }

@@ -26,6 +26,11 @@ pub struct Settings {
     /// Time between passes of upkeep of the lead search index
     /// ([`crm_domain::ports::LeadRepository::tidy_lead_search`]); zero turns it off.
     pub search_upkeep: std::time::Duration,
+    /// Threads that hash and check passwords: at most this many hashes run at once
+    /// (see [`crate::password::PasswordHashing`]).
+    pub password_threads: usize,
+    /// How long a request waits for a free hashing thread before it is answered 503.
+    pub password_wait: std::time::Duration,
 }
 
 impl Settings {
@@ -43,6 +48,8 @@ impl Settings {
             shutdown_timeout_seconds: 30,
             principal_cache: std::time::Duration::from_secs(1),
             search_upkeep: std::time::Duration::from_secs(10),
+            password_threads: crate::password::PasswordHashing::default_threads(),
+            password_wait: std::time::Duration::from_secs(1),
         }
     }
 }

@@ -14,4 +14,6 @@ pub struct AppState {
     pub auth_limits: AuthLimits,
     /// Callers' roles and active state, read at most once a `CRM_PRINCIPAL_CACHE_MS`.
     pub principals: PrincipalCache,
+    /// The bounded password hashing threads.
+    pub passwords: crate::password::PasswordHashing,
 }

@@ -70,6 +70,14 @@ struct Options {
     /// that writes add); 0 turns it off. PostgreSQL needs none.
     #[arg(long, env = "CRM_SEARCH_UPKEEP_S", default_value_t = 10, global = true)]
     search_upkeep_s: u64,
+    /// Threads that hash and check passwords (argon2id, about 19 MiB each): at most this many
+    /// run at once. Default: one per core, at most four.
+    #[arg(long, env = "CRM_PASSWORD_THREADS", global = true)]
+    password_threads: Option<usize>,
+    /// Milliseconds a login, signup or new user waits for a free hashing thread before it is
+    /// answered 503 with Retry-After.
+    #[arg(long, env = "CRM_PASSWORD_WAIT_MS", default_value_t = 1000, global = true)]
+    password_wait_ms: u64,
 }
 
 impl Options {
@@ -90,6 +98,10 @@ impl Options {
             max_db_connections: self.db_max_connections,
             principal_cache: std::time::Duration::from_millis(self.principal_cache_ms),
             search_upkeep: std::time::Duration::from_secs(self.search_upkeep_s),
+            password_threads: self
+                .password_threads
+                .unwrap_or_else(crm_http::password::PasswordHashing::default_threads),
+            password_wait: std::time::Duration::from_millis(self.password_wait_ms),
             ..Settings::local_defaults()
         }
     }

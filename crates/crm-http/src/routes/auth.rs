@@ -11,8 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{
-    ACCESS_TOKEN_SECONDS, Caller, hash_password, new_refresh_token, refresh_expiry, refresh_token_organization,
-    sha256_hex, verify_password,
+    ACCESS_TOKEN_SECONDS, Caller, new_refresh_token, refresh_expiry, refresh_token_organization, sha256_hex,
 };
 use crate::conventions::{now, timestamp};
 use crate::extract::JsonBody;
@@ -207,7 +206,7 @@ pub async fn signup(
         updated_at: at,
         version: 1,
     };
-    let hash = hash_password(password.expose().to_owned()).await?;
+    let hash = state.passwords.hash(password.expose().to_owned()).await?;
     let request_id = req.extensions_ref_request_id();
     state.store.create_organization(&organization, &admin, &hash, &request_id).await.map_err(|e| match e {
         RepoError::Duplicate { .. } => ApiError::Conflict {
@@ -252,7 +251,9 @@ pub async fn login(
     let body = body.0;
     at_most("email", &body.email, 254)?;
     at_most("password", &body.password, Password::MAX_CHARS)?;
-    state.auth_limits.login.check(&format!("{} {}", client_address(&req), body.email.to_lowercase()))?;
+    let address = client_address(&req);
+    state.auth_limits.login.check(&format!("{address} {}", body.email.to_lowercase()))?;
+    state.auth_limits.failed_logins_per_address.check(&address)?;
     let credentials = match Email::parse("email", &body.email) {
         Ok(email) => state.store.find_credentials(&email).await?,
         Err(_) => None,
@@ -261,11 +262,12 @@ pub async fn login(
         Some(c) => (Some(c.password_hash), Some(c.user)),
         None => (None, None),
     };
-    let matches = verify_password(body.password, hash).await?;
+    let matches = state.passwords.verify(body.password, hash).await?;
     let user = match user {
         Some(user) if matches && user.active => user,
         _ => return Err(bad_credentials()),
     };
+    state.auth_limits.failed_logins_per_address.forgive(&address);
     let organization = state.store.get_organization(user.organization_id).await?;
     Ok(HttpResponse::Ok().json(issue_tokens(&state, &user, &organization, None).await?))
 }

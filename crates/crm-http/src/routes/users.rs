@@ -12,7 +12,7 @@ use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Caller, hash_password};
+use crate::auth::Caller;
 use crate::conventions::{
     if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search, timestamp,
 };
@@ -204,7 +204,7 @@ pub async fn create_user(
         updated_at: at,
         version: 1,
     };
-    let hash = hash_password(password.expose().to_owned()).await?;
+    let hash = state.passwords.hash(password.expose().to_owned()).await?;
     state.store.insert_user(&user, &hash, &audit_context(&req, &principal)).await?;
     Ok(created(format!("/api/v1/users/{}", user.id), &UserResponse::from(&user), user.version))
 }
