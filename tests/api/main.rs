@@ -15,6 +15,7 @@ mod contracts_sales;
 mod conventions;
 mod conversion;
 mod custom_fields;
+mod deadlines;
 mod deal_contacts;
 mod first_run;
 mod helpers;

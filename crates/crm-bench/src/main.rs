@@ -67,6 +67,9 @@ struct ReliabilityArgs {
     /// Comma-separated check names (default: all).
     #[arg(long, value_delimiter = ',')]
     checks: Vec<String>,
+    /// A PostgreSQL server URL (any database); checks on PostgreSQL create and drop their own.
+    #[arg(long, env = "CRM_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -233,6 +236,7 @@ async fn main_result(cli: Cli) -> Result<()> {
                 work_dir: args.work_dir,
                 full: args.full,
                 checks: args.checks,
+                postgres_url: args.postgres_url,
             })
             .await
         }

@@ -9,6 +9,8 @@
 //!   read beside them stays fast.
 //! - `signals`: under write load, SIGINT and SIGTERM each let every in-flight request finish, the
 //!   server exits 0, and every acknowledged write reads back after a restart.
+//! - `table-lock`: with `LOCK TABLE leads` held on PostgreSQL, reads and writes of leads are
+//!   answered 503 with `Retry-After` while the lock lasts, and served again once it is gone.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -29,6 +31,8 @@ pub struct ReliabilityConfig {
     pub full: bool,
     /// Check names; empty runs all.
     pub checks: Vec<String>,
+    /// A PostgreSQL server URL (any database); checks on PostgreSQL create and drop their own.
+    pub postgres_url: String,
 }
 
 /// The outcome of one check: the figures it measured, and the promises it found broken.
@@ -52,7 +56,7 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 2] = ["login-flood", "signals"];
+pub const CHECKS: [&str; 3] = ["login-flood", "signals", "table-lock"];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
 pub async fn run(config: ReliabilityConfig) -> Result<()> {
@@ -76,6 +80,7 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
         let outcome = match name {
             "login-flood" => login_flood(&config, &dir).await,
             "signals" => signals(&config, &dir).await,
+            "table-lock" => table_lock(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
@@ -331,5 +336,87 @@ async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
         outcome.promise(lost == 0, format!("no acknowledged write is lost across SIG{signal}"));
         server.stop()?;
     }
+    Ok(outcome)
+}
+
+/// A database of its own on the PostgreSQL server, dropped by [`drop_postgres`].
+async fn create_postgres(config: &ReliabilityConfig, label: &str) -> Result<(String, String)> {
+    use sqlx::Connection;
+    let name = format!("crm_reliability_{}_{label}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&config.postgres_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    admin.close().await?;
+    let (base, _) = config
+        .postgres_url
+        .rsplit_once('/')
+        .ok_or_else(|| failure(format!("not a database URL: {}", config.postgres_url)))?;
+    Ok((format!("{base}/{name}"), name))
+}
+
+async fn drop_postgres(config: &ReliabilityConfig, name: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&config.postgres_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await?;
+    Ok(())
+}
+
+/// Item 4: `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE` held for 20 s (5 s bounded) on
+/// PostgreSQL. With the server's defaults, `GET /leads/{id}` and `POST /leads` are answered 503
+/// with `Retry-After` while the lock is held (the original probe waited 19.8 s for a 200), and
+/// both work again once it is released.
+async fn table_lock(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
+    use sqlx::Connection;
+    let mut outcome = Outcome::default();
+    let (database_url, name) = create_postgres(config, "lock").await?;
+    let env = vec![("CRM_JWT_SECRET".to_owned(), process::JWT_SECRET.to_owned())];
+    let client = reqwest::Client::new();
+    let server = process::start_server(&config.crm, &database_url, dir, &dir.join("server.log"), &env, &client).await?;
+    let base = server.base_url.clone();
+    let token = admin_token(&client, &base, "lock-admin@reliability.example").await?;
+    let lead = create_lead(&client, &base, &token, "Locked").await?;
+    let held = Duration::from_secs(if config.full { 20 } else { 5 });
+    let mut lock = sqlx::PgConnection::connect(&database_url).await?;
+    sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE").execute(&mut lock).await?;
+    let locked_at = Instant::now();
+    let mut answered = Vec::new();
+    for (what, request) in [
+        ("GET /leads/{id}", client.get(format!("{base}/api/v1/leads/{lead}")).bearer_auth(&token)),
+        (
+            "POST /leads",
+            client.post(format!("{base}/api/v1/leads")).bearer_auth(&token).json(&json!({"last_name": "Blocked"})),
+        ),
+    ] {
+        let started = Instant::now();
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let seconds = started.elapsed().as_secs_f64();
+        outcome.figure(format!(
+            "{what} with the table locked: {status} after {seconds:.2} s (Retry-After: {})",
+            retry_after.as_deref().unwrap_or("none")
+        ));
+        answered.push((what, status, retry_after.is_some(), locked_at.elapsed() < held));
+    }
+    for (what, status, retry_after, while_locked) in answered {
+        outcome.promise(
+            status == 503 && retry_after && while_locked,
+            format!("{what} is answered 503 with Retry-After while the lock is held"),
+        );
+    }
+    let remaining = held.saturating_sub(locked_at.elapsed());
+    tokio::time::sleep(remaining).await;
+    sqlx::raw_sql("ROLLBACK").execute(&mut lock).await?;
+    lock.close().await?;
+    let after = client.get(format!("{base}/api/v1/leads/{lead}")).bearer_auth(&token).send().await?.status().as_u16();
+    outcome.figure(format!("GET /leads/{{id}} after the lock was released ({} s): {after}", held.as_secs()));
+    outcome.promise(after == 200, "reads work again once the lock is released");
+    server.stop()?;
+    drop_postgres(config, &name).await?;
     Ok(outcome)
 }

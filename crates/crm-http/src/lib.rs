@@ -171,8 +171,12 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when the database, the secret or the address is unusable.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool =
-            PoolSettings { max_connections: settings.max_db_connections, acquire_timeout: Duration::from_secs(3) };
+        let pool = PoolSettings {
+            max_connections: settings.max_db_connections,
+            acquire_timeout: Duration::from_secs(3),
+            lock_timeout: settings.lock_timeout,
+            statement_timeout: settings.report_timeout.max(settings.request_timeout),
+        };
         let database = Arc::new(Database::open(&settings.database_url, &pool, true).await?);
         let secret = match (&settings.jwt_secret, database.kind) {
             (Some(secret), _) if secret.len() < 32 => return Err(StartupError::WeakSecret),
@@ -187,6 +191,7 @@ impl Application {
             auth_limits: rate_limit::AuthLimits::default(),
             principals: crate::auth::PrincipalCache::new(settings.principal_cache),
             passwords: crate::password::PasswordHashing::new(settings.password_threads, settings.password_wait),
+            deadlines: middleware::Deadlines { request: settings.request_timeout, report: settings.report_timeout },
         });
         // The document is built once, kept as its JSON text and a route table, and dropped:
         // as a structure it is tens of megabytes, and Swagger UI would clone it into every worker.
@@ -223,6 +228,7 @@ impl Application {
             )
             .split_for_parts();
             app.default_service(web::to(fallback))
+                .wrap(from_fn(middleware::deadline))
                 .wrap(from_fn(middleware::idempotency))
                 .wrap(from_fn(middleware::request_id))
                 .wrap(cors(&origins))

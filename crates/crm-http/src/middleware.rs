@@ -1,4 +1,4 @@
-//! Middleware shared by every route: request ids and request logs, and idempotent POSTs.
+//! Middleware shared by every route: request ids and request logs, deadlines, and idempotent POSTs.
 
 use std::time::Instant;
 
@@ -45,21 +45,43 @@ pub async fn request_id(
     let started = Instant::now();
     // Inner middleware and handlers turn their errors into responses themselves, inside this
     // scope, so that problem bodies carry the request id.
-    let mut response =
-        REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await?.map_into_boxed_body();
-    let status = response.status();
-    let elapsed_ms = rounded_milliseconds(started.elapsed());
-    span.in_scope(|| {
-        if status.is_server_error() {
-            tracing::error!(status = status.as_u16(), elapsed_ms, "request finished");
-        } else {
-            tracing::info!(status = status.as_u16(), elapsed_ms, "request finished");
+    // An inner middleware that has no request left to answer with (the deadline) answers an
+    // error; it is rendered here, in the scope, and completed like any response.
+    let outcome = REQUEST_ID
+        .scope(id.clone(), async {
+            match next.call(req).instrument(span.clone()).await {
+                Ok(response) => Ok(response.map_into_boxed_body()),
+                Err(error) => Err((error.error_response(), error)),
+            }
+        })
+        .await;
+    let log = |status: StatusCode| {
+        let elapsed_ms = rounded_milliseconds(started.elapsed());
+        span.in_scope(|| {
+            if status.is_server_error() {
+                tracing::error!(status = status.as_u16(), elapsed_ms, "request finished");
+            } else {
+                tracing::info!(status = status.as_u16(), elapsed_ms, "request finished");
+            }
+        });
+    };
+    let with_id = |headers: &mut actix_web::http::header::HeaderMap| {
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            headers.insert(REQUEST_ID_HEADER, value);
         }
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    };
+    match outcome {
+        Ok(mut response) => {
+            log(response.status());
+            with_id(response.headers_mut());
+            Ok(response)
+        }
+        Err((mut response, error)) => {
+            log(response.status());
+            with_id(response.headers_mut());
+            Err(actix_web::error::InternalError::from_response(error.to_string(), response).into())
+        }
     }
-    Ok(response)
 }
 
 /// A duration in milliseconds to the microsecond, so that the log says `0.543`, not
@@ -92,6 +114,40 @@ const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag"];
 /// response is kept for 24 hours per organisation, user and key and replayed with
 /// `Idempotent-Replayed: true`; the same key with another body is a 422; a duplicate that arrives
 /// while the first is still running is a 409.
+/// How long a request may take: reports, which aggregate over the data, have a longer deadline
+/// than the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    pub request: std::time::Duration,
+    pub report: std::time::Duration,
+}
+
+/// Answers 503 with `Retry-After` when the handler has not finished by the request's deadline;
+/// the handler is dropped, which rolls back the transaction it had open. It runs inside the
+/// idempotency middleware, which then releases the key as for any 5xx.
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(deadlines) = req.app_data::<web::Data<AppState>>().map(|state| state.deadlines) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let limit = if req.path().starts_with("/api/v1/reports/") { deadlines.report } else { deadlines.request };
+    // The request cannot be kept aside to answer with (a clone of it would stop the router from
+    // filling in its path parameters), so the answer is an error, which `request_id` completes.
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(response) => response.map(ServiceResponse::map_into_boxed_body),
+        Err(_) => Err(ApiError::Busy {
+                detail: format!(
+                    "the request did not finish within its deadline of {} ms (the database may be busy or locked); a write may or may not have taken effect, so read before you retry it",
+                    limit.as_millis()
+                ),
+            retry_after_seconds: 2,
+        }
+        .into()),
+    }
+}
+
 pub async fn idempotency(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

@@ -223,7 +223,7 @@ impl Modify for Conventions {
                 add_response(
                     operation,
                     "503",
-                    "The server cannot take the request now (the database is unreachable or busy, or every password hashing thread is); retry after Retry-After seconds",
+                    "The server cannot take the request now (the database is unreachable, busy or locked, the request passed its deadline, or every password hashing thread is busy); retry after Retry-After seconds",
                 );
                 // A public operation says it needs no credentials with an empty list, which
                 // overrides the document's bearer requirement; `[{}]` ("optional") made client

@@ -96,7 +96,7 @@ problem_codes! {
     AmountOverflow = ("amount_overflow", 422, "A report's sum does not fit in a 64-bit amount."),
     RateLimited = ("rate_limited", 429, "Too many attempts on an authentication endpoint; the answer carries `Retry-After`."),
     InternalError = ("internal_error", 500, "An unexpected error. The body gives no cause; it is logged under `request_id`, so quote that id in a report."),
-    ServiceUnavailable = ("service_unavailable", 503, "The server cannot take the request now: the database cannot be reached or has no free connection, or every password hashing thread is busy. The answer carries `Retry-After`."),
+    ServiceUnavailable = ("service_unavailable", 503, "The server cannot take the request now: the database cannot be reached or has no free connection, a statement waited too long for a lock, the request passed its deadline, or every password hashing thread is busy. The answer carries `Retry-After`."),
 }
 
 impl std::fmt::Display for ProblemCode {

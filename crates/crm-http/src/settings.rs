@@ -31,6 +31,13 @@ pub struct Settings {
     pub password_threads: usize,
     /// How long a request waits for a free hashing thread before it is answered 503.
     pub password_wait: std::time::Duration,
+    /// How long a request may take before it is answered 503 (reports: `report_timeout`).
+    pub request_timeout: std::time::Duration,
+    /// How long a report may take; also PostgreSQL's `statement_timeout`.
+    pub report_timeout: std::time::Duration,
+    /// How long a statement waits for a lock held by another transaction before the request
+    /// is answered 503.
+    pub lock_timeout: std::time::Duration,
 }
 
 impl Settings {
@@ -50,6 +57,9 @@ impl Settings {
             search_upkeep: std::time::Duration::from_secs(10),
             password_threads: crate::password::PasswordHashing::default_threads(),
             password_wait: std::time::Duration::from_secs(1),
+            request_timeout: std::time::Duration::from_secs(10),
+            report_timeout: std::time::Duration::from_secs(30),
+            lock_timeout: std::time::Duration::from_secs(2),
         }
     }
 }

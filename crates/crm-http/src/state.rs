@@ -16,4 +16,6 @@ pub struct AppState {
     pub principals: PrincipalCache,
     /// The bounded password hashing threads.
     pub passwords: crate::password::PasswordHashing,
+    /// How long a request, and a report, may take before it is answered 503.
+    pub deadlines: crate::middleware::Deadlines,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crm_domain::RepoError;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Database, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
@@ -113,7 +113,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(settings.lock_timeout);
         let path = options.get_filename().to_path_buf();
         create_private_file(&path)?;
         let max_connections = settings.max_connections.clamp(2, 8);
@@ -177,10 +177,15 @@ impl Drop for CloseUnlessSettled {
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
+        let millis = |d: Duration| format!("{}ms", d.as_millis().max(1));
+        let options = PgConnectOptions::from_str(url).map_err(ConnectError::Connect)?.options([
+            ("lock_timeout", millis(settings.lock_timeout)),
+            ("statement_timeout", millis(settings.statement_timeout)),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
         Ok(Self { pool, heavy: HeavyQueries::new(settings.max_connections, settings.acquire_timeout) })

@@ -38,10 +38,13 @@ pub(crate) fn map(error: sqlx::Error, violations: Violations) -> RepoError {
     }
 }
 
-/// A locked SQLite database or a PostgreSQL server shutting down: worth a retry, not a bug.
+/// A locked SQLite database, a PostgreSQL statement cancelled by its lock or statement timeout,
+/// or a PostgreSQL server shutting down: worth a retry, not a bug.
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     let message = db.message();
     message.contains("database is locked")
+        || message.contains("canceling statement due to lock timeout")
+        || message.contains("canceling statement due to statement timeout")
         || message.contains("terminating connection")
         || message.contains("shutting down")
 }

@@ -96,11 +96,22 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection before it is answered 503.
     pub acquire_timeout: Duration,
+    /// How long a statement waits for a lock another transaction holds (PostgreSQL's
+    /// `lock_timeout`, SQLite's busy timeout) before it fails as unavailable (503).
+    pub lock_timeout: Duration,
+    /// The longest a PostgreSQL statement may run (`statement_timeout`): the longest request
+    /// deadline, that of reports; the others end sooner by their own deadline.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(30),
+        }
     }
 }
 

@@ -78,6 +78,17 @@ struct Options {
     /// answered 503 with Retry-After.
     #[arg(long, env = "CRM_PASSWORD_WAIT_MS", default_value_t = 1000, global = true)]
     password_wait_ms: u64,
+    /// Milliseconds a request may take before it is answered 503 with Retry-After (reports:
+    /// --report-timeout-ms).
+    #[arg(long, env = "CRM_REQUEST_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    request_timeout_ms: u64,
+    /// Milliseconds a report may take; also PostgreSQL's statement_timeout.
+    #[arg(long, env = "CRM_REPORT_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    report_timeout_ms: u64,
+    /// Milliseconds a statement waits for a lock another transaction holds before the request
+    /// is answered 503 (PostgreSQL's lock_timeout, SQLite's busy timeout).
+    #[arg(long, env = "CRM_DB_LOCK_TIMEOUT_MS", default_value_t = 2_000, global = true)]
+    db_lock_timeout_ms: u64,
 }
 
 impl Options {
@@ -102,6 +113,9 @@ impl Options {
                 .password_threads
                 .unwrap_or_else(crm_http::password::PasswordHashing::default_threads),
             password_wait: std::time::Duration::from_millis(self.password_wait_ms),
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms.max(1)),
+            report_timeout: std::time::Duration::from_millis(self.report_timeout_ms.max(1)),
+            lock_timeout: std::time::Duration::from_millis(self.db_lock_timeout_ms.max(1)),
             ..Settings::local_defaults()
         }
     }
