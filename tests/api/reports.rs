@@ -10,7 +10,83 @@ on_both_backends!(
     the_pipeline_matches_hand_computed_figures,
     the_forecast_matches_hand_computed_figures,
     kept_totals_agree_with_the_deals_after_every_write,
+    report_totals_at_the_money_bounds,
 );
+
+/// Copies the opportunity `id` `copies` times in SQL (new ids, same everything else), as a bulk
+/// load would: the report-totals triggers run for every row.
+async fn clone_deal(database_url: &str, id: &str, copies: usize) {
+    use sqlx::Connection;
+    let id = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{e}"));
+    if database_url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('opportunities')")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let values: Vec<String> =
+            columns.iter().map(|c| if c == "id" { "randomblob(16)".to_owned() } else { c.clone() }).collect();
+        let sql = format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {copies}) \
+             INSERT INTO opportunities ({}) SELECT {} FROM opportunities, n WHERE id = ?",
+            columns.join(", "),
+            values.join(", ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'opportunities' ORDER BY ordinal_position",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let values: Vec<String> =
+            columns.iter().map(|c| if c == "id" { "gen_random_uuid()".to_owned() } else { c.clone() }).collect();
+        let sql = format!(
+            "INSERT INTO opportunities ({}) SELECT {} FROM opportunities, generate_series(1, {copies}) WHERE id = $1",
+            columns.join(", "),
+            values.join(", ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+async fn report_totals_at_the_money_bounds(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let account = id_of(&app.post("/api/v1/accounts", &admin.token, &json!({"name": "Navy"})).await.expect(201).body);
+    // The largest amount a deal may have, 10^15 minor units, at 100%: 9,223 of them sum to
+    // 9,223 × 10^15 = 9,223,000,000,000,000,000, just under i64::MAX (9,223,372,036,854,775,807).
+    let max = json!({"amount": 1_000_000_000_000_000_i64, "currency": "EUR"});
+    let body = json!({"name": "Big", "account_id": account, "stage": "negotiation", "probability": 100,
+                      "amount": max, "expected_close_date": "2027-01-15"});
+    let first = deal(&app, &admin, body.clone()).await;
+    clone_deal(&app.database_url, &id_of(&first), 9_222).await;
+    let line = json!([{"stage": "negotiation", "currency": "EUR", "count": 9223,
+                       "total_amount": 9_223_000_000_000_000_000_u64, "weighted_amount": 9_223_000_000_000_000_000_u64}]);
+    let report = app.get("/api/v1/reports/pipeline", &admin.token).await.expect(200).body;
+    assert_eq!(report["stages"], line);
+    // Aggregated over the deals themselves (an account filter), the same.
+    let by_account =
+        app.get(&format!("/api/v1/reports/pipeline?account_id={account}"), &admin.token).await.expect(200).body;
+    assert_eq!(by_account["stages"], line);
+    let forecast =
+        app.get("/api/v1/reports/forecast?from=2027-01-01&to=2027-01-31", &admin.token).await.expect(200).body;
+    assert_eq!(forecast["periods"][0]["expected_amount"], json!(9_223_000_000_000_000_000_u64));
+    // One deal more is an ordinary write: it succeeds, and the totals past 64 bits are the
+    // reports' documented 422, whichever way they are read.
+    deal(&app, &admin, body).await;
+    for path in [
+        "/api/v1/reports/pipeline".to_owned(),
+        format!("/api/v1/reports/pipeline?account_id={account}"),
+        "/api/v1/reports/pipeline?expected_close_after=2027-01-01".to_owned(),
+        "/api/v1/reports/forecast?from=2027-01-01&to=2027-01-31".to_owned(),
+        format!("/api/v1/reports/forecast?from=2027-01-01&to=2027-01-31&owner_id={}", admin.user_id),
+    ] {
+        app.get(&path, &admin.token).await.expect_problem(422, "amount_overflow");
+    }
+}
 
 async fn deal(app: &TestApp, session: &Session, body: Value) -> Value {
     app.post("/api/v1/opportunities", &session.token, &body).await.expect(201).body

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::money::{Currency, Money};
+use crate::reports::AmountOverflow;
 use crate::value::Name;
 
 /// Which deals the report counts.
@@ -35,7 +36,8 @@ pub struct CompetitorLossGroup {
     pub competitor_id: Uuid,
     pub currency: Option<Currency>,
     pub count: i64,
-    pub amount: i64,
+    /// The sum of the lost deals' amounts, in minor units (128 bits: a sum can exceed 64).
+    pub amount: i128,
 }
 
 /// The price gap of one competitor's products to the products of ours they are compared with.
@@ -75,21 +77,30 @@ pub fn round_percent(value: f64) -> f64 {
 }
 
 /// One line per competitor, in the order of `deals` (the database sorts them by name).
+///
+/// # Errors
+/// [`AmountOverflow`] when a lost amount does not fit the API's 64-bit amounts.
 pub fn competitor_report(
     deals: &[CompetitorDealGroup],
     losses: &[CompetitorLossGroup],
     gaps: &[PriceGapGroup],
-) -> Vec<CompetitorReportLine> {
+) -> Result<Vec<CompetitorReportLine>, AmountOverflow> {
     deals
         .iter()
         .map(|d| {
             let mine: Vec<&CompetitorLossGroup> =
                 losses.iter().filter(|l| l.competitor_id == d.competitor_id).collect();
-            let mut lost_amount: Vec<Money> =
-                mine.iter().filter_map(|l| l.currency.map(|currency| Money { amount: l.amount, currency })).collect();
+            let mut lost_amount = mine
+                .iter()
+                .filter_map(|l| {
+                    l.currency.map(|currency| {
+                        i64::try_from(l.amount).map(|amount| Money { amount, currency }).map_err(|_| AmountOverflow)
+                    })
+                })
+                .collect::<Result<Vec<Money>, AmountOverflow>>()?;
             lost_amount.sort_by_key(|m| m.currency.code());
             let gap = gaps.iter().find(|g| g.competitor_id == d.competitor_id && g.compared > 0);
-            CompetitorReportLine {
+            Ok(CompetitorReportLine {
                 competitor_id: d.competitor_id,
                 name: d.name.clone(),
                 opportunities: d.opportunities,
@@ -101,7 +112,7 @@ pub fn competitor_report(
                     compared: gap.map_or(0, |g| g.compared),
                     average_percent: gap.map(|g| round_percent(g.average_percent)),
                 },
-            }
+            })
         })
         .collect()
 }
@@ -145,7 +156,7 @@ mod tests {
             CompetitorLossGroup { competitor_id: a, currency: Some(eur), count: 2, amount: 1500 },
         ];
         let gaps = [PriceGapGroup { competitor_id: a, compared: 2, average_percent: -0.833_333 }];
-        let lines = competitor_report(&deals, &losses, &gaps);
+        let lines = competitor_report(&deals, &losses, &gaps).unwrap_or_default();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].lost, 4, "deals without an amount count as lost too");
         assert_eq!(

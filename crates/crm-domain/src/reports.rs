@@ -28,7 +28,8 @@ pub struct PipelineGroup {
     pub currency: Option<Currency>,
     pub probability: u8,
     pub count: i64,
-    pub amount: i64,
+    /// The sum of the group's amounts, in minor units (128 bits: a sum can exceed 64).
+    pub amount: i128,
 }
 
 /// A line of the pipeline report.
@@ -72,8 +73,8 @@ pub fn pipeline(groups: &[PipelineGroup]) -> Result<Vec<PipelineLine>, AmountOve
             let (mut count, mut total, mut weighted) = (0_i128, 0_i128, 0_i128);
             for group in mine {
                 count += i128::from(group.count);
-                total += i128::from(group.amount);
-                weighted += i128::from(group.amount) * i128::from(group.probability);
+                total += group.amount;
+                weighted += group.amount * i128::from(group.probability);
             }
             lines.push(PipelineLine {
                 stage: *stage,
@@ -129,7 +130,8 @@ pub struct ForecastOpenGroup {
     pub currency: Currency,
     pub probability: u8,
     pub count: i64,
-    pub amount: i64,
+    /// The sum of the group's amounts, in minor units (128 bits: a sum can exceed 64).
+    pub amount: i128,
 }
 
 /// Deals closed won in one month, of one currency.
@@ -138,7 +140,8 @@ pub struct ForecastWonGroup {
     pub month: String,
     pub currency: Currency,
     pub count: i64,
-    pub amount: i64,
+    /// The sum of the group's amounts, in minor units (128 bits: a sum can exceed 64).
+    pub amount: i128,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,12 +197,12 @@ pub fn forecast(
                 (0_i128, 0_i128, 0_i128, 0_i128, 0_i128);
             for g in open.iter().filter(|g| g.currency == *currency && interval.label(&g.month) == *period) {
                 open_count += i128::from(g.count);
-                expected += i128::from(g.amount);
-                weighted += i128::from(g.amount) * i128::from(g.probability);
+                expected += g.amount;
+                weighted += g.amount * i128::from(g.probability);
             }
             for g in won.iter().filter(|g| g.currency == *currency && interval.label(&g.month) == *period) {
                 won_count += i128::from(g.count);
-                won_amount += i128::from(g.amount);
+                won_amount += g.amount;
             }
             lines.push(ForecastLine {
                 period: period.clone(),
@@ -310,14 +313,14 @@ mod tests {
                 currency: Some(eur()),
                 probability: 60,
                 count: 1,
-                amount: i64::MAX,
+                amount: i128::from(i64::MAX),
             },
             PipelineGroup {
                 stage: OpportunityStage::Proposal,
                 currency: Some(eur()),
                 probability: 80,
                 count: 1,
-                amount: i64::MAX,
+                amount: i128::from(i64::MAX),
             },
         ];
         assert_eq!(pipeline(&groups).err(), Some(AmountOverflow));

@@ -62,7 +62,8 @@ macro_rules! push_closed_window {
 }
 
 type DealRow = (Uuid, String, i64, i64, i64);
-type LossRow = (Uuid, Option<String>, i64, i64);
+/// The competitor, the currency, the count and the amount in two parts (see `reports::amount_of`).
+type LossRow = (Uuid, Option<String>, i64, i64, i64);
 type GapRow = (Uuid, i64, f64);
 
 macro_rules! impl_deal_competitors {
@@ -211,7 +212,8 @@ macro_rules! impl_deal_competitors {
 
                 // The active deals lost to each active competitor, per currency.
                 let mut qb = QueryBuilder::<$Db>::new(
-                    "SELECT o.lost_to_competitor_id, o.currency, COUNT(*), CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) \
+                    "SELECT o.lost_to_competitor_id, o.currency, COUNT(*), \
+                     CAST(COALESCE(SUM(o.amount / 2147483648), 0) AS BIGINT), CAST(COALESCE(SUM(o.amount % 2147483648), 0) AS BIGINT) \
                      FROM opportunities o JOIN competitors c \
                      ON c.organization_id = o.organization_id AND c.id = o.lost_to_competitor_id AND c.archived_at IS NULL \
                      WHERE o.organization_id = ",
@@ -249,12 +251,12 @@ macro_rules! impl_deal_competitors {
                     .collect();
                 let losses = losses
                     .into_iter()
-                    .map(|(competitor_id, code, count, amount)| {
+                    .map(|(competitor_id, code, count, high, low)| {
                         let currency = code
                             .as_deref()
                             .map(|c| Currency::parse("currency", c).map_err(|_| corrupt("currency")))
                             .transpose()?;
-                        Ok(CompetitorLossGroup { competitor_id, currency, count, amount })
+                        Ok(CompetitorLossGroup { competitor_id, currency, count, amount: crate::reports::amount_of(high, low) })
                     })
                     .collect::<Result<Vec<_>, RepoError>>()?;
                 let gaps = gaps

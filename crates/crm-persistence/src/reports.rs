@@ -13,9 +13,30 @@ use uuid::Uuid;
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::{corrupt, plain};
 
-type GroupRow = (String, Option<String>, i64, i64, i64);
-type MonthRow = (String, String, i64, i64, i64);
-type WonRow = (String, String, i64, i64);
+/// Each row ends with its count and its amount in two parts (see [`amount_of`]).
+type GroupRow = (String, Option<String>, i64, i64, i64, i64);
+type MonthRow = (String, String, i64, i64, i64, i64);
+type WonRow = (String, String, i64, i64, i64);
+
+/// Amounts are summed in two parts, `amount / 2^31` and `amount % 2^31` (both truncate toward
+/// zero on both backends), so that neither sum can leave 64 bits (migration 0017); the total is
+/// `high × 2^31 + low`, in 128 bits.
+pub(crate) fn amount_of(high: i64, low: i64) -> i128 {
+    i128::from(high) * (1_i128 << 31) + i128::from(low)
+}
+
+/// The two sums of the amounts of `column` over a group of deals.
+macro_rules! split_sums {
+    ($column:literal) => {
+        concat!(
+            "CAST(COALESCE(SUM(",
+            $column,
+            " / 2147483648), 0) AS BIGINT), CAST(COALESCE(SUM(",
+            $column,
+            " % 2147483648), 0) AS BIGINT)"
+        )
+    };
+}
 
 fn open_stages() -> Vec<&'static str> {
     OpportunityStage::OPEN.iter().map(|s| s.as_str()).collect()
@@ -78,7 +99,8 @@ fn pipeline_source(query: &PipelineQuery) -> PipelineSource {
 }
 
 /// The sums of a totals table, as the aggregate over the deals would give them.
-const TOTALS_SUMS: &str = "CAST(SUM(deal_count) AS BIGINT), CAST(SUM(amount) AS BIGINT)";
+const TOTALS_SUMS: &str =
+    "CAST(SUM(deal_count) AS BIGINT), CAST(SUM(amount_high) AS BIGINT), CAST(SUM(amount_low) AS BIGINT)";
 
 macro_rules! impl_reports {
     ($Store:ident, $Db:ty) => {
@@ -121,10 +143,11 @@ macro_rules! impl_reports {
                 let _turn = self.heavy.enter().await?;
                 let mut qb = match query.as_of {
                     None => {
-                        let mut qb = QueryBuilder::<$Db>::new(
-                            "SELECT o.stage, o.currency, o.probability, COUNT(*), CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) \
-                             FROM opportunities o WHERE o.organization_id = ",
-                        );
+                        let mut qb = QueryBuilder::<$Db>::new(concat!(
+                            "SELECT o.stage, o.currency, o.probability, COUNT(*), ",
+                            split_sums!("o.amount"),
+                            " FROM opportunities o WHERE o.organization_id = "
+                        ));
                         qb.push_bind(organization_id).push(" AND o.archived_at IS NULL");
                         crate::list::push_any_text(&mut qb, "o.stage", &open_stages());
                         qb
@@ -132,11 +155,12 @@ macro_rules! impl_reports {
                     Some(day) => {
                         // The last stage change of each deal before the end of the day.
                         let end = end_of(day);
-                        let mut qb = QueryBuilder::<$Db>::new(
-                            "SELECT h.to_stage, h.currency, h.probability, COUNT(*), CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) \
-                             FROM opportunity_stage_history h JOIN opportunities o \
-                             ON o.organization_id = h.organization_id AND o.id = h.opportunity_id WHERE h.organization_id = ",
-                        );
+                        let mut qb = QueryBuilder::<$Db>::new(concat!(
+                            "SELECT h.to_stage, h.currency, h.probability, COUNT(*), ",
+                            split_sums!("h.amount"),
+                            " FROM opportunity_stage_history h JOIN opportunities o \
+                             ON o.organization_id = h.organization_id AND o.id = h.opportunity_id WHERE h.organization_id = "
+                        ));
                         qb.push_bind(organization_id);
                         qb.push(" AND h.changed_at < ").push_bind(end);
                         qb.push(
@@ -201,13 +225,13 @@ macro_rules! impl_reports {
                     PipelineSource::Deals => self.pipeline_rows_from_deals(organization_id, query).await?,
                 };
                 rows.into_iter()
-                    .map(|(stage, code, probability, count, amount)| {
+                    .map(|(stage, code, probability, count, high, low)| {
                         Ok(PipelineGroup {
                             stage: OpportunityStage::parse("stage", &stage).map_err(|_| corrupt("opportunity stage"))?,
                             currency: code.as_deref().map(currency).transpose()?,
                             probability: percent(probability)?,
                             count,
-                            amount,
+                            amount: amount_of(high, low),
                         })
                     })
                     .collect()
@@ -226,8 +250,9 @@ macro_rules! impl_reports {
                 let _turn = self.heavy.enter().await?;
                 let month = <$Store as MonthSql>::MONTH_OF_DATE;
                 let mut qb = QueryBuilder::<$Db>::new(format!(
-                    "SELECT {month}, currency, probability, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM opportunities \
-                     WHERE organization_id = "
+                    "SELECT {month}, currency, probability, COUNT(*), {} FROM opportunities \
+                     WHERE organization_id = ",
+                    split_sums!("amount")
                 ));
                 qb.push_bind(organization_id).push(" AND archived_at IS NULL AND currency IS NOT NULL");
                 crate::list::push_any_text(&mut qb, "stage", &open_stages());
@@ -239,7 +264,8 @@ macro_rules! impl_reports {
 
                 let month = <$Store as MonthSql>::MONTH_OF_TIMESTAMP;
                 let mut qb = QueryBuilder::<$Db>::new(format!(
-                    "SELECT {month}, currency, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM opportunities WHERE organization_id = "
+                    "SELECT {month}, currency, COUNT(*), {} FROM opportunities WHERE organization_id = ",
+                    split_sums!("amount")
                 ));
                 qb.push_bind(organization_id).push(" AND archived_at IS NULL AND currency IS NOT NULL AND stage = 'closed_won'");
                 qb.push(" AND closed_at >= ").push_bind(from.and_time(NaiveTime::MIN).and_utc());
@@ -260,19 +286,21 @@ fn forecast_groups_of(
 ) -> Result<(Vec<ForecastOpenGroup>, Vec<ForecastWonGroup>), RepoError> {
     let open = open
         .into_iter()
-        .map(|(month, code, probability, count, amount)| {
+        .map(|(month, code, probability, count, high, low)| {
             Ok(ForecastOpenGroup {
                 month,
                 currency: currency(&code)?,
                 probability: percent(probability)?,
                 count,
-                amount,
+                amount: amount_of(high, low),
             })
         })
         .collect::<Result<Vec<_>, RepoError>>()?;
     let won = won
         .into_iter()
-        .map(|(month, code, count, amount)| Ok(ForecastWonGroup { month, currency: currency(&code)?, count, amount }))
+        .map(|(month, code, count, high, low)| {
+            Ok(ForecastWonGroup { month, currency: currency(&code)?, count, amount: amount_of(high, low) })
+        })
         .collect::<Result<Vec<_>, RepoError>>()?;
     Ok((open, won))
 }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, parse_any_of, parse_uuid};
-use crate::problem::{ApiError, ProblemCode};
+use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::routes::opportunities::parse_date;
 use crate::schema::one_of;
 use crate::state::AppState;
@@ -111,7 +111,7 @@ fn totals(lines: &[PipelineLine]) -> Result<Vec<PipelineTotal>, AmountOverflow> 
 ///
 /// Count, total amount and weighted amount (amount × probability) of the open deals, computed by
 /// the database. `as_of` rebuilds the pipeline as it stood at the end of that day.
-#[utoipa::path(tag = "reports", params(PipelineParams), responses((status = 200, body = PipelineReport)), security(("bearer" = [])))]
+#[utoipa::path(tag = "reports", params(PipelineParams), responses((status = 200, body = PipelineReport), (status = 422, description = "A total does not fit in a 64-bit amount (`amount_overflow`)", body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 #[get("/reports/pipeline")]
 pub async fn pipeline_report(
     state: web::Data<AppState>,
@@ -201,7 +201,7 @@ pub struct ForecastReport {
 }
 
 /// The forecast: what is expected to close, weighted, and what closed won, per period
-#[utoipa::path(tag = "reports", params(ForecastParams), responses((status = 200, body = ForecastReport)), security(("bearer" = [])))]
+#[utoipa::path(tag = "reports", params(ForecastParams), responses((status = 200, body = ForecastReport), (status = 422, description = "A total does not fit in a 64-bit amount (`amount_overflow`)", body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 #[get("/reports/forecast")]
 pub async fn forecast_report(
     state: web::Data<AppState>,

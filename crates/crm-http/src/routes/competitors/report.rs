@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, parse_any_of, parse_uuid};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::routes::accounts::MoneyDto;
 use crate::routes::opportunities::{date_param_schema, parse_date};
 use crate::state::AppState;
@@ -79,7 +79,7 @@ fn date_param(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiEr
     tag = "reports",
     operation_id = "competitor_report",
     params(CompetitorReportParams),
-    responses((status = 200, body = CompetitorReport)),
+    responses((status = 200, body = CompetitorReport), (status = 422, description = "A total does not fit in a 64-bit amount (`amount_overflow`)", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[get("/reports/competitors")]
@@ -97,7 +97,7 @@ pub async fn competitor_report_of_deals(
         closed_before: date_param("closed_before", params.closed_before.as_deref())?,
     };
     let (deals, losses, gaps) = state.store.competitor_report_groups(caller.0.organization_id, &query).await?;
-    let lines = competitor_report(&deals, &losses, &gaps);
+    let lines = competitor_report(&deals, &losses, &gaps)?;
     Ok(HttpResponse::Ok().json(CompetitorReport {
         competitors: lines
             .iter()
