@@ -33,6 +33,11 @@ pub fn is_json(req: &HttpRequest) -> bool {
 /// Rewrites serde's wording so that Rust type names never reach a client.
 fn public_message(message: &str) -> String {
     let cut = message.find(" at line ").map_or(message, |i| &message[..i]);
+    // The uuid crate's own wording ("UUID parsing failed: invalid length: expected length 32 for
+    // simple format, found 3") names its internals; a client needs to know what to send.
+    if let Some(i) = cut.find("UUID parsing failed") {
+        return format!("{}must be a UUID such as 0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80", &cut[..i]);
+    }
     let mut out = String::with_capacity(cut.len());
     let mut rest = cut;
     while let Some(i) = rest.find("struct ") {
@@ -313,6 +318,16 @@ mod tests {
         assert_eq!(
             public_message("invalid type: sequence, expected struct LeadCreate at line 1 column 2"),
             "invalid type: sequence, expected an object"
+        );
+    }
+
+    #[test]
+    fn a_bad_uuid_is_described_not_the_parser_quoted() {
+        assert_eq!(
+            public_message(
+                "UUID parsing failed: invalid length: expected length 32 for simple format, found 3 at line 1 column 20"
+            ),
+            "must be a UUID such as 0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"
         );
     }
 
