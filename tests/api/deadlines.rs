@@ -36,14 +36,11 @@ async fn hold_lock(database_url: &str) -> HeldLock {
 
 impl HeldLock {
     async fn release(self) {
-        match self {
-            Self::Sqlite(mut conn) => {
-                sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
-            }
-            Self::Postgres(mut conn) => {
-                sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
-            }
-        }
+        let rolled_back = match self {
+            Self::Sqlite(mut conn) => sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.map(|_| ()),
+            Self::Postgres(mut conn) => sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.map(|_| ()),
+        };
+        rolled_back.unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

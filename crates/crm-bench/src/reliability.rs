@@ -349,11 +349,7 @@ async fn create_postgres(config: &ReliabilityConfig, label: &str) -> Result<(Str
         .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
     admin.close().await?;
-    let (base, _) = config
-        .postgres_url
-        .rsplit_once('/')
-        .ok_or_else(|| failure(format!("not a database URL: {}", config.postgres_url)))?;
-    Ok((format!("{base}/{name}"), name))
+    Ok((crate::run::server_url(&config.postgres_url, &name)?, name))
 }
 
 async fn drop_postgres(config: &ReliabilityConfig, name: &str) -> Result<()> {

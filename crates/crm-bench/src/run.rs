@@ -99,7 +99,7 @@ struct Database {
     postgres_name: Option<String>,
 }
 
-fn server_url(admin_url: &str, database: &str) -> Result<String> {
+pub fn server_url(admin_url: &str, database: &str) -> Result<String> {
     let (base, _) = admin_url.rsplit_once('/').ok_or_else(|| failure(format!("not a database URL: {admin_url}")))?;
     Ok(format!("{base}/{database}"))
 }

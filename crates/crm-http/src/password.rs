@@ -24,7 +24,7 @@ type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 pub struct PasswordHashing {
     turns: Arc<Semaphore>,
     wait: Duration,
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl PasswordHashing {
@@ -50,7 +50,7 @@ impl PasswordHashing {
                 tracing::error!(error = %error, "could not start a password hashing thread");
             }
         }
-        Self { turns: Arc::new(Semaphore::new(threads)), wait, jobs: Mutex::new(sender) }
+        Self { turns: Arc::new(Semaphore::new(threads)), wait, jobs: sender }
     }
 
     /// The number of hashing threads the server starts by default: one per core, at most four.
@@ -76,11 +76,7 @@ impl PasswordHashing {
         let job: Job = Box::new(move |memory| {
             let _ = sender.send(work(memory));
         });
-        self.jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .send(job)
-            .map_err(|_| ApiError::internal("the password hashing threads are gone"))?;
+        self.jobs.send(job).map_err(|_| ApiError::internal("the password hashing threads are gone"))?;
         let outcome = receiver.await.map_err(|_| ApiError::internal("a password hashing thread failed"));
         drop(turn);
         outcome
