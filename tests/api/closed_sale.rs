@@ -726,6 +726,7 @@ async fn dated_states_change_the_etag(backend: Backend) {
         organization_id,
         actor_id: Uuid::parse_str(&admin.user_id).unwrap_or_else(|e| panic!("{e}")),
         request_id: "test".into(),
+        idempotency_attempt: None,
     };
     let mut stored = database
         .store

@@ -9,8 +9,8 @@ use crm_domain::lead::{ArchivedFilter, Lead, LeadDraft, LeadPatch, LeadQuery, Le
 use crm_domain::list::{Sort, SortDirection, Window};
 use crm_domain::permissions::Role;
 use crm_domain::ports::{
-    IdempotencyClaim, IdempotencyScope, NewRefreshToken, RefreshRotation, Store, StoredResponse, UserQuery,
-    UserSortField,
+    AttemptWrite, ClaimTimes, IdempotencyAttempt, IdempotencyClaim, IdempotencyScope, NewRefreshToken, RefreshRotation,
+    Store, StoredResponse, UserQuery, UserSortField,
 };
 use crm_domain::user::{Organization, User, UserPatch};
 use crm_domain::value::{Email, Name};
@@ -20,7 +20,13 @@ use uuid::Uuid;
 use crate::helpers::{Backend, fresh_database_url};
 use crate::on_both_backends;
 
-on_both_backends!(organizations_and_users, refresh_tokens_rotate_once, idempotency_claims, leads_and_their_audit_trail,);
+on_both_backends!(
+    organizations_and_users,
+    refresh_tokens_rotate_once,
+    idempotency_claims,
+    idempotency_claims_outlive_their_process,
+    leads_and_their_audit_trail,
+);
 
 pub(crate) fn now() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -56,7 +62,12 @@ pub(crate) async fn seed(store: &Arc<dyn Store>, email: &str) -> (Organization, 
 }
 
 pub(crate) fn ctx(user: &User) -> AuditContext {
-    AuditContext { organization_id: user.organization_id, actor_id: user.id, request_id: "req".to_owned() }
+    AuditContext {
+        organization_id: user.organization_id,
+        actor_id: user.id,
+        request_id: "req".to_owned(),
+        idempotency_attempt: None,
+    }
 }
 
 async fn organizations_and_users(backend: Backend) {
@@ -197,15 +208,29 @@ async fn idempotency_claims(backend: Backend) {
     let (organization, admin) = seed(&store, "admin@example.com").await;
     let scope = IdempotencyScope { organization_id: organization.id, user_id: admin.id, key: "k".to_owned() };
     let at = now();
-    let day_ago = at - Duration::hours(24);
-    let minutes_ago = at - Duration::minutes(5);
+    let times = |now: chrono::DateTime<Utc>| ClaimTimes {
+        now,
+        expired_before: now - Duration::hours(24),
+        abandoned_before: now - Duration::minutes(5),
+        silent_since: now - Duration::seconds(5),
+    };
+    let alive = Uuid::now_v7();
+    store.beat(alive, at).await.unwrap_or_else(|e| panic!("{e}"));
+    let attempt = |instance_id: Uuid| IdempotencyAttempt { attempt_id: Uuid::now_v7(), instance_id };
+    let first = attempt(alive);
     assert_eq!(
-        store.claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago).await.ok(),
+        store.claim_idempotency_key(&scope, "hash-a", &first, &times(at)).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
+    let running = IdempotencyClaim::Existing {
+        request_hash: "hash-a".to_owned(),
+        attempt_id: Some(first.attempt_id),
+        committed: false,
+        response: None,
+    };
     assert_eq!(
-        store.claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago).await.ok(),
-        Some(IdempotencyClaim::Existing { request_hash: "hash-a".to_owned(), response: None }),
+        store.claim_idempotency_key(&scope, "hash-a", &attempt(alive), &times(at)).await.ok(),
+        Some(running.clone()),
         "a second claim while the first runs sees it in progress"
     );
     let response = StoredResponse {
@@ -213,37 +238,137 @@ async fn idempotency_claims(backend: Backend) {
         headers: vec![("etag".to_owned(), "\"1\"".to_owned())],
         body: b"{\"a\":1}".to_vec(),
     };
-    store.complete_idempotency_key(&scope, &response).await.unwrap_or_else(|e| panic!("{e}"));
+    // Only the attempt that holds the claim keeps its response.
+    let stranger = Uuid::now_v7();
+    store.complete_idempotency_key(&scope, stranger, &response).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.claim_idempotency_key(&scope, "hash-a", &attempt(alive), &times(at)).await.ok(), Some(running));
+    store.complete_idempotency_key(&scope, first.attempt_id, &response).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        store.claim_idempotency_key(&scope, "hash-b", at, day_ago, minutes_ago).await.ok(),
-        Some(IdempotencyClaim::Existing { request_hash: "hash-a".to_owned(), response: Some(response.clone()) })
+        store.claim_idempotency_key(&scope, "hash-b", &attempt(alive), &times(at)).await.ok(),
+        Some(IdempotencyClaim::Existing {
+            request_hash: "hash-a".to_owned(),
+            attempt_id: Some(first.attempt_id),
+            committed: false,
+            response: Some(response.clone())
+        })
     );
-    // Released keys are free again; a completed one is not released.
-    store.release_idempotency_key(&scope).await.unwrap_or_else(|e| panic!("{e}"));
+    // Released keys are free again; a completed one is not released, nor by another attempt.
+    store.release_idempotency_key(&scope, first.attempt_id).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(
-        store.claim_idempotency_key(&scope, "hash-a", at, day_ago, minutes_ago).await,
+        store.claim_idempotency_key(&scope, "hash-a", &attempt(alive), &times(at)).await,
         Ok(IdempotencyClaim::Existing { .. })
     ));
     let other = IdempotencyScope { key: "other".to_owned(), ..scope.clone() };
+    let held = attempt(alive);
     assert_eq!(
-        store.claim_idempotency_key(&other, "h", at, day_ago, minutes_ago).await.ok(),
+        store.claim_idempotency_key(&other, "h", &held, &times(at)).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
-    store.release_idempotency_key(&other).await.unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&other, stranger).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        store.claim_idempotency_key(&other, "h", &attempt(alive), &times(at)).await,
+        Ok(IdempotencyClaim::Existing { response: None, .. })
+    ));
+    store.release_idempotency_key(&other, held.attempt_id).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        store.claim_idempotency_key(&other, "h2", at, day_ago, minutes_ago).await.ok(),
+        store.claim_idempotency_key(&other, "h2", &attempt(alive), &times(at)).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
     // A record from more than a day ago counts as free, and the purge removes old records.
     let later = at + Duration::hours(25);
     assert_eq!(
-        store.claim_idempotency_key(&scope, "hash-c", later, later - Duration::hours(24), later).await.ok(),
+        store.claim_idempotency_key(&scope, "hash-c", &attempt(alive), &times(later)).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
     assert_eq!(
         store.purge_idempotency_keys(at + Duration::hours(1)).await.ok(),
         Some(1),
         "only the record of `other` was older"
+    );
+}
+
+/// A claim whose process fell silent is taken over by the next retry, unless its write committed;
+/// a write whose claim was taken over cannot commit; a committed attempt's writes can be found.
+async fn idempotency_claims_outlive_their_process(backend: Backend) {
+    let (store, _dir) = open(&backend).await;
+    let (organization, admin) = seed(&store, "admin@example.com").await;
+    let at = now();
+    let times = |now: chrono::DateTime<Utc>| ClaimTimes {
+        now,
+        expired_before: now - Duration::hours(24),
+        abandoned_before: now - Duration::minutes(5),
+        silent_since: now - Duration::seconds(5),
+    };
+    let (killed, restarted) = (Uuid::now_v7(), Uuid::now_v7());
+    store.beat(killed, at).await.unwrap_or_else(|e| panic!("{e}"));
+    let attempt = |instance_id: Uuid| IdempotencyAttempt { attempt_id: Uuid::now_v7(), instance_id };
+    let scope =
+        |key: &str| IdempotencyScope { organization_id: organization.id, user_id: admin.id, key: key.to_owned() };
+    let keyed =
+        |attempt: &IdempotencyAttempt| AuditContext { idempotency_attempt: Some(attempt.attempt_id), ..ctx(&admin) };
+
+    // Killed before its write: four seconds of silence is not enough, six are.
+    let lost = attempt(killed);
+    assert_eq!(
+        store.claim_idempotency_key(&scope("lost"), "h", &lost, &times(at)).await.ok(),
+        Some(IdempotencyClaim::Acquired)
+    );
+    store.beat(restarted, at + Duration::seconds(4)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        store.claim_idempotency_key(&scope("lost"), "h", &attempt(restarted), &times(at + Duration::seconds(4))).await,
+        Ok(IdempotencyClaim::Existing { committed: false, response: None, .. })
+    ));
+    let retry = attempt(restarted);
+    assert_eq!(
+        store.claim_idempotency_key(&scope("lost"), "h", &retry, &times(at + Duration::seconds(6))).await.ok(),
+        Some(IdempotencyClaim::Acquired)
+    );
+    // The first attempt, had it been alive after all, can no longer write: the retry answers.
+    let lead = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Fenced"), now())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(matches!(store.insert_lead(&lead, &keyed(&lost)).await, Err(RepoError::Unavailable(_))));
+    assert!(matches!(store.get_lead(organization.id, lead.id).await, Err(RepoError::NotFound)));
+    store.insert_lead(&lead, &keyed(&retry)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store.attempt_outcome(organization.id, retry.attempt_id).await.ok(),
+        Some(vec![AttemptWrite { action: AuditAction::Create, entity_type: "lead".to_owned(), entity_id: lead.id }])
+    );
+    assert_eq!(store.attempt_outcome(organization.id, lost.attempt_id).await.ok(), Some(vec![]));
+
+    // Killed after its write committed: never taken over, never released; the retry is told
+    // which attempt committed, to rebuild its answer.
+    let committed = attempt(killed);
+    assert_eq!(
+        store.claim_idempotency_key(&scope("committed"), "h", &committed, &times(at)).await.ok(),
+        Some(IdempotencyClaim::Acquired)
+    );
+    let written = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Written"), now())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    store.insert_lead(&written, &keyed(&committed)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&scope("committed"), committed.attempt_id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store
+            .claim_idempotency_key(&scope("committed"), "h", &attempt(restarted), &times(at + Duration::minutes(10)))
+            .await
+            .ok(),
+        Some(IdempotencyClaim::Existing {
+            request_hash: "h".to_owned(),
+            attempt_id: Some(committed.attempt_id),
+            committed: true,
+            response: None
+        })
+    );
+    // A process that stops cleanly leaves no heartbeat behind.
+    store.retire_instance(restarted).await.unwrap_or_else(|e| panic!("{e}"));
+    let orphan = attempt(restarted);
+    assert_eq!(
+        store.claim_idempotency_key(&scope("orphan"), "h", &orphan, &times(at)).await.ok(),
+        Some(IdempotencyClaim::Acquired)
+    );
+    assert_eq!(
+        store.claim_idempotency_key(&scope("orphan"), "h", &attempt(killed), &times(at)).await.ok(),
+        Some(IdempotencyClaim::Acquired),
+        "a claim of a process without a heartbeat is abandoned"
     );
 }
 

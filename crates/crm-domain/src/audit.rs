@@ -58,6 +58,9 @@ pub struct AuditContext {
     pub organization_id: Uuid,
     pub actor_id: Uuid,
     pub request_id: String,
+    /// The attempt of a request sent with `Idempotency-Key`: its audit events carry it, which
+    /// marks the key's claim as committed in the same transaction as the write.
+    pub idempotency_attempt: Option<Uuid>,
 }
 
 /// One event to write, in the same transaction as the change it describes.

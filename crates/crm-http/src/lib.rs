@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod conventions;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
@@ -53,6 +54,8 @@ pub enum StartupError {
     Secret(#[source] std::io::Error),
     #[error("could not serialise the OpenAPI document: {0}")]
     Spec(String),
+    #[error("could not record this process in the database: {0}")]
+    Heartbeat(String),
     #[error("could not listen on {address}")]
     Bind {
         address: String,
@@ -136,7 +139,7 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
-            middleware::IDEMPOTENCY_KEY_HEADER,
+            idempotency::IDEMPOTENCY_KEY_HEADER,
             middleware::REQUEST_ID_HEADER,
         ])
         .expose_headers([
@@ -144,7 +147,7 @@ fn cors(origins: &[String]) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             middleware::REQUEST_ID_HEADER,
-            middleware::IDEMPOTENT_REPLAYED_HEADER,
+            idempotency::IDEMPOTENT_REPLAYED_HEADER,
         ])
         .max_age(3600);
     for origin in origins {
@@ -157,12 +160,25 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+/// Records every `idempotency::HEARTBEAT` that this process is alive.
+async fn beat(store: Arc<dyn crm_domain::ports::Store>, instance_id: uuid::Uuid) {
+    let mut interval = tokio::time::interval(idempotency::HEARTBEAT);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(error) = store.beat(instance_id, conventions::now()).await {
+            tracing::warn!(error = %error, "could not record this process's heartbeat");
+        }
+    }
+}
+
 /// A built server, listening, not yet running.
 pub struct Application {
     port: u16,
     server: Server,
     database: Arc<Database>,
     search_upkeep: Duration,
+    instance_id: uuid::Uuid,
 }
 
 impl Application {
@@ -184,6 +200,14 @@ impl Application {
             (None, BackendKind::Sqlite) => load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?,
             (None, BackendKind::Postgres) => return Err(StartupError::MissingSecret),
         };
+        // This process's heartbeat, beaten before it serves: its idempotency claims are taken over
+        // only once it falls silent.
+        let instance_id = uuid::Uuid::now_v7();
+        database
+            .store
+            .beat(instance_id, conventions::now())
+            .await
+            .map_err(|e| StartupError::Heartbeat(e.to_string()))?;
         let state = web::Data::new(AppState {
             store: database.store.clone(),
             tokens: TokenService::new(&secret),
@@ -192,6 +216,7 @@ impl Application {
             principals: crate::auth::PrincipalCache::new(settings.principal_cache),
             passwords: crate::password::PasswordHashing::new(settings.password_threads, settings.password_wait),
             deadlines: middleware::Deadlines { request: settings.request_timeout, report: settings.report_timeout },
+            instance_id,
         });
         // The document is built once, kept as its JSON text and a route table, and dropped:
         // as a structure it is tens of megabytes, and Swagger UI would clone it into every worker.
@@ -229,7 +254,7 @@ impl Application {
             .split_for_parts();
             app.default_service(web::to(fallback))
                 .wrap(from_fn(middleware::deadline))
-                .wrap(from_fn(middleware::idempotency))
+                .wrap(from_fn(idempotency::idempotency))
                 .wrap(from_fn(middleware::request_id))
                 .wrap(cors(&origins))
         })
@@ -248,7 +273,7 @@ impl Application {
         tracing::info!("crm {VERSION}: {backend} database {} ({migrations})", database.location);
         let base = format!("http://{}:{port}", host_of(&settings.bind));
         tracing::info!(port, "listening on {base}/api/v1; Swagger UI at {base}{}", pages::SWAGGER_UI);
-        Ok(Self { port, server, database, search_upkeep: settings.search_upkeep })
+        Ok(Self { port, server, database, search_upkeep: settings.search_upkeep, instance_id })
     }
 
     pub fn port(&self) -> u16 {
@@ -278,6 +303,7 @@ impl Application {
                 }
             }
         });
+        let heartbeat = tokio::spawn(beat(self.database.store.clone(), self.instance_id));
         let upkeep = (!self.search_upkeep.is_zero())
             .then(|| tokio::spawn(keep_lead_search_tidy(self.database.store.clone(), self.search_upkeep)));
         let handle = self.server.handle();
@@ -289,8 +315,13 @@ impl Application {
         let result = self.server.await;
         signals.abort();
         purge.abort();
+        heartbeat.abort();
         if let Some(upkeep) = upkeep {
             upkeep.abort();
+        }
+        // In-flight requests have finished: this process holds no claim any more.
+        if let Err(error) = self.database.store.retire_instance(self.instance_id).await {
+            tracing::warn!(error = %error, "could not retire this process's heartbeat");
         }
         self.database.close().await;
         tracing::info!("stopped");

@@ -40,7 +40,13 @@ pub fn read(req: &HttpRequest, body: &impl Serialize, tag: impl Into<Tag>) -> Re
 /// The audit context of a request made by `principal`.
 pub fn audit_context(req: &HttpRequest, principal: &Principal) -> AuditContext {
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    AuditContext { organization_id: principal.organization_id, actor_id: principal.user_id, request_id }
+    let idempotency_attempt = req.extensions().get::<crate::idempotency::KeyedAttempt>().map(|a| a.0);
+    AuditContext {
+        organization_id: principal.organization_id,
+        actor_id: principal.user_id,
+        request_id,
+        idempotency_attempt,
+    }
 }
 
 /// How many times a change is re-applied when another writer got in first and the client did

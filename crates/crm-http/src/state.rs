@@ -18,4 +18,6 @@ pub struct AppState {
     pub passwords: crate::password::PasswordHashing,
     /// How long a request, and a report, may take before it is answered 503.
     pub deadlines: crate::middleware::Deadlines,
+    /// This server process, as its idempotency claims and heartbeat name it.
+    pub instance_id: uuid::Uuid,
 }

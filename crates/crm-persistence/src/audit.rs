@@ -14,18 +14,21 @@ use crate::rows::AuditEventRow;
 
 /// The columns of an audit event, in the order `bind_audit!` binds them.
 const AUDIT_INSERT: &str = "INSERT INTO audit_events (organization_id, id, actor_id, action, entity_type, entity_id, \
-     changes, request_id, occurred_at) VALUES ";
+     changes, request_id, occurred_at, idempotency_attempt) VALUES ";
 
-/// The audit INSERT with its nine placeholders numbered from `first`.
+/// How many values an audit event binds.
+pub(crate) const AUDIT_PARAMS: usize = 10;
+
+/// The audit INSERT with its ten placeholders numbered from `first`.
 pub(crate) fn audit_insert_sql(first: usize) -> String {
-    let placeholders: Vec<String> = (first..first + 9).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (first..first + AUDIT_PARAMS).map(|n| format!("${n}")).collect();
     format!("{AUDIT_INSERT}({})", placeholders.join(", "))
 }
 
-/// The audit INSERT on its own (`$1` to `$9`), built once.
+/// The audit INSERT on its own (`$1` to `$10`), built once.
 pub(crate) static AUDIT_INSERT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| audit_insert_sql(1));
 
-/// Binds an audit event's nine values to a query, in `audit_insert_sql` order:
+/// Binds an audit event's ten values to a query, in `audit_insert_sql` order:
 /// `bind_audit!(query, &AuditContext, action, "lead", entity_id, &changes, occurred_at)`.
 macro_rules! bind_audit {
     ($query:expr, $ctx:expr, $action:expr, $entity_type:expr, $entity_id:expr, $changes:expr, $at:expr) => {
@@ -39,6 +42,7 @@ macro_rules! bind_audit {
             .bind($crate::rows::changes_to_json($changes))
             .bind($ctx.request_id.as_str())
             .bind($at)
+            .bind($ctx.idempotency_attempt)
     };
 }
 pub(crate) use bind_audit;
@@ -68,7 +72,7 @@ pub(crate) use write_audit;
 /// between `BEGIN` and `COMMIT` was most of the gap between a create and the floor). The text is
 /// run by the store's `run_audited_insert`.
 pub(crate) trait AuditedInsertSql {
-    /// The row's INSERT (placeholders `$1` to `$params`) and the audit INSERT (the next nine).
+    /// The row's INSERT (placeholders `$1` to `$params`) and the audit INSERT (the next ten).
     fn audited_insert(insert: &str, params: usize) -> String;
 }
 
@@ -144,7 +148,7 @@ mod tests {
 
     #[test]
     fn the_audit_insert_numbers_its_placeholders_after_the_row() {
-        assert!(audit_insert_sql(26).ends_with("VALUES ($26, $27, $28, $29, $30, $31, $32, $33, $34)"));
+        assert!(audit_insert_sql(26).ends_with("VALUES ($26, $27, $28, $29, $30, $31, $32, $33, $34, $35)"));
         assert_eq!(
             <PgStore as AuditedInsertSql>::audited_insert("INSERT INTO t (a) VALUES ($1)", 1),
             format!("WITH created AS (INSERT INTO t (a) VALUES ($1)) {}", audit_insert_sql(2))

@@ -39,7 +39,8 @@ pub(crate) fn map(error: sqlx::Error, violations: Violations) -> RepoError {
 }
 
 /// A locked SQLite database, a PostgreSQL statement cancelled by its lock or statement timeout,
-/// or a PostgreSQL server shutting down: worth a retry, not a bug.
+/// a PostgreSQL server shutting down, or a keyed write whose claim a retry took over (the
+/// fence of migration 0018: the retry answers for it): worth a retry, not a bug.
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     let message = db.message();
     message.contains("database is locked")
@@ -47,6 +48,7 @@ fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
         || message.contains("canceling statement due to statement timeout")
         || message.contains("terminating connection")
         || message.contains("shutting down")
+        || message.contains("idempotency claim was taken over")
 }
 
 pub(crate) fn plain(error: sqlx::Error) -> RepoError {

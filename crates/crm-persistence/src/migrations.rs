@@ -28,6 +28,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (15, "email_lookup", include_str!("../../../migrations/sqlite/0015_email_lookup.sql")),
     (16, "lead_search_text", include_str!("../../../migrations/sqlite/0016_lead_search_text.sql")),
     (17, "report_totals_split", include_str!("../../../migrations/sqlite/0017_report_totals_split.sql")),
+    (18, "idempotency_outcomes", include_str!("../../../migrations/sqlite/0018_idempotency_outcomes.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -49,6 +50,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (15, "email_lookup", include_str!("../../../migrations/postgres/0015_email_lookup.sql")),
     (16, "lead_search_text", include_str!("../../../migrations/postgres/0016_lead_search_text.sql")),
     (17, "report_totals_split", include_str!("../../../migrations/postgres/0017_report_totals_split.sql")),
+    (18, "idempotency_outcomes", include_str!("../../../migrations/postgres/0018_idempotency_outcomes.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

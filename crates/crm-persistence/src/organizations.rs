@@ -35,6 +35,7 @@ macro_rules! impl_organizations {
                     organization_id: organization.id,
                     actor_id: admin.id,
                     request_id: request_id.to_owned(),
+                    idempotency_attempt: None,
                 };
                 write_audit!(
                     tx.conn(),

@@ -1,0 +1,398 @@
+//! Idempotent POSTs: a request sent with `Idempotency-Key` runs at most once, and its retries get
+//! its answer, also after the server running it was killed.
+//!
+//! A request claims its key as one attempt, by one server process (which keeps a heartbeat). The
+//! attempt's id rides on the write's audit events, and migration 0018's trigger marks the claim
+//! committed in the write's own transaction (and refuses the write when a retry took the claim
+//! over). The response is kept once it is known. A retry then finds one of:
+//! - the kept response: replayed with `Idempotent-Replayed: true`;
+//! - a committed claim without a response (the process died between the commit and keeping the
+//!   response): the answer is rebuilt by reading what the attempt wrote (`replay_plan`);
+//! - an unfinished claim whose process is alive: 409 `idempotency_in_progress`;
+//! - an unfinished claim whose process has been silent for `SILENCE` (killed), or older than
+//!   five minutes: the retry takes it over and runs the request.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use chrono::Duration;
+use crm_domain::audit::AuditAction;
+use crm_domain::ports::{
+    AttemptWrite, ClaimTimes, IdempotencyAttempt, IdempotencyClaim, IdempotencyScope, StoredResponse,
+};
+use uuid::Uuid;
+
+use crate::auth::{bearer_token, sha256_hex};
+use crate::conventions::now;
+use crate::extract::BODY_LIMIT;
+use crate::problem::{ApiError, ProblemCode};
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+pub const IDEMPOTENT_REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// How often a server process records that it is alive.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a process may stay silent before its unfinished claims are taken over.
+pub const SILENCE: Duration = Duration::seconds(5);
+
+/// The attempt a keyed request runs as; `respond::audit_context` puts it on the audit events.
+#[derive(Clone, Copy)]
+pub struct KeyedAttempt(pub Uuid);
+
+/// 1 to 255 visible ASCII characters, with spaces only inside (the spec's pattern).
+fn valid_idempotency_key(raw: &[u8]) -> bool {
+    let visible = |b: &u8| b.is_ascii_graphic();
+    !raw.is_empty()
+        && raw.len() <= 255
+        && raw.first().is_some_and(visible)
+        && raw.last().is_some_and(visible)
+        && raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+}
+
+/// Responses that depend on who asks or on load rather than on the request are not kept.
+fn worth_keeping(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || status == StatusCode::TOO_MANY_REQUESTS)
+}
+
+const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag"];
+
+/// Makes every authenticated `POST` that carries `Idempotency-Key` safe to retry: the first
+/// response is kept for 24 hours per organisation, user and key and replayed with
+/// `Idempotent-Replayed: true`; the same key with another body is a 422; a duplicate that arrives
+/// while the first is still running is a 409.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Signup, login and refresh answer fresh credentials; keeping those for replay would store
+    // secrets, so the authentication endpoints ignore the header.
+    if req.method() != Method::POST
+        || !req.headers().contains_key(IDEMPOTENCY_KEY_HEADER)
+        || req.path().starts_with("/api/v1/auth/")
+    {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    // Only an authenticated caller has a scope to keep keys in; without a valid token the
+    // request goes on and is refused by its handler.
+    let Some((organization_id, user_id)) = bearer_token(req.request()).and_then(|t| state.tokens.verify(t).ok()) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    // A deactivated user's token must not replay anything either.
+    match state.principals.principal(&*state.store, organization_id, user_id).await {
+        // The handler's `Caller` extractor takes this principal instead of reading it again.
+        Ok(Some(principal)) => {
+            req.extensions_mut().insert(crate::auth::Caller(principal));
+        }
+        Ok(None) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
+    }
+    let key = match req.headers().get(IDEMPOTENCY_KEY_HEADER).map(|v| v.as_bytes()) {
+        Some(raw) if valid_idempotency_key(raw) => String::from_utf8_lossy(raw).into_owned(),
+        _ => {
+            let error =
+                ApiError::bad_param("Idempotency-Key", "invalid_header", "must be 1 to 255 visible ASCII characters");
+            return Ok(req.error_response(error).map_into_boxed_body());
+        }
+    };
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(body) => body,
+        Err(_) => {
+            return Ok(req.error_response(ApiError::PayloadTooLarge { limit: BODY_LIMIT }).map_into_boxed_body());
+        }
+    };
+    let mut fingerprint = Vec::with_capacity(body.len() + 64);
+    fingerprint.extend_from_slice(req.method().as_str().as_bytes());
+    fingerprint.push(b' ');
+    fingerprint.extend_from_slice(req.uri().path().as_bytes());
+    fingerprint.push(b'?');
+    fingerprint.extend_from_slice(req.uri().query().unwrap_or("").as_bytes());
+    fingerprint.push(b'\n');
+    fingerprint.extend_from_slice(&body);
+    let request_hash = sha256_hex(&fingerprint);
+    req.set_payload(Payload::from(body));
+
+    let scope = IdempotencyScope { organization_id, user_id, key };
+    let attempt = IdempotencyAttempt { attempt_id: Uuid::now_v7(), instance_id: state.instance_id };
+    let at = now();
+    let times = ClaimTimes {
+        now: at,
+        expired_before: at - Duration::hours(24),
+        abandoned_before: at - Duration::minutes(5),
+        silent_since: at - SILENCE,
+    };
+    let claim = match state.store.claim_idempotency_key(&scope, &request_hash, &attempt, &times).await {
+        Ok(claim) => claim,
+        Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
+    };
+    match claim {
+        IdempotencyClaim::Existing { request_hash: stored_hash, .. } if stored_hash != request_hash => {
+            let error = ApiError::Unprocessable {
+                code: ProblemCode::IdempotencyKeyReused,
+                detail: "this Idempotency-Key was already used with a different request; use a new key".to_owned(),
+            };
+            Ok(req.error_response(error).map_into_boxed_body())
+        }
+        IdempotencyClaim::Existing { response: Some(stored), .. } => {
+            let mut builder = HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+            for (name, value) in &stored.headers {
+                builder.insert_header((name.as_str(), value.as_str()));
+            }
+            builder.insert_header((IDEMPOTENT_REPLAYED_HEADER, "true"));
+            let response = builder.body(stored.body);
+            Ok(req.into_response(response))
+        }
+        IdempotencyClaim::Existing { committed: true, attempt_id: Some(committed), .. } => {
+            answer_committed(req, next, &state, &scope, committed).await
+        }
+        IdempotencyClaim::Existing { .. } => {
+            let error = ApiError::Conflict {
+                code: ProblemCode::IdempotencyInProgress,
+                detail: "a request with this Idempotency-Key is still being processed; retry shortly".to_owned(),
+            };
+            let mut response = req.error_response(error);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            Ok(response.map_into_boxed_body())
+        }
+        IdempotencyClaim::Acquired => run_and_keep(req, next, &state, &scope, attempt.attempt_id).await,
+    }
+}
+
+/// Runs the request as `attempt_id` and keeps its response (or frees the key after a server error).
+async fn run_and_keep(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    scope: &IdempotencyScope,
+    attempt_id: Uuid,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    req.extensions_mut().insert(KeyedAttempt(attempt_id));
+    let response = match next.call(req).await {
+        Ok(response) => response,
+        Err(error) => {
+            release(state, scope, attempt_id).await;
+            return Err(error);
+        }
+    };
+    if !worth_keeping(response.status()) {
+        release(state, scope, attempt_id).await;
+        return Ok(response.map_into_boxed_body());
+    }
+    keep(state, scope, attempt_id, response.map_into_boxed_body()).await
+}
+
+/// Frees the key, unless the attempt's write committed (a response lost after the commit is
+/// rebuilt by the next retry instead).
+async fn release(state: &AppState, scope: &IdempotencyScope, attempt_id: Uuid) {
+    if let Err(error) = state.store.release_idempotency_key(scope, attempt_id).await {
+        tracing::warn!(error = %error, "could not release an idempotency key");
+    }
+}
+
+/// Buffers the response, keeps it for the key's replays, and answers it.
+async fn keep(
+    state: &AppState,
+    scope: &IdempotencyScope,
+    attempt_id: Uuid,
+    response: ServiceResponse<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let status = response.status();
+    let (request, response) = response.into_parts();
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            response.headers().get(*name).and_then(|v| v.to_str().ok()).map(|v| ((*name).to_owned(), v.to_owned()))
+        })
+        .collect();
+    let mut head = HttpResponse::build(status);
+    for (name, value) in response.headers() {
+        head.append_header((name.clone(), value.clone()));
+    }
+    let body = match actix_web::body::to_bytes(response.into_body()).await {
+        Ok(body) => body,
+        Err(_) => {
+            release(state, scope, attempt_id).await;
+            let error = ApiError::internal("could not buffer a response body");
+            return Ok(ServiceResponse::new(request, actix_web::ResponseError::error_response(&error)));
+        }
+    };
+    let stored = StoredResponse { status: status.as_u16(), headers, body: body.to_vec() };
+    if let Err(error) = state.store.complete_idempotency_key(scope, attempt_id, &stored).await {
+        tracing::warn!(error = %error, "could not keep an idempotent response");
+    }
+    Ok(ServiceResponse::new(request, head.body(body)))
+}
+
+/// Answers a retry of an attempt whose write committed but whose response was lost: reads what it
+/// wrote, through the route that reads it, as its original answer would have shown it.
+async fn answer_committed(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    scope: &IdempotencyScope,
+    attempt_id: Uuid,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let writes = match state.store.attempt_outcome(scope.organization_id, attempt_id).await {
+        Ok(writes) => writes,
+        Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
+    };
+    match replay_plan(req.path(), &writes) {
+        Replay::Read { path, created } => {
+            let Ok(uri) = path.parse::<Uri>() else {
+                return Ok(req
+                    .error_response(ApiError::internal("a replay path that is not a URI"))
+                    .map_into_boxed_body());
+            };
+            // The router has not run yet: the request becomes the GET of what was written.
+            req.head_mut().method = Method::GET;
+            req.head_mut().uri = uri.clone();
+            req.match_info_mut().get_mut().update(&uri);
+            for name in [header::IF_MATCH, header::IF_NONE_MATCH, header::CONTENT_TYPE, header::CONTENT_LENGTH] {
+                req.headers_mut().remove(name);
+            }
+            req.set_payload(Payload::None);
+            let mut response = next.call(req).await?.map_into_boxed_body();
+            if response.status() != StatusCode::OK {
+                return Ok(response);
+            }
+            if created {
+                *response.response_mut().status_mut() = StatusCode::CREATED;
+                if let Ok(location) = HeaderValue::from_str(&path) {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+            }
+            response.headers_mut().insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
+            keep(state, scope, attempt_id, response).await
+        }
+        Replay::Applied { location } => {
+            let error = ApiError::Conflict {
+                code: ProblemCode::IdempotentRequestApplied,
+                detail: format!(
+                    "the request with this Idempotency-Key took effect, but its response was lost when the server stopped and cannot be rebuilt for this route; read {location} instead of retrying"
+                ),
+            };
+            let mut response = req.error_response(error);
+            if let Ok(location) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response.headers_mut().insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
+            Ok(response.map_into_boxed_body())
+        }
+    }
+}
+
+/// How the answer of a committed attempt is rebuilt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Read `path` (a GET of the route that reads what was written); a creation answers 201 with
+    /// `Location: path`.
+    Read { path: String, created: bool },
+    /// The answer combined several records and is not rebuilt: 409 `idempotent_request_applied`
+    /// pointing at `location`.
+    Applied { location: String },
+}
+
+/// The record type a collection's POST creates, as the audit trail names it.
+fn created_type(collection: &str) -> Option<&'static str> {
+    Some(match collection {
+        "leads" => "lead",
+        "accounts" => "account",
+        "contacts" => "contact",
+        "opportunities" => "opportunity",
+        "products" => "product",
+        "competitors" => "competitor",
+        "quotes" => "quote",
+        "orders" => "order",
+        "invoices" => "invoice",
+        "users" => "user",
+        _ => return None,
+    })
+}
+
+fn created(writes: &[AttemptWrite], entity_type: &str) -> Option<Uuid> {
+    writes.iter().find(|w| w.action == AuditAction::Create && w.entity_type == entity_type).map(|w| w.entity_id)
+}
+
+/// How to answer a retry of `POST path` whose attempt committed `writes`.
+pub fn replay_plan(path: &str, writes: &[AttemptWrite]) -> Replay {
+    const BASE: &str = "/api/v1";
+    let segments: Vec<&str> = path.trim_start_matches(BASE).trim_matches('/').split('/').collect();
+    let read = |path: String, created: bool| Replay::Read { path, created };
+    match segments.as_slice() {
+        [collection] => match created_type(collection).and_then(|t| created(writes, t)) {
+            Some(id) => read(format!("{BASE}/{collection}/{id}"), true),
+            None => Replay::Applied { location: format!("{BASE}/{collection}") },
+        },
+        ["competitors", competitor, "products"] => match created(writes, "competitor_product") {
+            Some(id) => read(format!("{BASE}/competitors/{competitor}/products/{id}"), true),
+            None => Replay::Applied { location: format!("{BASE}/competitors/{competitor}/products") },
+        },
+        ["orders", order, "invoice"] => match created(writes, "invoice") {
+            Some(id) => read(format!("{BASE}/invoices/{id}"), true),
+            None => Replay::Applied { location: format!("{BASE}/orders/{order}") },
+        },
+        // Answers that hold several records: the conversion's four, the accepted quote and its
+        // order, the payment and its invoice.
+        ["leads", lead, "convert"] => Replay::Applied { location: format!("{BASE}/leads/{lead}") },
+        ["quotes", quote, "accept"] => match created(writes, "order") {
+            Some(order) => Replay::Applied { location: format!("{BASE}/orders/{order}") },
+            None => Replay::Applied { location: format!("{BASE}/quotes/{quote}") },
+        },
+        ["invoices", invoice, "payments"] => Replay::Applied { location: format!("{BASE}/invoices/{invoice}") },
+        // An action answers the record it acted on.
+        [collection, id, _action] => read(format!("{BASE}/{collection}/{id}"), false),
+        _ => Replay::Applied { location: path.to_owned() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(action: AuditAction, entity_type: &str, id: u128) -> AttemptWrite {
+        AttemptWrite { action, entity_type: entity_type.to_owned(), entity_id: Uuid::from_u128(id) }
+    }
+
+    #[test]
+    fn a_creation_is_answered_by_reading_what_it_created() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(
+            replay_plan("/api/v1/leads", &[write(AuditAction::Create, "lead", 7)]),
+            Replay::Read { path: format!("/api/v1/leads/{id}"), created: true }
+        );
+        // The order made by accepting a quote is not what a POST /orders creates.
+        assert_eq!(
+            replay_plan(
+                "/api/v1/invoices",
+                &[write(AuditAction::Update, "order", 1), write(AuditAction::Create, "invoice", 7)]
+            ),
+            Replay::Read { path: format!("/api/v1/invoices/{id}"), created: true }
+        );
+        assert_eq!(
+            replay_plan("/api/v1/orders/o1/invoice", &[write(AuditAction::Create, "invoice", 7)]),
+            Replay::Read { path: format!("/api/v1/invoices/{id}"), created: true }
+        );
+    }
+
+    #[test]
+    fn an_action_is_answered_by_reading_its_record() {
+        assert_eq!(
+            replay_plan("/api/v1/opportunities/abc/close", &[write(AuditAction::Update, "opportunity", 1)]),
+            Replay::Read { path: "/api/v1/opportunities/abc".to_owned(), created: false }
+        );
+        assert_eq!(
+            replay_plan("/api/v1/leads/abc/convert", &[write(AuditAction::Update, "lead", 1)]),
+            Replay::Applied { location: "/api/v1/leads/abc".to_owned() }
+        );
+    }
+}
