@@ -299,3 +299,16 @@ pub async fn read(response: reqwest::Response) -> Reply {
 pub fn id_of(value: &Value) -> String {
     value["id"].as_str().unwrap_or_default().to_owned()
 }
+
+/// Runs one SQL statement on the database of a test server, as an operator (or a crash) would.
+pub async fn execute_sql(database_url: &str, sql: &str) {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if database_url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod binary;
 mod closed_sale;
 mod competitor_report;
 mod competitors;
@@ -14,6 +15,7 @@ mod contracts_documents;
 mod contracts_sales;
 mod conventions;
 mod conversion;
+mod crash;
 mod custom_fields;
 mod deadlines;
 mod deal_contacts;

@@ -1,65 +1,22 @@
 //! The server binary stops gracefully on SIGINT (Ctrl-C) and on SIGTERM: every request in flight
 //! when the signal arrives gets its answer, and the process exits 0.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::PASSWORD;
+use crate::binary::{Server, Storage};
+use crate::helpers::{Backend, PASSWORD};
 
-/// The server binary on a fresh SQLite database in its own folder, and its base URL.
-struct Server {
-    child: Child,
-    root: String,
-    base: String,
-    _dir: crate::helpers::tempfile_dir::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // A test that failed halfway leaves no server behind.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    let dir = crate::helpers::tempfile_dir::TempDir::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crm"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        // Logins wait for a hashing thread as long as it takes, so that none is answered 503.
-        .env("CRM_PASSWORD_WAIT_MS", "60000")
-        .env("CRM_PASSWORD_THREADS", "1")
-        .env("RUST_LOG", "info")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start the server: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let (port_sender, port) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                let _ = port_sender.send(digits);
-            }
-        }
-    });
-    let port = port.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|e| panic!("the server did not start: {e}"));
-    Server {
-        child,
-        root: format!("http://127.0.0.1:{port}"),
-        base: format!("http://127.0.0.1:{port}/api/v1"),
-        _dir: dir,
-    }
+fn start_server(storage: &Storage) -> Server {
+    // Logins wait for a hashing thread as long as it takes, so that none is answered 503.
+    Server::start(storage, 0, &[("CRM_PASSWORD_WAIT_MS", "60000"), ("CRM_PASSWORD_THREADS", "1")])
 }
 
 async fn in_flight_requests_finish_on(signal: &str) {
-    let mut server = start_server();
+    let storage = Storage::fresh(&Backend::Sqlite).await;
+    let mut server = start_server(&storage);
     let client = reqwest::Client::new();
     let signup = client
         .post(format!("{}/auth/signup", server.base))
