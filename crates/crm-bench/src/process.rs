@@ -80,6 +80,13 @@ impl Served {
         }
     }
 
+    /// Kills the child with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn crash(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
     /// Stops the child with SIGTERM (the server then shuts down gracefully), SIGKILL after 10s.
     pub fn stop(mut self) -> Result<()> {
         self.terminate()
@@ -110,7 +117,7 @@ impl Drop for Served {
 }
 
 fn spawn(mut command: Command, log: &Path, base_url: String) -> Result<Served> {
-    let out = File::create(log)?;
+    let out = File::options().create(true).append(true).open(log)?;
     let err = out.try_clone()?;
     let child = command.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
     Ok(Served { child, base_url, log: log.to_path_buf() })
@@ -144,7 +151,20 @@ pub async fn start_server(
     env: &[(String, String)],
     client: &reqwest::Client,
 ) -> Result<Served> {
-    let port = free_port()?;
+    start_server_at(free_port()?, crm, database_url, data_dir, log, env, client).await
+}
+
+/// [`start_server`] on a given port: a restart where clients already point. The log is
+/// appended to, so that one file tells the story of every restart.
+pub async fn start_server_at(
+    port: u16,
+    crm: &Path,
+    database_url: &str,
+    data_dir: &Path,
+    log: &Path,
+    env: &[(String, String)],
+    client: &reqwest::Client,
+) -> Result<Served> {
     let mut command = Command::new(crm);
     command
         .arg("serve")

@@ -1,16 +1,4 @@
-//! `crm-bench reliability`: probes of the server under attack, crashes and signals, each of which
-//! prints what it measured and fails on a broken promise, never on a duration that is not itself
-//! the promise. `--full` runs them at the sizes of the original probes; without it, bounded
-//! versions that fit in CI.
-//!
-//! Checks so far:
-//! - `login-flood`: 64 clients, each from its own loopback address (so the per-address limit does
-//!   not shield the server), log in with random emails; the server's memory stays bounded and a
-//!   read beside them stays fast.
-//! - `signals`: under write load, SIGINT and SIGTERM each let every in-flight request finish, the
-//!   server exits 0, and every acknowledged write reads back after a restart.
-//! - `table-lock`: with `LOCK TABLE leads` held on PostgreSQL, reads and writes of leads are
-//!   answered 503 with `Retry-After` while the lock lasts, and served again once it is gone.
+//! Load on the server: the login flood's memory, and signals under write load.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -24,116 +12,7 @@ use serde_json::{Value, json};
 use crate::error::{Result, failure};
 use crate::process::{self, Served};
 
-/// What `reliability` is asked to do.
-pub struct ReliabilityConfig {
-    pub crm: PathBuf,
-    pub work_dir: PathBuf,
-    pub full: bool,
-    /// Check names; empty runs all.
-    pub checks: Vec<String>,
-    /// A PostgreSQL server URL (any database); checks on PostgreSQL create and drop their own.
-    pub postgres_url: String,
-}
-
-/// The outcome of one check: the figures it measured, and the promises it found broken.
-#[derive(Default)]
-struct Outcome {
-    figures: Vec<String>,
-    broken: Vec<String>,
-}
-
-impl Outcome {
-    fn figure(&mut self, text: impl Into<String>) {
-        self.figures.push(text.into());
-    }
-
-    /// Records `promise`, broken unless `kept`.
-    fn promise(&mut self, kept: bool, promise: impl Into<String>) {
-        if !kept {
-            self.broken.push(promise.into());
-        }
-    }
-}
-
-/// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 3] = ["login-flood", "signals", "table-lock"];
-
-/// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
-pub async fn run(config: ReliabilityConfig) -> Result<()> {
-    for name in &config.checks {
-        if !CHECKS.contains(&name.as_str()) {
-            return Err(failure(format!("unknown check {name}; one of: {}", CHECKS.join(", "))));
-        }
-    }
-    std::fs::create_dir_all(&config.work_dir)?;
-    let mode = if config.full { "full" } else { "bounded" };
-    println!("reliability suite ({mode}), server {}", config.crm.display());
-    let mut failed = Vec::new();
-    for name in CHECKS {
-        if !config.checks.is_empty() && !config.checks.iter().any(|c| c == name) {
-            continue;
-        }
-        let dir = config.work_dir.join(name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        let started = Instant::now();
-        let outcome = match name {
-            "login-flood" => login_flood(&config, &dir).await,
-            "signals" => signals(&config, &dir).await,
-            "table-lock" => table_lock(&config, &dir).await,
-            _ => Err(failure(format!("no check {name}"))),
-        };
-        let outcome = outcome.unwrap_or_else(|error| Outcome {
-            figures: Vec::new(),
-            broken: vec![format!("the check could not run: {error}")],
-        });
-        let verdict = if outcome.broken.is_empty() { "ok" } else { "FAILED" };
-        println!("check {name}: {verdict} ({:.1}s)", started.elapsed().as_secs_f64());
-        for figure in &outcome.figures {
-            println!("    {figure}");
-        }
-        for broken in &outcome.broken {
-            println!("    broken: {broken}");
-        }
-        if !outcome.broken.is_empty() {
-            failed.push(name);
-        }
-    }
-    if failed.is_empty() {
-        println!("reliability suite: every promise kept");
-        Ok(())
-    } else {
-        Err(failure(format!("reliability suite: broken promises in {}", failed.join(", "))))
-    }
-}
-
-/// A server on a fresh SQLite database in `dir`.
-async fn sqlite_server(config: &ReliabilityConfig, dir: &Path, env: &[(&str, &str)]) -> Result<Served> {
-    let database_url = format!("sqlite:{}", dir.join("crm.db").display());
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    process::start_server(&config.crm, &database_url, dir, &dir.join("server.log"), &env, &reqwest::Client::new()).await
-}
-
-/// Signs up an organisation and answers its admin's access token.
-async fn admin_token(client: &reqwest::Client, base_url: &str, email: &str) -> Result<String> {
-    crate::api::signup(client, base_url, email).await?;
-    crate::api::login(client, base_url, email).await
-}
-
-async fn create_lead(client: &reqwest::Client, base_url: &str, token: &str, name: &str) -> Result<String> {
-    let response = client
-        .post(format!("{base_url}/api/v1/leads"))
-        .bearer_auth(token)
-        .json(&json!({"last_name": name}))
-        .send()
-        .await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    if status.as_u16() != 201 {
-        return Err(failure(format!("POST /leads answered {status}: {body}")));
-    }
-    body["id"].as_str().map(str::to_owned).ok_or_else(|| failure("a created lead has no id"))
-}
+use super::{Outcome, ReliabilityConfig, admin_token, create_lead, sqlite_server};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -157,7 +36,7 @@ struct Answers {
 /// 10 s bounded) leave the server under 150 MiB of RSS, answer every login (401, 429 or 503,
 /// never a 500 or a dropped connection), and `GET /leads/{id}` beside them keeps a p99 under
 /// 100 ms (a promise of the full run, on a release build; reported in the bounded one).
-async fn login_flood(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
+pub(super) async fn login_flood(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     let server = sqlite_server(config, dir, &[]).await?;
     let base = server.base_url.clone();
@@ -255,7 +134,7 @@ async fn login_flood(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> 
 /// Item 5: under write load from 16 clients, SIGINT and then SIGTERM (each on a fresh server):
 /// every request sent before the signal is answered, the server exits 0 on its own, and every
 /// acknowledged write reads back after a restart on the same database.
-async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
+pub(super) async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     for signal in ["INT", "TERM"] {
         let dir = dir.join(signal);
@@ -336,83 +215,5 @@ async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
         outcome.promise(lost == 0, format!("no acknowledged write is lost across SIG{signal}"));
         server.stop()?;
     }
-    Ok(outcome)
-}
-
-/// A database of its own on the PostgreSQL server, dropped by [`drop_postgres`].
-async fn create_postgres(config: &ReliabilityConfig, label: &str) -> Result<(String, String)> {
-    use sqlx::Connection;
-    let name = format!("crm_reliability_{}_{label}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&config.postgres_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-    admin.close().await?;
-    Ok((crate::run::server_url(&config.postgres_url, &name)?, name))
-}
-
-async fn drop_postgres(config: &ReliabilityConfig, name: &str) -> Result<()> {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&config.postgres_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
-    admin.close().await?;
-    Ok(())
-}
-
-/// Item 4: `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE` held for 20 s (5 s bounded) on
-/// PostgreSQL. With the server's defaults, `GET /leads/{id}` and `POST /leads` are answered 503
-/// with `Retry-After` while the lock is held (the original probe waited 19.8 s for a 200), and
-/// both work again once it is released.
-async fn table_lock(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
-    use sqlx::Connection;
-    let mut outcome = Outcome::default();
-    let (database_url, name) = create_postgres(config, "lock").await?;
-    let env = vec![("CRM_JWT_SECRET".to_owned(), process::JWT_SECRET.to_owned())];
-    let client = reqwest::Client::new();
-    let server = process::start_server(&config.crm, &database_url, dir, &dir.join("server.log"), &env, &client).await?;
-    let base = server.base_url.clone();
-    let token = admin_token(&client, &base, "lock-admin@reliability.example").await?;
-    let lead = create_lead(&client, &base, &token, "Locked").await?;
-    let held = Duration::from_secs(if config.full { 20 } else { 5 });
-    let mut lock = sqlx::PgConnection::connect(&database_url).await?;
-    sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE").execute(&mut lock).await?;
-    let locked_at = Instant::now();
-    let mut answered = Vec::new();
-    for (what, request) in [
-        ("GET /leads/{id}", client.get(format!("{base}/api/v1/leads/{lead}")).bearer_auth(&token)),
-        (
-            "POST /leads",
-            client.post(format!("{base}/api/v1/leads")).bearer_auth(&token).json(&json!({"last_name": "Blocked"})),
-        ),
-    ] {
-        let started = Instant::now();
-        let response = request.send().await?;
-        let status = response.status().as_u16();
-        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let seconds = started.elapsed().as_secs_f64();
-        outcome.figure(format!(
-            "{what} with the table locked: {status} after {seconds:.2} s (Retry-After: {})",
-            retry_after.as_deref().unwrap_or("none")
-        ));
-        answered.push((what, status, retry_after.is_some(), locked_at.elapsed() < held));
-    }
-    for (what, status, retry_after, while_locked) in answered {
-        outcome.promise(
-            status == 503 && retry_after && while_locked,
-            format!("{what} is answered 503 with Retry-After while the lock is held"),
-        );
-    }
-    let remaining = held.saturating_sub(locked_at.elapsed());
-    tokio::time::sleep(remaining).await;
-    sqlx::raw_sql("ROLLBACK").execute(&mut lock).await?;
-    lock.close().await?;
-    let after = client.get(format!("{base}/api/v1/leads/{lead}")).bearer_auth(&token).send().await?.status().as_u16();
-    outcome.figure(format!("GET /leads/{{id}} after the lock was released ({} s): {after}", held.as_secs()));
-    outcome.promise(after == 200, "reads work again once the lock is released");
-    server.stop()?;
-    drop_postgres(config, &name).await?;
     Ok(outcome)
 }
