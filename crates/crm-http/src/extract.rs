@@ -30,6 +30,29 @@ pub fn is_json(req: &HttpRequest) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Refuses a body sent with a `Content-Encoding` other than none, `identity` or `gzip`: the HTTP
+/// layer decodes gzip only, and would otherwise read any other encoding's bytes as they are.
+///
+/// # Errors
+/// 415 naming the encoding.
+pub fn check_body_encoding(req: &HttpRequest) -> Result<(), ApiError> {
+    let mut values = req.headers().get_all(header::CONTENT_ENCODING).peekable();
+    if values.peek().is_none() {
+        return Ok(());
+    }
+    let codings: Vec<String> = values
+        .flat_map(|v| {
+            String::from_utf8_lossy(v.as_bytes()).split(',').map(|c| c.trim().to_ascii_lowercase()).collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    match codings.as_slice() {
+        [] => Ok(()),
+        [one] if one == "gzip" || one == "x-gzip" => Ok(()),
+        _ => Err(ApiError::UnsupportedEncoding { encoding: codings.join(", ").chars().take(64).collect() }),
+    }
+}
+
 /// Rewrites serde's wording so that Rust type names never reach a client.
 fn public_message(message: &str) -> String {
     let cut = message.find(" at line ").map_or(message, |i| &message[..i]);
@@ -127,6 +150,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
+        let encoding = check_body_encoding(req);
         let declared_length = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -140,6 +164,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if !json {
                 return Err(ApiError::UnsupportedMediaType);
             }
+            encoding?;
             let bytes = bytes.await.map_err(|e| {
                 if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge { limit: BODY_LIMIT }
@@ -168,6 +193,7 @@ pub fn parse_optional_json<T: DeserializeOwned + Default>(req: &HttpRequest, bod
     if !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
     }
+    check_body_encoding(req)?;
     if body.trim_ascii() == b"null" {
         return Ok(T::default());
     }

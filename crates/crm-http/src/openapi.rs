@@ -161,7 +161,11 @@ impl Modify for Conventions {
                 }
                 if body {
                     add_response(operation, "413", "The body exceeds 1 MiB");
-                    add_response(operation, "415", "The body is not JSON");
+                    add_response(
+                        operation,
+                        "415",
+                        "The body is not JSON, or is sent with a Content-Encoding other than gzip",
+                    );
                     add_response(operation, "422", "Fields are invalid; `errors` lists each of them");
                 }
                 // The authentication endpoints ignore Idempotency-Key (they answer fresh credentials).

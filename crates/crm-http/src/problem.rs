@@ -105,6 +105,10 @@ pub enum ApiError {
         limit: usize,
     },
     UnsupportedMediaType,
+    /// 415: the body is sent with a `Content-Encoding` the server does not decode.
+    UnsupportedEncoding {
+        encoding: String,
+    },
     /// 422: the body is well-formed but fields are invalid.
     Validation {
         detail: Option<String>,
@@ -192,6 +196,11 @@ impl ApiError {
                 ProblemCode::UnsupportedMediaType,
                 "Unsupported media type",
                 "send the body as JSON with Content-Type: application/json".to_owned(),
+            ),
+            Self::UnsupportedEncoding { encoding } => (
+                ProblemCode::UnsupportedMediaType,
+                "Unsupported media type",
+                format!("Content-Encoding {encoding:?} is not supported: send the body as is, or with gzip"),
             ),
             Self::Validation { detail, errors } => (
                 ProblemCode::ValidationFailed,

@@ -91,7 +91,7 @@ problem_codes! {
     Overpayment = ("overpayment", 409, "The payment is above the invoice's balance due; nothing is recorded."),
     PreconditionFailed = ("precondition_failed", 412, "`If-Match` names a version that is no longer current; nothing changed."),
     PayloadTooLarge = ("payload_too_large", 413, "The body is larger than 1 MiB."),
-    UnsupportedMediaType = ("unsupported_media_type", 415, "The body was not sent as JSON."),
+    UnsupportedMediaType = ("unsupported_media_type", 415, "The body was not sent as JSON, or with a `Content-Encoding` other than gzip."),
     ValidationFailed = ("validation_failed", 422, "The body is JSON, but fields are invalid, unknown, missing or of the wrong type; `errors` names each field with its own code."),
     IdempotencyKeyReused = ("idempotency_key_reused", 422, "The `Idempotency-Key` was used before with a different request."),
     AmountOverflow = ("amount_overflow", 422, "A report's sum does not fit in a 64-bit amount."),
