@@ -1,7 +1,7 @@
 //! Load on the server: the login flood's memory, and signals under write load.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -10,17 +10,8 @@ use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
 use crate::error::{Result, failure};
-use crate::process::{self, Served};
 
-use super::{Outcome, ReliabilityConfig, admin_token, create_lead, sqlite_server};
-
-const MIB: f64 = 1024.0 * 1024.0;
-
-fn mib(bytes: u64) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
-    let bytes = bytes as f64;
-    bytes / MIB
-}
+use super::{Outcome, ReliabilityConfig, admin_token, create_lead, mib, sqlite_server};
 
 /// How the login flood's answers came out.
 #[derive(Default)]

@@ -1,16 +1,12 @@
 //! Locks and connections: a held table lock, an exhausted pool.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::error::{Result, failure};
-use crate::process::{self, Served};
+use crate::error::Result;
+use crate::process::{self};
 
 use super::{Outcome, ReliabilityConfig, admin_token, create_lead, create_postgres, drop_postgres};
 

@@ -13,18 +13,17 @@
 //!   answered 503 with `Retry-After` while the lock lasts, and served again once it is gone.
 //! - `kill9-idempotency`: keyed creates under SIGKILL of the server, on both backends: nothing
 //!   lost, nothing run twice, every retry answered within seconds of the restart.
+//! - `hostile`: bodies and heads of every bad size, depth and encoding, and connections that
+//!   never finish their head: each answered as documented, nothing stored, memory bounded.
 
 mod crash;
+mod input;
 mod load;
 mod locks;
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
 use crate::error::{Result, failure};
@@ -62,7 +61,7 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 4] = ["login-flood", "signals", "table-lock", "kill9-idempotency"];
+pub const CHECKS: [&str; 5] = ["login-flood", "signals", "table-lock", "kill9-idempotency", "hostile"];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
 pub async fn run(config: ReliabilityConfig) -> Result<()> {
@@ -88,6 +87,7 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
             "signals" => load::signals(&config, &dir).await,
             "table-lock" => locks::table_lock(&config, &dir).await,
             "kill9-idempotency" => crash::kill9_idempotency(&config, &dir).await,
+            "hostile" => input::hostile(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
@@ -248,4 +248,12 @@ pub(crate) async fn list_all(client: &reqwest::Client, base_url: &str, path: &st
             None => return Ok(records),
         }
     }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+pub(crate) fn mib(bytes: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let bytes = bytes as f64;
+    bytes / MIB
 }
