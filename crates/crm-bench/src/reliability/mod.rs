@@ -15,7 +15,12 @@
 //!   lost, nothing run twice, every retry answered within seconds of the restart.
 //! - `hostile`: bodies and heads of every bad size, depth and encoding, and connections that
 //!   never finish their head: each answered as documented, nothing stored, memory bounded.
+//! - `custom-fields`: random JSON values accepted exactly by the documented rules, and read
+//!   back unchanged, on both backends.
+//! - `report-bounds`: report totals at the money bounds, exact below 2^63 and the documented 422
+//!   past it, on both backends.
 
+mod bounds;
 mod crash;
 mod input;
 mod load;
@@ -61,7 +66,8 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 5] = ["login-flood", "signals", "table-lock", "kill9-idempotency", "hostile"];
+pub const CHECKS: [&str; 7] =
+    ["login-flood", "signals", "table-lock", "kill9-idempotency", "hostile", "custom-fields", "report-bounds"];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
 pub async fn run(config: ReliabilityConfig) -> Result<()> {
@@ -88,6 +94,8 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
             "table-lock" => locks::table_lock(&config, &dir).await,
             "kill9-idempotency" => crash::kill9_idempotency(&config, &dir).await,
             "hostile" => input::hostile(&config, &dir).await,
+            "custom-fields" => bounds::custom_fields(&config, &dir).await,
+            "report-bounds" => bounds::report_bounds(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
