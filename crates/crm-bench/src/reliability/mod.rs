@@ -17,9 +17,12 @@
 //!   never finish their head: each answered as documented, nothing stored, memory bounded.
 //! - `custom-fields`: random JSON values accepted exactly by the documented rules, and read
 //!   back unchanged, on both backends.
+//! - `cross-org`: every route of the served description, called by one organisation with
+//!   another's ids: 404, nothing shown, nothing changed, on both backends.
 //! - `report-bounds`: report totals at the money bounds, exact below 2^63 and the documented 422
 //!   past it, on both backends.
 
+mod access;
 mod bounds;
 mod crash;
 mod input;
@@ -66,8 +69,16 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 7] =
-    ["login-flood", "signals", "table-lock", "kill9-idempotency", "hostile", "custom-fields", "report-bounds"];
+pub const CHECKS: [&str; 8] = [
+    "login-flood",
+    "signals",
+    "table-lock",
+    "kill9-idempotency",
+    "hostile",
+    "custom-fields",
+    "report-bounds",
+    "cross-org",
+];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
 pub async fn run(config: ReliabilityConfig) -> Result<()> {
@@ -96,6 +107,7 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
             "hostile" => input::hostile(&config, &dir).await,
             "custom-fields" => bounds::custom_fields(&config, &dir).await,
             "report-bounds" => bounds::report_bounds(&config, &dir).await,
+            "cross-org" => access::cross_org(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
