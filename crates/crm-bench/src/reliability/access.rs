@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crm_domain::permissions::{Action, Reach, Resource, Role, reach};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -59,6 +60,19 @@ fn id(value: &Value) -> Result<String> {
 
 /// Organisation A's records, one of each kind, named by the noun the API's paths use.
 async fn seed_alpha(a: &Session) -> Result<HashMap<&'static str, String>> {
+    seed(a, "alpha", None).await
+}
+
+/// One record of each kind, created by `a` (who owns them), named by the noun the API's paths
+/// use; `label` keeps unique values (SKU, emails) apart between seeds of one organisation.
+/// With `shared`, the price book, the competitors and the users are taken from it instead of
+/// created (for a seller, who may create only sales records).
+async fn seed(
+    a: &Session,
+    label: &str,
+    shared: Option<&HashMap<&'static str, String>>,
+) -> Result<HashMap<&'static str, String>> {
+    let label = label.replace('_', "-");
     let mut ids = HashMap::new();
     let line = json!([{"description": format!("{MARKER} line"), "quantity": 1, "unit_price": AMOUNT, "tax_rate": 0}]);
     let money = json!({"amount": AMOUNT, "currency": "EUR"});
@@ -66,7 +80,7 @@ async fn seed_alpha(a: &Session) -> Result<HashMap<&'static str, String>> {
         .must(
             Method::POST,
             "/api/v1/leads",
-            &json!({"last_name": format!("{MARKER} lead"), "email": "lead@alpha-secret.example"}),
+            &json!({"last_name": format!("{MARKER} lead"), "email": format!("lead@{label}-secret.example")}),
         )
         .await?;
     ids.insert("leads", id(&lead)?);
@@ -87,22 +101,28 @@ async fn seed_alpha(a: &Session) -> Result<HashMap<&'static str, String>> {
         )
         .await?;
     let deal_id = id(&deal)?;
-    let product = a
-        .must(
-            Method::POST,
-            "/api/v1/products",
-            &json!({"name": format!("{MARKER} product"), "sku": "ALPHA-1", "unit_price": money}),
-        )
-        .await?;
-    let competitor = a.must(Method::POST, "/api/v1/competitors", &json!({"name": format!("{MARKER} rival")})).await?;
-    let competitor_id = id(&competitor)?;
-    let rival_product = a
-        .must(
-            Method::POST,
-            &format!("/api/v1/competitors/{competitor_id}/products"),
-            &json!({"name": format!("{MARKER} mill"), "price": money}),
-        )
-        .await?;
+    let (product_id, competitor_id, rival_product_id) = if let Some(shared) = shared {
+        (shared["products"].clone(), shared["competitors"].clone(), shared["competitor_products"].clone())
+    } else {
+        let product = a
+            .must(
+                Method::POST,
+                "/api/v1/products",
+                &json!({"name": format!("{MARKER} product"), "sku": format!("{label}-1"), "unit_price": money}),
+            )
+            .await?;
+        let competitor =
+            a.must(Method::POST, "/api/v1/competitors", &json!({"name": format!("{MARKER} rival")})).await?;
+        let competitor_id = id(&competitor)?;
+        let rival_product = a
+            .must(
+                Method::POST,
+                &format!("/api/v1/competitors/{competitor_id}/products"),
+                &json!({"name": format!("{MARKER} mill"), "price": money}),
+            )
+            .await?;
+        (id(&product)?, competitor_id, id(&rival_product)?)
+    };
     a.must(
         Method::PUT,
         &format!("/api/v1/opportunities/{deal_id}/competitors/{competitor_id}"),
@@ -141,23 +161,27 @@ async fn seed_alpha(a: &Session) -> Result<HashMap<&'static str, String>> {
         &json!({"amount": {"amount": 100, "currency": "EUR"}, "method": "bank_transfer"}),
     )
     .await?;
-    let user = a
-        .must(
-            Method::POST,
-            "/api/v1/users",
-            &json!({"name": format!("{MARKER} rep"), "email": "rep@alpha-secret.example", "password": crate::api::PASSWORD, "role": "sales_rep"}),
-        )
-        .await?;
+    if let Some(shared) = shared {
+        ids.insert("users", shared["users"].clone());
+    } else {
+        let user = a
+            .must(
+                Method::POST,
+                "/api/v1/users",
+                &json!({"name": format!("{MARKER} rep"), "email": format!("rep@{label}-secret.example"), "password": crate::api::PASSWORD, "role": "sales_rep"}),
+            )
+            .await?;
+        ids.insert("users", id(&user)?);
+    }
     ids.insert("accounts", account_id);
     ids.insert("contacts", contact_id);
     ids.insert("opportunities", deal_id);
-    ids.insert("products", id(&product)?);
+    ids.insert("products", product_id);
     ids.insert("competitors", competitor_id);
-    ids.insert("competitor_products", id(&rival_product)?);
+    ids.insert("competitor_products", rival_product_id);
     ids.insert("quotes", id(&quote)?);
     ids.insert("orders", id(&order)?);
     ids.insert("invoices", invoice_id);
-    ids.insert("users", id(&user)?);
     Ok(ids)
 }
 
@@ -190,7 +214,18 @@ fn example_body(spec: &Value, operation: &Value) -> Option<Value> {
     }
     let reference = content["schema"]["$ref"].as_str().unwrap_or_default();
     let schema = &spec["components"]["schemas"][reference.rsplit('/').next().unwrap_or_default()];
-    Some(if schema["example"].is_null() { json!({}) } else { schema["example"].clone() })
+    if !schema["example"].is_null() {
+        return Some(schema["example"].clone());
+    }
+    // The creates whose schema has no example yet: the least a valid one holds.
+    let path = operation["operationId"].as_str().unwrap_or_default();
+    Some(match path {
+        "create_opportunity" => json!({"name": "Probe", "account_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}),
+        "create_order" | "create_invoice" => {
+            json!({"currency": "EUR", "account_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"})
+        }
+        _ => json!({}),
+    })
 }
 
 /// What in an answer to B would be A's: a marker, the amount, or an id.
@@ -342,4 +377,149 @@ async fn alpha_versions(a: &Session, ids: &HashMap<&'static str, String>) -> Res
         versions.insert(*noun, format!("{status} {text}"));
     }
     Ok(versions)
+}
+
+/// The kind of record a path acts on, as the permission module names it; `None` for routes
+/// outside the matrix (the caller's own profile).
+fn resource_of(path: &str) -> Option<Resource> {
+    let rest = path.strip_prefix("/api/v1/")?;
+    match rest.split('/').next()? {
+        "leads" | "accounts" | "contacts" | "opportunities" | "quotes" | "orders" | "invoices" | "reports" => {
+            Some(Resource::SalesRecord)
+        }
+        "products" => Some(Resource::PriceBook),
+        "competitors" => Some(Resource::Competitor),
+        "users" => Some(Resource::User),
+        "audit-events" => Some(Resource::AuditEvent),
+        _ => None,
+    }
+}
+
+/// What an operation does in the matrix's terms: a read, a create (a `POST` on a collection),
+/// or a change of the record its path names (every other write: edits, actions, links).
+fn action_of(method: &Method, path: &str) -> Action {
+    if *method == Method::GET {
+        Action::Read
+    } else if *method == Method::POST && !path.contains('{') {
+        Action::Create
+    } else {
+        Action::Update
+    }
+}
+
+/// Fills every `…_id` of an example body with a record of `ids` (`owner_id`: the actor).
+fn fill_ids(value: &mut Value, ids: &HashMap<&'static str, String>, actor: &str, path: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if key.ends_with("_id") && field.is_string() {
+                    let chosen =
+                        if key == "owner_id" { Some(actor.to_owned()) } else { alpha_id(ids, actor, path, key) };
+                    if let Some(chosen) = chosen {
+                        *field = Value::String(chosen);
+                    }
+                } else {
+                    fill_ids(field, ids, actor, path);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| fill_ids(item, ids, actor, path)),
+        _ => {}
+    }
+}
+
+/// The role matrix against every route: for the manager, the sales rep and the support agent,
+/// every operation of the served API description is called on records the admin owns (fresh
+/// ones for each role), and, for the sales rep, on sales records the rep owns. An operation the
+/// matrix (`crm_domain::permissions::reach`) does not let the role reach must answer 403
+/// `forbidden`; one it does must not (and never 5xx). Both backends.
+pub(super) async fn roles(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for backend in Backend::BOTH {
+        let name = backend.name();
+        let database = Database::create(config, &dir.join(name), backend, "roles").await?;
+        let server = database.serve(config, None).await?;
+        let admin = Session::new(&server.base_url, "admin@roles.example").await?;
+        let spec: Value = serde_json::from_str(&admin.send(Method::GET, "/api/v1/openapi.json", None).await?.1)?;
+        let (mut probes, mut refused) = (0, 0);
+        let mut broken = Vec::new();
+        for role in [Role::Manager, Role::SalesRep, Role::SupportAgent] {
+            let email = format!("{role}@roles.example");
+            let user = admin
+                .must(
+                    Method::POST,
+                    "/api/v1/users",
+                    &json!({"name": format!("The {role}"), "email": email, "password": crate::api::PASSWORD, "role": role.as_str()}),
+                )
+                .await?;
+            let token = crate::api::login(&admin.http, &admin.base, &email).await?;
+            let actor = Session { http: admin.http.clone(), base: admin.base.clone(), token, user_id: id(&user)? };
+            let theirs = seed(&admin, &format!("{role}-admin"), None).await?;
+            let own = if role == Role::SalesRep { Some(seed(&actor, "rep-own", Some(&theirs)).await?) } else { None };
+            for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+                let Some(resource) = resource_of(path) else { continue };
+                for (method, operation) in item.as_object().into_iter().flatten() {
+                    let Ok(method) = Method::from_bytes(method.to_uppercase().as_bytes()) else { continue };
+                    if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+                        continue;
+                    }
+                    let action = action_of(&method, path);
+                    let mut sets = vec![(&theirs, false)];
+                    if let Some(own) = &own
+                        && resource == Resource::SalesRecord
+                        && (path.contains('{') || action == Action::Create)
+                    {
+                        sets.push((own, true));
+                    }
+                    for (ids, owned) in sets {
+                        let mut concrete = path.clone();
+                        for parameter in path.split('{').skip(1).filter_map(|p| p.split('}').next()) {
+                            if let Some(value) = alpha_id(ids, &actor.user_id, path, parameter) {
+                                concrete = concrete.replace(&format!("{{{parameter}}}"), &value);
+                            }
+                        }
+                        let mut body = example_body(&spec, operation);
+                        if let Some(body) = body.as_mut() {
+                            fill_ids(body, ids, &actor.user_id, path);
+                        }
+                        // A create is of a record the actor will own.
+                        let owner = owned || action == Action::Create || action == Action::Read;
+                        let reaches = |action, owner| match reach(role, resource, action) {
+                            Reach::All => true,
+                            Reach::Own => owner,
+                            Reach::Nothing => false,
+                        };
+                        // Quoting commits the deal: it also needs the right to change it (README).
+                        let allowed = reaches(action, owner)
+                            && (path != "/api/v1/quotes" || method != Method::POST || reaches(Action::Update, owned));
+                        let (status, text) = actor.send(method.clone(), &concrete, body.as_ref()).await?;
+                        probes += 1;
+                        let problem: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                        let forbidden = status == 403 && problem["code"] == "forbidden";
+                        refused += usize::from(forbidden);
+                        let whose = if owned { "own" } else { "the admin's" };
+                        if allowed && (status == 403 || status >= 500) {
+                            broken.push(format!("{role} {method} {path} on {whose}: {status}, the matrix allows it"));
+                        } else if !allowed && !forbidden {
+                            broken.push(format!(
+                                "{role} {method} {path} on {whose}: {status} {}, the matrix forbids it",
+                                text.chars().take(160).collect::<String>()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        outcome.figure(format!(
+            "{name}: {probes} calls by manager, sales rep and support agent over every route: {refused} refused 403 as the matrix says; disagreements with the matrix: {}",
+            broken.len()
+        ));
+        for problem in broken.iter().take(12) {
+            outcome.promise(false, format!("{name}: {problem}"));
+        }
+        outcome.promise(broken.len() <= 12, format!("{name}: and {} more", broken.len().saturating_sub(12)));
+        server.stop()?;
+        database.drop_now(config).await?;
+    }
+    Ok(outcome)
 }

@@ -19,6 +19,8 @@
 //!   back unchanged, on both backends.
 //! - `cross-org`: every route of the served description, called by one organisation with
 //!   another's ids: 404, nothing shown, nothing changed, on both backends.
+//! - `roles`: the permission matrix of the domain against every route, for every role but the
+//!   admin, on records of others and the caller's own, on both backends.
 //! - `report-bounds`: report totals at the money bounds, exact below 2^63 and the documented 422
 //!   past it, on both backends.
 
@@ -69,7 +71,7 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 8] = [
+pub const CHECKS: [&str; 9] = [
     "login-flood",
     "signals",
     "table-lock",
@@ -78,6 +80,7 @@ pub const CHECKS: [&str; 8] = [
     "custom-fields",
     "report-bounds",
     "cross-org",
+    "roles",
 ];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
@@ -108,6 +111,7 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
             "custom-fields" => bounds::custom_fields(&config, &dir).await,
             "report-bounds" => bounds::report_bounds(&config, &dir).await,
             "cross-org" => access::cross_org(&config, &dir).await,
+            "roles" => access::roles(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
