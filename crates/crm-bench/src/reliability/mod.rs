@@ -21,6 +21,10 @@
 //!   another's ids: 404, nothing shown, nothing changed, on both backends.
 //! - `roles`: the permission matrix of the domain against every route, for every role but the
 //!   admin, on records of others and the caller's own, on both backends.
+//! - `if-match-race`: two server processes on one database, clients racing on `If-Match`: no
+//!   update lost, on both backends.
+//! - `pool-exhaustion`: a small pool held by requests waiting on a lock: every answer 200 or 503
+//!   within the deadline, and service once the lock is gone.
 //! - `report-bounds`: report totals at the money bounds, exact below 2^63 and the documented 422
 //!   past it, on both backends.
 
@@ -71,7 +75,7 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 11] = [
     "login-flood",
     "signals",
     "table-lock",
@@ -81,6 +85,8 @@ pub const CHECKS: [&str; 9] = [
     "report-bounds",
     "cross-org",
     "roles",
+    "if-match-race",
+    "pool-exhaustion",
 ];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
@@ -112,6 +118,8 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
             "report-bounds" => bounds::report_bounds(&config, &dir).await,
             "cross-org" => access::cross_org(&config, &dir).await,
             "roles" => access::roles(&config, &dir).await,
+            "if-match-race" => locks::if_match_race(&config, &dir).await,
+            "pool-exhaustion" => locks::pool_exhaustion(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
@@ -233,13 +241,29 @@ impl Database {
     /// Starts a server on this database, on `port` when given (a restart where clients already
     /// point), on a free one otherwise.
     pub(crate) async fn serve(&self, config: &ReliabilityConfig, port: Option<u16>) -> Result<Served> {
+        self.serve_with(config, port, &[]).await
+    }
+
+    /// [`Database::serve`] with settings of its own (`CRM_…` variables); each server of the
+    /// same database logs to its own file.
+    pub(crate) async fn serve_with(
+        &self,
+        config: &ReliabilityConfig,
+        port: Option<u16>,
+        env: &[(&str, &str)],
+    ) -> Result<Served> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let client = reqwest::Client::new();
-        let log = self.dir.join("server.log");
         let port = match port {
             Some(port) => port,
             None => process::free_port()?,
         };
-        process::start_server_at(port, &config.crm, &self.url, &self.dir, &log, &[], &client).await
+        let log = if port_is_first(&self.dir) {
+            self.dir.join("server.log")
+        } else {
+            self.dir.join(format!("server-{port}.log"))
+        };
+        process::start_server_at(port, &config.crm, &self.url, &self.dir, &log, &env, &client).await
     }
 
     pub(crate) async fn drop_now(self, config: &ReliabilityConfig) -> Result<()> {
@@ -280,4 +304,10 @@ pub(crate) fn mib(bytes: u64) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let bytes = bytes as f64;
     bytes / MIB
+}
+
+/// Whether the directory has no server log yet (the first server of a database logs to
+/// `server.log`, later ones on other ports to `server-<port>.log`; a restart appends).
+fn port_is_first(dir: &Path) -> bool {
+    !dir.join("server.log").exists()
 }
