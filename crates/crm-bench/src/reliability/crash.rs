@@ -161,3 +161,217 @@ pub(super) async fn kill9_idempotency(config: &ReliabilityConfig, dir: &std::pat
     }
     Ok(outcome)
 }
+
+/// A PostgreSQL cluster of the check's own, on its own port, run by `initdb` and `pg_ctl` (as
+/// the `postgres` user when the suite runs as root, which PostgreSQL refuses to run as).
+struct Cluster {
+    bin: std::path::PathBuf,
+    data: std::path::PathBuf,
+    log: std::path::PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn command(&self, program: &str) -> std::process::Command {
+        let path = self.bin.join(program);
+        if self.as_postgres {
+            let mut command = std::process::Command::new("runuser");
+            command.arg("-u").arg("postgres").arg("--").arg(path);
+            command
+        } else {
+            std::process::Command::new(path)
+        }
+    }
+
+    fn run(&self, mut command: std::process::Command, what: &str) -> Result<()> {
+        let output = command.stdin(std::process::Stdio::null()).output()?;
+        if !output.status.success() {
+            return Err(failure(format!(
+                "{what} failed: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )));
+        }
+        Ok(())
+    }
+
+    /// A new cluster in a fresh directory under the system's temporary directory (which the
+    /// `postgres` user can reach, unlike a work directory under root's home).
+    fn create() -> Result<Self> {
+        let bin = std::process::Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .ok_or_else(|| failure("pg_config --bindir failed: is the PostgreSQL server installed?"))?;
+        let root = std::env::temp_dir().join(format!("crm-reliability-cluster-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root)?;
+        let as_postgres = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if as_postgres {
+            let status = std::process::Command::new("chown").arg("postgres").arg(&root).status()?;
+            if !status.success() {
+                return Err(failure("chown postgres of the cluster's directory failed"));
+            }
+        }
+        let cluster = Cluster {
+            bin,
+            data: root.join("data"),
+            log: root.join("postgres.log"),
+            port: process::free_port()?,
+            as_postgres,
+        };
+        let mut initdb = cluster.command("initdb");
+        initdb.arg("-D").arg(&cluster.data).arg("-U").arg("postgres").arg("--auth=trust").arg("-E").arg("UTF8");
+        cluster.run(initdb, "initdb")?;
+        cluster.start()?;
+        Ok(cluster)
+    }
+
+    fn start(&self) -> Result<()> {
+        let mut start = self.command("pg_ctl");
+        let socket_dir = self.data.parent().map(std::path::Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+        start.arg("-D").arg(&self.data).arg("-l").arg(&self.log).arg("-w").arg("-o").arg(format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=on",
+            self.port,
+            socket_dir.display()
+        ));
+        start.arg("start");
+        self.run(start, "pg_ctl start")
+    }
+
+    /// Stops the cluster the way a crash does: `immediate` skips the checkpoint, so the restart
+    /// recovers from the write-ahead log.
+    fn crash(&self) -> Result<()> {
+        let mut stop = self.command("pg_ctl");
+        stop.arg("-D").arg(&self.data).arg("-m").arg("immediate").arg("-w").arg("stop");
+        self.run(stop, "pg_ctl stop")
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let mut stop = self.command("pg_ctl");
+        stop.arg("-D").arg(&self.data).arg("-m").arg("immediate").arg("stop");
+        let _ = stop.stdin(std::process::Stdio::null()).output();
+        if let Some(root) = self.data.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+}
+
+/// PostgreSQL stopped and restarted under load, on a throwaway cluster the check starts itself
+/// on another port: 16 clients create leads with keys; the cluster is crashed (`pg_ctl stop -m
+/// immediate`) and left down for 10 s (4 s bounded), then started again; a prober reads a lead
+/// and `/ready` throughout. Promises: while the database is down, every answer is 503 with
+/// `Retry-After` and `/ready` is 503; once it is back, the server serves again by itself within
+/// 10 s; no acknowledged write is lost and no key makes two leads.
+pub(super) async fn postgres_restart(config: &ReliabilityConfig, dir: &std::path::Path) -> Result<Outcome> {
+    use sqlx::Connection;
+    const CLIENTS: usize = 16;
+    let mut outcome = Outcome::default();
+    let down_for = Duration::from_secs(if config.full { 10 } else { 4 });
+    let cluster = tokio::task::spawn_blocking(Cluster::create).await.map_err(|e| failure(e.to_string()))??;
+    let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres")).await?;
+    sqlx::raw_sql("CREATE DATABASE crm").execute(&mut admin).await?;
+    admin.close().await?;
+    std::fs::create_dir_all(dir)?;
+    let log = dir.join("server.log");
+    let http = reqwest::Client::new();
+    let server = process::start_server(&config.crm, &cluster.url("crm"), dir, &log, &[], &http).await?;
+    let base = server.base_url.clone();
+    let token = admin_token(&http, &base, "restart-admin@reliability.example").await?;
+    let probe_lead = super::create_lead(&http, &base, &token, "Probe").await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> =
+        (0..CLIENTS).map(|c| tokio::spawn(keyed_writer(base.clone(), token.clone(), c, stop.clone()))).collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let crashed_at = Instant::now();
+    tokio::task::block_in_place(|| cluster.crash())?;
+    // While it is down: what a reader and a load balancer's health check are told.
+    let (mut down_answers, mut down_broken, mut ready_down, mut slowest_down) =
+        (0, Vec::new(), Vec::new(), Duration::ZERO);
+    while crashed_at.elapsed() < down_for {
+        let started = Instant::now();
+        match http.get(format!("{base}/api/v1/leads/{probe_lead}")).bearer_auth(&token).send().await {
+            Ok(r) => {
+                down_answers += 1;
+                let status = r.status().as_u16();
+                if status != 503 || !r.headers().contains_key("retry-after") {
+                    down_broken.push(status);
+                }
+            }
+            Err(_) => down_broken.push(0),
+        }
+        slowest_down = slowest_down.max(started.elapsed());
+        ready_down.push(http.get(format!("{base}/ready")).send().await.map_or(0, |r| r.status().as_u16()));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::task::block_in_place(|| cluster.start())?;
+    let back_at = Instant::now();
+    let mut recovered = None;
+    while back_at.elapsed() < Duration::from_secs(30) {
+        let answer = http.get(format!("{base}/api/v1/leads/{probe_lead}")).bearer_auth(&token).send().await;
+        if answer.is_ok_and(|r| r.status().is_success()) {
+            recovered = Some(back_at.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready_after = http.get(format!("{base}/ready")).send().await.map_or(0, |r| r.status().as_u16());
+    // A little load after the restart, then stop.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut logs = Vec::new();
+    for writer in writers {
+        logs.push(writer.await.map_err(|e| failure(e.to_string()))?);
+    }
+    let mut leads: HashMap<String, usize> = HashMap::new();
+    for lead in list_all(&http, &base, "/api/v1/leads", &token).await? {
+        *leads.entry(lead["last_name"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
+    }
+    let acknowledged: Vec<&String> = logs.iter().flat_map(|l| &l.acknowledged).collect();
+    let lost = acknowledged.iter().filter(|key| !leads.contains_key(key.as_str())).count();
+    let duplicated: usize = leads.values().map(|n| n - 1).sum();
+    let unexpected: Vec<&String> = logs.iter().flat_map(|l| &l.unexpected).collect();
+    let retried: usize = logs.iter().map(|l| l.retried.len()).sum();
+    outcome.figure(format!(
+        "PostgreSQL down {}s under {CLIENTS} keyed writers: {down_answers} reads while down, {} not 503 with Retry-After, slowest {:.1}s; /ready while down: {}; back in service {} after the restart; /ready after: {ready_after}",
+        down_for.as_secs(),
+        down_broken.len(),
+        slowest_down.as_secs_f64(),
+        if ready_down.iter().all(|s| *s == 503) { "503 throughout".to_owned() } else { format!("{ready_down:?}") },
+        recovered.map_or_else(|| "never (30 s)".to_owned(), |d| format!("{} ms", d.as_millis()))
+    ));
+    outcome.figure(format!(
+        "acknowledged writes lost: {lost} of {}; retried {retried}; keys that made two leads: {duplicated}; unexpected answers: {}",
+        acknowledged.len(),
+        unexpected.len()
+    ));
+    outcome.promise(
+        down_broken.is_empty(),
+        format!("while PostgreSQL is down, reads answer 503 with Retry-After ({down_broken:?})"),
+    );
+    outcome.promise(ready_down.iter().all(|s| *s == 503), "while PostgreSQL is down, /ready answers 503");
+    outcome.promise(
+        recovered.is_some_and(|d| d <= Duration::from_secs(10)),
+        "the server serves again within 10 s of the restart",
+    );
+    outcome.promise(ready_after == 200, "/ready answers 200 once PostgreSQL is back");
+    outcome.promise(lost == 0, "no acknowledged write is lost across the database crash");
+    outcome.promise(duplicated == 0, "no key makes two leads");
+    outcome
+        .promise(unexpected.is_empty(), format!("every write is answered 201, 409 or 503 ({:?})", unexpected.first()));
+    server.stop()?;
+    drop(cluster);
+    Ok(outcome)
+}

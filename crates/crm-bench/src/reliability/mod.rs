@@ -25,6 +25,8 @@
 //!   update lost, on both backends.
 //! - `pool-exhaustion`: a small pool held by requests waiting on a lock: every answer 200 or 503
 //!   within the deadline, and service once the lock is gone.
+//! - `postgres-restart`: a throwaway cluster crashed and restarted under keyed writes: 503s
+//!   while it is down, service again by itself, nothing lost or doubled.
 //! - `report-bounds`: report totals at the money bounds, exact below 2^63 and the documented 422
 //!   past it, on both backends.
 
@@ -75,7 +77,7 @@ impl Outcome {
 }
 
 /// The names of the checks, in the order they run.
-pub const CHECKS: [&str; 11] = [
+pub const CHECKS: [&str; 12] = [
     "login-flood",
     "signals",
     "table-lock",
@@ -87,6 +89,7 @@ pub const CHECKS: [&str; 11] = [
     "roles",
     "if-match-race",
     "pool-exhaustion",
+    "postgres-restart",
 ];
 
 /// Runs the chosen checks, printing each one's figures; fails when any promise was broken.
@@ -120,6 +123,7 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
             "roles" => access::roles(&config, &dir).await,
             "if-match-race" => locks::if_match_race(&config, &dir).await,
             "pool-exhaustion" => locks::pool_exhaustion(&config, &dir).await,
+            "postgres-restart" => crash::postgres_restart(&config, &dir).await,
             _ => Err(failure(format!("no check {name}"))),
         };
         let outcome = outcome.unwrap_or_else(|error| Outcome {
