@@ -237,3 +237,70 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
     assert!(retried.len() >= KILLS, "the kills interrupted requests ({} retried)", retried.len());
     assert!(slowest <= Duration::from_secs(10), "a retry waited {slowest:?} after the restart");
 }
+
+/// PostgreSQL only (where a lock can stop one table and not another): a keyed request whose
+/// write fails because the database cannot serve it, and whose claim cannot be freed either
+/// (the very outage), must not leave its key "in progress" while its process lives on: the
+/// process frees the claim with its heartbeat once the database answers, and the retry runs.
+#[cfg(feature = "postgres-tests")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_left_by_an_outage_is_freed_once_the_database_answers() {
+    use sqlx::Connection;
+    let app = TestApp::spawn_with(Backend::Postgres(crate::helpers::postgres_url()), |s| {
+        s.lock_timeout = Duration::from_millis(500);
+        s.request_timeout = Duration::from_secs(120);
+    })
+    .await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let connect = || async { sqlx::PgConnection::connect(&app.database_url).await.unwrap_or_else(|e| panic!("{e}")) };
+    let mut leads_lock = connect().await;
+    sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut leads_lock)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let keyed = [("Idempotency-Key", "outage")];
+    let body = json!({"last_name": "Blocked"});
+    let first = {
+        let (app, token, body) = (&app, admin.token.clone(), body.clone());
+        async move { app.send(Method::POST, "/api/v1/leads", Some(&token), Some(&body), &keyed).await }
+    };
+    let lock_the_keys = async {
+        // Once the claim is in, the keys' table goes too: freeing the claim will fail.
+        let mut probe = connect().await;
+        loop {
+            let claims: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys")
+                .fetch_one(&mut probe)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            if claims > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut keys_lock = connect().await;
+        sqlx::raw_sql("BEGIN; LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut keys_lock)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        keys_lock
+    };
+    let (first, mut keys_lock) = tokio::join!(first, lock_the_keys);
+    first.expect_problem(503, "service_unavailable");
+    sqlx::raw_sql("ROLLBACK").execute(&mut keys_lock).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::raw_sql("ROLLBACK").execute(&mut leads_lock).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // The retry is told to come back while the claim waits to be freed, then runs, once.
+    let started = Instant::now();
+    let created = loop {
+        let retry = app.send(Method::POST, "/api/v1/leads", Some(&admin.token), Some(&body), &keyed).await;
+        if retry.status == 201 {
+            break retry;
+        }
+        assert_eq!(retry.status, 409, "{}", retry.text);
+        assert!(started.elapsed() < Duration::from_secs(5), "the key stayed in progress for 5 s: {}", retry.text);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(created.header("idempotent-replayed"), None);
+    let listed = app.get("/api/v1/leads", &admin.token).await.expect(200).body;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
+}

@@ -192,10 +192,58 @@ async fn run_and_keep(
 }
 
 /// Frees the key, unless the attempt's write committed (a response lost after the commit is
-/// rebuilt by the next retry instead).
+/// rebuilt by the next retry instead). When the database cannot be reached (the very failure the
+/// request may have met), the claim is remembered and freed by the heartbeat once it can: this
+/// process is alive, so nothing else would free it before the claim expires.
 async fn release(state: &AppState, scope: &IdempotencyScope, attempt_id: Uuid) {
     if let Err(error) = state.store.release_idempotency_key(scope, attempt_id).await {
-        tracing::warn!(error = %error, "could not release an idempotency key");
+        tracing::warn!(error = %error, "could not release an idempotency key; retrying with the heartbeat");
+        state.unreleased.remember(scope.clone(), attempt_id);
+    }
+}
+
+/// Claims this process could not free when their request failed, freed again with each
+/// heartbeat. Bounded: past `MAX` the oldest are forgotten, and expire on their own.
+#[derive(Default)]
+pub struct UnreleasedClaims(std::sync::Mutex<std::collections::VecDeque<(IdempotencyScope, Uuid)>>);
+
+impl UnreleasedClaims {
+    const MAX: usize = 10_000;
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<(IdempotencyScope, Uuid)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember(&self, scope: IdempotencyScope, attempt_id: Uuid) {
+        let mut claims = self.claims();
+        if claims.len() >= Self::MAX {
+            claims.pop_front();
+        }
+        claims.push_back((scope, attempt_id));
+    }
+
+    /// How many claims wait to be freed.
+    pub fn len(&self) -> usize {
+        self.claims().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tries to free every remembered claim; those that still fail stay for the next time.
+    pub async fn retry(&self, store: &dyn crm_domain::ports::Store) {
+        let pending: Vec<(IdempotencyScope, Uuid)> = self.claims().drain(..).collect();
+        for (index, (scope, attempt_id)) in pending.iter().enumerate() {
+            if store.release_idempotency_key(scope, *attempt_id).await.is_err() {
+                // Still unreachable: keep this one and the rest, in order, for the next beat.
+                let mut claims = self.claims();
+                for claim in pending[index..].iter().rev() {
+                    claims.push_front(claim.clone());
+                }
+                return;
+            }
+        }
     }
 }
 

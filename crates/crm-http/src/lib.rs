@@ -160,14 +160,23 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// Records every `idempotency::HEARTBEAT` that this process is alive.
-async fn beat(store: Arc<dyn crm_domain::ports::Store>, instance_id: uuid::Uuid) {
+/// Records every `idempotency::HEARTBEAT` that this process is alive, and frees the claims its
+/// failed requests could not.
+async fn beat(
+    store: Arc<dyn crm_domain::ports::Store>,
+    instance_id: uuid::Uuid,
+    unreleased: Arc<idempotency::UnreleasedClaims>,
+) {
     let mut interval = tokio::time::interval(idempotency::HEARTBEAT);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         if let Err(error) = store.beat(instance_id, conventions::now()).await {
             tracing::warn!(error = %error, "could not record this process's heartbeat");
+            continue;
+        }
+        if !unreleased.is_empty() {
+            unreleased.retry(&*store).await;
         }
     }
 }
@@ -179,6 +188,7 @@ pub struct Application {
     database: Arc<Database>,
     search_upkeep: Duration,
     instance_id: uuid::Uuid,
+    unreleased: Arc<idempotency::UnreleasedClaims>,
 }
 
 impl Application {
@@ -208,6 +218,7 @@ impl Application {
             .beat(instance_id, conventions::now())
             .await
             .map_err(|e| StartupError::Heartbeat(e.to_string()))?;
+        let unreleased = Arc::new(idempotency::UnreleasedClaims::default());
         let state = web::Data::new(AppState {
             store: database.store.clone(),
             tokens: TokenService::new(&secret),
@@ -217,6 +228,7 @@ impl Application {
             passwords: crate::password::PasswordHashing::new(settings.password_threads, settings.password_wait),
             deadlines: middleware::Deadlines { request: settings.request_timeout, report: settings.report_timeout },
             instance_id,
+            unreleased: unreleased.clone(),
         });
         // The document is built once, kept as its JSON text and a route table, and dropped:
         // as a structure it is tens of megabytes, and Swagger UI would clone it into every worker.
@@ -273,7 +285,7 @@ impl Application {
         tracing::info!("crm {VERSION}: {backend} database {} ({migrations})", database.location);
         let base = format!("http://{}:{port}", host_of(&settings.bind));
         tracing::info!(port, "listening on {base}/api/v1; Swagger UI at {base}{}", pages::SWAGGER_UI);
-        Ok(Self { port, server, database, search_upkeep: settings.search_upkeep, instance_id })
+        Ok(Self { port, server, database, search_upkeep: settings.search_upkeep, instance_id, unreleased })
     }
 
     pub fn port(&self) -> u16 {
@@ -303,7 +315,7 @@ impl Application {
                 }
             }
         });
-        let heartbeat = tokio::spawn(beat(self.database.store.clone(), self.instance_id));
+        let heartbeat = tokio::spawn(beat(self.database.store.clone(), self.instance_id, self.unreleased.clone()));
         let upkeep = (!self.search_upkeep.is_zero())
             .then(|| tokio::spawn(keep_lead_search_tidy(self.database.store.clone(), self.search_upkeep)));
         let handle = self.server.handle();

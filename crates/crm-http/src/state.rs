@@ -20,4 +20,6 @@ pub struct AppState {
     pub deadlines: crate::middleware::Deadlines,
     /// This server process, as its idempotency claims and heartbeat name it.
     pub instance_id: uuid::Uuid,
+    /// Idempotency claims this process failed to free, freed with its heartbeat.
+    pub unreleased: std::sync::Arc<crate::idempotency::UnreleasedClaims>,
 }
