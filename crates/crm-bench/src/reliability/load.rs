@@ -161,6 +161,9 @@ pub(super) async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Ou
                             }
                         }
                         Ok(_) => {}
+                        // Refused: sent after the listener closed (the writer saw the stop flag
+                        // just before it was set), so never in flight.
+                        Err(error) if error.is_connect() => {}
                         Err(_) => dropped += 1,
                     }
                 }
