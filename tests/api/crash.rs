@@ -244,7 +244,7 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
 /// process frees the claim with its heartbeat once the database answers, and the retry runs.
 #[cfg(feature = "postgres-tests")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claim_left_by_an_outage_is_freed_once_the_database_answers() {
+async fn a_claim_left_by_an_outage_is_freed_once_postgres_answers() {
     use sqlx::Connection;
     let app = TestApp::spawn_with(Backend::Postgres(crate::helpers::postgres_url()), |s| {
         s.lock_timeout = Duration::from_millis(500);

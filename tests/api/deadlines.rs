@@ -79,7 +79,7 @@ async fn a_write_behind_a_held_lock_is_answered_503(backend: Backend) {
 /// without writing anything (on SQLite only writes wait, and the lock timeout answers them first).
 #[cfg(feature = "postgres-tests")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_past_its_deadline_is_answered_503() {
+async fn a_request_past_its_deadline_is_answered_503_on_postgres() {
     // The lock timeout is far off: only the deadline can answer.
     let app = TestApp::spawn_with(Backend::Postgres(crate::helpers::postgres_url()), |s| {
         s.lock_timeout = Duration::from_secs(120);

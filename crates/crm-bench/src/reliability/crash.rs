@@ -82,6 +82,50 @@ async fn keyed_writer(base: String, token: String, client_number: usize, stop: A
     log
 }
 
+/// What keyed writers left behind, once stopped: their logs merged and the leads counted by
+/// key (the name each lead was created with).
+struct KeyedTally {
+    acknowledged: usize,
+    /// Acknowledged keys with no lead.
+    lost: usize,
+    /// Leads beyond the first of a key.
+    duplicated: usize,
+    /// Leads of no acknowledged key.
+    unacknowledged: usize,
+    retried: Vec<(Instant, Instant)>,
+    replayed: usize,
+    unexpected: Vec<String>,
+}
+
+/// Stops the writers, waits for them and reads every lead back.
+async fn tally(
+    stop: &AtomicBool,
+    writers: Vec<tokio::task::JoinHandle<KeyedLog>>,
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> Result<KeyedTally> {
+    stop.store(true, Ordering::Relaxed);
+    let mut logs = Vec::new();
+    for writer in writers {
+        logs.push(writer.await.map_err(|e| failure(e.to_string()))?);
+    }
+    let mut leads: HashMap<String, usize> = HashMap::new();
+    for lead in list_all(http, base, "/api/v1/leads", token).await? {
+        *leads.entry(lead["last_name"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
+    }
+    let acknowledged: std::collections::HashSet<&String> = logs.iter().flat_map(|l| &l.acknowledged).collect();
+    Ok(KeyedTally {
+        acknowledged: acknowledged.len(),
+        lost: acknowledged.iter().filter(|key| !leads.contains_key(key.as_str())).count(),
+        duplicated: leads.values().map(|n| n - 1).sum(),
+        unacknowledged: leads.keys().filter(|name| !acknowledged.contains(name)).count(),
+        retried: logs.iter().flat_map(|l| l.retried.iter().copied()).collect(),
+        replayed: logs.iter().map(|l| l.replayed).sum(),
+        unexpected: logs.into_iter().flat_map(|l| l.unexpected).collect(),
+    })
+}
+
 /// Item 3: 16 clients create leads with `Idempotency-Key` while the server is killed with
 /// SIGKILL mid-load (10 times in full, 4 bounded) and restarted on the same port; every failed
 /// request is retried with its key. Promises, on each backend: no acknowledged write lost, no
@@ -109,20 +153,8 @@ pub(super) async fn kill9_idempotency(config: &ReliabilityConfig, dir: &std::pat
             restarts.push(Instant::now());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        stop.store(true, Ordering::Relaxed);
-        let mut logs = Vec::new();
-        for writer in writers {
-            logs.push(writer.await.map_err(|e| failure(e.to_string()))?);
-        }
-        let mut leads: HashMap<String, usize> = HashMap::new();
-        for lead in list_all(&http, &base, "/api/v1/leads", &token).await? {
-            *leads.entry(lead["last_name"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
-        }
-        let acknowledged: Vec<&String> = logs.iter().flat_map(|l| &l.acknowledged).collect();
-        let lost = acknowledged.iter().filter(|key| !leads.contains_key(key.as_str())).count();
-        let duplicated: usize = leads.values().map(|n| n - 1).sum();
-        let unacknowledged = leads.keys().filter(|name| !acknowledged.contains(name)).count();
-        let retried: Vec<(Instant, Instant)> = logs.iter().flat_map(|l| l.retried.iter().copied()).collect();
+        let KeyedTally { acknowledged, lost, duplicated, unacknowledged, retried, replayed, unexpected } =
+            tally(&stop, writers, &http, &base, &token).await?;
         let slowest = retried
             .iter()
             .map(|(failed, answered)| {
@@ -131,18 +163,14 @@ pub(super) async fn kill9_idempotency(config: &ReliabilityConfig, dir: &std::pat
             })
             .max()
             .unwrap_or_default();
-        let replayed: usize = logs.iter().map(|l| l.replayed).sum();
-        let unexpected: Vec<&String> = logs.iter().flat_map(|l| &l.unexpected).collect();
         let name = backend.name();
         outcome.figure(format!(
-            "{name}, kill -9 x{kills} under {CLIENTS} keyed writers: {} acknowledged, {} retried ({replayed} answered as replays), slowest retry answered {} ms after its restart",
-            acknowledged.len(),
+            "{name}, kill -9 x{kills} under {CLIENTS} keyed writers: {acknowledged} acknowledged, {} retried ({replayed} answered as replays), slowest retry answered {} ms after its restart",
             retried.len(),
             slowest.as_millis()
         ));
         outcome.figure(format!(
-            "{name}: acknowledged writes lost: {lost} of {}; keys that made two leads: {duplicated}; leads of no key: {unacknowledged}; unexpected answers: {}",
-            acknowledged.len(),
+            "{name}: acknowledged writes lost: {lost} of {acknowledged}; keys that made two leads: {duplicated}; leads of no key: {unacknowledged}; unexpected answers: {}",
             unexpected.len()
         ));
         outcome.promise(lost == 0, format!("{name}: no acknowledged write is lost across kill -9"));
@@ -330,20 +358,9 @@ pub(super) async fn postgres_restart(config: &ReliabilityConfig, dir: &std::path
     let ready_after = http.get(format!("{base}/ready")).send().await.map_or(0, |r| r.status().as_u16());
     // A little load after the restart, then stop.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut logs = Vec::new();
-    for writer in writers {
-        logs.push(writer.await.map_err(|e| failure(e.to_string()))?);
-    }
-    let mut leads: HashMap<String, usize> = HashMap::new();
-    for lead in list_all(&http, &base, "/api/v1/leads", &token).await? {
-        *leads.entry(lead["last_name"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
-    }
-    let acknowledged: Vec<&String> = logs.iter().flat_map(|l| &l.acknowledged).collect();
-    let lost = acknowledged.iter().filter(|key| !leads.contains_key(key.as_str())).count();
-    let duplicated: usize = leads.values().map(|n| n - 1).sum();
-    let unexpected: Vec<&String> = logs.iter().flat_map(|l| &l.unexpected).collect();
-    let retried: usize = logs.iter().map(|l| l.retried.len()).sum();
+    // The probe lead is the one lead of no key.
+    let KeyedTally { acknowledged, lost, duplicated, retried, unexpected, .. } =
+        tally(&stop, writers, &http, &base, &token).await?;
     outcome.figure(format!(
         "PostgreSQL down {}s under {CLIENTS} keyed writers: {down_answers} reads while down, {} not 503 with Retry-After, slowest {:.1}s; /ready while down: {}; back in service {} after the restart; /ready after: {ready_after}",
         down_for.as_secs(),
@@ -353,8 +370,8 @@ pub(super) async fn postgres_restart(config: &ReliabilityConfig, dir: &std::path
         recovered.map_or_else(|| "never (30 s)".to_owned(), |d| format!("{} ms", d.as_millis()))
     ));
     outcome.figure(format!(
-        "acknowledged writes lost: {lost} of {}; retried {retried}; keys that made two leads: {duplicated}; unexpected answers: {}",
-        acknowledged.len(),
+        "acknowledged writes lost: {lost} of {acknowledged}; retried {}; keys that made two leads: {duplicated}; unexpected answers: {}",
+        retried.len(),
         unexpected.len()
     ));
     outcome.promise(

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Result, failure};
 
-use super::{Outcome, ReliabilityConfig, admin_token, create_lead, mib, sqlite_server};
+use super::{Backend, Database, Outcome, ReliabilityConfig, admin_token, create_lead, mib};
 
 /// How the login flood's answers came out.
 #[derive(Default)]
@@ -29,7 +29,7 @@ struct Answers {
 /// 100 ms (a promise of the full run, on a release build; reported in the bounded one).
 pub(super) async fn login_flood(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
     let mut outcome = Outcome::default();
-    let server = sqlite_server(config, dir, &[]).await?;
+    let server = Database::create(config, dir, Backend::Sqlite, "flood").await?.serve(config, None).await?;
     let base = server.base_url.clone();
     let client = reqwest::Client::new();
     let token = admin_token(&client, &base, "flood-admin@reliability.example").await?;
@@ -128,9 +128,8 @@ pub(super) async fn login_flood(config: &ReliabilityConfig, dir: &Path) -> Resul
 pub(super) async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     for signal in ["INT", "TERM"] {
-        let dir = dir.join(signal);
-        std::fs::create_dir_all(&dir)?;
-        let mut server = sqlite_server(config, &dir, &[]).await?;
+        let database = Database::create(config, &dir.join(signal), Backend::Sqlite, "signals").await?;
+        let mut server = database.serve(config, None).await?;
         let base = server.base_url.clone();
         let client = reqwest::Client::new();
         let token = admin_token(&client, &base, "signals-admin@reliability.example").await?;
@@ -195,7 +194,7 @@ pub(super) async fn signals(config: &ReliabilityConfig, dir: &Path) -> Result<Ou
         outcome.promise(exit.is_some_and(|s| s.success()), format!("the server exits 0 on SIG{signal}"));
         drop(server);
         // Restart on the same database: every acknowledged write is there.
-        let server = sqlite_server(config, &dir, &[]).await?;
+        let server = database.serve(config, None).await?;
         let token = crate::api::login(&client, &server.base_url, "signals-admin@reliability.example").await?;
         let mut lost = 0;
         for id in &created {

@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::error::{Result, failure};
-use crate::process;
 
-use super::{Backend, Database, Outcome, ReliabilityConfig, admin_token, create_lead, create_postgres, drop_postgres};
+use super::{Backend, Database, Outcome, ReliabilityConfig, admin_token, create_lead};
 
 /// Item 4: `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE` held for 20 s (5 s bounded) on
 /// PostgreSQL. With the server's defaults, `GET /leads/{id}` and `POST /leads` are answered 503
@@ -19,15 +18,14 @@ use super::{Backend, Database, Outcome, ReliabilityConfig, admin_token, create_l
 pub(super) async fn table_lock(config: &ReliabilityConfig, dir: &Path) -> Result<Outcome> {
     use sqlx::Connection;
     let mut outcome = Outcome::default();
-    let (database_url, name) = create_postgres(config, "lock").await?;
-    let env = vec![("CRM_JWT_SECRET".to_owned(), process::JWT_SECRET.to_owned())];
+    let database = Database::create(config, dir, Backend::Postgres, "lock").await?;
     let client = reqwest::Client::new();
-    let server = process::start_server(&config.crm, &database_url, dir, &dir.join("server.log"), &env, &client).await?;
+    let server = database.serve(config, None).await?;
     let base = server.base_url.clone();
     let token = admin_token(&client, &base, "lock-admin@reliability.example").await?;
     let lead = create_lead(&client, &base, &token, "Locked").await?;
     let held = Duration::from_secs(if config.full { 20 } else { 5 });
-    let mut lock = sqlx::PgConnection::connect(&database_url).await?;
+    let mut lock = sqlx::PgConnection::connect(&database.url).await?;
     sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE").execute(&mut lock).await?;
     let locked_at = Instant::now();
     let mut answered = Vec::new();
@@ -63,7 +61,7 @@ pub(super) async fn table_lock(config: &ReliabilityConfig, dir: &Path) -> Result
     outcome.figure(format!("GET /leads/{{id}} after the lock was released ({} s): {after}", held.as_secs()));
     outcome.promise(after == 200, "reads work again once the lock is released");
     server.stop()?;
-    drop_postgres(config, &name).await?;
+    database.drop_now(config).await?;
     Ok(outcome)
 }
 

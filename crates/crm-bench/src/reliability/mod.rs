@@ -150,13 +150,6 @@ pub async fn run(config: ReliabilityConfig) -> Result<()> {
     }
 }
 
-/// A server on a fresh SQLite database in `dir`.
-pub(crate) async fn sqlite_server(config: &ReliabilityConfig, dir: &Path, env: &[(&str, &str)]) -> Result<Served> {
-    let database_url = format!("sqlite:{}", dir.join("crm.db").display());
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    process::start_server(&config.crm, &database_url, dir, &dir.join("server.log"), &env, &reqwest::Client::new()).await
-}
-
 /// Signs up an organisation and answers its admin's access token.
 pub(crate) async fn admin_token(client: &reqwest::Client, base_url: &str, email: &str) -> Result<String> {
     crate::api::signup(client, base_url, email).await?;
@@ -178,7 +171,7 @@ pub(crate) async fn create_lead(client: &reqwest::Client, base_url: &str, token:
     body["id"].as_str().map(str::to_owned).ok_or_else(|| failure("a created lead has no id"))
 }
 /// A database of its own on the PostgreSQL server, dropped by [`drop_postgres`].
-pub(crate) async fn create_postgres(config: &ReliabilityConfig, label: &str) -> Result<(String, String)> {
+async fn create_postgres(config: &ReliabilityConfig, label: &str) -> Result<(String, String)> {
     use sqlx::Connection;
     let name = format!("crm_reliability_{}_{label}", std::process::id());
     let mut admin = sqlx::PgConnection::connect(&config.postgres_url).await?;
@@ -190,7 +183,7 @@ pub(crate) async fn create_postgres(config: &ReliabilityConfig, label: &str) -> 
     Ok((crate::run::server_url(&config.postgres_url, &name)?, name))
 }
 
-pub(crate) async fn drop_postgres(config: &ReliabilityConfig, name: &str) -> Result<()> {
+async fn drop_postgres(config: &ReliabilityConfig, name: &str) -> Result<()> {
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(&config.postgres_url).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
@@ -248,8 +241,9 @@ impl Database {
         self.serve_with(config, port, &[]).await
     }
 
-    /// [`Database::serve`] with settings of its own (`CRM_…` variables); each server of the
-    /// same database logs to its own file.
+    /// [`Database::serve`] with settings of its own (`CRM_…` variables). The log is
+    /// `server-<port>.log`: two servers of one database log apart, and a restart on the same port
+    /// appends to the same file.
     pub(crate) async fn serve_with(
         &self,
         config: &ReliabilityConfig,
@@ -262,11 +256,7 @@ impl Database {
             Some(port) => port,
             None => process::free_port()?,
         };
-        let log = if port_is_first(&self.dir) {
-            self.dir.join("server.log")
-        } else {
-            self.dir.join(format!("server-{port}.log"))
-        };
+        let log = self.dir.join(format!("server-{port}.log"));
         process::start_server_at(port, &config.crm, &self.url, &self.dir, &log, &env, &client).await
     }
 
@@ -308,10 +298,4 @@ pub(crate) fn mib(bytes: u64) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let bytes = bytes as f64;
     bytes / MIB
-}
-
-/// Whether the directory has no server log yet (the first server of a database logs to
-/// `server.log`, later ones on other ports to `server-<port>.log`; a restart appends).
-fn port_is_first(dir: &Path) -> bool {
-    !dir.join("server.log").exists()
 }
