@@ -74,7 +74,7 @@ impl Server {
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|e| panic!("the server did not start: {e}"))
             .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         Self { child, root: format!("http://127.0.0.1:{port}"), base: format!("http://127.0.0.1:{port}/api/v1"), port }
     }
 

@@ -719,22 +719,17 @@ async fn dated_states_change_the_etag(backend: Backend) {
 
     // A day later, as far as the quote is concerned: its validity ended yesterday, and the
     // stored quote is still at version 2.
-    let database =
-        Database::open(&app.database_url, &PoolSettings::default(), false).await.unwrap_or_else(|e| panic!("{e}"));
-    let organization_id = Uuid::parse_str(&admin.organization_id).unwrap_or_else(|e| panic!("{e}"));
+    let database = Database::open(&app.database_url, &PoolSettings::default(), false).await.unwrap();
+    let organization_id = Uuid::parse_str(&admin.organization_id).unwrap();
     let audit = AuditContext {
         organization_id,
-        actor_id: Uuid::parse_str(&admin.user_id).unwrap_or_else(|e| panic!("{e}")),
+        actor_id: Uuid::parse_str(&admin.user_id).unwrap(),
         request_id: "test".into(),
         idempotency_attempt: None,
     };
-    let mut stored = database
-        .store
-        .get_quote(organization_id, Uuid::parse_str(&id_of(&quote)).unwrap_or_else(|e| panic!("{e}")))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stored = database.store.get_quote(organization_id, Uuid::parse_str(&id_of(&quote)).unwrap()).await.unwrap();
     stored.valid_until = Some(yesterday);
-    database.store.update_quote(&stored, 2, AuditAction::Update, &[], &audit).await.unwrap_or_else(|e| panic!("{e}"));
+    database.store.update_quote(&stored, 2, AuditAction::Update, &[], &audit).await.unwrap();
 
     let expired = get(path.clone(), "\"2\"").await.expect(200);
     assert_eq!((expired.body["status"].as_str(), expired.body["version"].as_i64()), (Some("expired"), Some(2)));

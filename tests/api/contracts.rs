@@ -34,7 +34,7 @@ pub(crate) fn now() -> chrono::DateTime<Utc> {
 
 pub(crate) async fn open(backend: &Backend) -> (Arc<dyn Store>, Option<crate::helpers::tempfile_dir::TempDir>) {
     let (url, dir) = fresh_database_url(backend).await;
-    let database = Database::open(&url, &PoolSettings::default(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    let database = Database::open(&url, &PoolSettings::default(), true).await.unwrap();
     (database.store.clone(), dir)
 }
 
@@ -57,7 +57,7 @@ pub(crate) async fn seed(store: &Arc<dyn Store>, email: &str) -> (Organization, 
     let organization =
         Organization { id: Uuid::now_v7(), name: Name::from_trusted("Org".to_owned()), created_at: now() };
     let admin = user(organization.id, email, Role::Admin);
-    store.create_organization(&organization, &admin, "hash", "req-1").await.unwrap_or_else(|e| panic!("{e}"));
+    store.create_organization(&organization, &admin, "hash", "req-1").await.unwrap();
     (organization, admin)
 }
 
@@ -72,7 +72,7 @@ pub(crate) fn ctx(user: &User) -> AuditContext {
 
 async fn organizations_and_users(backend: Backend) {
     let (store, _dir) = open(&backend).await;
-    store.ping().await.unwrap_or_else(|e| panic!("{e}"));
+    store.ping().await.unwrap();
     let (organization, admin) = seed(&store, "admin@example.com").await;
     assert_eq!(store.get_organization(organization.id).await.ok(), Some(organization.clone()));
     assert!(matches!(store.get_organization(Uuid::now_v7()).await, Err(RepoError::NotFound)));
@@ -87,7 +87,7 @@ async fn organizations_and_users(backend: Backend) {
     assert!(matches!(store.get_organization(other_org.id).await, Err(RepoError::NotFound)));
 
     let rep = user(organization.id, "rep@example.com", Role::SalesRep);
-    store.insert_user(&rep, "rep-hash", &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_user(&rep, "rep-hash", &ctx(&admin)).await.unwrap();
     assert!(matches!(store.insert_user(&rep, "x", &ctx(&admin)).await, Err(RepoError::Duplicate { .. })));
     assert_eq!(store.get_user(organization.id, rep.id).await.ok(), Some(rep.clone()));
     assert!(matches!(store.get_user(Uuid::now_v7(), rep.id).await, Err(RepoError::NotFound)));
@@ -102,14 +102,13 @@ async fn organizations_and_users(backend: Backend) {
     );
     assert!(store.find_principal(Uuid::now_v7(), rep.id).await.ok().flatten().is_none());
 
-    let (deactivated, changes) = rep
-        .apply(&UserPatch { active: Some(false), ..UserPatch::default() }, admin.id, now())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (deactivated, changes) =
+        rep.apply(&UserPatch { active: Some(false), ..UserPatch::default() }, admin.id, now()).unwrap();
     assert!(matches!(
         store.update_user(&deactivated, 7, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 1 })
     ));
-    store.update_user(&deactivated, 1, &changes, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.update_user(&deactivated, 1, &changes, &ctx(&admin)).await.unwrap();
     assert!(
         store.find_principal(organization.id, rep.id).await.ok().flatten().is_none(),
         "deactivated users have no principal"
@@ -125,14 +124,14 @@ async fn organizations_and_users(backend: Backend) {
         sort: Sort { field: UserSortField::Email, direction: SortDirection::Ascending },
         window: Window { limit, after: None },
     };
-    let page = store.list_users(organization.id, &query(None, 1)).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = store.list_users(organization.id, &query(None, 1)).await.unwrap();
     assert_eq!(page.items.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["admin@example.com"]);
     let mut next = query(None, 1);
     next.window.after = page.next;
-    let second = store.list_users(organization.id, &next).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = store.list_users(organization.id, &next).await.unwrap();
     assert_eq!(second.items.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["rep@example.com"]);
     assert!(second.next.is_none());
-    let active = store.list_users(organization.id, &query(Some(true), 10)).await.unwrap_or_else(|e| panic!("{e}"));
+    let active = store.list_users(organization.id, &query(Some(true), 10)).await.unwrap();
     assert_eq!(active.items.len(), 1);
     let events = store
         .list_audit_events(
@@ -141,7 +140,7 @@ async fn organizations_and_users(backend: Backend) {
             &Window { limit: 10, after: None },
         )
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(events.items.iter().map(|e| e.action).collect::<Vec<_>>(), [AuditAction::Update, AuditAction::Create]);
 }
 
@@ -159,7 +158,7 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
         expires_at: at + Duration::days(1),
     };
     let family = Uuid::now_v7();
-    store.insert_refresh_token(&token("h1", family)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_refresh_token(&token("h1", family)).await.unwrap();
     let rotated =
         store.rotate_refresh_token(organization.id, "h1", Uuid::now_v7(), "h2", at, at + Duration::days(1)).await.ok();
     assert_eq!(rotated, Some(RefreshRotation::Rotated { organization_id: organization.id, user_id: admin.id }));
@@ -182,21 +181,21 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
     );
     let mut expired = token("old", Uuid::now_v7());
     expired.expires_at = at - Duration::seconds(1);
-    store.insert_refresh_token(&expired).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_refresh_token(&expired).await.unwrap();
     assert_eq!(
         store.rotate_refresh_token(organization.id, "old", Uuid::now_v7(), "h7", at, at).await.ok(),
         Some(RefreshRotation::Invalid)
     );
 
-    store.insert_refresh_token(&token("a1", Uuid::now_v7())).await.unwrap_or_else(|e| panic!("{e}"));
-    store.insert_refresh_token(&token("b1", Uuid::now_v7())).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_refresh_token(&token("a1", Uuid::now_v7())).await.unwrap();
+    store.insert_refresh_token(&token("b1", Uuid::now_v7())).await.unwrap();
     assert_eq!(store.revoke_refresh_family(organization.id, admin.id, "a1", at).await.ok(), Some(true));
     assert_eq!(store.revoke_refresh_family(organization.id, Uuid::now_v7(), "b1", at).await.ok(), Some(false));
     assert!(matches!(
         store.rotate_refresh_token(organization.id, "a1", Uuid::now_v7(), "a2", at, at).await,
         Ok(RefreshRotation::Reused)
     ));
-    store.revoke_user_refresh_tokens(organization.id, admin.id, at).await.unwrap_or_else(|e| panic!("{e}"));
+    store.revoke_user_refresh_tokens(organization.id, admin.id, at).await.unwrap();
     assert!(matches!(
         store.rotate_refresh_token(organization.id, "b1", Uuid::now_v7(), "b2", at, at).await,
         Ok(RefreshRotation::Reused)
@@ -215,7 +214,7 @@ async fn idempotency_claims(backend: Backend) {
         silent_since: now - Duration::seconds(5),
     };
     let alive = Uuid::now_v7();
-    store.beat(alive, at).await.unwrap_or_else(|e| panic!("{e}"));
+    store.beat(alive, at).await.unwrap();
     let attempt = |instance_id: Uuid| IdempotencyAttempt { attempt_id: Uuid::now_v7(), instance_id };
     let first = attempt(alive);
     assert_eq!(
@@ -240,9 +239,9 @@ async fn idempotency_claims(backend: Backend) {
     };
     // Only the attempt that holds the claim keeps its response.
     let stranger = Uuid::now_v7();
-    store.complete_idempotency_key(&scope, stranger, &response).await.unwrap_or_else(|e| panic!("{e}"));
+    store.complete_idempotency_key(&scope, stranger, &response).await.unwrap();
     assert_eq!(store.claim_idempotency_key(&scope, "hash-a", &attempt(alive), &times(at)).await.ok(), Some(running));
-    store.complete_idempotency_key(&scope, first.attempt_id, &response).await.unwrap_or_else(|e| panic!("{e}"));
+    store.complete_idempotency_key(&scope, first.attempt_id, &response).await.unwrap();
     assert_eq!(
         store.claim_idempotency_key(&scope, "hash-b", &attempt(alive), &times(at)).await.ok(),
         Some(IdempotencyClaim::Existing {
@@ -253,7 +252,7 @@ async fn idempotency_claims(backend: Backend) {
         })
     );
     // Released keys are free again; a completed one is not released, nor by another attempt.
-    store.release_idempotency_key(&scope, first.attempt_id).await.unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&scope, first.attempt_id).await.unwrap();
     assert!(matches!(
         store.claim_idempotency_key(&scope, "hash-a", &attempt(alive), &times(at)).await,
         Ok(IdempotencyClaim::Existing { .. })
@@ -264,12 +263,12 @@ async fn idempotency_claims(backend: Backend) {
         store.claim_idempotency_key(&other, "h", &held, &times(at)).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
-    store.release_idempotency_key(&other, stranger).await.unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&other, stranger).await.unwrap();
     assert!(matches!(
         store.claim_idempotency_key(&other, "h", &attempt(alive), &times(at)).await,
         Ok(IdempotencyClaim::Existing { response: None, .. })
     ));
-    store.release_idempotency_key(&other, held.attempt_id).await.unwrap_or_else(|e| panic!("{e}"));
+    store.release_idempotency_key(&other, held.attempt_id).await.unwrap();
     assert_eq!(
         store.claim_idempotency_key(&other, "h2", &attempt(alive), &times(at)).await.ok(),
         Some(IdempotencyClaim::Acquired)
@@ -300,7 +299,7 @@ async fn idempotency_claims_outlive_their_process(backend: Backend) {
         silent_since: now - Duration::seconds(5),
     };
     let (killed, restarted) = (Uuid::now_v7(), Uuid::now_v7());
-    store.beat(killed, at).await.unwrap_or_else(|e| panic!("{e}"));
+    store.beat(killed, at).await.unwrap();
     let attempt = |instance_id: Uuid| IdempotencyAttempt { attempt_id: Uuid::now_v7(), instance_id };
     let scope =
         |key: &str| IdempotencyScope { organization_id: organization.id, user_id: admin.id, key: key.to_owned() };
@@ -313,7 +312,7 @@ async fn idempotency_claims_outlive_their_process(backend: Backend) {
         store.claim_idempotency_key(&scope("lost"), "h", &lost, &times(at)).await.ok(),
         Some(IdempotencyClaim::Acquired)
     );
-    store.beat(restarted, at + Duration::seconds(4)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.beat(restarted, at + Duration::seconds(4)).await.unwrap();
     assert!(matches!(
         store.claim_idempotency_key(&scope("lost"), "h", &attempt(restarted), &times(at + Duration::seconds(4))).await,
         Ok(IdempotencyClaim::Existing { committed: false, response: None, .. })
@@ -328,7 +327,7 @@ async fn idempotency_claims_outlive_their_process(backend: Backend) {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(matches!(store.insert_lead(&lead, &keyed(&lost)).await, Err(RepoError::Unavailable(_))));
     assert!(matches!(store.get_lead(organization.id, lead.id).await, Err(RepoError::NotFound)));
-    store.insert_lead(&lead, &keyed(&retry)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_lead(&lead, &keyed(&retry)).await.unwrap();
     assert_eq!(
         store.attempt_outcome(organization.id, retry.attempt_id).await.ok(),
         Some(vec![AttemptWrite { action: AuditAction::Create, entity_type: "lead".to_owned(), entity_id: lead.id }])
@@ -344,8 +343,8 @@ async fn idempotency_claims_outlive_their_process(backend: Backend) {
     );
     let written = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Written"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));
-    store.insert_lead(&written, &keyed(&committed)).await.unwrap_or_else(|e| panic!("{e}"));
-    store.release_idempotency_key(&scope("committed"), committed.attempt_id).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_lead(&written, &keyed(&committed)).await.unwrap();
+    store.release_idempotency_key(&scope("committed"), committed.attempt_id).await.unwrap();
     assert_eq!(
         store
             .claim_idempotency_key(&scope("committed"), "h", &attempt(restarted), &times(at + Duration::minutes(10)))
@@ -359,7 +358,7 @@ async fn idempotency_claims_outlive_their_process(backend: Backend) {
         })
     );
     // A process that stops cleanly leaves no heartbeat behind.
-    store.retire_instance(restarted).await.unwrap_or_else(|e| panic!("{e}"));
+    store.retire_instance(restarted).await.unwrap();
     let orphan = attempt(restarted);
     assert_eq!(
         store.claim_idempotency_key(&scope("orphan"), "h", &orphan, &times(at)).await.ok(),
@@ -397,7 +396,7 @@ async fn leads_and_their_audit_trail(backend: Backend) {
     let (other_org, _) = seed(&store, "other@example.com").await;
     let lead = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Zed"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));
-    store.insert_lead(&lead, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_lead(&lead, &ctx(&admin)).await.unwrap();
     assert_eq!(store.get_lead(organization.id, lead.id).await.ok(), Some(lead.clone()));
     assert!(matches!(store.get_lead(other_org.id, lead.id).await, Err(RepoError::NotFound)));
     let mut orphan = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Orphan"), now())
@@ -409,8 +408,8 @@ async fn leads_and_their_audit_trail(backend: Backend) {
     ));
 
     let patch = LeadPatch { status: Some(LeadStatus::Contacted), ..LeadPatch::default() };
-    let (next, changes) = lead.apply(&patch, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (next, changes) = lead.apply(&patch, now()).unwrap();
+    store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
@@ -425,7 +424,7 @@ async fn leads_and_their_audit_trail(backend: Backend) {
 
     let second = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Amy"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));
-    store.insert_lead(&second, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_lead(&second, &ctx(&admin)).await.unwrap();
     let query = |limit: u32| LeadQuery {
         statuses: vec![],
         sources: vec![],
@@ -439,11 +438,11 @@ async fn leads_and_their_audit_trail(backend: Backend) {
         sort: Sort { field: LeadSortField::LastName, direction: SortDirection::Ascending },
         window: Window { limit, after: None },
     };
-    let page = store.list_leads(organization.id, &query(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = store.list_leads(organization.id, &query(1)).await.unwrap();
     assert_eq!(page.items.iter().map(|l| l.last_name.as_str()).collect::<Vec<_>>(), ["Amy"]);
     let mut rest = query(1);
     rest.window.after = page.next;
-    let page = store.list_leads(organization.id, &rest).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = store.list_leads(organization.id, &rest).await.unwrap();
     assert_eq!(page.items.iter().map(|l| l.last_name.as_str()).collect::<Vec<_>>(), ["Zed"]);
     assert!(page.next.is_none());
     let mut contacted = query(10);
@@ -458,7 +457,7 @@ async fn leads_and_their_audit_trail(backend: Backend) {
             &Window { limit: 10, after: None },
         )
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(events.items.iter().map(|e| e.action).collect::<Vec<_>>(), [AuditAction::Update, AuditAction::Create]);
     assert_eq!(events.items[0].changes, changes);
     assert_eq!(events.items[0].request_id.as_deref(), Some("req"));

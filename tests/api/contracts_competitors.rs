@@ -43,7 +43,7 @@ fn competitor_draft(name: &str) -> CompetitorDraft {
 
 async fn insert_competitor(store: &Arc<dyn Store>, admin: &User, name: &str) -> Competitor {
     let competitor = Competitor::create(Uuid::now_v7(), admin.organization_id, admin.id, competitor_draft(name), now());
-    store.insert_competitor(&competitor, &ctx(admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_competitor(&competitor, &ctx(admin)).await.unwrap();
     competitor
 }
 
@@ -66,20 +66,14 @@ async fn competitors_and_their_products(backend: Backend) {
     assert!(matches!(store.get_competitor(other_org.id, zuse.id).await, Err(RepoError::NotFound)));
 
     let patch = CompetitorPatch { notes: Some(Some(LongText::from_trusted("Met".to_owned()))), ..Default::default() };
-    let (edited, changes) = zuse.apply(&patch, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_competitor(&edited, 1, AuditAction::Update, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (edited, changes) = zuse.apply(&patch, now()).unwrap();
+    store.update_competitor(&edited, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.update_competitor(&edited, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
-    let (archived, changes) = crm_domain::record::archive(&edited, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_competitor(&archived, 2, AuditAction::Archive, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (archived, changes) = crm_domain::record::archive(&edited, now()).unwrap();
+    store.update_competitor(&archived, 2, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
     let query = CompetitorQuery {
         search: None,
         archived: ArchivedFilter::Exclude,
@@ -115,7 +109,7 @@ async fn competitors_and_their_products(backend: Backend) {
         },
         now(),
     );
-    store.insert_product(&ours, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_product(&ours, &ctx(&admin)).await.unwrap();
     let mill = CompetitorProduct::create(
         Uuid::now_v7(),
         &babbage,
@@ -123,8 +117,8 @@ async fn competitors_and_their_products(backend: Backend) {
         product_draft("Mill", eur(9000), Some(ours.id)),
         now(),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    store.insert_competitor_product(&mill, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    store.insert_competitor_product(&mill, &ctx(&admin)).await.unwrap();
     let stray = CompetitorProduct::create(
         Uuid::now_v7(),
         &babbage,
@@ -132,14 +126,14 @@ async fn competitors_and_their_products(backend: Backend) {
         product_draft("Stray", eur(1), Some(Uuid::now_v7())),
         now(),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     assert!(matches!(
         store.insert_competitor_product(&stray, &ctx(&admin)).await,
         Err(RepoError::MissingReference { field: "compared_product_id" })
     ));
     let mut orphan =
         CompetitorProduct::create(Uuid::now_v7(), &babbage, admin.id, product_draft("Orphan", eur(1), None), now())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     orphan.competitor_id = Uuid::now_v7();
     assert!(matches!(
         store.insert_competitor_product(&orphan, &ctx(&admin)).await,
@@ -147,16 +141,16 @@ async fn competitors_and_their_products(backend: Backend) {
     ));
     let store_product =
         CompetitorProduct::create(Uuid::now_v7(), &babbage, admin.id, product_draft("Store", eur(5), None), now())
-            .unwrap_or_else(|e| panic!("{e}"));
-    store.insert_competitor_product(&store_product, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
+    store.insert_competitor_product(&store_product, &ctx(&admin)).await.unwrap();
     assert_eq!(store.get_competitor_product(organization.id, babbage.id, mill.id).await.ok(), Some(mill.clone()));
     assert!(matches!(store.get_competitor_product(organization.id, zuse.id, mill.id).await, Err(RepoError::NotFound)));
     assert!(matches!(store.get_competitor_product(other_org.id, babbage.id, mill.id).await, Err(RepoError::NotFound)));
 
     let patch =
         CompetitorProductPatch { price: Some(eur(9500)), compared_product_id: Some(None), ..Default::default() };
-    let (cheaper, changes) = mill.apply(&babbage, &patch, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.update_competitor_product(&cheaper, 1, &changes, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (cheaper, changes) = mill.apply(&babbage, &patch, now()).unwrap();
+    store.update_competitor_product(&cheaper, 1, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.update_competitor_product(&cheaper, 1, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
@@ -181,10 +175,7 @@ async fn competitors_and_their_products(backend: Backend) {
         store.delete_competitor_product(&cheaper, 1, &cheaper.deletion_changes(), &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
-    store
-        .delete_competitor_product(&cheaper, 2, &cheaper.deletion_changes(), &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.delete_competitor_product(&cheaper, 2, &cheaper.deletion_changes(), &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.delete_competitor_product(&cheaper, 2, &cheaper.deletion_changes(), &ctx(&admin)).await,
         Err(RepoError::NotFound)
@@ -220,8 +211,8 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
         },
         now(),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    store.insert_account(&buyer, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    store.insert_account(&buyer, &ctx(&admin)).await.unwrap();
     let draft = OpportunityDraft {
         name: Name::from_trusted("Deal".to_owned()),
         account_id: Some(buyer.id),
@@ -237,25 +228,21 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
         description: None,
         custom_fields: None,
     };
-    let (deal, first) =
-        Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap();
+    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap();
     let babbage = insert_competitor(&store, &admin, "Babbage").await;
     let zuse = insert_competitor(&store, &admin, "Zuse").await;
     let foreign = insert_competitor(&store, &other_admin, "Foreign").await;
 
-    let (low, change) =
-        DealCompetitor::set(&deal, &zuse, None, ThreatLevel::Low, None, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.put_deal_competitor(organization.id, &low, &change, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
-    let (high, change) =
-        DealCompetitor::set(&deal, &babbage, None, ThreatLevel::High, None, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.put_deal_competitor(organization.id, &high, &change, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (low, change) = DealCompetitor::set(&deal, &zuse, None, ThreatLevel::Low, None, now()).unwrap();
+    store.put_deal_competitor(organization.id, &low, &change, &ctx(&admin)).await.unwrap();
+    let (high, change) = DealCompetitor::set(&deal, &babbage, None, ThreatLevel::High, None, now()).unwrap();
+    store.put_deal_competitor(organization.id, &high, &change, &ctx(&admin)).await.unwrap();
     assert_eq!(store.deal_competitors(organization.id, deal.id).await.ok(), Some(vec![high.clone(), low.clone()]));
     assert_eq!(store.deal_competitors(other_org.id, deal.id).await.map(|l| l.len()).ok(), Some(0));
     // Changing a place keeps one row.
-    let (medium, change) = DealCompetitor::set(&deal, &zuse, Some(&low), ThreatLevel::Medium, None, now())
-        .unwrap_or_else(|e| panic!("{e}"));
-    store.put_deal_competitor(organization.id, &medium, &change, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (medium, change) = DealCompetitor::set(&deal, &zuse, Some(&low), ThreatLevel::Medium, None, now()).unwrap();
+    store.put_deal_competitor(organization.id, &medium, &change, &ctx(&admin)).await.unwrap();
     assert_eq!(store.deal_competitors(organization.id, deal.id).await.ok(), Some(vec![high.clone(), medium.clone()]));
     let mut stranger = medium.clone();
     stranger.competitor_id = foreign.id;
@@ -263,18 +250,14 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
         store.put_deal_competitor(organization.id, &stranger, &change, &ctx(&admin)).await,
         Err(RepoError::MissingReference { field: "competitor_id" })
     ));
-    store
-        .delete_deal_competitor(organization.id, deal.id, zuse.id, &change, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.delete_deal_competitor(organization.id, deal.id, zuse.id, &change, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.delete_deal_competitor(organization.id, deal.id, zuse.id, &change, &ctx(&admin)).await,
         Err(RepoError::NotFound)
     ));
 
     // Closing lost to Zuse (no longer in the deal) adds it as a high threat, in one transaction.
-    let (lost, changes, stage) =
-        deal.close(Outcome::Lost, None, Some(zuse.id), now(), admin.id, now()).unwrap_or_else(|e| panic!("{e}"));
+    let (lost, changes, stage) = deal.close(Outcome::Lost, None, Some(zuse.id), now(), admin.id, now()).unwrap();
     let (link, link_change) = DealCompetitor::lost_to(deal.id, zuse.id, now());
     // A foreign competitor is refused, and nothing is written.
     let (foreign_link, foreign_change) = DealCompetitor::lost_to(deal.id, foreign.id, now());
@@ -295,29 +278,23 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
         Err(RepoError::MissingReference { field: "lost_to_competitor_id" })
     ));
     assert_eq!(store.get_opportunity(organization.id, deal.id).await.ok(), Some(deal.clone()));
-    store
-        .close_lost_to_competitor(&lost, 1, &changes, &stage, &link, &link_change, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.close_lost_to_competitor(&lost, 1, &changes, &stage, &link, &link_change, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.close_lost_to_competitor(&lost, 1, &changes, &stage, &link, &link_change, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     assert_eq!(store.get_opportunity(organization.id, deal.id).await.ok(), Some(lost.clone()));
-    let links = store.deal_competitors(organization.id, deal.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let links = store.deal_competitors(organization.id, deal.id).await.unwrap();
     assert_eq!(
         links.iter().map(|l| (l.competitor_id, l.threat_level)).collect::<Vec<_>>(),
         vec![(babbage.id, ThreatLevel::High), (zuse.id, ThreatLevel::High)]
     );
-    let history =
-        store.stage_history(organization.id, deal.id, &first_page()).await.unwrap_or_else(|e| panic!("{e}")).items;
+    let history = store.stage_history(organization.id, deal.id, &first_page()).await.unwrap().items;
     assert_eq!(history.last().map(|h| h.change.clone()), Some(stage));
 
     // The report's groups.
-    let (deals, losses, gaps) = store
-        .competitor_report_groups(organization.id, &CompetitorReportQuery::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (deals, losses, gaps) =
+        store.competitor_report_groups(organization.id, &CompetitorReportQuery::default()).await.unwrap();
     assert_eq!(
         deals.iter().map(|d| (d.name.as_str().to_owned(), d.opportunities, d.won, d.open)).collect::<Vec<_>>(),
         vec![("Babbage".to_owned(), 1, 0, 0), ("Zuse".to_owned(), 1, 0, 0)]
@@ -328,13 +305,9 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
     );
     assert!(gaps.is_empty());
     let nobody = CompetitorReportQuery { owner_ids: vec![Uuid::now_v7()], ..CompetitorReportQuery::default() };
-    let (deals, losses, _) =
-        store.competitor_report_groups(organization.id, &nobody).await.unwrap_or_else(|e| panic!("{e}"));
+    let (deals, losses, _) = store.competitor_report_groups(organization.id, &nobody).await.unwrap();
     assert_eq!(deals.iter().map(|d| d.opportunities).sum::<i64>(), 0);
     assert!(losses.is_empty());
-    let (deals, _, _) = store
-        .competitor_report_groups(other_org.id, &CompetitorReportQuery::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (deals, _, _) = store.competitor_report_groups(other_org.id, &CompetitorReportQuery::default()).await.unwrap();
     assert_eq!(deals.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["Foreign"]);
 }

@@ -65,9 +65,8 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         description: None,
         custom_fields: None,
     };
-    let account =
-        Account::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.insert_account(&account, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let account = Account::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap();
+    store.insert_account(&account, &ctx(&admin)).await.unwrap();
     let deal_draft = OpportunityDraft {
         name: Name::from_trusted("Deal".into()),
         account_id: Some(account.id),
@@ -83,9 +82,8 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         description: None,
         custom_fields: None,
     };
-    let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, deal_draft, now())
-        .unwrap_or_else(|e| panic!("{e}"));
-    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, deal_draft, now()).unwrap();
+    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap();
 
     // Products are read in one query, only the organisation's.
     let product = |org: Uuid, by: Uuid, sku: &str| {
@@ -101,8 +99,8 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         Product::create(Uuid::now_v7(), org, by, draft, now())
     };
     let (ours, theirs) = (product(organization.id, admin.id, "A-1"), product(other_org.id, other_admin.id, "B-1"));
-    store.insert_product(&ours, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
-    store.insert_product(&theirs, &ctx(&other_admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_product(&ours, &ctx(&admin)).await.unwrap();
+    store.insert_product(&theirs, &ctx(&other_admin)).await.unwrap();
     let read = store.get_products(organization.id, &[ours.id, theirs.id, Uuid::now_v7()]).await;
     assert_eq!(read.ok(), Some(vec![ours.clone()]));
     assert_eq!(store.get_products(organization.id, &[]).await.ok(), Some(Vec::new()));
@@ -125,13 +123,13 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
             one_line(1000),
             now(),
         )
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
     };
     let today = now().date_naive();
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let mut stored = Vec::new();
     for valid_until in [None, Some(yesterday), Some(today)] {
-        stored.push(store.insert_quote(&new_quote(valid_until), &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}")));
+        stored.push(store.insert_quote(&new_quote(valid_until), &ctx(&admin)).await.unwrap());
     }
     let numbers: Vec<&str> = stored.iter().map(|q| q.number.number.as_str()).collect();
     assert_eq!(numbers, ["Q-000001", "Q-000002", "Q-000003"]);
@@ -141,11 +139,8 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     // Two of them sent; the one valid until yesterday reads as expired, in lists too.
     let mut sent = Vec::new();
     for quote in &stored[1..] {
-        let (next, changes) = quote.send(yesterday, now()).unwrap_or_else(|e| panic!("{e}"));
-        store
-            .update_quote(&next, 1, AuditAction::Update, &changes, &ctx(&admin))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = quote.send(yesterday, now()).unwrap();
+        store.update_quote(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
         sent.push(next);
     }
     assert!(matches!(
@@ -164,17 +159,15 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     };
     let numbers_of =
         |page: crm_domain::list::Page<Quote>| page.items.into_iter().map(|q| q.number.sequence).collect::<Vec<_>>();
-    let expired =
-        store.list_quotes(organization.id, &list(vec![QuoteStatus::Expired])).await.unwrap_or_else(|e| panic!("{e}"));
+    let expired = store.list_quotes(organization.id, &list(vec![QuoteStatus::Expired])).await.unwrap();
     assert_eq!(numbers_of(expired), [2]);
-    let current =
-        store.list_quotes(organization.id, &list(vec![QuoteStatus::Sent])).await.unwrap_or_else(|e| panic!("{e}"));
+    let current = store.list_quotes(organization.id, &list(vec![QuoteStatus::Sent])).await.unwrap();
     assert_eq!(numbers_of(current), [3]);
-    let none = store.list_quotes(other_org.id, &list(Vec::new())).await.unwrap_or_else(|e| panic!("{e}"));
+    let none = store.list_quotes(other_org.id, &list(Vec::new())).await.unwrap();
     assert!(none.items.is_empty());
 
     // Accepting against a stale deal writes nothing.
-    let acceptance = sent[1].accept(&deal, Uuid::now_v7(), admin.id, today, now()).unwrap_or_else(|e| panic!("{e}"));
+    let acceptance = sent[1].accept(&deal, Uuid::now_v7(), admin.id, today, now()).unwrap();
     let order = Order::from_quote(
         acceptance.quote.order_id.unwrap_or_default(),
         DocumentNumber::new(DocumentKind::Order, 0),
@@ -189,14 +182,12 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     ));
     assert_eq!(store.get_quote(organization.id, sent[1].id).await.ok(), Some(sent[1].clone()));
     assert!(matches!(store.get_order(organization.id, order.id).await, Err(RepoError::NotFound)));
-    let stored_order = store
-        .accept_quote(&acceptance, sent[1].version, deal.version, &order, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let stored_order =
+        store.accept_quote(&acceptance, sent[1].version, deal.version, &order, &ctx(&admin)).await.unwrap();
     assert_eq!(stored_order.number.number, "SO-000001");
     assert_eq!(store.get_order(organization.id, order.id).await.ok(), Some(stored_order.clone()));
     assert_eq!(store.get_quote(organization.id, sent[1].id).await.ok(), Some(acceptance.quote.clone()));
-    let won = store.get_opportunity(organization.id, deal.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let won = store.get_opportunity(organization.id, deal.id).await.unwrap();
     assert_eq!(won, acceptance.opportunity);
 
     // One invoice per order that is not void; payments land with the invoice or not at all.
@@ -207,24 +198,20 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         admin.id,
         now(),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let invoice = store.insert_invoice(&invoice, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let invoice = store.insert_invoice(&invoice, &ctx(&admin)).await.unwrap();
     let twin = Invoice { id: Uuid::now_v7(), ..invoice.clone() };
     assert!(matches!(store.insert_invoice(&twin, &ctx(&admin)).await, Err(RepoError::Duplicate { field: "order_id" })));
     assert_eq!(store.find_invoice_of_order(organization.id, stored_order.id).await.ok(), Some(Some(invoice.clone())));
-    let (issued, changes) = invoice.issue(None, None, today, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_invoice(&issued, 1, AuditAction::Update, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (issued, changes) = invoice.issue(None, None, today, now()).unwrap();
+    store.update_invoice(&issued, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     let draft = PaymentDraft {
         amount: Money { amount: 500, currency: eur() },
         paid_at: now(),
         method: PaymentMethod::Card,
         reference: None,
     };
-    let (paid_part, changes, payment) =
-        issued.pay(Uuid::now_v7(), draft, admin.id, now()).unwrap_or_else(|e| panic!("{e}"));
+    let (paid_part, changes, payment) = issued.pay(Uuid::now_v7(), draft, admin.id, now()).unwrap();
     assert!(matches!(
         store.record_payment(&paid_part, 1, &changes, &payment, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
@@ -233,7 +220,7 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         store.list_payments(organization.id, invoice.id, &first_page()).await.map(|p| p.items.len()).ok(),
         Some(0)
     );
-    store.record_payment(&paid_part, 2, &changes, &payment, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.record_payment(&paid_part, 2, &changes, &payment, &ctx(&admin)).await.unwrap();
     assert_eq!(
         store.list_payments(organization.id, invoice.id, &first_page()).await.map(|p| p.items).ok(),
         Some(vec![payment])

@@ -96,13 +96,12 @@ async fn accounts_and_their_lineage(backend: Backend) {
     let (organization, admin) = seed(&store, "admin@example.com").await;
     let (other_org, _) = seed(&store, "other@example.com").await;
     let create = |name: &str, parent: Option<Uuid>| {
-        Account::create(Uuid::now_v7(), organization.id, admin.id, account_draft(name, parent), now())
-            .unwrap_or_else(|e| panic!("{e}"))
+        Account::create(Uuid::now_v7(), organization.id, admin.id, account_draft(name, parent), now()).unwrap()
     };
     let group = create("Group", None);
-    store.insert_account(&group, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_account(&group, &ctx(&admin)).await.unwrap();
     let child = create("Child", Some(group.id));
-    store.insert_account(&child, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_account(&child, &ctx(&admin)).await.unwrap();
     assert_eq!(store.get_account(organization.id, child.id).await.ok(), Some(child.clone()));
     assert!(matches!(store.get_account(other_org.id, child.id).await, Err(RepoError::NotFound)));
     assert_eq!(store.account_lineage(organization.id, child.id).await.ok(), Some(vec![child.id, group.id]));
@@ -114,11 +113,8 @@ async fn accounts_and_their_lineage(backend: Backend) {
         Err(RepoError::MissingReference { field: "owner_id" })
     ));
 
-    let (archived, changes) = crm_domain::record::archive(&group, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_account(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (archived, changes) = crm_domain::record::archive(&group, now()).unwrap();
+    store.update_account(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.update_account(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
@@ -139,7 +135,7 @@ async fn accounts_and_their_lineage(backend: Backend) {
     let all = AccountQuery { archived: ArchivedFilter::Include, ..query.clone() };
     assert_eq!(store.list_accounts(organization.id, &all).await.map(|p| p.items.len()).ok(), Some(2));
     assert_eq!(store.list_accounts(other_org.id, &all).await.map(|p| p.items.len()).ok(), Some(0));
-    let by_name = store.find_accounts_by_name(organization.id, "CHILD").await.unwrap_or_else(|e| panic!("{e}"));
+    let by_name = store.find_accounts_by_name(organization.id, "CHILD").await.unwrap();
     assert_eq!(by_name.iter().map(|a| a.id).collect::<Vec<_>>(), vec![child.id]);
     assert!(
         store.find_accounts_by_name(organization.id, "Group").await.map(|a| a.is_empty()).unwrap_or(false),
@@ -155,7 +151,7 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
         Contact::create(Uuid::now_v7(), organization.id, admin.id, contact_draft(name, email), now())
     };
     let first = contact("First", Some("same@example.com"));
-    store.insert_contact(&first, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_contact(&first, &ctx(&admin)).await.unwrap();
     let second = contact("Second", Some("same@example.com"));
     assert!(matches!(store.insert_contact(&second, &ctx(&admin)).await, Err(RepoError::Duplicate { field: "email" })));
     let email = Email::from_trusted("same@example.com".to_owned());
@@ -167,13 +163,10 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
     assert_eq!(store.get_contact(organization.id, first.id).await.ok(), Some(first.clone()));
     assert!(matches!(store.get_contact(other_org.id, first.id).await, Err(RepoError::NotFound)));
 
-    let (archived, changes) = crm_domain::record::archive(&first, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_contact(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    store.insert_contact(&second, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
-    let (restored, changes) = crm_domain::record::restore(&archived, now()).unwrap_or_else(|e| panic!("{e}"));
+    let (archived, changes) = crm_domain::record::archive(&first, now()).unwrap();
+    store.update_contact(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
+    store.insert_contact(&second, &ctx(&admin)).await.unwrap();
+    let (restored, changes) = crm_domain::record::restore(&archived, now()).unwrap();
     assert!(matches!(
         store.update_contact(&restored, 2, AuditAction::Restore, &changes, &ctx(&admin)).await,
         Err(RepoError::Duplicate { field: "email" })
@@ -203,27 +196,22 @@ async fn opportunities_and_their_stage_history(backend: Backend) {
     let (store, _dir) = open(&backend).await;
     let (organization, admin) = seed(&store, "admin@example.com").await;
     let (other_org, _) = seed(&store, "other@example.com").await;
-    let account = Account::create(Uuid::now_v7(), organization.id, admin.id, account_draft("Buyer", None), now())
-        .unwrap_or_else(|e| panic!("{e}"));
-    store.insert_account(&account, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let account =
+        Account::create(Uuid::now_v7(), organization.id, admin.id, account_draft("Buyer", None), now()).unwrap();
+    store.insert_account(&account, &ctx(&admin)).await.unwrap();
     let draft = opportunity_draft(Some(account.id), None, None, NaiveDate::from_ymd_opt(2027, 3, 31));
-    let (deal, first) =
-        Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap_or_else(|e| panic!("{e}"));
-    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap();
+    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap();
     assert_eq!(store.get_opportunity(organization.id, deal.id).await.ok(), Some(deal.clone()));
     assert!(matches!(store.get_opportunity(other_org.id, deal.id).await, Err(RepoError::NotFound)));
     let patch = OpportunityPatch { stage: Some(OpportunityStage::Proposal), ..OpportunityPatch::default() };
-    let (moved, changes, change) = deal.apply(&patch, admin.id, now()).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (moved, changes, change) = deal.apply(&patch, admin.id, now()).unwrap();
+    store.update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
-    let history =
-        store.stage_history(organization.id, deal.id, &first_page()).await.unwrap_or_else(|e| panic!("{e}")).items;
+    let history = store.stage_history(organization.id, deal.id, &first_page()).await.unwrap().items;
     assert_eq!(
         history.iter().map(|h| h.change.clone()).collect::<Vec<_>>(),
         vec![first, change.unwrap_or_else(|| panic!("no change"))]
@@ -250,27 +238,19 @@ async fn the_pipeline_as_of_a_day_follows_the_stage_history(backend: Backend) {
     let (store, _dir) = open(&backend).await;
     let (organization, admin) = seed(&store, "admin@example.com").await;
     let buyer = Contact::create(Uuid::now_v7(), organization.id, admin.id, contact_draft("Buyer", None), now());
-    store.insert_contact(&buyer, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    store.insert_contact(&buyer, &ctx(&admin)).await.unwrap();
     let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default();
     let at = |d: u32| day(d).and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
     let eur = Currency::parse("currency", "EUR").unwrap_or_else(|e| panic!("{e:?}"));
     let draft = opportunity_draft(None, Some(buyer.id), Some(Money { amount: 1000, currency: eur }), None);
     // Created on the 1st, moved to proposal on the 3rd, closed lost on the 5th.
-    let (deal, first) =
-        Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, at(1)).unwrap_or_else(|e| panic!("{e}"));
-    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, at(1)).unwrap();
+    store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap();
     let patch = OpportunityPatch { stage: Some(OpportunityStage::Proposal), ..OpportunityPatch::default() };
-    let (moved, changes, change) = deal.apply(&patch, admin.id, at(3)).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (closed, changes, change) =
-        moved.close(Outcome::Lost, None, None, at(5), admin.id, at(5)).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .update_opportunity(&closed, 2, AuditAction::Update, &changes, Some(&change), &ctx(&admin))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (moved, changes, change) = deal.apply(&patch, admin.id, at(3)).unwrap();
+    store.update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin)).await.unwrap();
+    let (closed, changes, change) = moved.close(Outcome::Lost, None, None, at(5), admin.id, at(5)).unwrap();
+    store.update_opportunity(&closed, 2, AuditAction::Update, &changes, Some(&change), &ctx(&admin)).await.unwrap();
 
     let stages_as_of = |d: NaiveDate| {
         let store = store.clone();
@@ -279,9 +259,7 @@ async fn the_pipeline_as_of_a_day_follows_the_stage_history(backend: Backend) {
             let groups = store
                 .pipeline_groups(organization_id, &PipelineQuery { as_of: Some(d), ..PipelineQuery::default() })
                 .await;
-            groups
-                .map(|g| g.iter().map(|g| (g.stage, g.probability, g.amount)).collect::<Vec<_>>())
-                .unwrap_or_else(|e| panic!("{e}"))
+            groups.map(|g| g.iter().map(|g| (g.stage, g.probability, g.amount)).collect::<Vec<_>>()).unwrap()
         }
     };
     assert_eq!(stages_as_of(day(1) - chrono::Duration::days(1)).await, vec![]);
@@ -289,7 +267,6 @@ async fn the_pipeline_as_of_a_day_follows_the_stage_history(backend: Backend) {
     assert_eq!(stages_as_of(day(2)).await, vec![(OpportunityStage::Prospecting, 10, 1000)]);
     assert_eq!(stages_as_of(day(4)).await, vec![(OpportunityStage::Proposal, 60, 1000)]);
     assert_eq!(stages_as_of(day(5)).await, vec![]);
-    let now_groups =
-        store.pipeline_groups(organization.id, &PipelineQuery::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let now_groups = store.pipeline_groups(organization.id, &PipelineQuery::default()).await.unwrap();
     assert!(now_groups.is_empty(), "closed now");
 }

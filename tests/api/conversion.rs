@@ -105,7 +105,7 @@ async fn a_person_lead_becomes_a_contact_alone_and_merges_fill_only_empty_fields
         .bearer_auth(&admin.token)
         .send()
         .await;
-    let defaults = crate::helpers::read(defaults.unwrap_or_else(|e| panic!("{e}"))).await.expect(200);
+    let defaults = crate::helpers::read(defaults.unwrap()).await.expect(200);
     assert_eq!(defaults.body["opportunity"]["name"], "Ann Other");
     assert_eq!(defaults.body["opportunity"]["account_id"], Value::Null);
 

@@ -98,7 +98,7 @@ struct ClientLog {
 }
 
 async fn keyed_client(base: Arc<String>, token: String, client_number: usize, stop: Arc<AtomicBool>) -> ClientLog {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_else(|e| panic!("{e}"));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let mut log = ClientLog::default();
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
@@ -119,7 +119,7 @@ async fn keyed_client(base: Arc<String>, token: String, client_number: usize, st
             match sent {
                 Ok(response) if response.status() == 201 => {
                     let replayed = response.headers().get("idempotent-replayed").is_some();
-                    let body: Value = response.json().await.unwrap_or_else(|e| panic!("{e}"));
+                    let body: Value = response.json().await.unwrap();
                     assert_eq!(body["last_name"], key.as_str(), "the answer is the record of this key");
                     log.acknowledged.push(key);
                     if let Some(failed_at) = failed_at {
@@ -162,9 +162,9 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
         .json(&json!({"organization_name": "Acme", "name": "Ada", "email": "ada@example.com", "password": PASSWORD}))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(signup.status(), 201);
-    let token = crate::helpers::session(&signup.json().await.unwrap_or_else(|e| panic!("{e}"))).token;
+    let token = crate::helpers::session(&signup.json().await.unwrap()).token;
 
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> =
@@ -181,7 +181,7 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
     stop.store(true, Ordering::Relaxed);
     let mut logs = Vec::new();
     for client in clients {
-        logs.push(client.await.unwrap_or_else(|e| panic!("{e}")));
+        logs.push(client.await.unwrap());
     }
 
     // Every acknowledged key is one lead, and no key made two.
@@ -199,10 +199,10 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
             .json()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         for lead in page["data"].as_array().into_iter().flatten() {
             *leads.entry(lead["last_name"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
         }
@@ -252,12 +252,9 @@ async fn a_claim_left_by_an_outage_is_freed_once_postgres_answers() {
     })
     .await;
     let admin = app.signup("Acme", "ada@example.com").await;
-    let connect = || async { sqlx::PgConnection::connect(&app.database_url).await.unwrap_or_else(|e| panic!("{e}")) };
+    let connect = || async { sqlx::PgConnection::connect(&app.database_url).await.unwrap() };
     let mut leads_lock = connect().await;
-    sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut leads_lock)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE").execute(&mut leads_lock).await.unwrap();
     let keyed = [("Idempotency-Key", "outage")];
     let body = json!({"last_name": "Blocked"});
     let first = {
@@ -268,10 +265,8 @@ async fn a_claim_left_by_an_outage_is_freed_once_postgres_answers() {
         // Once the claim is in, the keys' table goes too: freeing the claim will fail.
         let mut probe = connect().await;
         loop {
-            let claims: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys")
-                .fetch_one(&mut probe)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
+            let claims: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM idempotency_keys").fetch_one(&mut probe).await.unwrap();
             if claims > 0 {
                 break;
             }
@@ -281,13 +276,13 @@ async fn a_claim_left_by_an_outage_is_freed_once_postgres_answers() {
         sqlx::raw_sql("BEGIN; LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE")
             .execute(&mut keys_lock)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         keys_lock
     };
     let (first, mut keys_lock) = tokio::join!(first, lock_the_keys);
     first.expect_problem(503, "service_unavailable");
-    sqlx::raw_sql("ROLLBACK").execute(&mut keys_lock).await.unwrap_or_else(|e| panic!("{e}"));
-    sqlx::raw_sql("ROLLBACK").execute(&mut leads_lock).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::raw_sql("ROLLBACK").execute(&mut keys_lock).await.unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut leads_lock).await.unwrap();
 
     // The retry is told to come back while the claim waits to be freed, then runs, once.
     let started = Instant::now();

@@ -21,15 +21,12 @@ enum HeldLock {
 
 async fn hold_lock(database_url: &str) -> HeldLock {
     if database_url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
-        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut conn).await.unwrap();
         HeldLock::Sqlite(conn)
     } else {
-        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
-        sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE").execute(&mut conn).await.unwrap();
         HeldLock::Postgres(conn)
     }
 }
@@ -40,7 +37,7 @@ impl HeldLock {
             Self::Sqlite(mut conn) => sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.map(|_| ()),
             Self::Postgres(mut conn) => sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.map(|_| ()),
         };
-        rolled_back.unwrap_or_else(|e| panic!("{e}"));
+        rolled_back.unwrap();
     }
 }
 

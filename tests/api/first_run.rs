@@ -49,9 +49,7 @@ async fn a_new_embedded_database_is_readable_by_its_owner_alone() {
     })
     .await;
     app.signup("Acme", "ada@example.com").await;
-    let mode = |path: &std::path::Path| {
-        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{e}"))
-    };
+    let mode = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap();
     assert_eq!(mode(&folder), 0o700, "the data folder");
     assert_eq!(mode(&file), 0o600, "the database file");
     let wal = folder.join("crm.db-wal");
@@ -136,7 +134,7 @@ fn the_documented_problem_codes_are_the_registry() {
     let generated = crm_http::problem_codes::markdown_table();
     if documented != generated {
         if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(path, format!("{before}{START}{generated}{END}{after}")).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(path, format!("{before}{START}{generated}{END}{after}")).unwrap();
         } else {
             panic!(
                 "the error table of {path} is stale; regenerate it with: UPDATE_DOCS=1 cargo test -p crm --test api the_documented_problem_codes"

@@ -2,7 +2,8 @@
 
 use std::sync::OnceLock;
 
-use crm_http::{Application, Settings};
+use crm::Server;
+use crm_http::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -190,7 +191,7 @@ impl TestApp {
             ..Settings::local_defaults()
         };
         adjust(&mut settings);
-        let app = Application::build(settings)
+        let app = Server::build(settings)
             .await
             .unwrap_or_else(|e| panic!("startup failed: {}", crm_http::problem::error_chain(&e)));
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -305,10 +306,10 @@ pub async fn execute_sql(database_url: &str, sql: &str) {
     use sqlx::Connection;
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     if database_url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
-        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
     } else {
-        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
-        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
 }

@@ -483,11 +483,9 @@ async fn search_finds_the_same_leads_after_the_index_is_tidied(backend: Backend)
     let admin = untidied.signup("Acme", "ada@example.com").await;
     let sqlite = untidied.database_url.starts_with("sqlite:");
     let segments = || async {
-        let pool = sqlx::SqlitePool::connect(&untidied.database_url).await.unwrap_or_else(|e| panic!("{e}"));
-        let n: i64 = sqlx::query_scalar("SELECT count(DISTINCT segid) FROM leads_search_idx")
-            .fetch_one(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let pool = sqlx::SqlitePool::connect(&untidied.database_url).await.unwrap();
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(DISTINCT segid) FROM leads_search_idx").fetch_one(&pool).await.unwrap();
         pool.close().await;
         n
     };

@@ -1,5 +1,9 @@
 //! The black-box suite: the real application on port 0, a fresh database per test, on SQLite
 //! and, with the `postgres-tests` feature, on PostgreSQL (`CRM_TEST_POSTGRES_URL`).
+//!
+//! This crate is test code through and through: its helpers unwrap as freely as its tests, which
+//! clippy's `allow-unwrap-in-tests` (clippy.toml) covers only inside `#[test]` functions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod audit;

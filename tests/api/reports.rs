@@ -17,13 +17,13 @@ on_both_backends!(
 /// load would: the report-totals triggers run for every row.
 async fn clone_deal(database_url: &str, id: &str, copies: usize) {
     use sqlx::Connection;
-    let id = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{e}"));
+    let id = uuid::Uuid::parse_str(id).unwrap();
     if database_url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await.unwrap();
         let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('opportunities')")
             .fetch_all(&mut conn)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let values: Vec<String> =
             columns.iter().map(|c| if c == "id" { "randomblob(16)".to_owned() } else { c.clone() }).collect();
         let sql = format!(
@@ -32,15 +32,15 @@ async fn clone_deal(database_url: &str, id: &str, copies: usize) {
             columns.join(", "),
             values.join(", ")
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut conn).await.unwrap();
     } else {
-        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'opportunities' ORDER BY ordinal_position",
         )
         .fetch_all(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         let values: Vec<String> =
             columns.iter().map(|c| if c == "id" { "gen_random_uuid()".to_owned() } else { c.clone() }).collect();
         let sql = format!(
@@ -48,7 +48,7 @@ async fn clone_deal(database_url: &str, id: &str, copies: usize) {
             columns.join(", "),
             values.join(", ")
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut conn).await.unwrap();
     }
 }
 

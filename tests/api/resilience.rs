@@ -22,8 +22,8 @@ struct Proxy {
 
 impl Proxy {
     async fn start(target: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("{e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().map(|a| a.port()).unwrap();
         let enabled = Arc::new(AtomicBool::new(true));
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::new(Mutex::new(Vec::new()));
         let (flag, open) = (enabled.clone(), connections.clone());

@@ -51,7 +51,7 @@ async fn post_json_text(app: &TestApp, path: &str, token: &str, text: &'static s
         .body(text)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     crate::helpers::read(response).await
 }
 

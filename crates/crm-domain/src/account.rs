@@ -359,7 +359,7 @@ mod tests {
             description: None,
             custom_fields: None,
         };
-        Account::create(id, Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now()).unwrap_or_else(|e| panic!("{e}"))
+        Account::create(id, Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now()).unwrap()
     }
 
     #[test]
@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(a.apply(&patch, &[a.id], Utc::now()).err(), Some(AccountRuleError::ParentCycle));
         let own = AccountPatch { parent_account_id: Some(Some(a.id)), ..AccountPatch::default() };
         assert_eq!(a.apply(&own, &[], Utc::now()).err(), Some(AccountRuleError::ParentCycle));
-        let (next, changes) = a.apply(&patch, &[Uuid::now_v7()], Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = a.apply(&patch, &[Uuid::now_v7()], Utc::now()).unwrap();
         assert_eq!(next.parent_account_id, Some(child));
         assert_eq!(changes[0].field, "parent_account_id");
     }
@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn archived_accounts_refuse_edits_and_archive_is_shared() {
         let a = account(Uuid::now_v7());
-        let (archived, _) = crate::record::archive(&a, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (archived, _) = crate::record::archive(&a, Utc::now()).unwrap();
         assert_eq!(archived.version, 2);
         assert_eq!(archived.apply(&AccountPatch::default(), &[], Utc::now()).err(), Some(AccountRuleError::Archived));
         assert_eq!(crate::record::archive(&archived, Utc::now()).err(), Some(crate::record::ArchiveError::Archived));

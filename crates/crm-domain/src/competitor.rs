@@ -476,9 +476,7 @@ mod tests {
             description: None,
             custom_fields: None,
         };
-        Opportunity::create(Uuid::now_v7(), organization_id, Uuid::now_v7(), draft, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"))
-            .0
+        Opportunity::create(Uuid::now_v7(), organization_id, Uuid::now_v7(), draft, Utc::now()).unwrap().0
     }
 
     #[test]
@@ -489,13 +487,13 @@ mod tests {
             weaknesses: Some(Some(LongText::from_trusted("slow".into()))),
             ..CompetitorPatch::default()
         };
-        let (next, changes) = c.apply(&patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = c.apply(&patch, Utc::now()).unwrap();
         assert_eq!(next.version, 2);
         assert_eq!(changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["strengths", "weaknesses"]);
-        let (same, none) = next.apply(&patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (same, none) = next.apply(&patch, Utc::now()).unwrap();
         assert!(none.is_empty());
         assert_eq!(same.version, 2, "a patch that changes nothing keeps the version");
-        let (archived, _) = crate::record::archive(&same, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (archived, _) = crate::record::archive(&same, Utc::now()).unwrap();
         assert_eq!(archived.apply(&patch, Utc::now()).err(), Some(CompetitorRuleError::Archived));
     }
 
@@ -509,17 +507,16 @@ mod tests {
             compared_product_id: None,
             notes: None,
         };
-        let product = CompetitorProduct::create(Uuid::now_v7(), &c, Uuid::now_v7(), draft.clone(), Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let product = CompetitorProduct::create(Uuid::now_v7(), &c, Uuid::now_v7(), draft.clone(), Utc::now()).unwrap();
         assert_eq!((product.competitor_id, product.version), (c.id, 1));
         let patch = CompetitorProductPatch { price: Some(Money { amount: 950, currency: eur }), ..Default::default() };
-        let (next, changes) = product.apply(&c, &patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = product.apply(&c, &patch, Utc::now()).unwrap();
         assert_eq!((next.version, changes.len()), (2, 1));
         assert_eq!(
             product.deletion_changes().iter().map(|c| c.new.clone()).collect::<Vec<_>>(),
             vec![AuditValue::Null; 3]
         );
-        let (archived, _) = crate::record::archive(&c, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (archived, _) = crate::record::archive(&c, Utc::now()).unwrap();
         assert_eq!(
             CompetitorProduct::create(Uuid::now_v7(), &archived, Uuid::now_v7(), draft, Utc::now()).err(),
             Some(CompetitorRuleError::Archived)
@@ -538,27 +535,23 @@ mod tests {
         let mut d = deal(c.organization_id);
         d.amount =
             Some(Money { amount: 100, currency: Currency::parse("c", "EUR").unwrap_or_else(|e| panic!("{e:?}")) });
-        let (link, change) =
-            DealCompetitor::set(&d, &c, None, ThreatLevel::Medium, None, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (link, change) = DealCompetitor::set(&d, &c, None, ThreatLevel::Medium, None, Utc::now()).unwrap();
         assert_eq!(change.old, AuditValue::Null);
-        let (changed, change) = DealCompetitor::set(&d, &c, Some(&link), ThreatLevel::High, None, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (changed, change) = DealCompetitor::set(&d, &c, Some(&link), ThreatLevel::High, None, Utc::now()).unwrap();
         assert_eq!(changed.created_at, link.created_at, "a change keeps when the competitor was added");
         assert_ne!(change.old, AuditValue::Null);
-        let (again, _) = DealCompetitor::set(&d, &c, Some(&changed), ThreatLevel::High, None, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (again, _) = DealCompetitor::set(&d, &c, Some(&changed), ThreatLevel::High, None, Utc::now()).unwrap();
         assert!(again.same_place_as(&changed), "the same threat and notes change nothing");
         assert!(!changed.same_place_as(&link));
         let actor = Uuid::now_v7();
-        let (lost, _, _) =
-            d.close(Outcome::Lost, None, Some(c.id), Utc::now(), actor, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (lost, _, _) = d.close(Outcome::Lost, None, Some(c.id), Utc::now(), actor, Utc::now()).unwrap();
         assert_eq!(lost.lost_to_competitor_id, Some(c.id));
         assert_eq!(DealCompetitor::remove(&lost, &changed).err(), Some(CompetitorRuleError::LostTo));
-        let (reopened, changes, _) = lost.reopen(None, actor, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (reopened, changes, _) = lost.reopen(None, actor, Utc::now()).unwrap();
         assert_eq!(reopened.lost_to_competitor_id, None);
         assert!(changes.iter().any(|c| c.field == "lost_to_competitor_id"));
         assert!(DealCompetitor::remove(&reopened, &changed).is_ok());
-        let (archived, _) = crate::record::archive(&reopened, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (archived, _) = crate::record::archive(&reopened, Utc::now()).unwrap();
         assert_eq!(DealCompetitor::remove(&archived, &changed).err(), Some(CompetitorRuleError::OpportunityArchived));
         let (high, _) = DealCompetitor::lost_to(d.id, c.id, Utc::now());
         assert_eq!(high.threat_level, ThreatLevel::High);

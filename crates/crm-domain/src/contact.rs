@@ -292,7 +292,7 @@ mod tests {
     fn a_patch_records_what_changed() {
         let c = contact();
         let patch = ContactPatch { do_not_contact: Some(true), email: Some(None), ..ContactPatch::default() };
-        let (next, changes) = c.apply(&patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = c.apply(&patch, Utc::now()).unwrap();
         assert!(next.do_not_contact);
         assert_eq!(next.email, None);
         assert_eq!(changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["email", "do_not_contact"]);

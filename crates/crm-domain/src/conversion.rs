@@ -86,7 +86,16 @@ fn fill<T: Clone + PartialEq>(
     }
 }
 
-/// Plans the conversion of `lead` by `actor_id` at `now`.
+/// The ids of the records a conversion may create, chosen by the caller (the domain does no IO,
+/// and drawing ids is IO). An id whose record is merged into instead is not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewIds {
+    pub account: Uuid,
+    pub contact: Uuid,
+    pub opportunity: Uuid,
+}
+
+/// Plans the conversion of `lead` by `actor_id` at `now`, creating records under `ids`.
 ///
 /// # Errors
 /// [`ConversionError`] when the lead is converted or archived, a merge target is archived, or
@@ -95,6 +104,7 @@ pub fn plan(
     lead: &Lead,
     request: ConversionRequest,
     actor_id: Uuid,
+    ids: NewIds,
     now: DateTime<Utc>,
 ) -> Result<ConversionPlan, ConversionError> {
     if lead.status == LeadStatus::Converted {
@@ -139,7 +149,7 @@ pub fn plan(
                 description: None,
                 custom_fields: None,
             };
-            let created = Account::create(Uuid::now_v7(), organization_id, actor_id, draft, now)
+            let created = Account::create(ids.account, organization_id, actor_id, draft, now)
                 .map_err(|_| ConversionError::AccountArchived)?;
             Some(Outcome::Created(created))
         }
@@ -184,7 +194,7 @@ pub fn plan(
                 description: None,
                 custom_fields: None,
             };
-            Outcome::Created(Contact::create(Uuid::now_v7(), organization_id, actor_id, draft, now))
+            Outcome::Created(Contact::create(ids.contact, organization_id, actor_id, draft, now))
         }
     };
     let contact_id = contact.record().id;
@@ -214,7 +224,7 @@ pub fn plan(
                 description: None,
                 custom_fields: None,
             };
-            Some(Opportunity::create(Uuid::now_v7(), organization_id, actor_id, draft, now)?)
+            Some(Opportunity::create(ids.opportunity, organization_id, actor_id, draft, now)?)
         }
     };
 
@@ -253,6 +263,10 @@ mod tests {
     use crate::lead::{LeadDraft, LeadSource};
     use crate::value::{Email, Url};
 
+    fn new_ids() -> NewIds {
+        NewIds { account: Uuid::now_v7(), contact: Uuid::now_v7(), opportunity: Uuid::now_v7() }
+    }
+
     fn lead(company: Option<&str>) -> Lead {
         let draft = LeadDraft {
             first_name: Some(Name::from_trusted("Grace".into())),
@@ -279,7 +293,7 @@ mod tests {
         let lead = lead(Some("Navy"));
         let request =
             ConversionRequest { account: None, contact: None, opportunity: Some(OpportunityRequest::default()) };
-        let plan = plan(&lead, request, lead.owner_id, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let plan = plan(&lead, request, lead.owner_id, new_ids(), Utc::now()).unwrap();
         let account = plan.account.as_ref().map(|a| a.record().clone()).unwrap_or_else(|| panic!("no account"));
         assert_eq!(account.name.as_str(), "Navy");
         assert_eq!(account.website.as_ref().map(Url::as_str), Some("https://navy.example"));
@@ -323,7 +337,7 @@ mod tests {
             Utc::now(),
         );
         let request = ConversionRequest { account: None, contact: Some(target.clone()), opportunity: None };
-        let plan = plan(&lead, request, lead.owner_id, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let plan = plan(&lead, request, lead.owner_id, new_ids(), Utc::now()).unwrap();
         assert!(plan.account.is_none());
         assert!(plan.opportunity.is_none());
         let Outcome::Merged { record, expected_version, changes } = &plan.contact else { panic!("not merged") };
@@ -340,13 +354,13 @@ mod tests {
         converted.status = LeadStatus::Converted;
         let request = ConversionRequest { account: None, contact: None, opportunity: None };
         assert_eq!(
-            plan(&converted, request.clone(), Uuid::now_v7(), Utc::now()).err(),
+            plan(&converted, request.clone(), Uuid::now_v7(), new_ids(), Utc::now()).err(),
             Some(ConversionError::Lead(LeadRuleError::Converted))
         );
         let mut archived = lead(None);
         archived.archived_at = Some(Utc::now());
         assert_eq!(
-            plan(&archived, request, Uuid::now_v7(), Utc::now()).err(),
+            plan(&archived, request, Uuid::now_v7(), new_ids(), Utc::now()).err(),
             Some(ConversionError::Lead(LeadRuleError::Archived))
         );
     }

@@ -476,7 +476,7 @@ mod tests {
             lines,
             Utc::now(),
         )
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
     }
 
     fn payment(amount: i64, currency: Currency) -> PaymentDraft {
@@ -490,8 +490,7 @@ mod tests {
 
     #[test]
     fn issuing_defaults_to_thirty_days_of_credit_and_becomes_overdue_after() {
-        let (issued, _) =
-            draft_of(10_000).issue(None, None, day("2026-01-31"), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (issued, _) = draft_of(10_000).issue(None, None, day("2026-01-31"), Utc::now()).unwrap();
         assert_eq!(issued.issue_date, Some(day("2026-01-31")));
         assert_eq!(issued.due_date, Some(day("2026-03-02")));
         assert!(!issued.overdue_on(day("2026-03-02")));
@@ -509,24 +508,20 @@ mod tests {
             draft.pay(Uuid::now_v7(), payment(100, eur()), Uuid::now_v7(), Utc::now()).err(),
             Some(InvoiceRuleError::NotIssued)
         );
-        let (issued, _) = draft.issue(None, None, day("2026-01-01"), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (issued, _) = draft.issue(None, None, day("2026-01-01"), Utc::now()).unwrap();
         let usd = Currency::parse("c", "USD").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             issued.pay(Uuid::now_v7(), payment(100, usd), Uuid::now_v7(), Utc::now()).err(),
             Some(InvoiceRuleError::CurrencyMismatch)
         );
-        let (part, _, _) = issued
-            .pay(Uuid::now_v7(), payment(4_000, eur()), Uuid::now_v7(), Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (part, _, _) = issued.pay(Uuid::now_v7(), payment(4_000, eur()), Uuid::now_v7(), Utc::now()).unwrap();
         assert_eq!((part.status, part.balance_due()), (InvoiceStatus::Issued, 6_000));
         assert_eq!(
             part.pay(Uuid::now_v7(), payment(6_001, eur()), Uuid::now_v7(), Utc::now()).err(),
             Some(InvoiceRuleError::Overpayment(6_000))
         );
         assert_eq!(part.void(None, Utc::now()).err(), Some(InvoiceRuleError::HasPayments));
-        let (paid, _, _) = part
-            .pay(Uuid::now_v7(), payment(6_000, eur()), Uuid::now_v7(), Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (paid, _, _) = part.pay(Uuid::now_v7(), payment(6_000, eur()), Uuid::now_v7(), Utc::now()).unwrap();
         assert_eq!((paid.status, paid.balance_due()), (InvoiceStatus::Paid, 0));
         assert!(paid.paid_at.is_some());
         assert!(!paid.overdue_on(day("2027-01-01")));
@@ -534,14 +529,13 @@ mod tests {
 
     #[test]
     fn issued_invoices_keep_their_lines() {
-        let (issued, _) =
-            draft_of(10_000).issue(None, None, day("2026-01-01"), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (issued, _) = draft_of(10_000).issue(None, None, day("2026-01-01"), Utc::now()).unwrap();
         let patch = InvoicePatch { lines: Some(Lines::empty(eur())), ..InvoicePatch::default() };
         assert_eq!(issued.apply(&patch, Utc::now()).err(), Some(InvoiceRuleError::NotDraft));
         let notes =
             InvoicePatch { notes: Some(Some(LongText::from_trusted("PO 12".into()))), ..InvoicePatch::default() };
         assert!(issued.apply(&notes, Utc::now()).is_ok());
-        let (void, _) = draft_of(1).void(None, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (void, _) = draft_of(1).void(None, Utc::now()).unwrap();
         assert_eq!(void.void(None, Utc::now()).err(), Some(InvoiceRuleError::AlreadyVoid));
     }
 }

@@ -458,7 +458,7 @@ mod tests {
     fn a_patch_changes_only_given_fields_and_clears_nulls() {
         let lead = lead();
         let patch = LeadPatch { first_name: Some(None), status: Some(LeadStatus::Contacted), ..LeadPatch::default() };
-        let (next, changes) = lead.apply(&patch, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = lead.apply(&patch, Utc::now()).unwrap();
         assert_eq!(next.first_name, None);
         assert_eq!(next.last_name, lead.last_name);
         assert_eq!(next.status, LeadStatus::Contacted);
@@ -472,7 +472,7 @@ mod tests {
     #[test]
     fn an_empty_patch_does_not_bump_the_version() {
         let lead = lead();
-        let (next, changes) = lead.apply(&LeadPatch::default(), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (next, changes) = lead.apply(&LeadPatch::default(), Utc::now()).unwrap();
         assert!(changes.is_empty());
         assert_eq!(next.version, 1);
     }
@@ -493,10 +493,10 @@ mod tests {
     #[test]
     fn archived_and_converted_leads_refuse_edits() {
         let lead = lead();
-        let (archived, _) = lead.archive(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (archived, _) = lead.archive(Utc::now()).unwrap();
         assert_eq!(archived.apply(&LeadPatch::default(), Utc::now()), Err(LeadRuleError::Archived));
         assert_eq!(archived.archive(Utc::now()).err(), Some(LeadRuleError::Archived));
-        let (restored, _) = archived.restore(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (restored, _) = archived.restore(Utc::now()).unwrap();
         assert_eq!(restored.archived_at, None);
         assert_eq!(restored.version, 3);
         assert_eq!(restored.restore(Utc::now()).err(), Some(LeadRuleError::NotArchived));

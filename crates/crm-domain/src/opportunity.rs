@@ -552,9 +552,7 @@ mod tests {
             description: None,
             custom_fields: None,
         };
-        Opportunity::create(Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"))
-            .0
+        Opportunity::create(Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now()).unwrap().0
     }
 
     #[test]
@@ -605,7 +603,7 @@ mod tests {
                 actor,
                 Utc::now(),
             )
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert_eq!(next.probability, 60);
         let change = change.unwrap_or_else(|| panic!("no stage change"));
         assert_eq!(
@@ -622,11 +620,11 @@ mod tests {
                 actor,
                 Utc::now(),
             )
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert_eq!(next.probability, 55);
         let (same, _, none) = next
             .apply(&OpportunityPatch { probability: Some(70), ..OpportunityPatch::default() }, actor, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert_eq!(same.probability, 70);
         assert_eq!(none, None, "a probability override alone is not a stage change");
         let closing = OpportunityPatch { stage: Some(OpportunityStage::ClosedWon), ..OpportunityPatch::default() };
@@ -647,11 +645,10 @@ mod tests {
                 actor,
                 Utc::now(),
             )
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let reason = LongText::from_trusted("price".into());
-        let (lost, changes, change) = moved
-            .close(Outcome::Lost, Some(reason.clone()), None, Utc::now(), actor, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (lost, changes, change) =
+            moved.close(Outcome::Lost, Some(reason.clone()), None, Utc::now(), actor, Utc::now()).unwrap();
         assert_eq!(
             (lost.stage, lost.probability, lost.loss_reason.clone()),
             (OpportunityStage::ClosedLost, 0, Some(reason))
@@ -666,7 +663,7 @@ mod tests {
             lost.close(Outcome::Won, None, None, Utc::now(), actor, Utc::now()).err(),
             Some(OpportunityRuleError::Closed)
         );
-        let (reopened, _, change) = lost.reopen(None, actor, Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let (reopened, _, change) = lost.reopen(None, actor, Utc::now()).unwrap();
         assert_eq!(
             (reopened.stage, reopened.probability, reopened.closed_at, reopened.loss_reason.clone()),
             (OpportunityStage::Negotiation, 80, None, None)

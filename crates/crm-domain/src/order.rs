@@ -332,14 +332,14 @@ mod tests {
         let step = |o: &Order, a| o.transition(a, None, Utc::now()).map(|(n, _)| n);
         let order = pending();
         assert_eq!(step(&order, OrderAction::Fulfill).err(), Some(OrderRuleError::InvalidTransition));
-        let confirmed = step(&order, OrderAction::Confirm).unwrap_or_else(|e| panic!("{e}"));
-        let fulfilled = step(&confirmed, OrderAction::Fulfill).unwrap_or_else(|e| panic!("{e}"));
+        let confirmed = step(&order, OrderAction::Confirm).unwrap();
+        let fulfilled = step(&confirmed, OrderAction::Fulfill).unwrap();
         assert!(fulfilled.fulfilled_at.is_some());
         assert_eq!(fulfilled.version, 3);
         assert_eq!(step(&fulfilled, OrderAction::Cancel).err(), Some(OrderRuleError::InvalidTransition));
-        let delivered = step(&fulfilled, OrderAction::Deliver).unwrap_or_else(|e| panic!("{e}"));
+        let delivered = step(&fulfilled, OrderAction::Deliver).unwrap();
         assert_eq!(delivered.status, OrderStatus::Delivered);
-        let cancelled = step(&confirmed, OrderAction::Cancel).unwrap_or_else(|e| panic!("{e}"));
+        let cancelled = step(&confirmed, OrderAction::Cancel).unwrap();
         assert_eq!(step(&cancelled, OrderAction::Confirm).err(), Some(OrderRuleError::InvalidTransition));
     }
 }

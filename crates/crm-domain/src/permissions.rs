@@ -1,7 +1,10 @@
 //! The permission matrix: which role may do what to which resource, and over whose records.
 //! It is the only place that decides; handlers ask it through [`authorize`].
 
+use uuid::Uuid;
+
 use crate::string_enum;
+use crate::user::Principal;
 
 string_enum!(
     /// What a user is allowed to do in their organisation.
@@ -121,9 +124,55 @@ pub fn authorize(role: Role, resource: Resource, action: Action, is_owner: bool)
     }
 }
 
+/// Whether `principal` may change (edit, archive, restore, move through its states) a record of
+/// `resource` owned by `owner`; `None` for records nobody owns (the price book, competitors),
+/// which only a role that reaches all of them may change.
+///
+/// # Errors
+/// [`Forbidden`] when the matrix does not reach the record.
+pub fn may_change(principal: &Principal, resource: Resource, owner: Option<Uuid>) -> Result<(), Forbidden> {
+    authorize(principal.role, resource, Action::Update, owner == Some(principal.user_id))
+}
+
+/// Whether `principal` may give a record owned by `current_owner` (for a new record: the
+/// creator) to `new_owner`. Keeping the owner, or naming none, needs no right.
+///
+/// # Errors
+/// [`Forbidden`] when the role may not reassign.
+pub fn may_assign(
+    principal: &Principal,
+    resource: Resource,
+    current_owner: Uuid,
+    new_owner: Option<Uuid>,
+) -> Result<(), Forbidden> {
+    match new_owner {
+        Some(owner) if owner != current_owner => authorize(principal.role, resource, Action::Reassign, false),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_owner_rule_reaches_only_the_owners_records() {
+        let me = Uuid::now_v7();
+        let someone = Uuid::now_v7();
+        let rep = Principal { user_id: me, organization_id: Uuid::now_v7(), role: Role::SalesRep };
+        let manager = Principal { role: Role::Manager, ..rep };
+        let support = Principal { role: Role::SupportAgent, ..rep };
+        assert_eq!(may_change(&rep, Resource::SalesRecord, Some(me)), Ok(()));
+        assert!(may_change(&rep, Resource::SalesRecord, Some(someone)).is_err());
+        assert!(may_change(&rep, Resource::PriceBook, None).is_err());
+        assert_eq!(may_change(&manager, Resource::SalesRecord, Some(someone)), Ok(()));
+        assert_eq!(may_change(&manager, Resource::PriceBook, None), Ok(()));
+        assert!(may_change(&support, Resource::SalesRecord, Some(me)).is_err());
+        assert_eq!(may_assign(&rep, Resource::SalesRecord, me, None), Ok(()));
+        assert_eq!(may_assign(&rep, Resource::SalesRecord, me, Some(me)), Ok(()));
+        assert!(may_assign(&rep, Resource::SalesRecord, me, Some(someone)).is_err());
+        assert_eq!(may_assign(&manager, Resource::SalesRecord, me, Some(someone)), Ok(()));
+    }
 
     #[test]
     fn the_matrix_matches_the_documented_table() {

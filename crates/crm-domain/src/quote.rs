@@ -455,9 +455,7 @@ mod tests {
             description: None,
             custom_fields: None,
         };
-        Opportunity::create(Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"))
-            .0
+        Opportunity::create(Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), draft, Utc::now()).unwrap().0
     }
     use crate::product::Percent;
 

@@ -236,7 +236,7 @@ mod tests {
             count: 3,
             amount: 999,
         }];
-        let lines = pipeline(&groups).unwrap_or_else(|e| panic!("{e}"));
+        let lines = pipeline(&groups).unwrap();
         assert_eq!(
             lines,
             vec![PipelineLine {
@@ -289,7 +289,7 @@ mod tests {
                 amount: 0,
             },
         ];
-        let lines = pipeline(&groups).unwrap_or_else(|e| panic!("{e}"));
+        let lines = pipeline(&groups).unwrap();
         let summary: Vec<(&str, Option<&str>, i64, i64, i64)> = lines
             .iter()
             .map(|l| (l.stage.as_str(), l.currency.map(Currency::code), l.count, l.total_amount, l.weighted_amount))
@@ -335,14 +335,14 @@ mod tests {
             ForecastOpenGroup { month: "2027-01".into(), currency: eur(), probability: 20, count: 2, amount: 3000 },
         ];
         let won = vec![ForecastWonGroup { month: "2026-11".into(), currency: eur(), count: 1, amount: 700 }];
-        let monthly = forecast(from, to, Interval::Month, &open, &won).unwrap_or_else(|e| panic!("{e}"));
+        let monthly = forecast(from, to, Interval::Month, &open, &won).unwrap();
         let rows: Vec<(&str, i64, i64, i64)> =
             monthly.iter().map(|l| (l.period.as_str(), l.expected_amount, l.weighted_amount, l.won_amount)).collect();
         assert_eq!(
             rows,
             vec![("2026-11", 0, 0, 700), ("2026-12", 1000, 500, 0), ("2027-01", 3000, 600, 0), ("2027-02", 0, 0, 0)]
         );
-        let quarterly = forecast(from, to, Interval::Quarter, &open, &won).unwrap_or_else(|e| panic!("{e}"));
+        let quarterly = forecast(from, to, Interval::Quarter, &open, &won).unwrap();
         let rows: Vec<(&str, i64, i64)> =
             quarterly.iter().map(|l| (l.period.as_str(), l.expected_amount, l.won_amount)).collect();
         assert_eq!(rows, vec![("2026-Q4", 1000, 700), ("2027-Q1", 3000, 0)]);

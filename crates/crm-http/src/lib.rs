@@ -30,7 +30,6 @@ use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use crm_persistence::{BackendKind, Database, PoolSettings};
 use utoipa::Modify;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -42,10 +41,16 @@ pub use crate::settings::Settings;
 use crate::state::AppState;
 use crm_domain::ports::Store;
 
+/// The store the application serves, opened by the composition root (the `crm` crate).
+pub struct Backend {
+    pub store: Arc<dyn Store>,
+    /// Whether the JWT secret must come from the settings: a database that several processes
+    /// share (PostgreSQL) cannot use a secret generated in one process's data folder.
+    pub shared_by_processes: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error(transparent)]
-    Database(#[from] crm_persistence::ConnectError),
     #[error("CRM_JWT_SECRET must be set (at least 32 characters) when the database is PostgreSQL")]
     MissingSecret,
     #[error("CRM_JWT_SECRET must be at least 32 characters")]
@@ -185,42 +190,33 @@ async fn beat(
 pub struct Application {
     port: u16,
     server: Server,
-    database: Arc<Database>,
+    store: Arc<dyn Store>,
     search_upkeep: Duration,
     instance_id: uuid::Uuid,
     unreleased: Arc<idempotency::UnreleasedClaims>,
 }
 
 impl Application {
-    /// Opens and migrates the database, binds the listener and assembles the server.
+    /// Binds the listener and assembles the server over `backend`'s store (opened and migrated
+    /// by the caller, who closes it after [`Application::run_until_stopped`]).
     ///
     /// # Errors
-    /// [`StartupError`] when the database, the secret or the address is unusable.
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = PoolSettings {
-            max_connections: settings.max_db_connections,
-            acquire_timeout: Duration::from_secs(3),
-            lock_timeout: settings.lock_timeout,
-            statement_timeout: settings.report_timeout.max(settings.request_timeout),
-        };
-        let database = Arc::new(Database::open(&settings.database_url, &pool, true).await?);
-        let secret = match (&settings.jwt_secret, database.kind) {
+    /// [`StartupError`] when the secret or the address is unusable, or the store does not answer.
+    pub async fn build(settings: Settings, backend: Backend) -> Result<Self, StartupError> {
+        let secret = match (&settings.jwt_secret, backend.shared_by_processes) {
             (Some(secret), _) if secret.len() < 32 => return Err(StartupError::WeakSecret),
             (Some(secret), _) => secret.as_bytes().to_vec(),
-            (None, BackendKind::Sqlite) => load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?,
-            (None, BackendKind::Postgres) => return Err(StartupError::MissingSecret),
+            (None, false) => load_or_create_secret(&settings.data_dir).map_err(StartupError::Secret)?,
+            (None, true) => return Err(StartupError::MissingSecret),
         };
+        let store = backend.store;
         // This process's heartbeat, beaten before it serves: its idempotency claims are taken over
         // only once it falls silent.
         let instance_id = uuid::Uuid::now_v7();
-        database
-            .store
-            .beat(instance_id, conventions::now())
-            .await
-            .map_err(|e| StartupError::Heartbeat(e.to_string()))?;
+        store.beat(instance_id, conventions::now()).await.map_err(|e| StartupError::Heartbeat(e.to_string()))?;
         let unreleased = Arc::new(idempotency::UnreleasedClaims::default());
         let state = web::Data::new(AppState {
-            store: database.store.clone(),
+            store: store.clone(),
             tokens: TokenService::new(&secret),
             allow_signup: settings.allow_signup,
             auth_limits: rate_limit::AuthLimits::default(),
@@ -280,25 +276,22 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.run();
-        let backend = database.kind_name();
-        let migrations = database.migrations.map_or_else(|| "not migrated".to_owned(), |m| m.to_string());
-        tracing::info!("crm {VERSION}: {backend} database {} ({migrations})", database.location);
         let base = format!("http://{}:{port}", host_of(&settings.bind));
         tracing::info!(port, "listening on {base}/api/v1; Swagger UI at {base}{}", pages::SWAGGER_UI);
-        Ok(Self { port, server, database, search_upkeep: settings.search_upkeep, instance_id, unreleased })
+        Ok(Self { port, server, store, search_upkeep: settings.search_upkeep, instance_id, unreleased })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT (Ctrl-C), lets in-flight requests finish (up to the shutdown
-    /// timeout), then closes the pool.
+    /// Serves until SIGTERM or SIGINT (Ctrl-C) and lets in-flight requests finish (up to the
+    /// shutdown timeout). The store stays open: its owner closes it.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let purge_store = self.database.store.clone();
+        let purge_store = self.store.clone();
         let purge = tokio::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(3600));
             loop {
@@ -315,9 +308,9 @@ impl Application {
                 }
             }
         });
-        let heartbeat = tokio::spawn(beat(self.database.store.clone(), self.instance_id, self.unreleased.clone()));
+        let heartbeat = tokio::spawn(beat(self.store.clone(), self.instance_id, self.unreleased.clone()));
         let upkeep = (!self.search_upkeep.is_zero())
-            .then(|| tokio::spawn(keep_lead_search_tidy(self.database.store.clone(), self.search_upkeep)));
+            .then(|| tokio::spawn(keep_lead_search_tidy(self.store.clone(), self.search_upkeep)));
         let handle = self.server.handle();
         let signals = tokio::spawn(async move {
             let signal = shutdown_signal().await;
@@ -332,11 +325,9 @@ impl Application {
             upkeep.abort();
         }
         // In-flight requests have finished: this process holds no claim any more.
-        if let Err(error) = self.database.store.retire_instance(self.instance_id).await {
+        if let Err(error) = self.store.retire_instance(self.instance_id).await {
             tracing::warn!(error = %error, "could not retire this process's heartbeat");
         }
-        self.database.close().await;
-        tracing::info!("stopped");
         result
     }
 }
@@ -401,14 +392,3 @@ fn host_of(bind: &str) -> &str {
 
 /// The version of this build (the workspace's).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Runs the migrations of the database at `url`, closes it, and says what was done.
-///
-/// # Errors
-/// When the database cannot be reached or a migration fails.
-pub async fn migrate(url: &str) -> Result<String, StartupError> {
-    let database = Database::open(url, &PoolSettings::default(), true).await?;
-    database.close().await;
-    let outcome = database.migrations.map_or_else(|| "not migrated".to_owned(), |m| m.to_string());
-    Ok(format!("{} database {}: {outcome}", database.kind_name(), database.location))
-}

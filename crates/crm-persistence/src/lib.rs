@@ -36,7 +36,6 @@ use crm_domain::ports::Store;
 pub use backend::{PgStore, SqliteStore};
 pub use leads::merge_lead_search;
 pub use migrations::MigrationOutcome;
-pub use rows::audit_value_to_json as audit_value_json;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

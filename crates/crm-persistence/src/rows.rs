@@ -489,8 +489,8 @@ pub(crate) fn custom_fields_json(fields: &CustomFields) -> Result<Json<serde_jso
     serde_json::from_str(fields.as_json_text()).map(Json).map_err(|_| corrupt("custom fields document"))
 }
 
-/// An audit value as JSON, as it is stored and as the API shows it.
-pub fn audit_value_to_json(value: &AuditValue) -> serde_json::Value {
+/// An audit value as it is stored in `audit_events.changes`.
+pub(crate) fn audit_value_to_json(value: &AuditValue) -> serde_json::Value {
     match value {
         AuditValue::Null => serde_json::Value::Null,
         AuditValue::Text(text) => serde_json::Value::String(text.clone()),

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use crm::Server;
+use crm_http::Settings;
 use crm_http::telemetry::{self, LogFormat};
-use crm_http::{Application, Settings};
 
 #[derive(Parser, Debug)]
 #[command(name = "crm", version, about = "The CRM API server")]
@@ -178,14 +179,14 @@ async fn run(cli: Cli) -> ExitCode {
     let settings = cli.options.settings();
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => print_to_stdout(&crm_http::openapi_json()),
-        Command::Migrate => match crm_http::migrate(&settings.database_url).await {
+        Command::Migrate => match crm::migrate(&settings.database_url).await {
             Ok(summary) => {
                 tracing::info!("{summary}");
                 Ok(())
             }
             Err(error) => Err(crm_http::problem::error_chain(&error)),
         },
-        Command::Serve => match Application::build(settings).await {
+        Command::Serve => match Server::build(settings).await {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(crm_http::problem::error_chain(&error)),
         },

@@ -42,9 +42,23 @@ pub struct AuditEventResponse {
     pub occurred_at: String,
 }
 
-/// The same JSON rendering the audit trail is stored with.
+/// An audit value as the API shows it: text, numbers, booleans and `null` as themselves, a JSON
+/// document (custom fields) as that document, lists as arrays and named parts (an address, an
+/// amount of money) as an object in their order.
 fn json_value(value: &AuditValue) -> serde_json::Value {
-    crm_persistence::audit_value_json(value)
+    match value {
+        AuditValue::Null => serde_json::Value::Null,
+        AuditValue::Text(text) => serde_json::Value::String(text.clone()),
+        AuditValue::Integer(n) => serde_json::Value::from(*n),
+        AuditValue::Bool(b) => serde_json::Value::Bool(*b),
+        AuditValue::Json(text) => {
+            serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
+        }
+        AuditValue::List(items) => serde_json::Value::Array(items.iter().map(json_value).collect()),
+        AuditValue::Object(parts) => {
+            serde_json::Value::Object(parts.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+        }
+    }
 }
 
 impl From<&AuditEvent> for AuditEventResponse {

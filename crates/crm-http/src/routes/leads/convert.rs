@@ -3,7 +3,7 @@
 //! and the likely duplicates without writing anything.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use crm_domain::conversion::{ConversionError, ConversionRequest, OpportunityRequest, plan};
+use crm_domain::conversion::{ConversionError, ConversionRequest, NewIds, OpportunityRequest, plan};
 use crm_domain::lead::Lead;
 use crm_domain::opportunity::OpportunityStage;
 use crm_domain::permissions::{Action, Resource, authorize};
@@ -178,6 +178,8 @@ pub async fn convert_lead(
     }
     let audit = audit_context(&req, &principal);
     let conversion = ConversionRequest { account, contact, opportunity };
+    // Drawn once: a retry after a lost race creates nothing twice, so it may reuse them.
+    let new_ids = NewIds { account: Uuid::now_v7(), contact: Uuid::now_v7(), opportunity: Uuid::now_v7() };
     let mut duplicates = None;
     let planned = update_with_retry(
         &expected,
@@ -191,7 +193,7 @@ pub async fn convert_lead(
         |lead: &Lead| lead.version,
         async |lead: Lead| {
             authorize(principal.role, Resource::SalesRecord, Action::Update, lead.owner_id == principal.user_id)?;
-            let planned = plan(&lead, conversion.clone(), principal.user_id, now())?;
+            let planned = plan(&lead, conversion.clone(), principal.user_id, new_ids, now())?;
             if dry_run {
                 return Ok(planned);
             }
