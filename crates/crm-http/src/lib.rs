@@ -13,6 +13,7 @@ pub mod password;
 pub mod problem;
 pub mod problem_codes;
 pub mod rate_limit;
+pub mod resource;
 pub mod respond;
 pub mod routes;
 pub mod schema;

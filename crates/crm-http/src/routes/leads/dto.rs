@@ -274,12 +274,7 @@ impl From<&Lead> for LeadResponse {
 }
 
 /// A page of leads.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LeadList {
-    pub data: Vec<LeadResponse>,
-    /// Pass as `cursor` to read the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
+pub type LeadList = crate::resource::Page<LeadResponse>;
 
 pub(crate) fn status_filter_schema() -> Object {
     any_of_list(LeadStatus::NAMES)

@@ -1,19 +1,21 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use crm_domain::audit::AuditAction;
+use crm_domain::RepoError;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::lead::{Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus};
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_assign};
+use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{CreateLeadRequest, LeadList, LeadListQuery, LeadResponse, UpdateLeadRequest};
 use crate::auth::Caller;
 use crate::conventions::{
-    if_match, list_params, next_cursor, now, parse_any_of, parse_email_filter, parse_search, parse_timestamp_param,
+    Tag, list_params, next_cursor, now, parse_any_of, parse_email_filter, parse_search, parse_timestamp_param,
     parse_uuid,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Edit, Page};
+use crate::respond::audit_context;
 use crate::state::AppState;
 
 impl From<LeadRuleError> for ApiError {
@@ -29,12 +31,49 @@ impl From<LeadRuleError> for ApiError {
     }
 }
 
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Lead, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_lead(caller.0.organization_id, id).await.map_err(|e| match e {
-        crm_domain::RepoError::NotFound => ApiError::not_found("lead"),
-        other => other.into(),
-    })
+impl ApiRecord for Lead {
+    const NOUN: &'static str = "lead";
+    const COLLECTION: &'static str = "/api/v1/leads";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::LeadArchived, ProblemCode::LeadNotArchived);
+    type Response = LeadResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    fn response(&self) -> (LeadResponse, Tag) {
+        (LeadResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_lead(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_lead(next, expected_version, action, changes, audit).await
+    }
+
+    /// A lead's own rule: a converted lead is archived and restored like any other, with the
+    /// lead's problem codes.
+    fn archive_or_restore(&self, action: AuditAction) -> Result<(Self, Vec<FieldChange>), ApiError> {
+        Ok(match action {
+            AuditAction::Archive => self.archive(now())?,
+            _ => self.restore(now())?,
+        })
+    }
 }
 
 /// Create a lead
@@ -59,12 +98,10 @@ pub async fn create_lead(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let draft = body.0.try_into_domain()?;
-    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
-        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-    }
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     let lead = Lead::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_lead(&lead, &audit_context(&req, &principal)).await?;
-    Ok(created(format!("/api/v1/leads/{}", lead.id), &LeadResponse::from(&lead), lead.version))
+    Ok(resource::created(&lead))
 }
 
 /// Get a lead
@@ -87,8 +124,7 @@ pub async fn get_lead(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let lead = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &LeadResponse::from(&lead), lead.version)
+    resource::get::<Lead>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Update a lead
@@ -102,7 +138,6 @@ pub async fn get_lead(
     responses(
         (status = 200, description = "The updated lead", body = LeadResponse, headers(("ETag" = String))),
         (status = 409, description = "The lead is converted or archived, or the status change is not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -114,58 +149,12 @@ pub async fn update_lead(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateLeadRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Lead>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
-    let audit = audit_context(&req, &principal);
-    let lead = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |lead: &Lead| lead.version,
-        async |current: Lead| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
-                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-            }
-            let (next, changes) = current.apply(&patch, now())?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            state.store.update_lead(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &LeadResponse::from(&lead), lead.version))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, &principal);
-    let lead = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |lead: &Lead| lead.version,
-        async |current: Lead| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = match action {
-                AuditAction::Archive => current.archive(now())?,
-                _ => current.restore(now())?,
-            };
-            state.store.update_lead(&next, current.version, action, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &LeadResponse::from(&lead), lead.version))
+    let lead = edit
+        .apply(AuditAction::Update, patch.owner_id, async |current: &Lead| Ok(current.apply(&patch, now())?))
+        .await?;
+    Ok(resource::ok(&lead))
 }
 
 /// Archive a lead
@@ -178,7 +167,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived lead", body = LeadResponse, headers(("ETag" = String))),
         (status = 409, description = "The lead is already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -189,7 +177,7 @@ pub async fn archive_lead(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Lead>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived lead
@@ -199,7 +187,6 @@ pub async fn archive_lead(
     responses(
         (status = 200, description = "The restored lead", body = LeadResponse, headers(("ETag" = String))),
         (status = 409, description = "The lead is not archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -210,7 +197,7 @@ pub async fn restore_lead(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Lead>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }
 
 /// List leads
@@ -253,5 +240,5 @@ pub async fn list_leads(
     };
     let page = state.store.list_leads(caller.0.organization_id, &lead_query).await?;
     let next_cursor = next_cursor(&page, lead_query.sort);
-    Ok(HttpResponse::Ok().json(LeadList { data: page.items.iter().map(LeadResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(LeadResponse::from).collect(), next_cursor))
 }

@@ -5,7 +5,7 @@ mod dto;
 mod handlers;
 
 pub(crate) use dto::archived_schema;
-pub use dto::{CreateLeadRequest, LeadList, LeadResponse, UpdateLeadRequest};
+pub use dto::{CreateLeadRequest, LeadResponse, UpdateLeadRequest};
 pub use handlers::{archive_lead, create_lead, get_lead, list_leads, restore_lead, update_lead};
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
