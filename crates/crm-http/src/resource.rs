@@ -33,7 +33,7 @@ use crate::state::AppState;
 /// The store methods are `async fn`s without a `Send` bound: actix-web runs each handler on
 /// the worker thread that accepted the request, so its future never moves between threads.
 #[allow(async_fn_in_trait)]
-pub trait ApiRecord: Record {
+pub trait ApiRecord: Clone {
     /// The noun in problem details: "no lead with this id exists in your organization".
     const NOUN: &'static str;
     /// The collection's path, which a created record's `Location` extends with its id.
@@ -44,12 +44,12 @@ pub trait ApiRecord: Record {
     /// the ones it owns; a record nobody owns (the price book, competitors) is refused to such a
     /// role before it is read.
     const OWNED: bool;
-    /// The 409 codes of archiving an archived record and of restoring an active one.
-    const ARCHIVE_CODES: (ProblemCode, ProblemCode);
     /// What the API answers for it.
     type Response: Serialize;
 
     fn id(&self) -> Uuid;
+    /// The stored version, which `If-Match` names and a save expects.
+    fn version(&self) -> i64;
     /// The owner, for a record that has one.
     fn owner(&self) -> Option<Uuid>;
     /// The response body and its entity tag (a dated state included: [`Tag`]).
@@ -81,6 +81,12 @@ pub trait ApiRecord: Record {
     async fn refused(_state: &AppState, _organization_id: Uuid, _next: &Self, error: RepoError) -> ApiError {
         error.into()
     }
+}
+
+/// A record that is archived and restored rather than deleted.
+pub trait Archivable: ApiRecord + Record {
+    /// The 409 codes of archiving an archived record and of restoring an active one.
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode);
 
     /// Archives (`AuditAction::Archive`) or restores the record by the shared rule of
     /// `crm_domain::record`: a repeated archive answers 409 `ARCHIVE_CODES.0`, restoring an
@@ -250,7 +256,7 @@ impl<'a, R: ApiRecord> Edit<'a, R> {
         update_with_retry(
             &self.expected,
             async || load::<R>(self.state, self.caller, self.id).await,
-            R::version,
+            |record: &R| record.version(),
             async |current: R| {
                 let owner = current.owner();
                 may_change(&self.caller.0, R::MATRIX, owner)?;
@@ -302,7 +308,9 @@ impl<'a, R: ApiRecord> Edit<'a, R> {
             Err(error) => Err(R::refused(self.state, self.caller.0.organization_id, next, error).await),
         }
     }
+}
 
+impl<R: Archivable> Edit<'_, R> {
     /// `DELETE COLLECTION/{id}` (`AuditAction::Archive`) and `POST COLLECTION/{id}/restore`
     /// (`AuditAction::Restore`): 200 with the record.
     ///

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::conventions::{IfMatch, Tag, etag, if_none_match_hits};
 use crate::middleware::RequestId;
-use crate::problem::{ApiError, ProblemCode};
+use crate::problem::ApiError;
 
 /// A JSON body with the record's ETag.
 pub fn with_etag(status: StatusCode, body: &impl Serialize, tag: impl Into<Tag>) -> HttpResponse {
@@ -74,29 +74,4 @@ pub async fn update_with_retry<T, R>(
             outcome => return outcome,
         }
     }
-}
-
-/// Archives (`AuditAction::Archive`) or restores a record by the shared rule of
-/// `crm_domain::record`; a repeated archive answers 409 `codes.0`, a restore of an active record
-/// 409 `codes.1`.
-pub fn archive_or_restore<T: crm_domain::record::Record>(
-    current: &T,
-    action: crm_domain::audit::AuditAction,
-    noun: &str,
-    codes: (ProblemCode, ProblemCode),
-) -> Result<(T, Vec<crm_domain::audit::FieldChange>), ApiError> {
-    use crm_domain::record::{ArchiveError, archive, restore};
-    let at = crate::conventions::now();
-    let outcome = match action {
-        crm_domain::audit::AuditAction::Archive => archive(current, at),
-        _ => restore(current, at),
-    };
-    outcome.map_err(|e| match e {
-        ArchiveError::Archived => {
-            ApiError::Conflict { code: codes.0, detail: format!("the {noun} is already archived") }
-        }
-        ArchiveError::NotArchived => {
-            ApiError::Conflict { code: codes.1, detail: format!("the {noun} is not archived") }
-        }
-    })
 }

@@ -1,17 +1,21 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
-use crm_domain::account::{Account, AccountQuery, AccountSortField};
+use crm_domain::account::{Account, AccountQuery, AccountSortField, AccountTier, LifecycleStage};
+use crm_domain::address::Tags;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::Page;
+use crm_domain::money::{Currency, Money};
 use crm_domain::ports::AccountRepository;
+use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, map, plain};
-use crate::rows::{ACCOUNT_COLUMNS, AccountRow, address_json, custom_fields_json};
+use crate::error::{Violations, corrupt, plain};
+use crate::rows::{address_from_json, address_json, custom_fields_json};
+use crate::table::{Table, table};
 
 const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
 
@@ -23,106 +27,80 @@ fn sort_expr(field: AccountSortField) -> &'static str {
     }
 }
 
-/// Binds an account's stored fields in column order, from `name` to `custom_fields`
-/// ($3 to $19 in the statements below).
-macro_rules! bind_account_fields {
-    ($query:expr, $a:expr, $custom_fields:expr) => {
-        $query
-            .bind($a.name.as_str())
-            .bind($a.industry.as_ref().map(|v| v.as_str()))
-            .bind($a.website.as_ref().map(|v| v.as_str()))
-            .bind($a.phone.as_ref().map(|v| v.as_str()))
-            .bind($a.email.as_ref().map(|v| v.as_str()))
-            .bind(address_json($a.billing_address.as_ref()))
-            .bind(address_json($a.shipping_address.as_ref()))
-            .bind($a.employee_count)
-            .bind($a.annual_revenue.map(|m| m.amount))
-            .bind($a.annual_revenue.map(|m| m.currency.code()))
-            .bind($a.tier.map(|v| v.as_str()))
-            .bind($a.lifecycle_stage.as_str())
-            .bind(Json($a.tags.as_slice()))
-            .bind($a.parent_account_id)
-            .bind($a.owner_id)
-            .bind($a.description.as_ref().map(|v| v.as_str()))
-            .bind($custom_fields)
-    };
+table! {
+    Account => AccountRow in "accounts", entity "account", violations OWNER_VIOLATIONS, |account| {
+        name: String = account.name.as_str(),
+        industry: Option<String> = account.industry.as_ref().map(|v| v.as_str()),
+        website: Option<String> = account.website.as_ref().map(|v| v.as_str()),
+        phone: Option<String> = account.phone.as_ref().map(|v| v.as_str()),
+        email: Option<String> = account.email.as_ref().map(|v| v.as_str()),
+        billing_address: Option<Json<serde_json::Value>> = address_json(account.billing_address.as_ref()),
+        shipping_address: Option<Json<serde_json::Value>> = address_json(account.shipping_address.as_ref()),
+        employee_count: Option<i64> = account.employee_count,
+        annual_revenue_amount: Option<i64> = account.annual_revenue.map(|m| m.amount),
+        annual_revenue_currency: Option<String> = account.annual_revenue.map(|m| m.currency.code()),
+        tier: Option<String> = account.tier.map(|v| v.as_str()),
+        lifecycle_stage: String = account.lifecycle_stage.as_str(),
+        tags: Json<Vec<String>> = Json(account.tags.as_slice()),
+        parent_account_id: Option<Uuid> = account.parent_account_id,
+        owner_id: Uuid = account.owner_id,
+        description: Option<String> = account.description.as_ref().map(|v| v.as_str()),
+        custom_fields: Json<serde_json::Value> = custom_fields_json(&account.custom_fields)?,
+        updated_at: DateTime<Utc> = account.updated_at,
+        version: i64 = account.version,
+        archived_at: Option<DateTime<Utc>> = account.archived_at,
+    }
 }
-pub(crate) use bind_account_fields;
 
-/// Inserts an account row on a transaction's connection.
-macro_rules! insert_account_row {
-    ($conn:expr, $a:expr, $custom_fields:expr) => {{
-        let query = sqlx::query(
-            "INSERT INTO accounts (organization_id, id, name, industry, website, phone, email, billing_address, \
-             shipping_address, employee_count, annual_revenue_amount, annual_revenue_currency, tier, lifecycle_stage, \
-             tags, parent_account_id, owner_id, description, custom_fields, created_at, updated_at, created_by, version, \
-             archived_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24)",
-        )
-        .bind($a.organization_id)
-        .bind($a.id);
-        bind_account_fields!(query, $a, $custom_fields)
-            .bind($a.created_at)
-            .bind($a.updated_at)
-            .bind($a.created_by)
-            .bind($a.version)
-            .bind($a.archived_at)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, OWNER_VIOLATIONS))?;
-        Ok::<(), RepoError>(())
-    }};
+impl TryFrom<AccountRow> for Account {
+    type Error = RepoError;
+    fn try_from(row: AccountRow) -> Result<Self, RepoError> {
+        let name = |v: Option<String>| v.map(Name::from_trusted);
+        let annual_revenue = match (row.annual_revenue_amount, row.annual_revenue_currency) {
+            (Some(amount), Some(code)) => {
+                Some(Money { amount, currency: Currency::parse("currency", &code).map_err(|_| corrupt("currency"))? })
+            }
+            _ => None,
+        };
+        Ok(Account {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: Name::from_trusted(row.name),
+            industry: name(row.industry),
+            website: row.website.map(Url::from_trusted),
+            phone: row.phone.map(Phone::from_trusted),
+            email: row.email.map(Email::from_trusted),
+            billing_address: address_from_json(row.billing_address)?,
+            shipping_address: address_from_json(row.shipping_address)?,
+            employee_count: row.employee_count,
+            annual_revenue,
+            tier: row.tier.map(|t| AccountTier::parse("tier", &t).map_err(|_| corrupt("account tier"))).transpose()?,
+            lifecycle_stage: LifecycleStage::parse("lifecycle_stage", &row.lifecycle_stage)
+                .map_err(|_| corrupt("lifecycle stage"))?,
+            tags: Tags::from_trusted(row.tags.0),
+            parent_account_id: row.parent_account_id,
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
 }
-pub(crate) use insert_account_row;
-
-/// Updates an account row when its version is `$expected`; answers the rows touched.
-macro_rules! update_account_row {
-    ($conn:expr, $a:expr, $custom_fields:expr, $expected:expr) => {{
-        let query = sqlx::query(
-            "UPDATE accounts SET name = $3, industry = $4, website = $5, phone = $6, email = $7, billing_address = $8, \
-             shipping_address = $9, employee_count = $10, annual_revenue_amount = $11, annual_revenue_currency = $12, \
-             tier = $13, lifecycle_stage = $14, tags = $15, parent_account_id = $16, owner_id = $17, description = $18, \
-             custom_fields = $19, updated_at = $20, version = $21, archived_at = $22 \
-             WHERE organization_id = $1 AND id = $2 AND version = $23",
-        )
-        .bind($a.organization_id)
-        .bind($a.id);
-        let rows = bind_account_fields!(query, $a, $custom_fields)
-            .bind($a.updated_at)
-            .bind($a.version)
-            .bind($a.archived_at)
-            .bind($expected)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, OWNER_VIOLATIONS))?
-            .rows_affected();
-        Ok::<u64, RepoError>(rows)
-    }};
-}
-pub(crate) use update_account_row;
 
 macro_rules! impl_accounts {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
         impl AccountRepository for $Store {
             async fn insert_account(&self, account: &Account, audit: &AuditContext) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&account.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                insert_account_row!(tx.conn(), account, custom_fields)?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "account", account.id, &account.creation_changes(), account.created_at)?;
-                tx.commit().await
+                self.insert_record(account, &account.creation_changes(), audit).await
             }
 
             async fn get_account(&self, organization_id: Uuid, account_id: Uuid) -> Result<Account, RepoError> {
-                let row: AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(account_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                row.try_into()
+                self.fetch_record(organization_id, account_id).await
             }
 
             async fn update_account(
@@ -133,18 +111,11 @@ macro_rules! impl_accounts {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&account.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                let updated = update_account_row!(tx.conn(), account, custom_fields, expected_version)?;
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "accounts", account.organization_id, account.id));
-                }
-                write_audit!(tx.conn(), audit, action, "account", account.id, changes, account.updated_at)?;
-                tx.commit().await
+                self.save_record(account, expected_version, action, changes, audit).await
             }
 
             async fn list_accounts(&self, organization_id: Uuid, query: &AccountQuery) -> Result<Page<Account>, RepoError> {
-                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE organization_id = "));
+                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {} FROM accounts WHERE organization_id = ", Account::sql().columns));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 let tiers: Vec<&'static str> = query.tiers.iter().map(|s| s.as_str()).collect();

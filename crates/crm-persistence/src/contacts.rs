@@ -1,18 +1,22 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
+use crm_domain::account::LifecycleStage;
+use crm_domain::address::Tags;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactSortField};
+use crm_domain::lead::LeadSource;
 use crm_domain::list::Page;
 use crm_domain::ports::ContactRepository;
-use crm_domain::value::Email;
+use crm_domain::value::{CustomFields, Email, LongText, Name, Phone};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, map, plain};
-use crate::rows::{CONTACT_COLUMNS, ContactRow, custom_fields_json};
+use crate::error::{Violations, corrupt, plain};
+use crate::rows::custom_fields_json;
+use crate::table::{Table, table};
 
 /// The handlers check `account_id` before writing, so a foreign-key failure is about the owner.
 const VIOLATIONS: Violations = Violations { unique: Some("email"), foreign_key: Some("owner_id") };
@@ -27,106 +31,82 @@ fn sort_expr(field: ContactSortField) -> &'static str {
     }
 }
 
-/// Binds a contact's stored fields in column order, from `first_name` to `custom_fields`
-/// ($3 to $16 in the statements below).
-macro_rules! bind_contact_fields {
-    ($query:expr, $c:expr, $custom_fields:expr) => {
-        $query
-            .bind($c.first_name.as_ref().map(|v| v.as_str()))
-            .bind($c.last_name.as_str())
-            .bind($c.email.as_ref().map(|v| v.as_str()))
-            .bind($c.phone.as_ref().map(|v| v.as_str()))
-            .bind($c.mobile.as_ref().map(|v| v.as_str()))
-            .bind($c.title.as_ref().map(|v| v.as_str()))
-            .bind($c.account_id)
-            .bind($c.lifecycle_stage.as_str())
-            .bind($c.source.map(|v| v.as_str()))
-            .bind(Json($c.tags.as_slice()))
-            .bind($c.do_not_contact)
-            .bind($c.owner_id)
-            .bind($c.description.as_ref().map(|v| v.as_str()))
-            .bind($custom_fields)
-    };
+table! {
+    Contact => ContactRow in "contacts", entity "contact", violations VIOLATIONS, |contact| {
+        first_name: Option<String> = contact.first_name.as_ref().map(|v| v.as_str()),
+        last_name: String = contact.last_name.as_str(),
+        email: Option<String> = contact.email.as_ref().map(|v| v.as_str()),
+        phone: Option<String> = contact.phone.as_ref().map(|v| v.as_str()),
+        mobile: Option<String> = contact.mobile.as_ref().map(|v| v.as_str()),
+        title: Option<String> = contact.title.as_ref().map(|v| v.as_str()),
+        account_id: Option<Uuid> = contact.account_id,
+        lifecycle_stage: String = contact.lifecycle_stage.as_str(),
+        source: Option<String> = contact.source.map(|v| v.as_str()),
+        tags: Json<Vec<String>> = Json(contact.tags.as_slice()),
+        do_not_contact: bool = contact.do_not_contact,
+        owner_id: Uuid = contact.owner_id,
+        description: Option<String> = contact.description.as_ref().map(|v| v.as_str()),
+        custom_fields: Json<serde_json::Value> = custom_fields_json(&contact.custom_fields)?,
+        updated_at: DateTime<Utc> = contact.updated_at,
+        version: i64 = contact.version,
+        archived_at: Option<DateTime<Utc>> = contact.archived_at,
+    }
 }
-pub(crate) use bind_contact_fields;
 
-/// Inserts a contact row on a transaction's connection.
-macro_rules! insert_contact_row {
-    ($conn:expr, $x:expr, $custom_fields:expr) => {{
-        let query = sqlx::query(
-            "INSERT INTO contacts (organization_id, id, first_name, last_name, email, phone, mobile, title, account_id, \
-             lifecycle_stage, source, tags, do_not_contact, owner_id, description, custom_fields, created_at, updated_at, \
-             created_by, version, archived_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-        )
-        .bind($x.organization_id)
-        .bind($x.id);
-        bind_contact_fields!(query, $x, $custom_fields)
-            .bind($x.created_at)
-            .bind($x.updated_at)
-            .bind($x.created_by)
-            .bind($x.version)
-            .bind($x.archived_at)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, VIOLATIONS))?;
-        Ok::<(), RepoError>(())
-    }};
+impl TryFrom<ContactRow> for Contact {
+    type Error = RepoError;
+    fn try_from(row: ContactRow) -> Result<Self, RepoError> {
+        let name = |v: Option<String>| v.map(Name::from_trusted);
+        Ok(Contact {
+            id: row.id,
+            organization_id: row.organization_id,
+            first_name: name(row.first_name),
+            last_name: Name::from_trusted(row.last_name),
+            email: row.email.map(Email::from_trusted),
+            phone: row.phone.map(Phone::from_trusted),
+            mobile: row.mobile.map(Phone::from_trusted),
+            title: name(row.title),
+            account_id: row.account_id,
+            lifecycle_stage: LifecycleStage::parse("lifecycle_stage", &row.lifecycle_stage)
+                .map_err(|_| corrupt("lifecycle stage"))?,
+            source: row
+                .source
+                .map(|s| LeadSource::parse("source", &s).map_err(|_| corrupt("contact source")))
+                .transpose()?,
+            tags: Tags::from_trusted(row.tags.0),
+            do_not_contact: row.do_not_contact,
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
 }
-pub(crate) use insert_contact_row;
-
-/// Updates a contact row when its version is `$expected`; answers the rows touched.
-macro_rules! update_contact_row {
-    ($conn:expr, $x:expr, $custom_fields:expr, $expected:expr) => {{
-        let query = sqlx::query(
-            "UPDATE contacts SET first_name = $3, last_name = $4, email = $5, phone = $6, mobile = $7, title = $8, \
-             account_id = $9, lifecycle_stage = $10, source = $11, tags = $12, do_not_contact = $13, owner_id = $14, \
-             description = $15, custom_fields = $16, updated_at = $17, version = $18, archived_at = $19 \
-             WHERE organization_id = $1 AND id = $2 AND version = $20",
-        )
-        .bind($x.organization_id)
-        .bind($x.id);
-        let rows = bind_contact_fields!(query, $x, $custom_fields)
-            .bind($x.updated_at)
-            .bind($x.version)
-            .bind($x.archived_at)
-            .bind($expected)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, VIOLATIONS))?
-            .rows_affected();
-        Ok::<u64, RepoError>(rows)
-    }};
-}
-pub(crate) use update_contact_row;
 
 macro_rules! impl_contacts {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
         impl ContactRepository for $Store {
             async fn insert_contact(&self, contact: &Contact, audit: &AuditContext) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&contact.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                insert_contact_row!(tx.conn(), contact, custom_fields)?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "contact", contact.id, &contact.creation_changes(), contact.created_at)?;
-                tx.commit().await
+                self.insert_record(contact, &contact.creation_changes(), audit).await
             }
 
             async fn get_contact(&self, organization_id: Uuid, contact_id: Uuid) -> Result<Contact, RepoError> {
-                let row: ContactRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {CONTACT_COLUMNS} FROM contacts WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(contact_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                row.try_into()
+                self.fetch_record(organization_id, contact_id).await
             }
 
-            async fn find_active_contact_by_email(&self, organization_id: Uuid, email: &Email) -> Result<Option<Contact>, RepoError> {
+            async fn find_active_contact_by_email(
+                &self,
+                organization_id: Uuid,
+                email: &Email,
+            ) -> Result<Option<Contact>, RepoError> {
                 let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {CONTACT_COLUMNS} FROM contacts WHERE organization_id = $1 AND email = $2 AND archived_at IS NULL"
+                    "SELECT {} FROM contacts WHERE organization_id = $1 AND email = $2 AND archived_at IS NULL",
+                    Contact::sql().columns
                 )))
                 .bind(organization_id)
                 .bind(email.as_str())
@@ -144,20 +124,20 @@ macro_rules! impl_contacts {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&contact.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                let updated = update_contact_row!(tx.conn(), contact, custom_fields, expected_version)?;
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "contacts", contact.organization_id, contact.id));
-                }
-                write_audit!(tx.conn(), audit, action, "contact", contact.id, changes, contact.updated_at)?;
-                tx.commit().await
+                self.save_record(contact, expected_version, action, changes, audit).await
             }
 
-            async fn list_contacts(&self, organization_id: Uuid, query: &ContactQuery) -> Result<Page<Contact>, RepoError> {
+            async fn list_contacts(
+                &self,
+                organization_id: Uuid,
+                query: &ContactQuery,
+            ) -> Result<Page<Contact>, RepoError> {
                 // The email filter finds one or a few contacts: SQLite is told to read its index.
                 let from = crate::list::from_table::<$Store>("contacts", "contacts_email", !query.emails.is_empty());
-                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {CONTACT_COLUMNS} FROM {from} WHERE organization_id = "));
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {} FROM {from} WHERE organization_id = ",
+                    Contact::sql().columns
+                ));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 match query.account {

@@ -8,18 +8,12 @@ use crm_domain::conversion::{ConversionPlan, Outcome};
 use crm_domain::ports::ConversionRepository;
 use uuid::Uuid;
 
-use crate::accounts::{bind_account_fields, insert_account_row, update_account_row};
+use crate::accounts::AccountRow;
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
-use crate::contacts::{bind_contact_fields, insert_contact_row, update_contact_row};
-use crate::error::{Violations, map, plain};
-use crate::leads::{bind_lead_fields, update_lead_row};
-use crate::opportunities::{bind_opportunity_fields, insert_opportunity_row, write_stage_change};
-use crate::rows::{ACCOUNT_COLUMNS, AccountRow, address_json, custom_fields_json};
-use sqlx::types::Json;
-
-const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
-const VIOLATIONS: Violations = Violations { unique: Some("email"), foreign_key: Some("owner_id") };
+use crate::error::plain;
+use crate::opportunities::write_stage_change;
+use crate::table::Table;
 
 macro_rules! impl_conversion {
     ($Store:ident) => {
@@ -31,7 +25,7 @@ macro_rules! impl_conversion {
                 if let Some(account) = &plan.account {
                     match account {
                         Outcome::Created(account) => {
-                            insert_account_row!(tx.conn(), account, custom_fields_json(&account.custom_fields)?)?;
+                            Self::insert_row(tx.conn(), account).await?;
                             write_audit!(
                                 tx.conn(),
                                 audit,
@@ -44,15 +38,7 @@ macro_rules! impl_conversion {
                         }
                         Outcome::Merged { record, expected_version, changes } => {
                             if !changes.is_empty() {
-                                let custom_fields = custom_fields_json(&record.custom_fields)?;
-                                if update_account_row!(tx.conn(), record, custom_fields, *expected_version)? == 0 {
-                                    return Err(crate::error::stale_or_missing!(
-                                        tx.conn(),
-                                        "accounts",
-                                        record.organization_id,
-                                        record.id
-                                    ));
-                                }
+                                Self::update_record(tx.conn(), record, *expected_version).await?;
                                 write_audit!(tx.conn(), audit, AuditAction::Update, "account", record.id, changes, at)?;
                             }
                         }
@@ -60,7 +46,7 @@ macro_rules! impl_conversion {
                 }
                 match &plan.contact {
                     Outcome::Created(contact) => {
-                        insert_contact_row!(tx.conn(), contact, custom_fields_json(&contact.custom_fields)?)?;
+                        Self::insert_row(tx.conn(), contact).await?;
                         write_audit!(
                             tx.conn(),
                             audit,
@@ -73,21 +59,13 @@ macro_rules! impl_conversion {
                     }
                     Outcome::Merged { record, expected_version, changes } => {
                         if !changes.is_empty() {
-                            let custom_fields = custom_fields_json(&record.custom_fields)?;
-                            if update_contact_row!(tx.conn(), record, custom_fields, *expected_version)? == 0 {
-                                return Err(crate::error::stale_or_missing!(
-                                    tx.conn(),
-                                    "contacts",
-                                    record.organization_id,
-                                    record.id
-                                ));
-                            }
+                            Self::update_record(tx.conn(), record, *expected_version).await?;
                             write_audit!(tx.conn(), audit, AuditAction::Update, "contact", record.id, changes, at)?;
                         }
                     }
                 }
                 if let Some((opportunity, stage)) = &plan.opportunity {
-                    insert_opportunity_row!(tx.conn(), opportunity, custom_fields_json(&opportunity.custom_fields)?)?;
+                    Self::insert_row(tx.conn(), opportunity).await?;
                     write_stage_change!(tx.conn(), opportunity, stage)?;
                     write_audit!(
                         tx.conn(),
@@ -100,10 +78,7 @@ macro_rules! impl_conversion {
                     )?;
                 }
                 let lead = &plan.lead;
-                let custom_fields = custom_fields_json(&lead.custom_fields)?;
-                if update_lead_row!(tx.conn(), lead, custom_fields, plan.lead_expected_version)? == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "leads", lead.organization_id, lead.id));
-                }
+                Self::update_record(tx.conn(), lead, plan.lead_expected_version).await?;
                 write_audit!(tx.conn(), audit, AuditAction::Update, "lead", lead.id, &plan.lead_changes, at)?;
                 tx.commit().await
             }
@@ -114,8 +89,9 @@ macro_rules! impl_conversion {
                 name: &str,
             ) -> Result<Vec<Account>, RepoError> {
                 let rows: Vec<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE organization_id = $1 AND lower(name) = $2 \
-                     AND archived_at IS NULL ORDER BY created_at, id LIMIT 20"
+                    "SELECT {} FROM accounts WHERE organization_id = $1 AND lower(name) = $2 \
+                     AND archived_at IS NULL ORDER BY created_at, id LIMIT 20",
+                    Account::sql().columns
                 )))
                 .bind(organization_id)
                 .bind(name.to_lowercase())

@@ -16,11 +16,7 @@ use uuid::Uuid;
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::{Violations, corrupt, map, plain};
-use crate::opportunities::{bind_opportunity_fields, update_opportunity_row, write_stage_change};
-use crate::rows::custom_fields_json;
-
-/// Named by `update_opportunity_row!`, which resolves it where it is expanded.
-const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
+use crate::opportunities::write_stage_change;
 
 type LinkRow = (Uuid, Uuid, String, Option<String>, DateTime<Utc>, DateTime<Utc>);
 
@@ -148,12 +144,8 @@ macro_rules! impl_deal_competitors {
                 link_change: &FieldChange,
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&opportunity.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let updated = update_opportunity_row!(tx.conn(), opportunity, custom_fields, expected_version)?;
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "opportunities", opportunity.organization_id, opportunity.id));
-                }
+                Self::update_record(tx.conn(), opportunity, expected_version).await?;
                 write_stage_change!(tx.conn(), opportunity, stage)?;
                 // The link's foreign key proves that the competitor is one of the organisation's.
                 let linked = sqlx::query(

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::{Violations, corrupt, map, plain};
-use crate::opportunities::{bind_opportunity_fields, update_opportunity_row, write_stage_change};
+use crate::opportunities::write_stage_change;
 use crate::rows::{address_from_json, address_json, custom_fields_json, rows};
 
 const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
@@ -657,11 +657,7 @@ macro_rules! impl_documents {
                 let conn = tx.conn();
                 update_document!(conn, UPDATE_QUOTE, bind_quote, &acceptance.quote, quote_version, "quotes");
                 let opportunity = &acceptance.opportunity;
-                let opportunity_fields = custom_fields_json(&opportunity.custom_fields)?;
-                let updated = update_opportunity_row!(tx.conn(), opportunity, opportunity_fields, opportunity_version)?;
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "opportunities", opportunity.organization_id, opportunity.id));
-                }
+                Self::update_record(tx.conn(), opportunity, opportunity_version).await?;
                 write_stage_change!(tx.conn(), opportunity, acceptance.stage_change)?;
                 let mut stored = order.clone();
                 stored.number = next_number!(tx.conn(), order.organization_id, DocumentKind::Order);

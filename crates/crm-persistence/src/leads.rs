@@ -1,16 +1,19 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
-use crm_domain::lead::{Lead, LeadQuery, LeadSortField};
+use crm_domain::lead::{Lead, LeadQuery, LeadRating, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::list::Page;
 use crm_domain::ports::LeadRepository;
+use crm_domain::value::{CustomFields, Email, LongText, Name, Phone, Url};
 use sqlx::QueryBuilder;
+use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::audit::{AuditedInsertSql, bind_audit, write_audit};
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, map, plain};
-use crate::rows::{LEAD_COLUMNS, LeadRow, custom_fields_json};
+use crate::error::{Violations, corrupt, plain};
+use crate::rows::custom_fields_json;
+use crate::table::{Table, table};
 
 const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
 
@@ -67,101 +70,82 @@ fn fts5_phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
-/// Binds a lead's stored fields in column order, from `first_name` to `converted_opportunity_id`
-/// ($3 to $24 in the statements below).
-macro_rules! bind_lead_fields {
-    ($query:expr, $l:expr, $custom_fields:expr) => {
-        $query
-            .bind($l.first_name.as_ref().map(|v| v.as_str()))
-            .bind($l.last_name.as_str())
-            .bind($l.company.as_ref().map(|v| v.as_str()))
-            .bind($l.title.as_ref().map(|v| v.as_str()))
-            .bind($l.email.as_ref().map(|v| v.as_str()))
-            .bind($l.phone.as_ref().map(|v| v.as_str()))
-            .bind($l.website.as_ref().map(|v| v.as_str()))
-            .bind($l.source.map(|v| v.as_str()))
-            .bind($l.source_detail.as_ref().map(|v| v.as_str()))
-            .bind($l.status.as_str())
-            .bind($l.rating.map(|v| v.as_str()))
-            .bind($l.owner_id)
-            .bind($l.description.as_ref().map(|v| v.as_str()))
-            .bind($custom_fields)
-            .bind($l.created_at)
-            .bind($l.updated_at)
-            .bind($l.version)
-            .bind($l.archived_at)
-            .bind($l.converted_at)
-            .bind($l.converted_account_id)
-            .bind($l.converted_contact_id)
-            .bind($l.converted_opportunity_id)
-    };
-}
-pub(crate) use bind_lead_fields;
-
-/// A lead's INSERT, `$1` to `$25` (`LEAD_INSERT_PARAMS`).
-const INSERT_LEAD: &str = "INSERT INTO leads (organization_id, id, first_name, last_name, company, title, email, phone, \
-     website, source, source_detail, status, rating, owner_id, description, custom_fields, created_at, updated_at, \
-     version, archived_at, converted_at, converted_account_id, converted_contact_id, converted_opportunity_id, \
-     created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-     $20, $21, $22, $23, $24, $25)";
-const LEAD_INSERT_PARAMS: usize = 25;
-
-/// Binds a lead's INSERT parameters to a query.
-macro_rules! bind_lead_insert {
-    ($query:expr, $l:expr, $custom_fields:expr) => {{
-        let query = $query.bind($l.organization_id).bind($l.id);
-        bind_lead_fields!(query, $l, $custom_fields).bind($l.created_by)
-    }};
+table! {
+    Lead => LeadRow in "leads", entity "lead", violations OWNER_VIOLATIONS, |lead| {
+        first_name: Option<String> = lead.first_name.as_ref().map(|v| v.as_str()),
+        last_name: String = lead.last_name.as_str(),
+        company: Option<String> = lead.company.as_ref().map(|v| v.as_str()),
+        title: Option<String> = lead.title.as_ref().map(|v| v.as_str()),
+        email: Option<String> = lead.email.as_ref().map(|v| v.as_str()),
+        phone: Option<String> = lead.phone.as_ref().map(|v| v.as_str()),
+        website: Option<String> = lead.website.as_ref().map(|v| v.as_str()),
+        source: Option<String> = lead.source.map(|v| v.as_str()),
+        source_detail: Option<String> = lead.source_detail.as_ref().map(|v| v.as_str()),
+        status: String = lead.status.as_str(),
+        rating: Option<String> = lead.rating.map(|v| v.as_str()),
+        owner_id: Uuid = lead.owner_id,
+        description: Option<String> = lead.description.as_ref().map(|v| v.as_str()),
+        custom_fields: Json<serde_json::Value> = custom_fields_json(&lead.custom_fields)?,
+        updated_at: DateTime<Utc> = lead.updated_at,
+        version: i64 = lead.version,
+        archived_at: Option<DateTime<Utc>> = lead.archived_at,
+        converted_at: Option<DateTime<Utc>> = lead.converted_at,
+        converted_account_id: Option<Uuid> = lead.converted_account_id,
+        converted_contact_id: Option<Uuid> = lead.converted_contact_id,
+        converted_opportunity_id: Option<Uuid> = lead.converted_opportunity_id,
+    }
 }
 
-/// Updates a lead row when its version is `$expected`; answers the rows touched.
-macro_rules! update_lead_row {
-    ($conn:expr, $l:expr, $custom_fields:expr, $expected:expr) => {{
-        let query = sqlx::query(
-            "UPDATE leads SET first_name = $3, last_name = $4, company = $5, title = $6, email = $7, phone = $8, \
-             website = $9, source = $10, source_detail = $11, status = $12, rating = $13, owner_id = $14, \
-             description = $15, custom_fields = $16, created_at = $17, updated_at = $18, version = $19, \
-             archived_at = $20, converted_at = $21, converted_account_id = $22, converted_contact_id = $23, \
-             converted_opportunity_id = $24 WHERE organization_id = $1 AND id = $2 AND version = $25",
-        )
-        .bind($l.organization_id)
-        .bind($l.id);
-        let rows = bind_lead_fields!(query, $l, $custom_fields)
-            .bind($expected)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, OWNER_VIOLATIONS))?
-            .rows_affected();
-        Ok::<u64, RepoError>(rows)
-    }};
+impl TryFrom<LeadRow> for Lead {
+    type Error = RepoError;
+    fn try_from(row: LeadRow) -> Result<Self, RepoError> {
+        let name = |v: Option<String>| v.map(Name::from_trusted);
+        Ok(Lead {
+            id: row.id,
+            organization_id: row.organization_id,
+            first_name: name(row.first_name),
+            last_name: Name::from_trusted(row.last_name),
+            company: name(row.company),
+            title: name(row.title),
+            email: row.email.map(Email::from_trusted),
+            phone: row.phone.map(Phone::from_trusted),
+            website: row.website.map(Url::from_trusted),
+            source: row
+                .source
+                .map(|s| LeadSource::parse("source", &s).map_err(|_| corrupt("lead source")))
+                .transpose()?,
+            source_detail: name(row.source_detail),
+            status: LeadStatus::parse("status", &row.status).map_err(|_| corrupt("lead status"))?,
+            rating: row
+                .rating
+                .map(|s| LeadRating::parse("rating", &s).map_err(|_| corrupt("lead rating")))
+                .transpose()?,
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+            converted_at: row.converted_at,
+            converted_account_id: row.converted_account_id,
+            converted_contact_id: row.converted_contact_id,
+            converted_opportunity_id: row.converted_opportunity_id,
+        })
+    }
 }
-pub(crate) use update_lead_row;
 
 macro_rules! impl_leads {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
         impl LeadRepository for $Store {
             async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&lead.custom_fields)?;
-                static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                    <$Store as AuditedInsertSql>::audited_insert(INSERT_LEAD, LEAD_INSERT_PARAMS)
-                });
-                let query = bind_lead_insert!(sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())), lead, custom_fields);
-                let changes = lead.creation_changes();
-                let query = bind_audit!(query, audit, AuditAction::Create, "lead", lead.id, &changes, lead.created_at);
-                self.run_audited_insert(query).await.map_err(|e| map(e, OWNER_VIOLATIONS))
+                self.insert_record(lead, &lead.creation_changes(), audit).await
             }
 
             async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError> {
-                let row: LeadRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {LEAD_COLUMNS} FROM leads WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(lead_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                row.try_into()
+                self.fetch_record(organization_id, lead_id).await
             }
 
             async fn update_lead(
@@ -172,14 +156,7 @@ macro_rules! impl_leads {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&lead.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                let updated = update_lead_row!(tx.conn(), lead, custom_fields, expected_version)?;
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "leads", lead.organization_id, lead.id));
-                }
-                write_audit!(tx.conn(), audit, action, "lead", lead.id, changes, lead.updated_at)?;
-                tx.commit().await
+                self.save_record(lead, expected_version, action, changes, audit).await
             }
 
             async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError> {
@@ -206,7 +183,10 @@ macro_rules! impl_leads {
                     None => {
                         // The email filter finds one or a few leads: SQLite is told to read its index.
                         let from = crate::list::from_table::<$Store>("leads", "leads_email", !query.emails.is_empty());
-                        QueryBuilder::<$Db>::new(format!("SELECT {LEAD_COLUMNS} FROM {from} WHERE organization_id = "))
+                        QueryBuilder::<$Db>::new(format!(
+                            "SELECT {} FROM {from} WHERE organization_id = ",
+                            Lead::sql().columns
+                        ))
                     }
                 };
                 qb.push_bind(organization_id);
@@ -239,7 +219,8 @@ macro_rules! impl_leads {
                 );
                 if indexed_needle.is_some() {
                     qb.push(format_args!(
-                        ") SELECT {LEAD_COLUMNS} FROM page CROSS JOIN leads ON leads.rowid = page.hit"
+                        ") SELECT {} FROM page CROSS JOIN leads ON leads.rowid = page.hit",
+                        Lead::sql().columns
                     ));
                     crate::list::push_order(&mut qb, sort_expr(query.sort.field), query.sort.direction);
                 }

@@ -26,6 +26,7 @@ mod products;
 mod refresh_tokens;
 mod reports;
 mod rows;
+mod table;
 mod users;
 
 use std::sync::Arc;

@@ -1,18 +1,24 @@
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::lead::LeadSource;
 use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
 use crm_domain::opportunity::{
-    BuyingRole, ContactRole, Opportunity, OpportunityQuery, OpportunitySortField, StageChange, StageHistoryEntry,
+    BuyingRole, ContactRole, Opportunity, OpportunityKind, OpportunityQuery, OpportunitySortField, StageChange,
+    StageHistoryEntry,
 };
 use crm_domain::ports::OpportunityRepository;
+use crm_domain::value::{CustomFields, LongText, Name};
 use sqlx::QueryBuilder;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, map, plain};
-use crate::rows::{OPPORTUNITY_COLUMNS, OpportunityRow, StageHistoryRow, custom_fields_json};
+use crate::error::{Violations, corrupt, map, plain};
+use crate::rows::{StageHistoryRow, custom_fields_json, money, percent, stage};
+use crate::table::{Table, table};
 
 /// The handlers check `account_id` and `contact_id` first, so a foreign-key failure is the owner.
 const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Some("owner_id") };
@@ -26,32 +32,69 @@ fn sort_expr(field: OpportunitySortField) -> &'static str {
     }
 }
 
-/// Binds an opportunity's stored fields in column order, from `name` to `last_open_stage`
-/// ($3 to $20 in the statements below).
-macro_rules! bind_opportunity_fields {
-    ($query:expr, $o:expr, $custom_fields:expr) => {
-        $query
-            .bind($o.name.as_str())
-            .bind($o.account_id)
-            .bind($o.contact_id)
-            .bind($o.amount.map(|m| m.amount))
-            .bind($o.amount.map(|m| m.currency.code()))
-            .bind($o.stage.as_str())
-            .bind(i64::from($o.probability))
-            .bind($o.expected_close_date)
-            .bind($o.kind.map(|v| v.as_str()))
-            .bind($o.lead_source.map(|v| v.as_str()))
-            .bind($o.next_step.as_ref().map(|v| v.as_str()))
-            .bind($o.owner_id)
-            .bind($o.description.as_ref().map(|v| v.as_str()))
-            .bind($custom_fields)
-            .bind($o.closed_at)
-            .bind($o.loss_reason.as_ref().map(|v| v.as_str()))
-            .bind($o.lost_to_competitor_id)
-            .bind($o.last_open_stage.as_str())
-    };
+table! {
+    Opportunity => OpportunityRow in "opportunities", entity "opportunity", violations OWNER_VIOLATIONS, |deal| {
+        name: String = deal.name.as_str(),
+        account_id: Option<Uuid> = deal.account_id,
+        contact_id: Option<Uuid> = deal.contact_id,
+        amount: Option<i64> = deal.amount.map(|m| m.amount),
+        currency: Option<String> = deal.amount.map(|m| m.currency.code()),
+        stage: String = deal.stage.as_str(),
+        probability: i64 = i64::from(deal.probability),
+        expected_close_date: Option<NaiveDate> = deal.expected_close_date,
+        kind: Option<String> = deal.kind.map(|v| v.as_str()),
+        lead_source: Option<String> = deal.lead_source.map(|v| v.as_str()),
+        next_step: Option<String> = deal.next_step.as_ref().map(|v| v.as_str()),
+        owner_id: Uuid = deal.owner_id,
+        description: Option<String> = deal.description.as_ref().map(|v| v.as_str()),
+        custom_fields: Json<serde_json::Value> = custom_fields_json(&deal.custom_fields)?,
+        closed_at: Option<DateTime<Utc>> = deal.closed_at,
+        loss_reason: Option<String> = deal.loss_reason.as_ref().map(|v| v.as_str()),
+        lost_to_competitor_id: Option<Uuid> = deal.lost_to_competitor_id,
+        last_open_stage: String = deal.last_open_stage.as_str(),
+        updated_at: DateTime<Utc> = deal.updated_at,
+        version: i64 = deal.version,
+        archived_at: Option<DateTime<Utc>> = deal.archived_at,
+    }
 }
-pub(crate) use bind_opportunity_fields;
+
+impl TryFrom<OpportunityRow> for Opportunity {
+    type Error = RepoError;
+    fn try_from(row: OpportunityRow) -> Result<Self, RepoError> {
+        Ok(Opportunity {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: Name::from_trusted(row.name),
+            account_id: row.account_id,
+            contact_id: row.contact_id,
+            amount: money(row.amount, row.currency)?,
+            stage: stage(&row.stage)?,
+            probability: percent(row.probability)?,
+            expected_close_date: row.expected_close_date,
+            kind: row
+                .kind
+                .map(|k| OpportunityKind::parse("kind", &k).map_err(|_| corrupt("opportunity kind")))
+                .transpose()?,
+            lead_source: row
+                .lead_source
+                .map(|s| LeadSource::parse("lead_source", &s).map_err(|_| corrupt("lead source")))
+                .transpose()?,
+            next_step: row.next_step.map(Name::from_trusted),
+            owner_id: row.owner_id,
+            description: row.description.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            closed_at: row.closed_at,
+            loss_reason: row.loss_reason.map(LongText::from_trusted),
+            lost_to_competitor_id: row.lost_to_competitor_id,
+            last_open_stage: stage(&row.last_open_stage)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
+}
 
 /// Appends a stage change to the opportunity's history on the transaction's connection.
 macro_rules! write_stage_change {
@@ -77,82 +120,20 @@ macro_rules! write_stage_change {
 }
 pub(crate) use write_stage_change;
 
-/// Inserts a opportunity row on a transaction's connection.
-macro_rules! insert_opportunity_row {
-    ($conn:expr, $x:expr, $custom_fields:expr) => {{
-        let query = sqlx::query(
-            "INSERT INTO opportunities (organization_id, id, name, account_id, contact_id, amount, currency, stage, \
-             probability, expected_close_date, kind, lead_source, next_step, owner_id, description, custom_fields, \
-             closed_at, loss_reason, lost_to_competitor_id, last_open_stage, created_at, updated_at, created_by, version, \
-             archived_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, $24, $25)",
-        )
-        .bind($x.organization_id)
-        .bind($x.id);
-        bind_opportunity_fields!(query, $x, $custom_fields)
-            .bind($x.created_at)
-            .bind($x.updated_at)
-            .bind($x.created_by)
-            .bind($x.version)
-            .bind($x.archived_at)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, OWNER_VIOLATIONS))?;
-        Ok::<(), RepoError>(())
-    }};
-}
-pub(crate) use insert_opportunity_row;
-
-/// Updates a opportunity row when its version is `$expected`; answers the rows touched.
-macro_rules! update_opportunity_row {
-    ($conn:expr, $x:expr, $custom_fields:expr, $expected:expr) => {{
-        let query = sqlx::query(
-            "UPDATE opportunities SET name = $3, account_id = $4, contact_id = $5, amount = $6, currency = $7, \
-             stage = $8, probability = $9, expected_close_date = $10, kind = $11, lead_source = $12, next_step = $13, \
-             owner_id = $14, description = $15, custom_fields = $16, closed_at = $17, loss_reason = $18, \
-             lost_to_competitor_id = $19, last_open_stage = $20, updated_at = $21, version = $22, archived_at = $23 \
-             WHERE organization_id = $1 AND id = $2 AND version = $24",
-        )
-        .bind($x.organization_id)
-        .bind($x.id);
-        let rows = bind_opportunity_fields!(query, $x, $custom_fields)
-            .bind($x.updated_at)
-            .bind($x.version)
-            .bind($x.archived_at)
-            .bind($expected)
-            .execute($conn)
-            .await
-            .map_err(|e| map(e, OWNER_VIOLATIONS))?
-            .rows_affected();
-        Ok::<u64, RepoError>(rows)
-    }};
-}
-pub(crate) use update_opportunity_row;
-
 macro_rules! impl_opportunities {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
         impl OpportunityRepository for $Store {
             async fn insert_opportunity(&self, opportunity: &Opportunity, stage: &StageChange, audit: &AuditContext) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&opportunity.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                insert_opportunity_row!(tx.conn(), opportunity, custom_fields)?;
+                Self::insert_row(tx.conn(), opportunity).await?;
                 write_stage_change!(tx.conn(), opportunity, stage)?;
                 write_audit!(tx.conn(), audit, AuditAction::Create, "opportunity", opportunity.id, &opportunity.creation_changes(), opportunity.created_at)?;
                 tx.commit().await
             }
 
             async fn get_opportunity(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Opportunity, RepoError> {
-                let row: OpportunityRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {OPPORTUNITY_COLUMNS} FROM opportunities WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(opportunity_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                row.try_into()
+                self.fetch_record(organization_id, opportunity_id).await
             }
 
             async fn update_opportunity(
@@ -164,12 +145,8 @@ macro_rules! impl_opportunities {
                 stage: Option<&StageChange>,
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&opportunity.custom_fields)?;
                 let mut tx = self.begin_write().await?;
-                let updated = update_opportunity_row!(tx.conn(), opportunity, custom_fields, expected_version)?;
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "opportunities", opportunity.organization_id, opportunity.id));
-                }
+                Self::update_record(tx.conn(), opportunity, expected_version).await?;
                 if let Some(stage) = stage {
                     write_stage_change!(tx.conn(), opportunity, stage)?;
                 }
@@ -179,7 +156,7 @@ macro_rules! impl_opportunities {
 
             async fn list_opportunities(&self, organization_id: Uuid, query: &OpportunityQuery) -> Result<Page<Opportunity>, RepoError> {
                 let mut qb =
-                    QueryBuilder::<$Db>::new(format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunities WHERE organization_id = "));
+                    QueryBuilder::<$Db>::new(format!("SELECT {} FROM opportunities WHERE organization_id = ", Opportunity::sql().columns));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 let stages: Vec<&'static str> = query.stages.iter().map(|s| s.as_str()).collect();

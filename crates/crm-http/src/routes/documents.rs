@@ -1,12 +1,11 @@
 //! What quotes, orders and invoices share at the edge: line items in and out, pricing them
-//! against the price book, the owner rules and the problem responses of their rule errors.
+//! against the price book, and the problem responses of their rule errors. Their owner rules are
+//! the domain's (`crm_domain::permissions::may_change` and `may_assign`).
 
 use chrono::NaiveDate;
 use crm_domain::lines::{LineDraft, LineItem, Lines, Quantity};
 use crm_domain::money::{Currency, Money};
-use crm_domain::permissions::{Action, Resource, authorize};
 use crm_domain::product::Percent;
-use crm_domain::user::Principal;
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -198,25 +197,6 @@ impl From<&Lines> for LinesResponse {
 /// Today in UTC: the day quotes expire and invoices fall overdue on.
 pub fn today() -> NaiveDate {
     now().date_naive()
-}
-
-/// A sales document's owner may change it; managers and admins may change any.
-///
-/// # Errors
-/// 403 otherwise.
-pub fn may_change(principal: &Principal, owner_id: Uuid) -> Result<(), ApiError> {
-    Ok(authorize(principal.role, Resource::SalesRecord, Action::Update, owner_id == principal.user_id)?)
-}
-
-/// A new owner other than the current one (or than the creator) needs the reassign right.
-///
-/// # Errors
-/// 403 without it.
-pub fn may_assign(principal: &Principal, current_owner: Uuid, new_owner: Option<Uuid>) -> Result<(), ApiError> {
-    if new_owner.is_some_and(|owner| owner != current_owner) {
-        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-    }
-    Ok(())
 }
 
 /// Parses an optional currency field.

@@ -409,11 +409,7 @@ impl From<&Account> for AccountResponse {
 }
 
 /// A page of accounts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccountList {
-    pub data: Vec<AccountResponse>,
-    pub next_cursor: Option<String>,
-}
+pub type AccountList = crate::resource::Page<AccountResponse>;
 
 pub(crate) fn tier_filter_schema() -> Object {
     any_of_list(AccountTier::NAMES)

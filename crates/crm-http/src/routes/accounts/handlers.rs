@@ -1,20 +1,20 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountQuery, AccountRuleError, AccountSortField, AccountTier, LifecycleStage};
-use crm_domain::audit::AuditAction;
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::permissions::{Action, Resource, authorize, may_assign};
+use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{AccountList, AccountListQuery, AccountResponse, CreateAccountRequest, UpdateAccountRequest};
 use crate::auth::Caller;
 use crate::conventions::{
-    archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param,
-    parse_uuid,
+    Tag, archived_filter, list_params, next_cursor, now, parse_any_of, parse_search, parse_timestamp_param, parse_uuid,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
+use crate::respond::audit_context;
 use crate::state::AppState;
 
 impl From<AccountRuleError> for ApiError {
@@ -31,12 +31,47 @@ impl From<AccountRuleError> for ApiError {
     }
 }
 
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Account, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_account(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("account"),
-        other => other.into(),
-    })
+impl ApiRecord for Account {
+    const NOUN: &'static str = "account";
+    const COLLECTION: &'static str = "/api/v1/accounts";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    type Response = AccountResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    fn response(&self) -> (AccountResponse, Tag) {
+        (AccountResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_account(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_account(next, expected_version, action, changes, audit).await
+    }
+}
+
+impl Archivable for Account {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::AccountArchived, ProblemCode::AccountNotArchived);
 }
 
 /// The lineage of a would-be parent: 422 when it is not an account of the organisation.
@@ -74,13 +109,11 @@ pub async fn create_account(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let draft = body.0.try_into_domain()?;
-    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
-        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-    }
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     parent_lineage(&state, principal.organization_id, draft.parent_account_id).await?;
     let account = Account::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_account(&account, &audit_context(&req, &principal)).await?;
-    Ok(created(format!("/api/v1/accounts/{}", account.id), &AccountResponse::from(&account), account.version))
+    Ok(resource::created(&account))
 }
 
 /// Get an account
@@ -100,8 +133,7 @@ pub async fn get_account(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &AccountResponse::from(&account), account.version)
+    resource::get::<Account>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Update an account
@@ -115,7 +147,6 @@ pub async fn get_account(
     responses(
         (status = 200, description = "The updated account", body = AccountResponse, headers(("ETag" = String))),
         (status = 409, description = "The account is archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -127,61 +158,15 @@ pub async fn update_account(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Account>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
-    let lineage = parent_lineage(&state, principal.organization_id, patch.parent_account_id.flatten()).await?;
-    let audit = audit_context(&req, &principal);
-    let account = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |a: &Account| a.version,
-        async |current: Account| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
-                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-            }
-            let (next, changes) = current.apply(&patch, &lineage, now())?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            state.store.update_account(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &AccountResponse::from(&account), account.version))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, &principal);
-    let account = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |a: &Account| a.version,
-        async |current: Account| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = crate::respond::archive_or_restore(
-                &current,
-                action,
-                "account",
-                (ProblemCode::AccountArchived, ProblemCode::AccountNotArchived),
-            )?;
-            state.store.update_account(&next, current.version, action, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &AccountResponse::from(&account), account.version))
+    let lineage = parent_lineage(&state, caller.0.organization_id, patch.parent_account_id.flatten()).await?;
+    let account = edit
+        .apply(AuditAction::Update, patch.owner_id, async |current: &Account| {
+            Ok(current.apply(&patch, &lineage, now())?)
+        })
+        .await?;
+    Ok(resource::ok(&account))
 }
 
 /// Archive an account
@@ -191,7 +176,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived account", body = AccountResponse, headers(("ETag" = String))),
         (status = 409, description = "The account is already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -202,7 +186,7 @@ pub async fn archive_account(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Account>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived account
@@ -212,7 +196,6 @@ pub async fn archive_account(
     responses(
         (status = 200, description = "The restored account", body = AccountResponse, headers(("ETag" = String))),
         (status = 409, description = "The account is not archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -223,7 +206,7 @@ pub async fn restore_account(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Account>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }
 
 /// List accounts
@@ -265,6 +248,5 @@ pub async fn list_accounts(
     };
     let page = state.store.list_accounts(caller.0.organization_id, &account_query).await?;
     let next_cursor = next_cursor(&page, account_query.sort);
-    Ok(HttpResponse::Ok()
-        .json(AccountList { data: page.items.iter().map(AccountResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(AccountResponse::from).collect(), next_cursor))
 }

@@ -4,8 +4,7 @@ mod dto;
 mod handlers;
 
 pub use dto::{
-    AccountList, AccountResponse, AddressDto, AddressResponse, CreateAccountRequest, MoneyDto, Tag,
-    UpdateAccountRequest,
+    AccountResponse, AddressDto, AddressResponse, CreateAccountRequest, MoneyDto, Tag, UpdateAccountRequest,
 };
 pub use handlers::{archive_account, create_account, get_account, list_accounts, restore_account, update_account};
 

@@ -4,9 +4,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use crm_domain::RepoError;
-use crm_domain::competitor::{DealCompetitor, ThreatLevel};
+use crm_domain::competitor::{Competitor, DealCompetitor, ThreatLevel};
 use crm_domain::opportunity::Opportunity;
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_change};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::conventions::{now, timestamp};
 use crate::extract::{JsonBody, opt};
 use crate::problem::{ApiError, Problem};
+use crate::resource;
 use crate::respond::audit_context;
 use crate::schema::{fields, one_of};
 use crate::state::AppState;
@@ -129,8 +130,8 @@ pub async fn put_deal_competitor(
     errors.into_result()?;
     let Some(threat_level) = threat_level else { return Err(ApiError::internal("validated fields missing")) };
     let deal = opportunity(&state, &caller, id).await?;
-    authorize(principal.role, Resource::SalesRecord, Action::Update, deal.owner_id == principal.user_id)?;
-    let competitor = super::handlers::load(&state, &caller, competitor_id).await?;
+    may_change(&principal, Resource::SalesRecord, Some(deal.owner_id))?;
+    let competitor = resource::load::<Competitor>(&state, &caller, competitor_id).await?;
     let existing = state.store.deal_competitors(principal.organization_id, deal.id).await?;
     let previous = existing.iter().find(|l| l.competitor_id == competitor_id);
     let (link, change) = DealCompetitor::set(&deal, &competitor, previous, threat_level, notes, now())?;
@@ -174,7 +175,7 @@ pub async fn delete_deal_competitor(
     let principal = caller.0;
     let (id, competitor_id) = path.into_inner();
     let deal = opportunity(&state, &caller, id).await?;
-    authorize(principal.role, Resource::SalesRecord, Action::Update, deal.owner_id == principal.user_id)?;
+    may_change(&principal, Resource::SalesRecord, Some(deal.owner_id))?;
     let existing = state.store.deal_competitors(principal.organization_id, deal.id).await?;
     let previous = existing.iter().find(|l| l.competitor_id == competitor_id).ok_or_else(not_in_deal)?;
     let change = DealCompetitor::remove(&deal, previous)?;

@@ -140,11 +140,8 @@ impl From<&Competitor> for CompetitorResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CompetitorList {
-    pub data: Vec<CompetitorResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of competitors.
+pub type CompetitorList = crate::resource::Page<CompetitorResponse>;
 
 pub(crate) fn sort_schema() -> Object {
     sort_param(CompetitorSortField::NAMES)

@@ -1,22 +1,22 @@
 //! `/api/v1/competitors`: create, read, update, archive, restore and list.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
-use crm_domain::audit::AuditAction;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::competitor::{Competitor, CompetitorQuery, CompetitorRuleError, CompetitorSortField};
 use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::user::Principal;
+use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{
     CompetitorList, CompetitorListQuery, CompetitorResponse, CreateCompetitorRequest, UpdateCompetitorRequest,
 };
 use crate::auth::Caller;
-use crate::conventions::{archived_filter, if_match, list_params, next_cursor, now, parse_search};
+use crate::conventions::{Tag, archived_filter, list_params, next_cursor, now, parse_search};
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
+use crate::respond::audit_context;
 use crate::state::AppState;
 
 impl From<CompetitorRuleError> for ApiError {
@@ -25,22 +25,50 @@ impl From<CompetitorRuleError> for ApiError {
     }
 }
 
-/// Every role reads competitors; managers and admins change them.
-pub(crate) fn may_edit(principal: &Principal) -> Result<(), ApiError> {
-    Ok(authorize(principal.role, Resource::Competitor, Action::Update, false)?)
+/// Every role reads competitors; managers and admins change them (nobody owns a competitor, so a
+/// role without that right is refused before the competitor is read).
+impl ApiRecord for Competitor {
+    const NOUN: &'static str = "competitor";
+    const COLLECTION: &'static str = "/api/v1/competitors";
+    const MATRIX: Resource = Resource::Competitor;
+    const OWNED: bool = false;
+    type Response = CompetitorResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        None
+    }
+
+    fn response(&self) -> (CompetitorResponse, Tag) {
+        (CompetitorResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_competitor(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_competitor(next, expected_version, action, changes, audit).await
+    }
 }
 
-/// The competitor named by a path, or 404.
-pub(crate) async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Competitor, ApiError> {
-    authorize(caller.0.role, Resource::Competitor, Action::Read, true)?;
-    state.store.get_competitor(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("competitor"),
-        other => other.into(),
-    })
-}
-
-fn respond(competitor: &Competitor) -> HttpResponse {
-    with_etag(StatusCode::OK, &CompetitorResponse::from(competitor), competitor.version)
+impl Archivable for Competitor {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) =
+        (ProblemCode::CompetitorArchived, ProblemCode::CompetitorNotArchived);
 }
 
 /// Add a competitor (managers and admins)
@@ -64,11 +92,7 @@ pub async fn create_competitor(
     let draft = body.0.try_into_domain()?;
     let competitor = Competitor::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now());
     state.store.insert_competitor(&competitor, &audit_context(&req, &principal)).await?;
-    Ok(created(
-        format!("/api/v1/competitors/{}", competitor.id),
-        &CompetitorResponse::from(&competitor),
-        competitor.version,
-    ))
+    Ok(resource::created(&competitor))
 }
 
 /// Get a competitor
@@ -88,8 +112,7 @@ pub async fn get_competitor(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let competitor = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &CompetitorResponse::from(&competitor), competitor.version)
+    resource::get::<Competitor>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Update a competitor (managers and admins)
@@ -100,7 +123,6 @@ pub async fn get_competitor(
     responses(
         (status = 200, description = "The updated competitor", body = CompetitorResponse, headers(("ETag" = String))),
         (status = 409, description = "The competitor is archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -112,57 +134,11 @@ pub async fn update_competitor(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateCompetitorRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let id = id.into_inner();
-    may_edit(&principal)?;
-    let expected = if_match(&req)?;
+    let edit = Edit::<Competitor>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
-    let audit = audit_context(&req, &principal);
-    let competitor = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |c: &Competitor| c.version,
-        async |current: Competitor| {
-            let (next, changes) = current.apply(&patch, now())?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            state.store.update_competitor(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&competitor))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    may_edit(&principal)?;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, &principal);
-    let competitor = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |c: &Competitor| c.version,
-        async |current: Competitor| {
-            let (next, changes) = crate::respond::archive_or_restore(
-                &current,
-                action,
-                "competitor",
-                (ProblemCode::CompetitorArchived, ProblemCode::CompetitorNotArchived),
-            )?;
-            state.store.update_competitor(&next, current.version, action, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&competitor))
+    let competitor =
+        edit.apply(AuditAction::Update, None, async |current: &Competitor| Ok(current.apply(&patch, now())?)).await?;
+    Ok(resource::ok(&competitor))
 }
 
 /// Archive a competitor (managers and admins)
@@ -175,7 +151,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived competitor", body = CompetitorResponse, headers(("ETag" = String))),
         (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -186,7 +161,7 @@ pub async fn archive_competitor(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Competitor>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived competitor (managers and admins)
@@ -196,7 +171,6 @@ pub async fn archive_competitor(
     responses(
         (status = 200, description = "The restored competitor", body = CompetitorResponse, headers(("ETag" = String))),
         (status = 409, description = "Not archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -207,7 +181,7 @@ pub async fn restore_competitor(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Competitor>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }
 
 /// List competitors
@@ -239,6 +213,5 @@ pub async fn list_competitors(
     };
     let page = state.store.list_competitors(caller.0.organization_id, &competitor_query).await?;
     let next_cursor = next_cursor(&page, competitor_query.sort);
-    Ok(HttpResponse::Ok()
-        .json(CompetitorList { data: page.items.iter().map(CompetitorResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(CompetitorResponse::from).collect(), next_cursor))
 }

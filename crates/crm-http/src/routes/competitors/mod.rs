@@ -9,7 +9,7 @@ mod products;
 mod report;
 
 pub use deals::{check_lost_to, unknown_competitor};
-pub use dto::{CompetitorList, CompetitorResponse};
+pub use dto::CompetitorResponse;
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

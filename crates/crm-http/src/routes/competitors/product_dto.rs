@@ -79,11 +79,8 @@ impl From<&CompetitorProduct> for CompetitorProductResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CompetitorProductList {
-    pub data: Vec<CompetitorProductResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of a competitor's products.
+pub type CompetitorProductList = crate::resource::Page<CompetitorProductResponse>;
 
 /// The query parameters of `GET /api/v1/competitors/{id}/products`.
 #[derive(Debug, Deserialize, IntoParams)]

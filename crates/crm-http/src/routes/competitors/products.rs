@@ -4,13 +4,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::competitor::{
-    CompetitorProduct, CompetitorProductDraft, CompetitorProductPatch, CompetitorProductQuery, CompetitorSortField,
+    Competitor, CompetitorProduct, CompetitorProductDraft, CompetitorProductPatch, CompetitorProductQuery,
+    CompetitorSortField,
 };
+use crm_domain::permissions::{Resource, may_change};
 use crm_domain::value::{LongText, Name};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
 
-use super::handlers::{load, may_edit};
 use super::product_dto::{
     CompetitorProductList, CompetitorProductListQuery, CompetitorProductResponse, CreateCompetitorProductRequest,
     UpdateCompetitorProductRequest,
@@ -19,6 +20,7 @@ use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, if_match, list_params, next_cursor, now, parse_search, parse_uuid};
 use crate::extract::{JsonBody, nullable, opt, required};
 use crate::problem::{ApiError, Problem};
+use crate::resource::{self, Page};
 use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
@@ -52,7 +54,7 @@ async fn load_product(
     id: Uuid,
     product_id: Uuid,
 ) -> Result<CompetitorProduct, ApiError> {
-    let competitor = load(state, caller, id).await?;
+    let competitor = resource::load::<Competitor>(state, caller, id).await?;
     state.store.get_competitor_product(caller.0.organization_id, competitor.id, product_id).await.map_err(|e| match e {
         RepoError::NotFound => ApiError::not_found("product of this competitor"),
         other => other.into(),
@@ -79,7 +81,7 @@ pub async fn create_competitor_product(
     body: JsonBody<CreateCompetitorProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    may_edit(&principal)?;
+    may_change(&principal, Resource::Competitor, None)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
     let name = errors.collect(Name::parse("name", &body.name));
@@ -87,7 +89,7 @@ pub async fn create_competitor_product(
     let notes = opt(&mut errors, body.notes.as_deref(), |v| LongText::parse("notes", v));
     errors.into_result()?;
     let (Some(name), Some(price)) = (name, price) else { return Err(ApiError::internal("validated fields missing")) };
-    let competitor = load(&state, &caller, id.into_inner()).await?;
+    let competitor = resource::load::<Competitor>(&state, &caller, id.into_inner()).await?;
     check_compared(&state, principal.organization_id, body.compared_product_id).await?;
     let draft = CompetitorProductDraft { name, price, compared_product_id: body.compared_product_id, notes };
     let product = CompetitorProduct::create(Uuid::now_v7(), &competitor, principal.user_id, draft, now())?;
@@ -133,7 +135,6 @@ pub async fn get_competitor_product(
     responses(
         (status = 200, description = "The updated product", body = CompetitorProductResponse, headers(("ETag" = String))),
         (status = 409, description = "The competitor is archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -147,7 +148,7 @@ pub async fn update_competitor_product(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let (id, product_id) = path.into_inner();
-    may_edit(&principal)?;
+    may_change(&principal, Resource::Competitor, None)?;
     let expected = if_match(&req)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
@@ -158,7 +159,7 @@ pub async fn update_competitor_product(
         notes: nullable(&mut errors, body.notes, |v| LongText::parse("notes", v)),
     };
     errors.into_result()?;
-    let competitor = load(&state, &caller, id).await?;
+    let competitor = resource::load::<Competitor>(&state, &caller, id).await?;
     check_compared(&state, principal.organization_id, patch.compared_product_id.flatten()).await?;
     let audit = audit_context(&req, &principal);
     let product = update_with_retry(
@@ -188,7 +189,6 @@ pub async fn update_competitor_product(
     params(("id" = Uuid, Path, description = "The competitor's id"), ("product_id" = Uuid, Path, description = "The product's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -201,7 +201,7 @@ pub async fn delete_competitor_product(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let (id, product_id) = path.into_inner();
-    may_edit(&principal)?;
+    may_change(&principal, Resource::Competitor, None)?;
     let expected = if_match(&req)?;
     let audit = audit_context(&req, &principal);
     update_with_retry(
@@ -231,7 +231,7 @@ pub async fn list_competitor_products(
     id: web::Path<Uuid>,
     query: web::Query<CompetitorProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let competitor = load(&state, &caller, id.into_inner()).await?;
+    let competitor = resource::load::<Competitor>(&state, &caller, id.into_inner()).await?;
     let query = query.into_inner();
     let params = list_params::<CompetitorSortField>(
         query.sort.as_deref(),
@@ -252,8 +252,5 @@ pub async fn list_competitor_products(
     };
     let page = state.store.list_competitor_products(caller.0.organization_id, &product_query).await?;
     let next_cursor = next_cursor(&page, product_query.sort);
-    Ok(HttpResponse::Ok().json(CompetitorProductList {
-        data: page.items.iter().map(CompetitorProductResponse::from).collect(),
-        next_cursor,
-    }))
+    Ok(Page::respond(page.items.iter().map(CompetitorProductResponse::from).collect(), next_cursor))
 }

@@ -263,11 +263,7 @@ impl From<&Contact> for ContactResponse {
 }
 
 /// A page of contacts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ContactList {
-    pub data: Vec<ContactResponse>,
-    pub next_cursor: Option<String>,
-}
+pub type ContactList = crate::resource::Page<ContactResponse>;
 
 pub(crate) fn stage_filter_schema() -> Object {
     any_of_list(LifecycleStage::NAMES)

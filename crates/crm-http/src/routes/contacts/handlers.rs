@@ -1,11 +1,10 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
-use crm_domain::account::LifecycleStage;
-use crm_domain::audit::AuditAction;
+use crm_domain::account::{Account, LifecycleStage};
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactRuleError, ContactSortField};
-use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::user::Principal;
+use crm_domain::permissions::{Action, Resource, authorize, may_assign};
+use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{
@@ -13,20 +12,62 @@ use super::dto::{
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_email_filter,
+    Tag, archived_filter, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_email_filter,
     parse_search, parse_timestamp_param, parse_uuid,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
+use crate::respond::audit_context;
 use crate::state::AppState;
 
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Contact, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_contact(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("contact"),
-        other => other.into(),
-    })
+impl ApiRecord for Contact {
+    const NOUN: &'static str = "contact";
+    const COLLECTION: &'static str = "/api/v1/contacts";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    type Response = ContactResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    fn response(&self) -> (ContactResponse, Tag) {
+        (ContactResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_contact(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_contact(next, expected_version, action, changes, audit).await
+    }
+
+    /// A duplicate email (an edit, or a restore while an active contact took the email) answers
+    /// 409 naming the active contact that has it.
+    async fn refused(state: &AppState, organization_id: Uuid, next: &Self, error: RepoError) -> ApiError {
+        duplicate_email(state, organization_id, next, error).await
+    }
+}
+
+impl Archivable for Contact {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::ContactArchived, ProblemCode::ContactNotArchived);
 }
 
 /// 422 unless `account_id` names an account of the organisation.
@@ -48,10 +89,10 @@ async fn check_account(state: &AppState, organization_id: Uuid, account_id: Opti
 }
 
 /// A duplicate email answers 409 naming the active contact that has it.
-async fn duplicate_email(state: &AppState, principal: &Principal, contact: &Contact, error: RepoError) -> ApiError {
+async fn duplicate_email(state: &AppState, organization_id: Uuid, contact: &Contact, error: RepoError) -> ApiError {
     let RepoError::Duplicate { .. } = error else { return error.into() };
     let existing = match &contact.email {
-        Some(email) => state.store.find_active_contact_by_email(principal.organization_id, email).await,
+        Some(email) => state.store.find_active_contact_by_email(organization_id, email).await,
         None => Ok(None),
     };
     match existing {
@@ -89,15 +130,13 @@ pub async fn create_contact(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let draft = body.0.try_into_domain()?;
-    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
-        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-    }
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     check_account(&state, principal.organization_id, draft.account_id).await?;
     let contact = Contact::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now());
     if let Err(error) = state.store.insert_contact(&contact, &audit_context(&req, &principal)).await {
-        return Err(duplicate_email(&state, &principal, &contact, error).await);
+        return Err(duplicate_email(&state, principal.organization_id, &contact, error).await);
     }
-    Ok(created(format!("/api/v1/contacts/{}", contact.id), &ContactResponse::from(&contact), contact.version))
+    Ok(resource::created(&contact))
 }
 
 /// Get a contact
@@ -117,8 +156,7 @@ pub async fn get_contact(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let contact = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &ContactResponse::from(&contact), contact.version)
+    resource::get::<Contact>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Update a contact
@@ -129,7 +167,6 @@ pub async fn get_contact(
     responses(
         (status = 200, description = "The updated contact", body = ContactResponse, headers(("ETag" = String))),
         (status = 409, description = "The contact is archived, or another active contact has the email", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -141,69 +178,17 @@ pub async fn update_contact(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateContactRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Contact>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
-    check_account(&state, principal.organization_id, patch.account_id.flatten()).await?;
-    let audit = audit_context(&req, &principal);
-    let contact = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |c: &Contact| c.version,
-        async |current: Contact| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
-                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-            }
-            let (next, changes) = current.apply(&patch, now()).map_err(|e| match e {
+    check_account(&state, caller.0.organization_id, patch.account_id.flatten()).await?;
+    let contact = edit
+        .apply(AuditAction::Update, patch.owner_id, async |current: &Contact| {
+            current.apply(&patch, now()).map_err(|e| match e {
                 ContactRuleError::Archived => ApiError::Conflict { code: ProblemCode::from(&e), detail: e.to_string() },
-            })?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            if let Err(error) =
-                state.store.update_contact(&next, current.version, AuditAction::Update, &changes, &audit).await
-            {
-                return Err(duplicate_email(&state, &principal, &next, error).await);
-            }
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &ContactResponse::from(&contact), contact.version))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, &principal);
-    let contact = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |c: &Contact| c.version,
-        async |current: Contact| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = crate::respond::archive_or_restore(
-                &current,
-                action,
-                "contact",
-                (ProblemCode::ContactArchived, ProblemCode::ContactNotArchived),
-            )?;
-            if let Err(error) = state.store.update_contact(&next, current.version, action, &changes, &audit).await {
-                return Err(duplicate_email(&state, &principal, &next, error).await);
-            }
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &ContactResponse::from(&contact), contact.version))
+            })
+        })
+        .await?;
+    Ok(resource::ok(&contact))
 }
 
 /// Archive a contact
@@ -213,7 +198,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived contact", body = ContactResponse, headers(("ETag" = String))),
         (status = 409, description = "The contact is already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -224,7 +208,7 @@ pub async fn archive_contact(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Contact>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived contact
@@ -236,7 +220,6 @@ pub async fn archive_contact(
     responses(
         (status = 200, description = "The restored contact", body = ContactResponse, headers(("ETag" = String))),
         (status = 409, description = "The contact is not archived, or an active contact has its email", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -247,7 +230,7 @@ pub async fn restore_contact(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Contact>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }
 
 async fn list(
@@ -284,8 +267,7 @@ async fn list(
     };
     let page = state.store.list_contacts(caller.0.organization_id, &contact_query).await?;
     let next_cursor = next_cursor(&page, contact_query.sort);
-    Ok(HttpResponse::Ok()
-        .json(ContactList { data: page.items.iter().map(ContactResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(ContactResponse::from).collect(), next_cursor))
 }
 
 /// List contacts
@@ -321,11 +303,7 @@ pub async fn list_account_contacts(
     id: web::Path<Uuid>,
     query: web::Query<AccountContactListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let account_id = id.into_inner();
-    state.store.get_account(caller.0.organization_id, account_id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("account"),
-        other => other.into(),
-    })?;
+    resource::load::<Account>(&state, &caller, account_id).await?;
     list(&state, &caller, query.into_inner().into(), AccountFilter::Of(account_id)).await
 }

@@ -3,7 +3,7 @@
 mod dto;
 mod handlers;
 
-pub use dto::{ContactList, ContactResponse, CreateContactRequest, UpdateContactRequest};
+pub use dto::{ContactResponse, CreateContactRequest, UpdateContactRequest};
 pub use handlers::{
     archive_contact, create_contact, get_contact, list_account_contacts, list_contacts, restore_contact, update_contact,
 };

@@ -300,11 +300,8 @@ impl InvoiceResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvoiceList {
-    pub data: Vec<InvoiceResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of invoices.
+pub type InvoiceList = crate::resource::Page<InvoiceResponse>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentResponse {
@@ -343,13 +340,8 @@ pub struct PaymentReceipt {
     pub invoice: InvoiceResponse,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentList {
-    /// Oldest first.
-    pub data: Vec<PaymentResponse>,
-    /// The `cursor` of the next page; `null` on the last.
-    pub next_cursor: Option<String>,
-}
+/// A page of an invoice's payments, oldest first.
+pub type PaymentList = crate::resource::Page<PaymentResponse>;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

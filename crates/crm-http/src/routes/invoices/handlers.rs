@@ -1,10 +1,9 @@
-use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use crm_domain::audit::AuditAction;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::invoice::{Invoice, InvoiceDraft, InvoiceQuery, InvoiceRuleError, InvoiceStatus, PaymentDraft};
-use crm_domain::order::DocumentSortField;
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::order::{DocumentSortField, Order};
+use crm_domain::permissions::{Action, Resource, authorize, may_assign, may_change};
+use crm_domain::ports::Store;
 use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
@@ -15,13 +14,14 @@ use super::dto::{
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    PageQuery, encode_cursor, etag, fixed_order_window, if_match, list_params, next_cursor, now, parse_any_of,
+    PageQuery, Tag, encode_cursor, fixed_order_window, if_match, list_params, next_cursor, now, parse_any_of,
     parse_bool_param, parse_uuid_param,
 };
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price, reprice, today};
+use crate::resource::{self, ApiRecord, Edit, Page};
+use crate::respond::audit_context;
+use crate::routes::documents::{ReasonRequest, conflict, parse_reason, price, reprice, today};
 use crate::routes::opportunities::check_buyers;
 use crate::state::AppState;
 
@@ -44,22 +44,47 @@ impl From<InvoiceRuleError> for ApiError {
     }
 }
 
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Invoice, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_invoice(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("invoice"),
-        other => other.into(),
-    })
-}
+impl ApiRecord for Invoice {
+    const NOUN: &'static str = "invoice";
+    const COLLECTION: &'static str = "/api/v1/invoices";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    type Response = InvoiceResponse;
 
-fn respond(invoice: &Invoice) -> HttpResponse {
-    let body = InvoiceResponse::new(invoice, today());
-    with_etag(StatusCode::OK, &body, body.tag())
-}
+    fn id(&self) -> Uuid {
+        self.id
+    }
 
-fn created_invoice(invoice: &Invoice) -> HttpResponse {
-    let body = InvoiceResponse::new(invoice, today());
-    created(format!("/api/v1/invoices/{}", invoice.id), &body, body.tag())
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    /// The invoice as it reads today: an issued invoice past its due date reads `overdue`, and
+    /// its tag says so.
+    fn response(&self) -> (InvoiceResponse, Tag) {
+        let body = InvoiceResponse::new(self, today());
+        let tag = body.tag();
+        (body, tag)
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_invoice(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_invoice(next, expected_version, action, changes, audit).await
+    }
 }
 
 /// Create a draft invoice of its own
@@ -79,7 +104,7 @@ pub async fn create_invoice(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let input = body.0.try_into_input()?;
-    may_assign(&principal, principal.user_id, input.owner_id)?;
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, input.owner_id)?;
     check_buyers(&state, principal.organization_id, input.account_id, input.contact_id).await?;
     let lines = price(&state, principal.organization_id, input.currency, &input.lines).await?;
     let draft = InvoiceDraft {
@@ -101,7 +126,7 @@ pub async fn create_invoice(
         now(),
     )?;
     let invoice = state.store.insert_invoice(&invoice, &audit_context(&req, &principal)).await?;
-    Ok(created_invoice(&invoice))
+    Ok(resource::created(&invoice))
 }
 
 /// Invoice an order
@@ -128,8 +153,8 @@ pub async fn invoice_order(
 ) -> Result<HttpResponse, ApiError> {
     let principal = &caller.0;
     let if_match = if_match(&req)?;
-    let order = crate::routes::orders::load(&state, &caller, id.into_inner()).await?;
-    may_change(principal, order.owner_id)?;
+    let order = resource::load::<Order>(&state, &caller, id.into_inner()).await?;
+    may_change(principal, Resource::SalesRecord, Some(order.owner_id))?;
     if_match.check(order.version)?;
     let already = |existing: Invoice| ApiError::DuplicateOf {
         code: ProblemCode::AlreadyInvoiced,
@@ -142,7 +167,7 @@ pub async fn invoice_order(
     let placeholder = DocumentNumber::new(DocumentKind::Invoice, 0);
     let invoice = Invoice::from_order(Uuid::now_v7(), placeholder, &order, principal.user_id, now())?;
     match state.store.insert_invoice(&invoice, &audit_context(&req, principal)).await {
-        Ok(invoice) => Ok(created_invoice(&invoice)),
+        Ok(invoice) => Ok(resource::created(&invoice)),
         // Another request invoiced the order first.
         Err(RepoError::Duplicate { .. }) => {
             match state.store.find_invoice_of_order(principal.organization_id, order.id).await? {
@@ -172,9 +197,7 @@ pub async fn get_invoice(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let invoice = load(&state, &caller, id.into_inner()).await?;
-    let body = InvoiceResponse::new(&invoice, today());
-    read(&req, &body, body.tag())
+    resource::get::<Invoice>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// List invoices
@@ -211,8 +234,7 @@ pub async fn list_invoices(
     };
     let page = state.store.list_invoices(caller.0.organization_id, &invoice_query).await?;
     let next_cursor = next_cursor(&page, invoice_query.sort);
-    let data = page.items.iter().map(|i| InvoiceResponse::new(i, today)).collect();
-    Ok(HttpResponse::Ok().json(InvoiceList { data, next_cursor }))
+    Ok(Page::respond(page.items.iter().map(|i| InvoiceResponse::new(i, today)).collect(), next_cursor))
 }
 
 /// Update an invoice
@@ -226,7 +248,6 @@ pub async fn list_invoices(
     responses(
         (status = 200, description = "The updated invoice", body = InvoiceResponse, headers(("ETag" = String))),
         (status = 409, description = "The invoice is no longer a draft", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -238,57 +259,18 @@ pub async fn update_invoice(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateInvoiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
     let input = body.0.try_into_input()?;
-    let audit = audit_context(&req, principal);
-    let invoice = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |i: &Invoice| i.version,
-        async |current: Invoice| {
-            may_change(principal, current.owner_id)?;
-            may_assign(principal, current.owner_id, input.patch.owner_id)?;
+    let organization_id = edit.principal().organization_id;
+    let invoice = edit
+        .apply(AuditAction::Update, input.patch.owner_id, async |current: &Invoice| {
             let mut patch = input.patch.clone();
             patch.lines =
-                reprice(&state, principal.organization_id, &current.lines, input.currency, input.lines.as_deref())
-                    .await?;
-            let (next, changes) = current.apply(&patch, now())?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            state.store.update_invoice(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&invoice))
-}
-
-async fn change_status(
-    req: &HttpRequest,
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    step: impl Fn(&Invoice) -> Result<(Invoice, Vec<crm_domain::audit::FieldChange>), ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let expected = if_match(req)?;
-    let audit = audit_context(req, principal);
-    let invoice = update_with_retry(
-        &expected,
-        async || load(state, caller, id).await,
-        |i: &Invoice| i.version,
-        async |current: Invoice| {
-            may_change(principal, current.owner_id)?;
-            let (next, changes) = step(&current)?;
-            state.store.update_invoice(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&invoice))
+                reprice(&state, organization_id, &current.lines, input.currency, input.lines.as_deref()).await?;
+            Ok(current.apply(&patch, now())?)
+        })
+        .await?;
+    Ok(resource::ok(&invoice))
 }
 
 /// Issue a draft invoice
@@ -302,7 +284,6 @@ async fn change_status(
     responses(
         (status = 200, description = "The issued invoice", body = InvoiceResponse, headers(("ETag" = String))),
         (status = 409, description = "Not a draft, or empty", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -316,7 +297,11 @@ pub async fn issue_invoice(
 ) -> Result<HttpResponse, ApiError> {
     let request: IssueInvoiceRequest = parse_optional_json(&req, &body)?;
     let (issue_date, due_date) = request.parse()?;
-    change_status(&req, &state, &caller, id.into_inner(), |i| Ok(i.issue(issue_date, due_date, today(), now())?)).await
+    let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
+    let invoice = edit
+        .apply(AuditAction::Update, None, async |i: &Invoice| Ok(i.issue(issue_date, due_date, today(), now())?))
+        .await?;
+    Ok(resource::ok(&invoice))
 }
 
 /// Void an invoice
@@ -330,7 +315,6 @@ pub async fn issue_invoice(
     responses(
         (status = 200, description = "The void invoice", body = InvoiceResponse, headers(("ETag" = String))),
         (status = 409, description = "Already void, or paid in part or whole", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -343,7 +327,9 @@ pub async fn void_invoice(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let reason = parse_reason(&req, &body)?;
-    change_status(&req, &state, &caller, id.into_inner(), |i| Ok(i.void(reason.clone(), now())?)).await
+    let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
+    let invoice = edit.apply(AuditAction::Update, None, async |i: &Invoice| Ok(i.void(reason.clone(), now())?)).await?;
+    Ok(resource::ok(&invoice))
 }
 
 /// Record a payment on an issued invoice
@@ -358,7 +344,6 @@ pub async fn void_invoice(
     responses(
         (status = 201, description = "The payment and the invoice as it now stands", body = PaymentReceipt, headers(("ETag" = String, description = "The invoice's version"), ("Location" = String))),
         (status = 409, description = "Not issued, or above the balance due", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -370,17 +355,11 @@ pub async fn create_payment(
     id: web::Path<Uuid>,
     body: JsonBody<CreatePaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
     let input = body.0.try_into_input()?;
-    let audit = audit_context(&req, principal);
-    let (invoice, payment) = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |i: &Invoice| i.version,
-        async |current: Invoice| {
-            may_change(principal, current.owner_id)?;
+    let principal = edit.principal();
+    let (invoice, payment) = edit
+        .run(None, async |current: Invoice| {
             let at = now();
             let draft = PaymentDraft {
                 amount: input.amount,
@@ -389,17 +368,14 @@ pub async fn create_payment(
                 reference: input.reference.clone(),
             };
             let (next, changes, payment) = current.pay(Uuid::now_v7(), draft, principal.user_id, at)?;
-            state.store.record_payment(&next, current.version, &changes, &payment, &audit).await?;
+            state.store.record_payment(&next, current.version, &changes, &payment, edit.audit()).await?;
             Ok((next, payment))
-        },
-    )
-    .await?;
-    let body =
-        PaymentReceipt { payment: PaymentResponse::from(&payment), invoice: InvoiceResponse::new(&invoice, today()) };
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/invoices/{}/payments", invoice.id)))
-        .insert_header(("ETag", etag(body.invoice.tag())))
-        .json(body))
+        })
+        .await?;
+    let (invoice, tag) = invoice.response();
+    let body = PaymentReceipt { payment: PaymentResponse::from(&payment), invoice };
+    // A payment has no URL of its own: `Location` names the invoice's payments.
+    Ok(crate::respond::created(format!("{}/{}/payments", Invoice::COLLECTION, body.invoice.id), &body, tag))
 }
 
 /// The order of an invoice's payments, which its cursors carry.
@@ -420,10 +396,10 @@ pub async fn list_payments(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), PAYMENT_ORDER)?;
-    let invoice = load(&state, &caller, id.into_inner()).await?;
+    let invoice = resource::load::<Invoice>(&state, &caller, id.into_inner()).await?;
     let page = state.store.list_payments(caller.0.organization_id, invoice.id, &window).await?;
-    Ok(HttpResponse::Ok().json(PaymentList {
-        data: page.items.iter().map(PaymentResponse::from).collect(),
-        next_cursor: page.next.as_ref().map(|p| encode_cursor(PAYMENT_ORDER, p)),
-    }))
+    Ok(Page::respond(
+        page.items.iter().map(PaymentResponse::from).collect(),
+        page.next.as_ref().map(|p| encode_cursor(PAYMENT_ORDER, p)),
+    ))
 }

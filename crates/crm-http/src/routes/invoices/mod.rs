@@ -3,7 +3,7 @@
 mod dto;
 mod handlers;
 
-pub use dto::{InvoiceList, InvoiceResponse, PaymentList, PaymentReceipt};
+pub use dto::{InvoiceResponse, PaymentReceipt};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -14,7 +14,7 @@ use crate::conventions::{
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::resource::{self, ApiRecord, Edit, Page};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
 use crate::respond::audit_context;
 use crate::state::AppState;
 
@@ -36,11 +36,14 @@ impl ApiRecord for Lead {
     const COLLECTION: &'static str = "/api/v1/leads";
     const MATRIX: Resource = Resource::SalesRecord;
     const OWNED: bool = true;
-    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::LeadArchived, ProblemCode::LeadNotArchived);
     type Response = LeadResponse;
 
     fn id(&self) -> Uuid {
         self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
     }
 
     fn owner(&self) -> Option<Uuid> {
@@ -65,6 +68,10 @@ impl ApiRecord for Lead {
     ) -> Result<(), RepoError> {
         store.update_lead(next, expected_version, action, changes, audit).await
     }
+}
+
+impl Archivable for Lead {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::LeadArchived, ProblemCode::LeadNotArchived);
 
     /// A lead's own rule: a converted lead is archived and restored like any other, with the
     /// lead's problem codes.

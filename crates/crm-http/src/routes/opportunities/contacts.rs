@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::conventions::{now, timestamp};
 use crate::extract::JsonBody;
 use crate::problem::ApiError;
+use crate::resource;
 use crate::respond::audit_context;
 use crate::schema::one_of;
 use crate::state::AppState;
@@ -61,14 +62,6 @@ pub struct ContactRoleList {
     pub data: Vec<ContactRoleResponse>,
 }
 
-async fn opportunity(state: &AppState, caller: &Caller, id: Uuid) -> Result<Opportunity, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_opportunity(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("opportunity"),
-        other => other.into(),
-    })
-}
-
 /// The people of a deal and their roles
 #[utoipa::path(
     tag = "opportunities",
@@ -82,7 +75,7 @@ pub async fn list_contact_roles(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let deal = opportunity(&state, &caller, id.into_inner()).await?;
+    let deal = resource::load::<Opportunity>(&state, &caller, id.into_inner()).await?;
     let roles = state.store.contact_roles(caller.0.organization_id, deal.id).await?;
     Ok(HttpResponse::Ok().json(ContactRoleList { data: roles.iter().map(ContactRoleResponse::from).collect() }))
 }
@@ -110,7 +103,7 @@ pub async fn put_contact_role(
     let (id, contact_id) = path.into_inner();
     let body = body.0;
     let role = BuyingRole::parse("role", &body.role)?;
-    let deal = opportunity(&state, &caller, id).await?;
+    let deal = resource::load::<Opportunity>(&state, &caller, id).await?;
     authorize(principal.role, Resource::SalesRecord, Action::Update, deal.owner_id == principal.user_id)?;
     match state.store.get_contact(principal.organization_id, contact_id).await {
         Ok(_) => {}
@@ -156,7 +149,7 @@ pub async fn delete_contact_role(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let (id, contact_id) = path.into_inner();
-    let deal = opportunity(&state, &caller, id).await?;
+    let deal = resource::load::<Opportunity>(&state, &caller, id).await?;
     authorize(principal.role, Resource::SalesRecord, Action::Update, deal.owner_id == principal.user_id)?;
     let existing = state.store.contact_roles(principal.organization_id, deal.id).await?;
     let Some(previous) = existing.iter().find(|r| r.contact_id == contact_id) else {

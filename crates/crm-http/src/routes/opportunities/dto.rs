@@ -309,11 +309,8 @@ impl From<&Opportunity> for OpportunityResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OpportunityList {
-    pub data: Vec<OpportunityResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of opportunities.
+pub type OpportunityList = crate::resource::Page<OpportunityResponse>;
 
 /// One stage change: from (`null` at creation) to, with the amount and probability then.
 #[derive(Debug, Serialize, ToSchema)]

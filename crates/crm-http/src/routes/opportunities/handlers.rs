@@ -1,12 +1,13 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
-use crm_domain::audit::AuditAction;
+use crm_domain::account::Account;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::competitor::DealCompetitor;
 use crm_domain::opportunity::{
     Opportunity, OpportunityQuery, OpportunityRuleError, OpportunitySortField, OpportunityStage, Outcome,
 };
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_assign};
+use crm_domain::ports::Store;
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
@@ -18,12 +19,13 @@ use super::dto::{
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    PageQuery, archived_filter, encode_cursor, field_to_bad_request, fixed_order_window, if_match, list_params,
-    next_cursor, now, parse_any_of, parse_search, parse_uuid, parse_uuid_param,
+    PageQuery, Tag, archived_filter, encode_cursor, field_to_bad_request, fixed_order_window, list_params, next_cursor,
+    now, parse_any_of, parse_search, parse_uuid, parse_uuid_param,
 };
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
+use crate::respond::audit_context;
 use crate::state::AppState;
 
 impl From<OpportunityRuleError> for ApiError {
@@ -42,12 +44,50 @@ impl From<OpportunityRuleError> for ApiError {
     }
 }
 
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Opportunity, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_opportunity(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("opportunity"),
-        other => other.into(),
-    })
+impl ApiRecord for Opportunity {
+    const NOUN: &'static str = "opportunity";
+    const COLLECTION: &'static str = "/api/v1/opportunities";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    type Response = OpportunityResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    fn response(&self) -> (OpportunityResponse, Tag) {
+        (OpportunityResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_opportunity(organization_id, id).await
+    }
+
+    /// A save that changes no stage; a stage change, a closing and a reopening save through the
+    /// store with their entry of the stage history.
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_opportunity(next, expected_version, action, changes, None, audit).await
+    }
+}
+
+impl Archivable for Opportunity {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) =
+        (ProblemCode::OpportunityArchived, ProblemCode::OpportunityNotArchived);
 }
 
 /// 422 unless the referenced account and contact are records of the organisation.
@@ -77,10 +117,6 @@ pub(crate) async fn check_buyers(
     errors.into_result().map_err(ApiError::from)
 }
 
-fn respond(opportunity: &Opportunity) -> HttpResponse {
-    with_etag(StatusCode::OK, &OpportunityResponse::from(opportunity), opportunity.version)
-}
-
 /// Create an opportunity
 ///
 /// Starts in an open stage (default `prospecting`) with the stage's probability unless one is
@@ -101,18 +137,12 @@ pub async fn create_opportunity(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let draft = body.0.try_into_domain()?;
-    if draft.owner_id.is_some_and(|owner| owner != principal.user_id) {
-        authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-    }
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     check_buyers(&state, principal.organization_id, draft.account_id, draft.contact_id).await?;
     let (opportunity, stage) =
         Opportunity::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_opportunity(&opportunity, &stage, &audit_context(&req, &principal)).await?;
-    Ok(created(
-        format!("/api/v1/opportunities/{}", opportunity.id),
-        &OpportunityResponse::from(&opportunity),
-        opportunity.version,
-    ))
+    Ok(resource::created(&opportunity))
 }
 
 /// Get an opportunity
@@ -132,8 +162,7 @@ pub async fn get_opportunity(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let opportunity = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &OpportunityResponse::from(&opportunity), opportunity.version)
+    resource::get::<Opportunity>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Update an open opportunity
@@ -147,7 +176,6 @@ pub async fn get_opportunity(
     responses(
         (status = 200, description = "The updated opportunity", body = OpportunityResponse, headers(("ETag" = String))),
         (status = 409, description = "The opportunity is closed or archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -160,33 +188,23 @@ pub async fn update_opportunity(
     body: JsonBody<UpdateOpportunityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Opportunity>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
     check_buyers(&state, principal.organization_id, patch.account_id.flatten(), patch.contact_id.flatten()).await?;
-    let audit = audit_context(&req, &principal);
-    let opportunity = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |o: &Opportunity| o.version,
-        async |current: Opportunity| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            if patch.owner_id.is_some_and(|owner| owner != current.owner_id) {
-                authorize(principal.role, Resource::SalesRecord, Action::Reassign, false)?;
-            }
+    let opportunity = edit
+        .run(patch.owner_id, async |current: Opportunity| {
             let (next, changes, stage) = current.apply(&patch, principal.user_id, now())?;
             if changes.is_empty() {
                 return Ok(current);
             }
             state
                 .store
-                .update_opportunity(&next, current.version, AuditAction::Update, &changes, stage.as_ref(), &audit)
+                .update_opportunity(&next, current.version, AuditAction::Update, &changes, stage.as_ref(), edit.audit())
                 .await?;
             Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&opportunity))
+        })
+        .await?;
+    Ok(resource::ok(&opportunity))
 }
 
 /// Close an opportunity as won or lost
@@ -203,7 +221,6 @@ pub async fn update_opportunity(
     responses(
         (status = 200, description = "The closed opportunity", body = OpportunityResponse, headers(("ETag" = String))),
         (status = 409, description = "Already closed, archived, or won without an amount", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -216,8 +233,7 @@ pub async fn close_opportunity(
     body: JsonBody<CloseOpportunityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Opportunity>::begin(&req, &state, &caller, id.into_inner())?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
     let outcome = match body.outcome.as_str() {
@@ -247,20 +263,22 @@ pub async fn close_opportunity(
     let (Some(outcome), Some(closed_at)) = (outcome, closed_at) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let audit = audit_context(&req, &principal);
-    let opportunity = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |o: &Opportunity| o.version,
-        async |current: Opportunity| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+    let opportunity = edit
+        .run(None, async |current: Opportunity| {
             let (next, changes, stage) =
                 current.close(outcome, reason.clone(), lost_to, closed_at, principal.user_id, now())?;
             match lost_to {
                 None => {
                     state
                         .store
-                        .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&stage), &audit)
+                        .update_opportunity(
+                            &next,
+                            current.version,
+                            AuditAction::Update,
+                            &changes,
+                            Some(&stage),
+                            edit.audit(),
+                        )
                         .await?;
                 }
                 Some(competitor_id) => {
@@ -268,7 +286,15 @@ pub async fn close_opportunity(
                     let (link, link_change) = DealCompetitor::lost_to(next.id, competitor_id, now());
                     state
                         .store
-                        .close_lost_to_competitor(&next, current.version, &changes, &stage, &link, &link_change, &audit)
+                        .close_lost_to_competitor(
+                            &next,
+                            current.version,
+                            &changes,
+                            &stage,
+                            &link,
+                            &link_change,
+                            edit.audit(),
+                        )
                         .await
                         .map_err(|e| match e {
                             RepoError::MissingReference { .. } => crate::routes::competitors::unknown_competitor(),
@@ -277,10 +303,9 @@ pub async fn close_opportunity(
                 }
             }
             Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&opportunity))
+        })
+        .await?;
+    Ok(resource::ok(&opportunity))
 }
 
 /// Reopen a closed opportunity
@@ -291,7 +316,6 @@ pub async fn close_opportunity(
     responses(
         (status = 200, description = "The reopened opportunity", body = OpportunityResponse, headers(("ETag" = String))),
         (status = 409, description = "The opportunity is not closed, or is archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -304,60 +328,23 @@ pub async fn reopen_opportunity(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Opportunity>::begin(&req, &state, &caller, id.into_inner())?;
     let request: ReopenOpportunityRequest = parse_optional_json(&req, &body)?;
     let stage = match request.stage.as_deref() {
         None => None,
         Some(raw) => Some(OpportunityStage::parse_open("stage", raw)?),
     };
-    let audit = audit_context(&req, &principal);
-    let opportunity = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |o: &Opportunity| o.version,
-        async |current: Opportunity| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
+    let opportunity = edit
+        .run(None, async |current: Opportunity| {
             let (next, changes, change) = current.reopen(stage, principal.user_id, now())?;
             state
                 .store
-                .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&change), &audit)
+                .update_opportunity(&next, current.version, AuditAction::Update, &changes, Some(&change), edit.audit())
                 .await?;
             Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&opportunity))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, &principal);
-    let opportunity = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |o: &Opportunity| o.version,
-        async |current: Opportunity| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, current.owner_id == principal.user_id)?;
-            let (next, changes) = crate::respond::archive_or_restore(
-                &current,
-                action,
-                "opportunity",
-                (ProblemCode::OpportunityArchived, ProblemCode::OpportunityNotArchived),
-            )?;
-            state.store.update_opportunity(&next, current.version, action, &changes, None, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&opportunity))
+        })
+        .await?;
+    Ok(resource::ok(&opportunity))
 }
 
 /// Archive an opportunity
@@ -367,7 +354,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived opportunity", body = OpportunityResponse, headers(("ETag" = String))),
         (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -378,7 +364,7 @@ pub async fn archive_opportunity(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Opportunity>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived opportunity
@@ -388,7 +374,6 @@ pub async fn archive_opportunity(
     responses(
         (status = 200, description = "The restored opportunity", body = OpportunityResponse, headers(("ETag" = String))),
         (status = 409, description = "Not archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -399,7 +384,7 @@ pub async fn restore_opportunity(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Opportunity>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }
 
 /// The order of a stage history, which its cursors carry.
@@ -423,7 +408,7 @@ pub async fn opportunity_stage_history(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), STAGE_HISTORY_ORDER)?;
-    let opportunity = load(&state, &caller, id.into_inner()).await?;
+    let opportunity = resource::load::<Opportunity>(&state, &caller, id.into_inner()).await?;
     let page = state.store.stage_history(caller.0.organization_id, opportunity.id, &window).await?;
     Ok(HttpResponse::Ok().json(StageHistory {
         data: page.items.iter().map(StageChangeResponse::from).collect(),
@@ -465,8 +450,7 @@ async fn list(
     };
     let page = state.store.list_opportunities(caller.0.organization_id, &opportunity_query).await?;
     let next_cursor = next_cursor(&page, opportunity_query.sort);
-    Ok(HttpResponse::Ok()
-        .json(OpportunityList { data: page.items.iter().map(OpportunityResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(OpportunityResponse::from).collect(), next_cursor))
 }
 
 /// List opportunities
@@ -500,11 +484,7 @@ pub async fn list_account_opportunities(
     id: web::Path<Uuid>,
     query: web::Query<AccountOpportunityListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let account_id = id.into_inner();
-    state.store.get_account(caller.0.organization_id, account_id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("account"),
-        other => other.into(),
-    })?;
+    resource::load::<Account>(&state, &caller, account_id).await?;
     list(&state, &caller, query.into_inner().into(), Some(account_id)).await
 }

@@ -4,7 +4,7 @@ mod contacts;
 mod dto;
 mod handlers;
 
-pub use dto::{OpportunityList, OpportunityResponse, date_param_schema, date_schema, open_stage_schema, parse_date};
+pub use dto::{OpportunityResponse, date_param_schema, date_schema, open_stage_schema, parse_date};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

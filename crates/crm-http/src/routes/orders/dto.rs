@@ -192,11 +192,8 @@ impl From<&Order> for OrderResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderList {
-    pub data: Vec<OrderResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of orders.
+pub type OrderList = crate::resource::Page<OrderResponse>;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -1,8 +1,8 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use crm_domain::audit::AuditAction;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::order::{DocumentSortField, Order, OrderAction, OrderQuery, OrderRuleError, OrderStatus};
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_assign, may_change};
+use crm_domain::ports::Store;
 use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, RepoError, ValidationErrors};
@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use super::dto::{CreateOrderRequest, OrderInput, OrderList, OrderListQuery, OrderResponse, UpdateOrderRequest};
 use crate::auth::Caller;
-use crate::conventions::{if_match, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
+use crate::conventions::{Tag, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price};
+use crate::resource::{self, ApiRecord, Edit, Page};
+use crate::respond::audit_context;
+use crate::routes::documents::{ReasonRequest, conflict, parse_reason, price};
 use crate::routes::opportunities::check_buyers;
 use crate::state::AppState;
 
@@ -29,16 +30,43 @@ impl From<OrderRuleError> for ApiError {
     }
 }
 
-pub(crate) async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Order, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_order(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("order"),
-        other => other.into(),
-    })
-}
+impl ApiRecord for Order {
+    const NOUN: &'static str = "order";
+    const COLLECTION: &'static str = "/api/v1/orders";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    type Response = OrderResponse;
 
-fn respond(order: &Order) -> HttpResponse {
-    with_etag(StatusCode::OK, &OrderResponse::from(order), order.version)
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    fn response(&self) -> (OrderResponse, Tag) {
+        (OrderResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_order(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_order(next, expected_version, action, changes, audit).await
+    }
 }
 
 /// Create an order of its own
@@ -62,14 +90,14 @@ pub async fn create_order(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let OrderInput { mut draft, currency, lines } = body.0.try_into_input()?;
-    may_assign(&principal, principal.user_id, draft.owner_id)?;
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     if let Some(opportunity_id) = draft.opportunity_id {
         let opportunity = match state.store.get_opportunity(principal.organization_id, opportunity_id).await {
             Ok(opportunity) => opportunity,
             Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("opportunity_id")),
             Err(other) => return Err(other.into()),
         };
-        may_change(&principal, opportunity.owner_id)?;
+        may_change(&principal, Resource::SalesRecord, Some(opportunity.owner_id))?;
         if draft.account_id.is_none() && draft.contact_id.is_none() {
             draft.account_id = opportunity.account_id;
             draft.contact_id = opportunity.contact_id;
@@ -86,7 +114,7 @@ pub async fn create_order(
     let order =
         Order::create(Uuid::now_v7(), principal.organization_id, placeholder, principal.user_id, draft, lines, now())?;
     let order = state.store.insert_order(&order, &audit_context(&req, &principal)).await?;
-    Ok(created(format!("/api/v1/orders/{}", order.id), &OrderResponse::from(&order), order.version))
+    Ok(resource::created(&order))
 }
 
 /// Get an order
@@ -106,8 +134,7 @@ pub async fn get_order(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &OrderResponse::from(&order), order.version)
+    resource::get::<Order>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// List orders
@@ -141,7 +168,7 @@ pub async fn list_orders(
     };
     let page = state.store.list_orders(caller.0.organization_id, &order_query).await?;
     let next_cursor = next_cursor(&page, order_query.sort);
-    Ok(HttpResponse::Ok().json(OrderList { data: page.items.iter().map(OrderResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(OrderResponse::from).collect(), next_cursor))
 }
 
 /// Update an order's shipping address, notes, custom fields or owner
@@ -152,7 +179,6 @@ pub async fn list_orders(
     responses(
         (status = 200, description = "The updated order", body = OrderResponse, headers(("ETag" = String))),
         (status = 409, description = "The shipping address of a fulfilled, delivered or cancelled order", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -164,28 +190,12 @@ pub async fn update_order(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Order>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
-    let audit = audit_context(&req, principal);
-    let order = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |o: &Order| o.version,
-        async |current: Order| {
-            may_change(principal, current.owner_id)?;
-            may_assign(principal, current.owner_id, patch.owner_id)?;
-            let (next, changes) = current.apply(&patch, now())?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            state.store.update_order(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&order))
+    let order = edit
+        .apply(AuditAction::Update, patch.owner_id, async |current: &Order| Ok(current.apply(&patch, now())?))
+        .await?;
+    Ok(resource::ok(&order))
 }
 
 async fn transition(
@@ -196,22 +206,13 @@ async fn transition(
     action: OrderAction,
     reason: Option<LongText>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let expected = if_match(req)?;
-    let audit = audit_context(req, principal);
-    let order = update_with_retry(
-        &expected,
-        async || load(state, caller, id).await,
-        |o: &Order| o.version,
-        async |current: Order| {
-            may_change(principal, current.owner_id)?;
-            let (next, changes) = current.transition(action, reason.clone(), now())?;
-            state.store.update_order(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&order))
+    let edit = Edit::<Order>::begin(req, state, caller, id)?;
+    let order = edit
+        .apply(AuditAction::Update, None, async |current: &Order| {
+            Ok(current.transition(action, reason.clone(), now())?)
+        })
+        .await?;
+    Ok(resource::ok(&order))
 }
 
 /// Confirm a pending order
@@ -221,7 +222,6 @@ async fn transition(
     responses(
         (status = 200, description = "The confirmed order", body = OrderResponse, headers(("ETag" = String))),
         (status = 409, description = "The order is not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -244,7 +244,6 @@ pub async fn confirm_order(
     responses(
         (status = 200, description = "The fulfilled order", body = OrderResponse, headers(("ETag" = String))),
         (status = 409, description = "The order is not confirmed (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -265,7 +264,6 @@ pub async fn fulfill_order(
     responses(
         (status = 200, description = "The delivered order", body = OrderResponse, headers(("ETag" = String))),
         (status = 409, description = "The order is not fulfilled (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -287,7 +285,6 @@ pub async fn deliver_order(
     responses(
         (status = 200, description = "The cancelled order", body = OrderResponse, headers(("ETag" = String))),
         (status = 409, description = "The order was already fulfilled, delivered or cancelled (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -3,7 +3,7 @@
 mod dto;
 mod handlers;
 
-pub use dto::{OrderList, OrderResponse};
+pub use dto::OrderResponse;
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

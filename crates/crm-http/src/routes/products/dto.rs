@@ -170,11 +170,8 @@ impl From<&Product> for ProductResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductList {
-    pub data: Vec<ProductResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of products.
+pub type ProductList = crate::resource::Page<ProductResponse>;
 
 pub(crate) fn sort_schema() -> Object {
     sort_param(ProductSortField::NAMES)

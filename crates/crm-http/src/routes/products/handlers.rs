@@ -1,34 +1,70 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
-use crm_domain::audit::AuditAction;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::money::Currency;
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_change};
+use crm_domain::ports::Store;
 use crm_domain::product::{Product, ProductQuery, ProductRuleError, ProductSortField};
-use crm_domain::user::Principal;
 use uuid::Uuid;
 
 use super::dto::{CreateProductRequest, ProductList, ProductListQuery, ProductResponse, UpdateProductRequest};
 use crate::auth::Caller;
 use crate::conventions::{
-    archived_filter, field_to_bad_request, if_match, list_params, next_cursor, now, parse_bool_param, parse_search,
+    Tag, archived_filter, field_to_bad_request, list_params, next_cursor, now, parse_bool_param, parse_search,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
+use crate::respond::audit_context;
 use crate::state::AppState;
 
-/// Every role reads the price book; managers and admins change it.
-fn may_edit(principal: &Principal) -> Result<(), ApiError> {
-    Ok(authorize(principal.role, Resource::PriceBook, Action::Update, false)?)
+/// Every role reads the price book; managers and admins change it (nobody owns a product, so a
+/// role without that right is refused before the product is read).
+impl ApiRecord for Product {
+    const NOUN: &'static str = "product";
+    const COLLECTION: &'static str = "/api/v1/products";
+    const MATRIX: Resource = Resource::PriceBook;
+    const OWNED: bool = false;
+    type Response = ProductResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        None
+    }
+
+    fn response(&self) -> (ProductResponse, Tag) {
+        (ProductResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_product(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_product(next, expected_version, action, changes, audit).await
+    }
+
+    async fn refused(state: &AppState, organization_id: Uuid, next: &Self, error: RepoError) -> ApiError {
+        duplicate_sku(state, organization_id, next, error).await
+    }
 }
 
-async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Product, ApiError> {
-    authorize(caller.0.role, Resource::PriceBook, Action::Read, true)?;
-    state.store.get_product(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("product"),
-        other => other.into(),
-    })
+impl Archivable for Product {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::ProductArchived, ProblemCode::ProductNotArchived);
 }
 
 /// A taken SKU answers 409 naming the product that has it.
@@ -63,13 +99,13 @@ pub async fn create_product(
     body: JsonBody<CreateProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    may_edit(&principal)?;
+    may_change(&principal, Resource::PriceBook, None)?;
     let draft = body.0.try_into_domain()?;
     let product = Product::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now());
     if let Err(error) = state.store.insert_product(&product, &audit_context(&req, &principal)).await {
         return Err(duplicate_sku(&state, principal.organization_id, &product, error).await);
     }
-    Ok(created(format!("/api/v1/products/{}", product.id), &ProductResponse::from(&product), product.version))
+    Ok(resource::created(&product))
 }
 
 /// Get a product
@@ -89,8 +125,7 @@ pub async fn get_product(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let product = load(&state, &caller, id.into_inner()).await?;
-    read(&req, &ProductResponse::from(&product), product.version)
+    resource::get::<Product>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Update a product (managers and admins)
@@ -101,7 +136,6 @@ pub async fn get_product(
     responses(
         (status = 200, description = "The updated product", body = ProductResponse, headers(("ETag" = String))),
         (status = 409, description = "Archived, or the SKU is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -113,63 +147,16 @@ pub async fn update_product(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let id = id.into_inner();
-    may_edit(&principal)?;
-    let expected = if_match(&req)?;
+    let edit = Edit::<Product>::begin(&req, &state, &caller, id.into_inner())?;
     let patch = body.0.try_into_domain()?;
-    let audit = audit_context(&req, &principal);
-    let product = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |p: &Product| p.version,
-        async |current: Product| {
-            let (next, changes) = current.apply(&patch, now()).map_err(|e| match e {
+    let product = edit
+        .apply(AuditAction::Update, None, async |current: &Product| {
+            current.apply(&patch, now()).map_err(|e| match e {
                 ProductRuleError::Archived => ApiError::Conflict { code: ProblemCode::from(&e), detail: e.to_string() },
-            })?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            if let Err(error) =
-                state.store.update_product(&next, current.version, AuditAction::Update, &changes, &audit).await
-            {
-                return Err(duplicate_sku(&state, principal.organization_id, &next, error).await);
-            }
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &ProductResponse::from(&product), product.version))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    may_edit(&principal)?;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, &principal);
-    let product = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |p: &Product| p.version,
-        async |current: Product| {
-            let (next, changes) = crate::respond::archive_or_restore(
-                &current,
-                action,
-                "product",
-                (ProblemCode::ProductArchived, ProblemCode::ProductNotArchived),
-            )?;
-            state.store.update_product(&next, current.version, action, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &ProductResponse::from(&product), product.version))
+            })
+        })
+        .await?;
+    Ok(resource::ok(&product))
 }
 
 /// Archive a product (managers and admins)
@@ -179,7 +166,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived product", body = ProductResponse, headers(("ETag" = String))),
         (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -190,7 +176,7 @@ pub async fn archive_product(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Product>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived product (managers and admins)
@@ -200,7 +186,6 @@ pub async fn archive_product(
     responses(
         (status = 200, description = "The restored product", body = ProductResponse, headers(("ETag" = String))),
         (status = 409, description = "Not archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -211,7 +196,7 @@ pub async fn restore_product(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Product>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }
 
 /// List products
@@ -249,6 +234,5 @@ pub async fn list_products(
     };
     let page = state.store.list_products(caller.0.organization_id, &product_query).await?;
     let next_cursor = next_cursor(&page, product_query.sort);
-    Ok(HttpResponse::Ok()
-        .json(ProductList { data: page.items.iter().map(ProductResponse::from).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(ProductResponse::from).collect(), next_cursor))
 }

@@ -3,8 +3,8 @@
 mod dto;
 mod handlers;
 
+pub use dto::ProductResponse;
 pub(crate) use dto::percent_schema;
-pub use dto::{ProductList, ProductResponse};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -224,11 +224,8 @@ impl QuoteResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QuoteList {
-    pub data: Vec<QuoteResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of quotes.
+pub type QuoteList = crate::resource::Page<QuoteResponse>;
 
 /// What accepting a quote produced.
 #[derive(Debug, Serialize, ToSchema)]

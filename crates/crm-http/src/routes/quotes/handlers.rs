@@ -1,19 +1,21 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use crm_domain::audit::AuditAction;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::order::{DocumentSortField, Order};
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_assign, may_change};
+use crm_domain::ports::Store;
 use crm_domain::quote::{DocumentKind, DocumentNumber, Quote, QuoteDraft, QuoteQuery, QuoteRuleError, QuoteStatus};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
 
 use super::dto::{AcceptedQuote, CreateQuoteRequest, QuoteList, QuoteListQuery, QuoteResponse, UpdateQuoteRequest};
 use crate::auth::Caller;
-use crate::conventions::{archived_filter, if_match, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
+use crate::conventions::{Tag, archived_filter, list_params, next_cursor, now, parse_any_of, parse_uuid_param};
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
-use crate::routes::documents::{ReasonRequest, conflict, may_assign, may_change, parse_reason, price, reprice, today};
+use crate::resource::{self, ApiRecord, Archivable, Edit, Page};
+use crate::respond::{audit_context, with_etag};
+use crate::routes::documents::{ReasonRequest, conflict, parse_reason, price, reprice, today};
 use crate::routes::orders::OrderResponse;
 use crate::state::AppState;
 
@@ -23,17 +25,51 @@ impl From<QuoteRuleError> for ApiError {
     }
 }
 
-pub(crate) async fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Quote, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_quote(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("quote"),
-        other => other.into(),
-    })
+impl ApiRecord for Quote {
+    const NOUN: &'static str = "quote";
+    const COLLECTION: &'static str = "/api/v1/quotes";
+    const MATRIX: Resource = Resource::SalesRecord;
+    const OWNED: bool = true;
+    type Response = QuoteResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        Some(self.owner_id)
+    }
+
+    /// The quote as it reads today: a sent quote past its `valid_until` reads `expired`, and its
+    /// tag says so.
+    fn response(&self) -> (QuoteResponse, Tag) {
+        let body = QuoteResponse::new(self, today());
+        let tag = body.tag();
+        (body, tag)
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_quote(organization_id, id).await
+    }
+
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_quote(next, expected_version, action, changes, audit).await
+    }
 }
 
-fn respond(quote: &Quote) -> HttpResponse {
-    let body = QuoteResponse::new(quote, today());
-    with_etag(StatusCode::OK, &body, body.tag())
+impl Archivable for Quote {
+    const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::QuoteArchived, ProblemCode::QuoteNotArchived);
 }
 
 /// Create a draft quote
@@ -60,14 +96,14 @@ pub async fn create_quote(
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let input = body.0.try_into_input()?;
-    may_assign(&principal, principal.user_id, input.owner_id)?;
+    may_assign(&principal, Resource::SalesRecord, principal.user_id, input.owner_id)?;
     let opportunity = match state.store.get_opportunity(principal.organization_id, input.opportunity_id).await {
         Ok(opportunity) => opportunity,
         Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("opportunity_id")),
         Err(other) => return Err(other.into()),
     };
     // Quoting commits the deal's owner: the caller must be allowed to change the opportunity.
-    may_change(&principal, opportunity.owner_id)?;
+    may_change(&principal, Resource::SalesRecord, Some(opportunity.owner_id))?;
     let Some(currency) = input.currency.or(opportunity.amount.map(|m| m.currency)) else {
         return Err(ApiError::from(ValidationErrors::from(FieldError::new(
             "currency",
@@ -87,8 +123,7 @@ pub async fn create_quote(
     let placeholder = DocumentNumber::new(DocumentKind::Quote, 0);
     let quote = Quote::create(Uuid::now_v7(), placeholder, principal.user_id, draft, &opportunity, lines, now())?;
     let quote = state.store.insert_quote(&quote, &audit_context(&req, &principal)).await?;
-    let body = QuoteResponse::new(&quote, today());
-    Ok(created(format!("/api/v1/quotes/{}", quote.id), &body, body.tag()))
+    Ok(resource::created(&quote))
 }
 
 /// Get a quote
@@ -108,9 +143,7 @@ pub async fn get_quote(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let quote = load(&state, &caller, id.into_inner()).await?;
-    let body = QuoteResponse::new(&quote, today());
-    read(&req, &body, body.tag())
+    resource::get::<Quote>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// List quotes
@@ -147,8 +180,7 @@ pub async fn list_quotes(
     };
     let page = state.store.list_quotes(caller.0.organization_id, &quote_query).await?;
     let next_cursor = next_cursor(&page, quote_query.sort);
-    Ok(HttpResponse::Ok()
-        .json(QuoteList { data: page.items.iter().map(|q| QuoteResponse::new(q, today)).collect(), next_cursor }))
+    Ok(Page::respond(page.items.iter().map(|q| QuoteResponse::new(q, today)).collect(), next_cursor))
 }
 
 /// Update a draft quote
@@ -162,7 +194,6 @@ pub async fn list_quotes(
     responses(
         (status = 200, description = "The updated quote", body = QuoteResponse, headers(("ETag" = String))),
         (status = 409, description = "Not a draft, or archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -174,58 +205,18 @@ pub async fn update_quote(
     id: web::Path<Uuid>,
     body: JsonBody<UpdateQuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
+    let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
     let input = body.0.try_into_input()?;
-    let audit = audit_context(&req, &principal);
-    let quote = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |q: &Quote| q.version,
-        async |current: Quote| {
-            may_change(&principal, current.owner_id)?;
-            may_assign(&principal, current.owner_id, input.patch.owner_id)?;
+    let organization_id = edit.principal().organization_id;
+    let quote = edit
+        .apply(AuditAction::Update, input.patch.owner_id, async |current: &Quote| {
             let mut patch = input.patch.clone();
             patch.lines =
-                reprice(&state, principal.organization_id, &current.lines, input.currency, input.lines.as_deref())
-                    .await?;
-            let (next, changes) = current.apply(&patch, now())?;
-            if changes.is_empty() {
-                return Ok(current);
-            }
-            state.store.update_quote(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&quote))
-}
-
-/// Applies a status change to a quote the caller may change.
-async fn change_status(
-    req: &HttpRequest,
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    step: impl Fn(&Quote) -> Result<(Quote, Vec<crm_domain::audit::FieldChange>), ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let expected = if_match(req)?;
-    let audit = audit_context(req, principal);
-    let quote = update_with_retry(
-        &expected,
-        async || load(state, caller, id).await,
-        |q: &Quote| q.version,
-        async |current: Quote| {
-            may_change(principal, current.owner_id)?;
-            let (next, changes) = step(&current)?;
-            state.store.update_quote(&next, current.version, AuditAction::Update, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&quote))
+                reprice(&state, organization_id, &current.lines, input.currency, input.lines.as_deref()).await?;
+            Ok(current.apply(&patch, now())?)
+        })
+        .await?;
+    Ok(resource::ok(&quote))
 }
 
 /// Send a draft quote to the customer
@@ -238,7 +229,6 @@ async fn change_status(
     responses(
         (status = 200, description = "The sent quote", body = QuoteResponse, headers(("ETag" = String))),
         (status = 409, description = "Not a draft, empty, expired or archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -249,7 +239,9 @@ pub async fn send_quote(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    change_status(&req, &state, &caller, id.into_inner(), |q| Ok(q.send(today(), now())?)).await
+    let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
+    let quote = edit.apply(AuditAction::Update, None, async |q: &Quote| Ok(q.send(today(), now())?)).await?;
+    Ok(resource::ok(&quote))
 }
 
 /// Record that the customer rejected a sent quote
@@ -260,7 +252,6 @@ pub async fn send_quote(
     responses(
         (status = 200, description = "The rejected quote", body = QuoteResponse, headers(("ETag" = String))),
         (status = 409, description = "The quote was not sent, or is archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -273,7 +264,9 @@ pub async fn reject_quote(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let reason = parse_reason(&req, &body)?;
-    change_status(&req, &state, &caller, id.into_inner(), |q| Ok(q.reject(reason.clone(), now())?)).await
+    let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
+    let quote = edit.apply(AuditAction::Update, None, async |q: &Quote| Ok(q.reject(reason.clone(), now())?)).await?;
+    Ok(resource::ok(&quote))
 }
 
 /// Accept a sent quote
@@ -288,7 +281,6 @@ pub async fn reject_quote(
     responses(
         (status = 200, description = "The accepted quote and the order it created", body = AcceptedQuote, headers(("ETag" = String, description = "The quote's version"))),
         (status = 409, description = "Not sent, expired, archived, or the opportunity is not open", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -299,18 +291,12 @@ pub async fn accept_quote(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let id = id.into_inner();
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, principal);
-    let (quote, order) = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |q: &Quote| q.version,
-        async |current: Quote| {
-            may_change(principal, current.owner_id)?;
+    let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
+    let principal = edit.principal();
+    let (quote, order) = edit
+        .run(None, async |current: Quote| {
             let opportunity = state.store.get_opportunity(principal.organization_id, current.opportunity_id).await?;
-            may_change(principal, opportunity.owner_id)?;
+            may_change(principal, Resource::SalesRecord, Some(opportunity.owner_id))?;
             let order_id = Uuid::now_v7();
             let at = now();
             let acceptance = current.accept(&opportunity, order_id, principal.user_id, today(), at)?;
@@ -325,45 +311,16 @@ pub async fn accept_quote(
             let placeholder = DocumentNumber::new(DocumentKind::Order, 0);
             let order =
                 Order::from_quote(order_id, placeholder, &acceptance.quote, shipping_address, principal.user_id, at);
-            let order =
-                state.store.accept_quote(&acceptance, current.version, opportunity.version, &order, &audit).await?;
+            let order = state
+                .store
+                .accept_quote(&acceptance, current.version, opportunity.version, &order, edit.audit())
+                .await?;
             Ok((acceptance.quote, order))
-        },
-    )
-    .await?;
+        })
+        .await?;
     let body = AcceptedQuote { quote: QuoteResponse::new(&quote, today()), order: OrderResponse::from(&order) };
     let tag = body.quote.tag();
     Ok(with_etag(StatusCode::OK, &body, tag))
-}
-
-async fn archive_or_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: Uuid,
-    action: AuditAction,
-) -> Result<HttpResponse, ApiError> {
-    let principal = &caller.0;
-    let expected = if_match(&req)?;
-    let audit = audit_context(&req, principal);
-    let quote = update_with_retry(
-        &expected,
-        async || load(&state, &caller, id).await,
-        |q: &Quote| q.version,
-        async |current: Quote| {
-            may_change(principal, current.owner_id)?;
-            let (next, changes) = crate::respond::archive_or_restore(
-                &current,
-                action,
-                "quote",
-                (ProblemCode::QuoteArchived, ProblemCode::QuoteNotArchived),
-            )?;
-            state.store.update_quote(&next, current.version, action, &changes, &audit).await?;
-            Ok(next)
-        },
-    )
-    .await?;
-    Ok(respond(&quote))
 }
 
 /// Archive a quote
@@ -373,7 +330,6 @@ async fn archive_or_restore(
     responses(
         (status = 200, description = "The archived quote", body = QuoteResponse, headers(("ETag" = String))),
         (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -384,7 +340,7 @@ pub async fn archive_quote(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Archive).await
+    Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Archive).await
 }
 
 /// Restore an archived quote
@@ -394,7 +350,6 @@ pub async fn archive_quote(
     responses(
         (status = 200, description = "The restored quote", body = QuoteResponse, headers(("ETag" = String))),
         (status = 409, description = "Not archived", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -405,5 +360,5 @@ pub async fn restore_quote(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    archive_or_restore(req, state, caller, id.into_inner(), AuditAction::Restore).await
+    Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
 }

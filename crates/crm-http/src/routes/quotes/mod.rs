@@ -4,7 +4,7 @@ mod dto;
 mod handlers;
 
 pub(crate) use dto::sort_schema;
-pub use dto::{AcceptedQuote, QuoteList, QuoteResponse};
+pub use dto::{AcceptedQuote, QuoteResponse};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
