@@ -17,58 +17,42 @@ use uuid::Uuid;
 
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, corrupt, map, plain};
+use crate::error::{NO_VIOLATIONS, Violations, corrupt, map, plain};
 use crate::rows::custom_fields_json;
+use crate::table::{Table, table};
 
-const COMPETITOR_COLUMNS: &str = "organization_id, id, name, website, strengths, weaknesses, notes, custom_fields, \
-     created_at, updated_at, created_by, version, archived_at";
+table! {
+    Competitor => CompetitorRow in "competitors", entity "competitor", violations NO_VIOLATIONS, |competitor| {
+        name: String = competitor.name.as_str(),
+        website: Option<String> = competitor.website.as_ref().map(|v| v.as_str()),
+        strengths: Option<String> = competitor.strengths.as_ref().map(|v| v.as_str()),
+        weaknesses: Option<String> = competitor.weaknesses.as_ref().map(|v| v.as_str()),
+        notes: Option<String> = competitor.notes.as_ref().map(|v| v.as_str()),
+        custom_fields: Json<serde_json::Value> = custom_fields_json(&competitor.custom_fields)?,
+        updated_at: DateTime<Utc> = competitor.updated_at,
+        version: i64 = competitor.version,
+        archived_at: Option<DateTime<Utc>> = competitor.archived_at,
+    }
+}
 
-type CompetitorRow = (
-    Uuid,
-    Uuid,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Json<serde_json::Value>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Uuid,
-    i64,
-    Option<DateTime<Utc>>,
-);
-
-fn competitor_from_row(row: CompetitorRow) -> Competitor {
-    let (
-        organization_id,
-        id,
-        name,
-        website,
-        strengths,
-        weaknesses,
-        notes,
-        custom_fields,
-        created_at,
-        updated_at,
-        created_by,
-        version,
-        archived_at,
-    ) = row;
-    Competitor {
-        id,
-        organization_id,
-        name: Name::from_trusted(name),
-        website: website.map(Url::from_trusted),
-        strengths: strengths.map(LongText::from_trusted),
-        weaknesses: weaknesses.map(LongText::from_trusted),
-        notes: notes.map(LongText::from_trusted),
-        custom_fields: CustomFields::from_trusted(custom_fields.0.to_string()),
-        created_at,
-        updated_at,
-        created_by,
-        version,
-        archived_at,
+impl TryFrom<CompetitorRow> for Competitor {
+    type Error = RepoError;
+    fn try_from(row: CompetitorRow) -> Result<Self, RepoError> {
+        Ok(Competitor {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: Name::from_trusted(row.name),
+            website: row.website.map(Url::from_trusted),
+            strengths: row.strengths.map(LongText::from_trusted),
+            weaknesses: row.weaknesses.map(LongText::from_trusted),
+            notes: row.notes.map(LongText::from_trusted),
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
     }
 }
 
@@ -130,43 +114,15 @@ macro_rules! impl_competitors {
         #[async_trait]
         impl CompetitorRepository for $Store {
             async fn insert_competitor(&self, competitor: &Competitor, audit: &AuditContext) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&competitor.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO competitors (organization_id, id, name, website, strengths, weaknesses, notes, custom_fields, \
-                     created_at, updated_at, created_by, version, archived_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(competitor.organization_id)
-                .bind(competitor.id)
-                .bind(competitor.name.as_str())
-                .bind(competitor.website.as_ref().map(|v| v.as_str()))
-                .bind(competitor.strengths.as_ref().map(|v| v.as_str()))
-                .bind(competitor.weaknesses.as_ref().map(|v| v.as_str()))
-                .bind(competitor.notes.as_ref().map(|v| v.as_str()))
-                .bind(custom_fields)
-                .bind(competitor.created_at)
-                .bind(competitor.updated_at)
-                .bind(competitor.created_by)
-                .bind(competitor.version)
-                .bind(competitor.archived_at)
-                .execute(tx.conn())
-                .await
-                .map_err(plain)?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "competitor", competitor.id, &competitor.creation_changes(), competitor.created_at)?;
-                tx.commit().await
+                self.insert_record(competitor, &competitor.creation_changes(), audit).await
             }
 
-            async fn get_competitor(&self, organization_id: Uuid, competitor_id: Uuid) -> Result<Competitor, RepoError> {
-                let row: CompetitorRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {COMPETITOR_COLUMNS} FROM competitors WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(competitor_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                Ok(competitor_from_row(row))
+            async fn get_competitor(
+                &self,
+                organization_id: Uuid,
+                competitor_id: Uuid,
+            ) -> Result<Competitor, RepoError> {
+                self.fetch_record(organization_id, competitor_id).await
             }
 
             async fn update_competitor(
@@ -177,39 +133,18 @@ macro_rules! impl_competitors {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let custom_fields = custom_fields_json(&competitor.custom_fields)?;
-                let mut tx = self.begin_write().await?;
-                let updated = sqlx::query(
-                    "UPDATE competitors SET name = $3, website = $4, strengths = $5, weaknesses = $6, notes = $7, \
-                     custom_fields = $8, updated_at = $9, version = $10, archived_at = $11 \
-                     WHERE organization_id = $1 AND id = $2 AND version = $12",
-                )
-                .bind(competitor.organization_id)
-                .bind(competitor.id)
-                .bind(competitor.name.as_str())
-                .bind(competitor.website.as_ref().map(|v| v.as_str()))
-                .bind(competitor.strengths.as_ref().map(|v| v.as_str()))
-                .bind(competitor.weaknesses.as_ref().map(|v| v.as_str()))
-                .bind(competitor.notes.as_ref().map(|v| v.as_str()))
-                .bind(custom_fields)
-                .bind(competitor.updated_at)
-                .bind(competitor.version)
-                .bind(competitor.archived_at)
-                .bind(expected_version)
-                .execute(tx.conn())
-                .await
-                .map_err(plain)?
-                .rows_affected();
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "competitors", competitor.organization_id, competitor.id));
-                }
-                write_audit!(tx.conn(), audit, action, "competitor", competitor.id, changes, competitor.updated_at)?;
-                tx.commit().await
+                self.save_record(competitor, expected_version, action, changes, audit).await
             }
 
-            async fn list_competitors(&self, organization_id: Uuid, query: &CompetitorQuery) -> Result<Page<Competitor>, RepoError> {
-                let mut qb =
-                    QueryBuilder::<$Db>::new(format!("SELECT {COMPETITOR_COLUMNS} FROM competitors WHERE organization_id = "));
+            async fn list_competitors(
+                &self,
+                organization_id: Uuid,
+                query: &CompetitorQuery,
+            ) -> Result<Page<Competitor>, RepoError> {
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {} FROM competitors WHERE organization_id = ",
+                    Competitor::sql().columns
+                ));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 crate::list::push_search(&mut qb, &["name"], query.search.as_deref());
@@ -221,12 +156,16 @@ macro_rules! impl_competitors {
                     query.window.limit,
                 );
                 let rows: Vec<CompetitorRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items: Vec<Competitor> = rows.into_iter().map(competitor_from_row).collect();
+                let items = rows.into_iter().map(Competitor::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
                 Ok(Page::from_overfetch(items, query.window.limit, |c| c.position(field)))
             }
 
-            async fn insert_competitor_product(&self, product: &CompetitorProduct, audit: &AuditContext) -> Result<(), RepoError> {
+            async fn insert_competitor_product(
+                &self,
+                product: &CompetitorProduct,
+                audit: &AuditContext,
+            ) -> Result<(), RepoError> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO competitor_products (organization_id, id, competitor_id, name, price, currency, \
@@ -248,7 +187,15 @@ macro_rules! impl_competitors {
                 .execute(tx.conn())
                 .await
                 .map_err(|e| map(e, product_violations(product)))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "competitor_product", product.id, &product.creation_changes(), product.created_at)?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Create,
+                    "competitor_product",
+                    product.id,
+                    &product.creation_changes(),
+                    product.created_at
+                )?;
                 tx.commit().await
             }
 
@@ -299,9 +246,22 @@ macro_rules! impl_competitors {
                 .map_err(|e| map(e, product_violations(product)))?
                 .rows_affected();
                 if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "competitor_products", product.organization_id, product.id));
+                    return Err(crate::error::stale_or_missing!(
+                        tx.conn(),
+                        "competitor_products",
+                        product.organization_id,
+                        product.id
+                    ));
                 }
-                write_audit!(tx.conn(), audit, AuditAction::Update, "competitor_product", product.id, changes, product.updated_at)?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Update,
+                    "competitor_product",
+                    product.id,
+                    changes,
+                    product.updated_at
+                )?;
                 tx.commit().await
             }
 
@@ -324,9 +284,22 @@ macro_rules! impl_competitors {
                 .map_err(plain)?
                 .rows_affected();
                 if deleted == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "competitor_products", product.organization_id, product.id));
+                    return Err(crate::error::stale_or_missing!(
+                        tx.conn(),
+                        "competitor_products",
+                        product.organization_id,
+                        product.id
+                    ));
                 }
-                write_audit!(tx.conn(), audit, AuditAction::Delete, "competitor_product", product.id, changes, Utc::now())?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Delete,
+                    "competitor_product",
+                    product.id,
+                    changes,
+                    Utc::now()
+                )?;
                 tx.commit().await
             }
 

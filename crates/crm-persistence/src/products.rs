@@ -11,71 +11,52 @@ use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, corrupt, map, plain};
+use crate::error::{Violations, corrupt, plain};
 use crate::rows::custom_fields_json;
+use crate::table::{Table, table};
 
 const SKU_VIOLATIONS: Violations = Violations { unique: Some("sku"), foreign_key: None };
 
-const PRODUCT_COLUMNS: &str = "organization_id, id, name, sku, description, unit_price, currency, tax_rate, active, \
-     custom_fields, created_at, updated_at, created_by, version, archived_at";
+table! {
+    Product => ProductRow in "products", entity "product", violations SKU_VIOLATIONS, |product| {
+        name: String = product.name.as_str(),
+        sku: String = product.sku.as_str(),
+        description: Option<String> = product.description.as_ref().map(|v| v.as_str()),
+        unit_price: i64 = product.unit_price.amount,
+        currency: String = product.unit_price.currency.code(),
+        tax_rate: i64 = i64::from(product.tax_rate.hundredths()),
+        active: bool = product.active,
+        custom_fields: Json<serde_json::Value> = custom_fields_json(&product.custom_fields)?,
+        updated_at: DateTime<Utc> = product.updated_at,
+        version: i64 = product.version,
+        archived_at: Option<DateTime<Utc>> = product.archived_at,
+    }
+}
 
-type ProductRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    i64,
-    String,
-    i64,
-    bool,
-    Json<serde_json::Value>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Uuid,
-    i64,
-    Option<DateTime<Utc>>,
-);
-
-fn product_from_row(row: ProductRow) -> Result<Product, RepoError> {
-    let (
-        organization_id,
-        id,
-        name,
-        sku,
-        description,
-        unit_price,
-        currency,
-        tax_rate,
-        active,
-        custom_fields,
-        created_at,
-        updated_at,
-        created_by,
-        version,
-        archived_at,
-    ) = row;
-    Ok(Product {
-        id,
-        organization_id,
-        name: Name::from_trusted(name),
-        sku: Sku::from_trusted(sku),
-        description: description.map(LongText::from_trusted),
-        unit_price: Money {
-            amount: unit_price,
-            currency: Currency::parse("currency", &currency).map_err(|_| corrupt("currency"))?,
-        },
-        tax_rate: Percent::from_hundredths(u32::try_from(tax_rate).map_err(|_| corrupt("tax rate"))?),
-        active,
-        custom_fields: CustomFields::from_trusted(custom_fields.0.to_string()),
-        created_at,
-        updated_at,
-        created_by,
-        version,
-        archived_at,
-    })
+impl TryFrom<ProductRow> for Product {
+    type Error = RepoError;
+    fn try_from(row: ProductRow) -> Result<Self, RepoError> {
+        Ok(Product {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: Name::from_trusted(row.name),
+            sku: Sku::from_trusted(row.sku),
+            description: row.description.map(LongText::from_trusted),
+            unit_price: Money {
+                amount: row.unit_price,
+                currency: Currency::parse("currency", &row.currency).map_err(|_| corrupt("currency"))?,
+            },
+            tax_rate: Percent::from_hundredths(u32::try_from(row.tax_rate).map_err(|_| corrupt("tax rate"))?),
+            active: row.active,
+            custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            created_by: row.created_by,
+            version: row.version,
+            archived_at: row.archived_at,
+        })
+    }
 }
 
 fn sort_expr(field: ProductSortField) -> &'static str {
@@ -91,67 +72,46 @@ macro_rules! impl_products {
         #[async_trait]
         impl ProductRepository for $Store {
             async fn insert_product(&self, product: &Product, audit: &AuditContext) -> Result<(), RepoError> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO products (organization_id, id, name, sku, description, unit_price, currency, tax_rate, active, \
-                     created_at, updated_at, created_by, version, archived_at, custom_fields) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(product.organization_id)
-                .bind(product.id)
-                .bind(product.name.as_str())
-                .bind(product.sku.as_str())
-                .bind(product.description.as_ref().map(|v| v.as_str()))
-                .bind(product.unit_price.amount)
-                .bind(product.unit_price.currency.code())
-                .bind(i64::from(product.tax_rate.hundredths()))
-                .bind(product.active)
-                .bind(product.created_at)
-                .bind(product.updated_at)
-                .bind(product.created_by)
-                .bind(product.version)
-                .bind(product.archived_at)
-                .bind(custom_fields_json(&product.custom_fields)?)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| map(e, SKU_VIOLATIONS))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "product", product.id, &product.creation_changes(), product.created_at)?;
-                tx.commit().await
+                self.insert_record(product, &product.creation_changes(), audit).await
             }
 
             async fn get_product(&self, organization_id: Uuid, product_id: Uuid) -> Result<Product, RepoError> {
-                let row: ProductRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(product_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                product_from_row(row)
+                self.fetch_record(organization_id, product_id).await
             }
 
-            async fn get_products(&self, organization_id: Uuid, product_ids: &[Uuid]) -> Result<Vec<Product>, RepoError> {
+            async fn get_products(
+                &self,
+                organization_id: Uuid,
+                product_ids: &[Uuid],
+            ) -> Result<Vec<Product>, RepoError> {
                 if product_ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE organization_id = "));
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {} FROM products WHERE organization_id = ",
+                    Product::sql().columns
+                ));
                 qb.push_bind(organization_id);
                 crate::list::push_any_id(&mut qb, "id", product_ids);
                 let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                rows.into_iter().map(product_from_row).collect()
+                rows.into_iter().map(Product::try_from).collect()
             }
 
-            async fn find_product_by_sku(&self, organization_id: Uuid, sku: &str) -> Result<Option<Product>, RepoError> {
+            async fn find_product_by_sku(
+                &self,
+                organization_id: Uuid,
+                sku: &str,
+            ) -> Result<Option<Product>, RepoError> {
                 let row: Option<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE organization_id = $1 AND sku = $2"
+                    "SELECT {} FROM products WHERE organization_id = $1 AND sku = $2",
+                    Product::sql().columns
                 )))
                 .bind(organization_id)
                 .bind(sku)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(plain)?;
-                row.map(product_from_row).transpose()
+                row.map(Product::try_from).transpose()
             }
 
             async fn update_product(
@@ -162,39 +122,18 @@ macro_rules! impl_products {
                 changes: &[FieldChange],
                 audit: &AuditContext,
             ) -> Result<(), RepoError> {
-                let mut tx = self.begin_write().await?;
-                let updated = sqlx::query(
-                    "UPDATE products SET name = $3, sku = $4, description = $5, unit_price = $6, currency = $7, tax_rate = $8, \
-                     active = $9, updated_at = $10, version = $11, archived_at = $12, custom_fields = $14 \
-                     WHERE organization_id = $1 AND id = $2 AND version = $13",
-                )
-                .bind(product.organization_id)
-                .bind(product.id)
-                .bind(product.name.as_str())
-                .bind(product.sku.as_str())
-                .bind(product.description.as_ref().map(|v| v.as_str()))
-                .bind(product.unit_price.amount)
-                .bind(product.unit_price.currency.code())
-                .bind(i64::from(product.tax_rate.hundredths()))
-                .bind(product.active)
-                .bind(product.updated_at)
-                .bind(product.version)
-                .bind(product.archived_at)
-                .bind(expected_version)
-                .bind(custom_fields_json(&product.custom_fields)?)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| map(e, SKU_VIOLATIONS))?
-                .rows_affected();
-                if updated == 0 {
-                    return Err(crate::error::stale_or_missing!(tx.conn(), "products", product.organization_id, product.id));
-                }
-                write_audit!(tx.conn(), audit, action, "product", product.id, changes, product.updated_at)?;
-                tx.commit().await
+                self.save_record(product, expected_version, action, changes, audit).await
             }
 
-            async fn list_products(&self, organization_id: Uuid, query: &ProductQuery) -> Result<Page<Product>, RepoError> {
-                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE organization_id = "));
+            async fn list_products(
+                &self,
+                organization_id: Uuid,
+                query: &ProductQuery,
+            ) -> Result<Page<Product>, RepoError> {
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {} FROM products WHERE organization_id = ",
+                    Product::sql().columns
+                ));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 if let Some(active) = query.active {
@@ -212,7 +151,7 @@ macro_rules! impl_products {
                     query.window.limit,
                 );
                 let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items = rows.into_iter().map(product_from_row).collect::<Result<Vec<_>, _>>()?;
+                let items = rows.into_iter().map(Product::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
                 Ok(Page::from_overfetch(items, query.window.limit, |p| p.position(field)))
             }
