@@ -15,13 +15,15 @@ mod competitors;
 mod contacts;
 mod conversion;
 mod deal_competitors;
-mod documents;
 mod health;
 mod idempotency;
+mod invoices;
 mod leads;
 mod opportunities;
+mod orders;
 mod organizations;
 mod products;
+mod quotes;
 mod refresh_tokens;
 mod reports;
 mod users;
@@ -32,13 +34,15 @@ pub use competitors::*;
 pub use contacts::*;
 pub use conversion::*;
 pub use deal_competitors::*;
-pub use documents::*;
 pub use health::*;
 pub use idempotency::*;
+pub use invoices::*;
 pub use leads::*;
 pub use opportunities::*;
+pub use orders::*;
 pub use organizations::*;
 pub use products::*;
+pub use quotes::*;
 pub use refresh_tokens::*;
 pub use reports::*;
 pub use users::*;
@@ -69,6 +73,8 @@ store!(
     ProductRepository,
     CompetitorRepository,
     DealCompetitorRepository,
-    DocumentRepository,
+    QuoteRepository,
+    OrderRepository,
+    InvoiceRepository,
     HealthCheck,
 );

@@ -84,11 +84,8 @@ impl From<&AuditEvent> for AuditEventResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventList {
-    pub data: Vec<AuditEventResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of audit events.
+pub type AuditEventList = crate::resource::Page<AuditEventResponse>;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -142,8 +139,7 @@ pub async fn list_audit_events(
     let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), AUDIT_SORT)?;
     let page = state.store.list_audit_events(caller.0.organization_id, &filter, &window).await?;
     let next_cursor = page.next.as_ref().map(|p| encode_cursor(AUDIT_SORT, p));
-    Ok(HttpResponse::Ok()
-        .json(AuditEventList { data: page.items.iter().map(AuditEventResponse::from).collect(), next_cursor }))
+    Ok(AuditEventList::respond(page.items.iter().map(AuditEventResponse::from).collect(), next_cursor))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -61,11 +61,8 @@ impl From<&User> for UserResponse {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
-    pub data: Vec<UserResponse>,
-    pub next_cursor: Option<String>,
-}
+/// A page of users.
+pub type UserList = crate::resource::Page<UserResponse>;
 
 /// A user an admin adds.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,7 +157,7 @@ pub async fn list_users(
     };
     let page = state.store.list_users(caller.0.organization_id, &user_query).await?;
     let next_cursor = next_cursor(&page, user_query.sort);
-    Ok(HttpResponse::Ok().json(UserList { data: page.items.iter().map(UserResponse::from).collect(), next_cursor }))
+    Ok(UserList::respond(page.items.iter().map(UserResponse::from).collect(), next_cursor))
 }
 
 /// Add a user (admins)
@@ -236,7 +233,6 @@ pub async fn get_user(
     responses(
         (status = 200, body = UserResponse, headers(("ETag" = String))),
         (status = 409, description = "An admin cannot demote or deactivate themselves", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

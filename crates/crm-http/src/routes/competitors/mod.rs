@@ -1,14 +1,12 @@
-//! Competitors: their products priced against ours, their place in each deal, and the
-//! competitor report.
+//! Competitors: their products priced against ours, and the competitor report. Their place in
+//! each deal (`/opportunities/{id}/competitors`) is a link of the deal's, in `opportunities`.
 
-mod deals;
 mod dto;
 mod handlers;
 mod product_dto;
 mod products;
 mod report;
 
-pub use deals::{check_lost_to, unknown_competitor};
 pub use dto::CompetitorResponse;
 pub use handlers::*;
 
@@ -25,8 +23,5 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(products::get_competitor_product)
         .service(products::update_competitor_product)
         .service(products::delete_competitor_product)
-        .service(deals::list_deal_competitors)
-        .service(deals::put_deal_competitor)
-        .service(deals::delete_deal_competitor)
         .service(report::competitor_report_of_deals);
 }

@@ -68,7 +68,7 @@ pub struct InvoiceInput {
 impl CreateInvoiceRequest {
     /// # Errors
     /// Every invalid field at once.
-    pub fn try_into_input(self) -> Result<InvoiceInput, ValidationErrors> {
+    pub fn try_into_domain(self) -> Result<InvoiceInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let currency = errors.collect(Currency::parse("currency", &self.currency));
         let due_date = self.due_date.as_deref().and_then(|v| errors.collect(parse_date("due_date", v)));
@@ -131,7 +131,7 @@ pub struct InvoicePatchInput {
 impl UpdateInvoiceRequest {
     /// # Errors
     /// Every invalid field at once.
-    pub fn try_into_input(self) -> Result<InvoicePatchInput, ValidationErrors> {
+    pub fn try_into_domain(self) -> Result<InvoicePatchInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let currency =
             required(&mut errors, "currency", self.currency, |v: String, e| e.collect(Currency::parse("currency", &v)));
@@ -203,7 +203,7 @@ pub struct PaymentInput {
 impl CreatePaymentRequest {
     /// # Errors
     /// Every invalid field at once.
-    pub fn try_into_input(self) -> Result<PaymentInput, ValidationErrors> {
+    pub fn try_into_domain(self) -> Result<PaymentInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let currency = errors.collect(Currency::parse("amount.currency", &self.amount.currency));
         let amount = currency.and_then(|c| errors.collect(positive_money("amount.amount", self.amount.amount, c)));

@@ -103,7 +103,7 @@ pub async fn create_invoice(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
-    let input = body.0.try_into_input()?;
+    let input = body.0.try_into_domain()?;
     may_assign(&principal, Resource::SalesRecord, principal.user_id, input.owner_id)?;
     check_buyers(&state, principal.organization_id, input.account_id, input.contact_id).await?;
     let lines = price(&state, principal.organization_id, input.currency, &input.lines).await?;
@@ -260,7 +260,7 @@ pub async fn update_invoice(
     body: JsonBody<UpdateInvoiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
-    let input = body.0.try_into_input()?;
+    let input = body.0.try_into_domain()?;
     let organization_id = edit.principal().organization_id;
     let invoice = edit
         .apply(AuditAction::Update, input.patch.owner_id, async |current: &Invoice| {
@@ -356,7 +356,7 @@ pub async fn create_payment(
     body: JsonBody<CreatePaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
-    let input = body.0.try_into_input()?;
+    let input = body.0.try_into_domain()?;
     let principal = edit.principal();
     let (invoice, payment) = edit
         .run(None, async |current: Invoice| {

@@ -133,7 +133,6 @@ fn opportunity_request(
     responses(
         (status = 200, description = "What the conversion created or merged into (or would, in a dry run)", body = ConversionResponse),
         (status = 409, description = "The lead is converted or archived, a merge target is archived, or a new contact's email is taken (`existing_id` names the contact)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the lead's current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

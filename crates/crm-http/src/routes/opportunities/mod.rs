@@ -1,5 +1,8 @@
-//! Opportunities: deals moving through the pipeline, with their stage history.
+//! Opportunities: deals moving through the pipeline, with their stage history, and the links a
+//! deal owns: its contacts with their buying roles and the competitors it is contested by.
 
+mod closing;
+mod competitors;
 mod contacts;
 mod dto;
 mod handlers;
@@ -15,11 +18,14 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_opportunity)
         .service(archive_opportunity)
         .service(restore_opportunity)
-        .service(close_opportunity)
-        .service(reopen_opportunity)
+        .service(closing::close_opportunity)
+        .service(closing::reopen_opportunity)
         .service(opportunity_stage_history)
         .service(list_account_opportunities)
         .service(contacts::list_contact_roles)
         .service(contacts::put_contact_role)
-        .service(contacts::delete_contact_role);
+        .service(contacts::delete_contact_role)
+        .service(competitors::list_deal_competitors)
+        .service(competitors::put_deal_competitor)
+        .service(competitors::delete_deal_competitor);
 }

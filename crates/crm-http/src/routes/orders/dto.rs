@@ -60,7 +60,7 @@ pub struct OrderInput {
 impl CreateOrderRequest {
     /// # Errors
     /// Every invalid field at once.
-    pub fn try_into_input(self) -> Result<OrderInput, ValidationErrors> {
+    pub fn try_into_domain(self) -> Result<OrderInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let currency = errors.collect(Currency::parse("currency", &self.currency));
         let lines = parse_lines(&self.line_items, &mut errors);

@@ -89,7 +89,7 @@ pub async fn create_order(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
-    let OrderInput { mut draft, currency, lines } = body.0.try_into_input()?;
+    let OrderInput { mut draft, currency, lines } = body.0.try_into_domain()?;
     may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     if let Some(opportunity_id) = draft.opportunity_id {
         let opportunity = match state.store.get_opportunity(principal.organization_id, opportunity_id).await {

@@ -71,7 +71,7 @@ pub struct QuoteInput {
 impl CreateQuoteRequest {
     /// # Errors
     /// Every invalid field at once.
-    pub fn try_into_input(self) -> Result<QuoteInput, ValidationErrors> {
+    pub fn try_into_domain(self) -> Result<QuoteInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let currency = crate::routes::documents::currency("currency", self.currency.as_deref(), &mut errors);
         let valid_until = self.valid_until.as_deref().and_then(|v| errors.collect(parse_date("valid_until", v)));
@@ -128,7 +128,7 @@ pub struct QuotePatchInput {
 impl UpdateQuoteRequest {
     /// # Errors
     /// Every invalid field at once.
-    pub fn try_into_input(self) -> Result<QuotePatchInput, ValidationErrors> {
+    pub fn try_into_domain(self) -> Result<QuotePatchInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let currency =
             required(&mut errors, "currency", self.currency, |v: String, e| e.collect(Currency::parse("currency", &v)));

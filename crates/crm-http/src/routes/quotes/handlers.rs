@@ -95,7 +95,7 @@ pub async fn create_quote(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
-    let input = body.0.try_into_input()?;
+    let input = body.0.try_into_domain()?;
     may_assign(&principal, Resource::SalesRecord, principal.user_id, input.owner_id)?;
     let opportunity = match state.store.get_opportunity(principal.organization_id, input.opportunity_id).await {
         Ok(opportunity) => opportunity,
@@ -206,7 +206,7 @@ pub async fn update_quote(
     body: JsonBody<UpdateQuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
-    let input = body.0.try_into_input()?;
+    let input = body.0.try_into_domain()?;
     let organization_id = edit.principal().organization_id;
     let quote = edit
         .apply(AuditAction::Update, input.patch.owner_id, async |current: &Quote| {

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use crm_domain::RepoError;
 use crm_domain::competitor::{Competitor, DealCompetitor, ThreatLevel};
 use crm_domain::opportunity::Opportunity;
-use crm_domain::permissions::{Action, Resource, authorize, may_change};
+use crm_domain::permissions::{Resource, may_change};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -67,14 +67,6 @@ pub struct DealCompetitorList {
     pub data: Vec<DealCompetitorResponse>,
 }
 
-async fn opportunity(state: &AppState, caller: &Caller, id: Uuid) -> Result<Opportunity, ApiError> {
-    authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
-    state.store.get_opportunity(caller.0.organization_id, id).await.map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("opportunity"),
-        other => other.into(),
-    })
-}
-
 fn not_in_deal() -> ApiError {
     ApiError::NotFound { detail: "this competitor is not in this opportunity".to_owned() }
 }
@@ -92,7 +84,7 @@ pub async fn list_deal_competitors(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let deal = opportunity(&state, &caller, id.into_inner()).await?;
+    let deal = resource::load::<Opportunity>(&state, &caller, id.into_inner()).await?;
     let links = state.store.deal_competitors(caller.0.organization_id, deal.id).await?;
     Ok(HttpResponse::Ok().json(DealCompetitorList { data: links.iter().map(DealCompetitorResponse::from).collect() }))
 }
@@ -129,7 +121,7 @@ pub async fn put_deal_competitor(
     let notes = opt(&mut errors, body.notes.as_deref(), |v| LongText::parse("notes", v));
     errors.into_result()?;
     let Some(threat_level) = threat_level else { return Err(ApiError::internal("validated fields missing")) };
-    let deal = opportunity(&state, &caller, id).await?;
+    let deal = resource::load::<Opportunity>(&state, &caller, id).await?;
     may_change(&principal, Resource::SalesRecord, Some(deal.owner_id))?;
     let competitor = resource::load::<Competitor>(&state, &caller, competitor_id).await?;
     let existing = state.store.deal_competitors(principal.organization_id, deal.id).await?;
@@ -174,7 +166,7 @@ pub async fn delete_deal_competitor(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let (id, competitor_id) = path.into_inner();
-    let deal = opportunity(&state, &caller, id).await?;
+    let deal = resource::load::<Opportunity>(&state, &caller, id).await?;
     may_change(&principal, Resource::SalesRecord, Some(deal.owner_id))?;
     let existing = state.store.deal_competitors(principal.organization_id, deal.id).await?;
     let previous = existing.iter().find(|l| l.competitor_id == competitor_id).ok_or_else(not_in_deal)?;
