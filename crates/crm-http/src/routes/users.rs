@@ -1,9 +1,9 @@
 //! The organisation's users: admins add them, change their role, deactivate them.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::permissions::{Action, Resource, Role, authorize};
-use crm_domain::ports::{UserQuery, UserSortField};
+use crm_domain::ports::{Store, UserQuery, UserSortField};
 use crm_domain::user::{User, UserPatch, UserRuleError};
 use crm_domain::value::{Email, Name, Password};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
@@ -13,12 +13,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conventions::{
-    if_match, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search, timestamp,
-};
+use crate::conventions::{Tag, list_params, next_cursor, now, parse_any_of, parse_bool_param, parse_search, timestamp};
 use crate::extract::{JsonBody, double_option};
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, created, read, update_with_retry, with_etag};
+use crate::resource::{self, ApiRecord, Edit};
+use crate::respond::audit_context;
 use crate::schema::{any_of_list, fields, one_of, sort_param};
 use crate::state::AppState;
 
@@ -125,10 +124,43 @@ pub struct UserListQuery {
     pub q: Option<String>,
 }
 
-fn not_found(error: RepoError) -> ApiError {
-    match error {
-        RepoError::NotFound => ApiError::not_found("user"),
-        other => other.into(),
+impl ApiRecord for User {
+    const NOUN: &'static str = "user";
+    const COLLECTION: &'static str = "/api/v1/users";
+    const MATRIX: Resource = Resource::User;
+    const OWNED: bool = false;
+    type Response = UserResponse;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn owner(&self) -> Option<Uuid> {
+        None
+    }
+
+    fn response(&self) -> (UserResponse, Tag) {
+        (UserResponse::from(self), self.version.into())
+    }
+
+    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
+        store.get_user(organization_id, id).await
+    }
+
+    /// A user's changes are all updates: deactivation is a field, not an archive.
+    async fn save(
+        store: &dyn Store,
+        next: &Self,
+        expected_version: i64,
+        _action: AuditAction,
+        changes: &[FieldChange],
+        audit: &AuditContext,
+    ) -> Result<(), RepoError> {
+        store.update_user(next, expected_version, changes, audit).await
     }
 }
 
@@ -203,7 +235,7 @@ pub async fn create_user(
     };
     let hash = state.passwords.hash(password.expose().to_owned()).await?;
     state.store.insert_user(&user, &hash, &audit_context(&req, &principal)).await?;
-    Ok(created(format!("/api/v1/users/{}", user.id), &UserResponse::from(&user), user.version))
+    Ok(resource::created(&user))
 }
 
 /// Get a user
@@ -220,9 +252,7 @@ pub async fn get_user(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(caller.0.role, Resource::User, Action::Read, true)?;
-    let user = state.store.get_user(caller.0.organization_id, id.into_inner()).await.map_err(not_found)?;
-    read(&req, &UserResponse::from(&user), user.version)
+    resource::get::<User>(&req, &state, &caller, id.into_inner()).await
 }
 
 /// Change a user's name or role, or (de)activate it (admins)
@@ -246,8 +276,7 @@ pub async fn update_user(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
     let id = id.into_inner();
-    authorize(principal.role, Resource::User, Action::Update, false)?;
-    let expected = if_match(&req)?;
+    let edit = Edit::<User>::begin(&req, &state, &caller, id)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
     let required =
@@ -279,26 +308,22 @@ pub async fn update_user(
         },
     };
     errors.into_result()?;
-    let audit = audit_context(&req, &principal);
-    let user = update_with_retry(
-        &expected,
-        async || state.store.get_user(principal.organization_id, id).await.map_err(not_found),
-        |user: &User| user.version,
-        async |current: User| {
+    let user = edit
+        .run(None, async |current: User| {
             let (next, changes) = current.apply(&patch, principal.user_id, now()).map_err(|e| match e {
                 UserRuleError::SelfLockout => ApiError::Conflict { code: ProblemCode::from(&e), detail: e.to_string() },
             })?;
             if changes.is_empty() {
                 return Ok(current);
             }
-            let updated = state.store.update_user(&next, current.version, &changes, &audit).await;
+            // A changed role or active state applies to this process's next request at once.
+            let saved = edit.save(&next, current.version, AuditAction::Update, &changes).await;
             state.principals.forget(principal.organization_id, id);
-            updated?;
+            saved?;
             Ok(next)
-        },
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &UserResponse::from(&user), user.version))
+        })
+        .await?;
+    Ok(resource::ok(&user))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

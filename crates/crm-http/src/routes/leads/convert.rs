@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crm_domain::conversion::{ConversionError, ConversionRequest, NewIds, OpportunityRequest, plan};
 use crm_domain::lead::Lead;
 use crm_domain::opportunity::OpportunityStage;
-use crm_domain::permissions::{Action, Resource, authorize};
+use crm_domain::permissions::{Action, Resource, authorize, may_change};
 use crm_domain::value::Name;
 use crm_domain::{RepoError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use super::dto::LeadResponse;
 use crate::auth::Caller;
-use crate::conventions::{if_match, now, parse_bool_param};
+use crate::conventions::{now, parse_bool_param};
 use crate::extract::{double_option, parse_optional_json};
 use crate::problem::{ApiError, Problem, ProblemCode};
-use crate::respond::{audit_context, update_with_retry};
+use crate::resource::Edit;
 use crate::routes::accounts::{AccountResponse, MoneyDto};
 use crate::routes::contacts::ContactResponse;
 use crate::routes::opportunities::OpportunityResponse;
@@ -149,7 +149,7 @@ pub async fn convert_lead(
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let id = id.into_inner();
     let dry_run = parse_bool_param("dry_run", query.dry_run.as_deref())?.unwrap_or(false);
-    let expected = if_match(&req)?;
+    let edit = Edit::<Lead>::begin(&req, &state, &caller, id)?;
     let request: ConvertLeadRequest = parse_optional_json(&req, &body)?;
     let opportunity = opportunity_request(request.opportunity)?;
     let organization_id = principal.organization_id;
@@ -170,33 +170,22 @@ pub async fn convert_lead(
         },
     };
     if let Some(account) = &account {
-        authorize(principal.role, Resource::SalesRecord, Action::Update, account.owner_id == principal.user_id)?;
+        may_change(&principal, Resource::SalesRecord, Some(account.owner_id))?;
     }
     if let Some(contact) = &contact {
-        authorize(principal.role, Resource::SalesRecord, Action::Update, contact.owner_id == principal.user_id)?;
+        may_change(&principal, Resource::SalesRecord, Some(contact.owner_id))?;
     }
-    let audit = audit_context(&req, &principal);
     let conversion = ConversionRequest { account, contact, opportunity };
     // Drawn once: a retry after a lost race creates nothing twice, so it may reuse them.
     let new_ids = NewIds { account: Uuid::now_v7(), contact: Uuid::now_v7(), opportunity: Uuid::now_v7() };
     let mut duplicates = None;
-    let planned = update_with_retry(
-        &expected,
-        async || {
-            authorize(principal.role, Resource::SalesRecord, Action::Read, true)?;
-            state.store.get_lead(organization_id, id).await.map_err(|e| match e {
-                RepoError::NotFound => ApiError::not_found("lead"),
-                other => other.into(),
-            })
-        },
-        |lead: &Lead| lead.version,
-        async |lead: Lead| {
-            authorize(principal.role, Resource::SalesRecord, Action::Update, lead.owner_id == principal.user_id)?;
+    let planned = edit
+        .run(None, async |lead: Lead| {
             let planned = plan(&lead, conversion.clone(), principal.user_id, new_ids, now())?;
             if dry_run {
                 return Ok(planned);
             }
-            if let Err(error) = state.store.apply_conversion(&planned, &audit).await {
+            if let Err(error) = state.store.apply_conversion(&planned, edit.audit()).await {
                 return Err(match (error, &lead.email) {
                     (RepoError::Duplicate { .. }, Some(email)) => {
                         match state.store.find_active_contact_by_email(organization_id, email).await? {
@@ -215,9 +204,8 @@ pub async fn convert_lead(
                 });
             }
             Ok(planned)
-        },
-    )
-    .await?;
+        })
+        .await?;
     if dry_run {
         let contacts = match &planned.lead.email {
             Some(email) => {
