@@ -62,14 +62,16 @@ pub(crate) fn corrupt(what: &str) -> RepoError {
 /// After an `UPDATE ... WHERE version = $n` touched no row: tells a stale version (the row is
 /// there at another version) from a missing row. Used inside the write transaction.
 macro_rules! stale_or_missing {
-    ($conn:expr, $table:literal, $organization_id:expr, $id:expr) => {{
-        let current: Option<(i64,)> =
-            sqlx::query_as(concat!("SELECT version FROM ", $table, " WHERE organization_id = $1 AND id = $2"))
-                .bind($organization_id)
-                .bind($id)
-                .fetch_optional($conn)
-                .await
-                .map_err($crate::error::plain)?;
+    ($conn:expr, $table:expr, $organization_id:expr, $id:expr) => {{
+        let current: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT version FROM {} WHERE organization_id = $1 AND id = $2",
+            $table
+        )))
+        .bind($organization_id)
+        .bind($id)
+        .fetch_optional($conn)
+        .await
+        .map_err($crate::error::plain)?;
         match current {
             Some((current,)) => crm_domain::RepoError::VersionMismatch { current },
             None => crm_domain::RepoError::NotFound,

@@ -264,19 +264,7 @@ macro_rules! impl_table_ops {
                 if updated > 0 {
                     return Ok(());
                 }
-                let current: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT version FROM {} WHERE organization_id = $1 AND id = $2",
-                    T::TABLE
-                )))
-                .bind(record.organization_id())
-                .bind(record.id())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(plain)?;
-                Err(match current {
-                    Some((current,)) => RepoError::VersionMismatch { current },
-                    None => RepoError::NotFound,
-                })
+                Err(crate::error::stale_or_missing!(&mut *conn, T::TABLE, record.organization_id(), record.id()))
             }
 
             /// Writes a changed record and the audit event of `action` in one transaction.
