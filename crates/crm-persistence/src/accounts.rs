@@ -133,17 +133,8 @@ macro_rules! impl_accounts {
                     qb.push(" AND created_at < ").push_bind(before);
                 }
                 crate::list::push_search(&mut qb, &["name", "email", "website"], query.search.as_deref());
-                crate::list::push_keyset_page(
-                    &mut qb,
-                    sort_expr(query.sort.field),
-                    query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<AccountRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let accounts = rows.into_iter().map(Account::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
-                Ok(Page::from_overfetch(accounts, query.window.limit, |a| a.position(field)))
+                self.fetch_page(qb, sort_expr(query.sort.field), query.sort.direction, &query.window, |a: &Account| a.position(field)).await
             }
 
             async fn account_lineage(&self, organization_id: Uuid, account_id: Uuid) -> Result<Vec<Uuid>, RepoError> {

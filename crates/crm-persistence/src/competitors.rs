@@ -148,17 +148,15 @@ macro_rules! impl_competitors {
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 crate::list::push_search(&mut qb, &["name"], query.search.as_deref());
-                crate::list::push_keyset_page(
-                    &mut qb,
+                let field = query.sort.field;
+                self.fetch_page(
+                    qb,
                     sort_expr(query.sort.field),
                     query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<CompetitorRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items = rows.into_iter().map(Competitor::try_from).collect::<Result<Vec<_>, _>>()?;
-                let field = query.sort.field;
-                Ok(Page::from_overfetch(items, query.window.limit, |c| c.position(field)))
+                    &query.window,
+                    |c: &Competitor| c.position(field),
+                )
+                .await
             }
 
             async fn insert_competitor_product(

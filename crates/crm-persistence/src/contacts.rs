@@ -164,17 +164,11 @@ macro_rules! impl_contacts {
                     qb.push(" AND created_at < ").push_bind(before);
                 }
                 crate::list::push_search(&mut qb, &["first_name", "last_name", "email"], query.search.as_deref());
-                crate::list::push_keyset_page(
-                    &mut qb,
-                    sort_expr(query.sort.field),
-                    query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let contacts = rows.into_iter().map(Contact::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
-                Ok(Page::from_overfetch(contacts, query.window.limit, |c| c.position(field)))
+                self.fetch_page(qb, sort_expr(query.sort.field), query.sort.direction, &query.window, |c: &Contact| {
+                    c.position(field)
+                })
+                .await
             }
         }
     };

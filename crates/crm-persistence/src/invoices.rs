@@ -206,17 +206,15 @@ macro_rules! impl_invoices {
                 if let Some(id) = query.owner_id {
                     qb.push(" AND owner_id = ").push_bind(id);
                 }
-                crate::list::push_keyset_page(
-                    &mut qb,
+                let field = query.sort.field;
+                self.fetch_page(
+                    qb,
                     document_sort(query.sort.field),
                     query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<InvoiceRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items = rows.into_iter().map(Invoice::try_from).collect::<Result<Vec<_>, _>>()?;
-                let field = query.sort.field;
-                Ok(Page::from_overfetch(items, query.window.limit, |i| i.position(field)))
+                    &query.window,
+                    |i: &Invoice| i.position(field),
+                )
+                .await
             }
 
             async fn record_payment(

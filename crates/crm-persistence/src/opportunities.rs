@@ -182,17 +182,8 @@ macro_rules! impl_opportunities {
                     qb.push(" AND expected_close_date <= ").push_bind(before);
                 }
                 crate::list::push_search(&mut qb, &["name"], query.search.as_deref());
-                crate::list::push_keyset_page(
-                    &mut qb,
-                    sort_expr(query.sort.field),
-                    query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<OpportunityRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items = rows.into_iter().map(Opportunity::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
-                Ok(Page::from_overfetch(items, query.window.limit, |o| o.position(field)))
+                self.fetch_page(qb, sort_expr(query.sort.field), query.sort.direction, &query.window, |o: &Opportunity| o.position(field)).await
             }
 
             async fn stage_history(&self, organization_id: Uuid, opportunity_id: Uuid, window: &Window) -> Result<Page<StageHistoryEntry>, RepoError> {

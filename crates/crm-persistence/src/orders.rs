@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use crate::backend::{PgStore, SqliteStore};
 use crate::documents::{OWNER_VIOLATIONS, document_sort, lines_from_row, lines_json, numbered, parsed};
-use crate::error::plain;
 use crate::rows::{address_from_json, address_json, custom_fields_json};
 use crate::table::{Table, table};
 
@@ -128,17 +127,15 @@ macro_rules! impl_orders {
                 if let Some(id) = query.owner_id {
                     qb.push(" AND owner_id = ").push_bind(id);
                 }
-                crate::list::push_keyset_page(
-                    &mut qb,
+                let field = query.sort.field;
+                self.fetch_page(
+                    qb,
                     document_sort(query.sort.field),
                     query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<OrderRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items = rows.into_iter().map(Order::try_from).collect::<Result<Vec<_>, _>>()?;
-                let field = query.sort.field;
-                Ok(Page::from_overfetch(items, query.window.limit, |o| o.position(field)))
+                    &query.window,
+                    |o: &Order| o.position(field),
+                )
+                .await
             }
         }
     };

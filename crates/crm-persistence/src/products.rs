@@ -143,17 +143,11 @@ macro_rules! impl_products {
                     qb.push(" AND currency = ").push_bind(currency.code());
                 }
                 crate::list::push_search(&mut qb, &["name", "sku"], query.search.as_deref());
-                crate::list::push_keyset_page(
-                    &mut qb,
-                    sort_expr(query.sort.field),
-                    query.sort.direction,
-                    query.window.after.as_ref(),
-                    query.window.limit,
-                );
-                let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let items = rows.into_iter().map(Product::try_from).collect::<Result<Vec<_>, _>>()?;
                 let field = query.sort.field;
-                Ok(Page::from_overfetch(items, query.window.limit, |p| p.position(field)))
+                self.fetch_page(qb, sort_expr(query.sort.field), query.sort.direction, &query.window, |p: &Product| {
+                    p.position(field)
+                })
+                .await
             }
         }
     };

@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::list::{KeysetPosition, Page, SortDirection, Window};
 use sqlx::{Encode, Postgres, Sqlite, Type};
 use uuid::Uuid;
 
@@ -210,6 +211,26 @@ macro_rules! impl_table_ops {
                     .await
                     .map_err(plain)?;
                 row.try_into()
+            }
+
+            /// One page of a list of `T` from a query of its columns and conditions: the keyset
+            /// condition and order by `sort_sql` (then id), `window.limit + 1` rows, and the page
+            /// they make.
+            ///
+            /// # Errors
+            /// [`RepoError::Internal`] for a row that does not convert.
+            pub(crate) async fn fetch_page<T: Table>(
+                &self,
+                mut query: sqlx::QueryBuilder<$Db>,
+                sort_sql: &str,
+                direction: SortDirection,
+                window: &Window,
+                position: impl Fn(&T) -> KeysetPosition,
+            ) -> Result<Page<T>, RepoError> {
+                crate::list::push_keyset_page(&mut query, sort_sql, direction, window.after.as_ref(), window.limit);
+                let rows: Vec<T::Row> = query.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let items = rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<T>, _>>()?;
+                Ok(Page::from_overfetch(items, window.limit, position))
             }
 
             /// Stores a new record and the audit event of its creation in one trip.
