@@ -329,6 +329,7 @@ impl Application {
         if let Err(error) = self.store.retire_instance(self.instance_id).await {
             tracing::warn!(error = %error, "could not retire this process's heartbeat");
         }
+        tracing::info!("stopped");
         result
     }
 }

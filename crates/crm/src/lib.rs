@@ -36,6 +36,13 @@ impl Server {
             statement_timeout: settings.report_timeout.max(settings.request_timeout),
         };
         let database = Database::open(&settings.database_url, &pool, true).await?;
+        let migrations = database.migrations.map_or_else(|| "not migrated".to_owned(), |m| m.to_string());
+        tracing::info!(
+            "crm {}: {} database {} ({migrations})",
+            crm_http::VERSION,
+            database.kind_name(),
+            database.location
+        );
         let backend =
             Backend { store: database.store.clone(), shared_by_processes: database.kind == BackendKind::Postgres };
         let application = match Application::build(settings, backend).await {
@@ -45,13 +52,6 @@ impl Server {
                 return Err(error.into());
             }
         };
-        let migrations = database.migrations.map_or_else(|| "not migrated".to_owned(), |m| m.to_string());
-        tracing::info!(
-            "crm {}: {} database {} ({migrations})",
-            crm_http::VERSION,
-            database.kind_name(),
-            database.location
-        );
         Ok(Self { application, database })
     }
 
@@ -59,14 +59,14 @@ impl Server {
         self.application.port()
     }
 
-    /// Serves until SIGTERM or SIGINT, lets in-flight requests finish, then closes the pool.
+    /// Serves until SIGTERM or SIGINT, lets in-flight requests finish (the application logs
+    /// `stopped`), then closes the pool.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.application.run_until_stopped().await;
         self.database.close().await;
-        tracing::info!("stopped");
         result
     }
 }
