@@ -133,7 +133,13 @@ pub async fn idempotency(
     };
     let claim = match state.store.claim_idempotency_key(&scope, &request_hash, &attempt, &times).await {
         Ok(claim) => claim,
-        Err(error) => return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body()),
+        Err(error) => {
+            // The claim may have committed although its answer was lost (the database went away
+            // during the commit). This process is alive, so nothing else would free such a claim
+            // for five minutes and every retry would be told 409: free it like a failed request's.
+            state.unreleased.remember(scope, attempt.attempt_id);
+            return Ok(req.error_response(ApiError::from(error)).map_into_boxed_body());
+        }
     };
     match claim {
         IdempotencyClaim::Existing { request_hash: stored_hash, .. } if stored_hash != request_hash => {
