@@ -2,6 +2,7 @@
 //! accepted into an order that wins the deal, the order fulfilled and delivered, invoiced, and
 //! paid in two payments.
 
+use crm_domain::quote::Quote;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -727,9 +728,10 @@ async fn dated_states_change_the_etag(backend: Backend) {
         request_id: "test".into(),
         idempotency_attempt: None,
     };
-    let mut stored = database.store.get_quote(organization_id, Uuid::parse_str(&id_of(&quote)).unwrap()).await.unwrap();
+    let mut stored =
+        database.store.get::<Quote>(organization_id, Uuid::parse_str(&id_of(&quote)).unwrap()).await.unwrap();
     stored.valid_until = Some(yesterday);
-    database.store.update_quote(&stored, 2, AuditAction::Update, &[], &audit).await.unwrap();
+    database.store.save(&stored, 2, AuditAction::Update, &[], &audit).await.unwrap();
 
     let expired = get(path.clone(), "\"2\"").await.expect(200);
     assert_eq!((expired.body["status"].as_str(), expired.body["version"].as_i64()), (Some("expired"), Some(2)));

@@ -89,8 +89,8 @@ async fn organizations_and_users(backend: Backend) {
     let rep = user(organization.id, "rep@example.com", Role::SalesRep);
     store.insert_user(&rep, "rep-hash", &ctx(&admin)).await.unwrap();
     assert!(matches!(store.insert_user(&rep, "x", &ctx(&admin)).await, Err(RepoError::Duplicate { .. })));
-    assert_eq!(store.get_user(organization.id, rep.id).await.ok(), Some(rep.clone()));
-    assert!(matches!(store.get_user(Uuid::now_v7(), rep.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<User>(organization.id, rep.id).await.ok(), Some(rep.clone()));
+    assert!(matches!(store.get::<User>(Uuid::now_v7(), rep.id).await, Err(RepoError::NotFound)));
     let credentials = store.find_credentials(&Email::from_trusted("rep@example.com".to_owned())).await.ok().flatten();
     assert_eq!(credentials.map(|c| (c.user.id, c.password_hash)), Some((rep.id, "rep-hash".to_owned())));
     assert!(
@@ -105,17 +105,20 @@ async fn organizations_and_users(backend: Backend) {
     let (deactivated, changes) =
         rep.apply(&UserPatch { active: Some(false), ..UserPatch::default() }, admin.id, now()).unwrap();
     assert!(matches!(
-        store.update_user(&deactivated, 7, &changes, &ctx(&admin)).await,
+        store.save(&deactivated, 7, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 1 })
     ));
-    store.update_user(&deactivated, 1, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&deactivated, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     assert!(
         store.find_principal(organization.id, rep.id).await.ok().flatten().is_none(),
         "deactivated users have no principal"
     );
     let mut ghost = deactivated.clone();
     ghost.id = Uuid::now_v7();
-    assert!(matches!(store.update_user(&ghost, 1, &changes, &ctx(&admin)).await, Err(RepoError::NotFound)));
+    assert!(matches!(
+        store.save(&ghost, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
+        Err(RepoError::NotFound)
+    ));
 
     let query = |active: Option<bool>, limit: u32| UserQuery {
         roles: vec![],
@@ -326,7 +329,7 @@ async fn idempotency_claims_outlive_their_process(backend: Backend) {
     let lead = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Fenced"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(matches!(store.insert_lead(&lead, &keyed(&lost)).await, Err(RepoError::Unavailable(_))));
-    assert!(matches!(store.get_lead(organization.id, lead.id).await, Err(RepoError::NotFound)));
+    assert!(matches!(store.get::<Lead>(organization.id, lead.id).await, Err(RepoError::NotFound)));
     store.insert_lead(&lead, &keyed(&retry)).await.unwrap();
     assert_eq!(
         store.attempt_outcome(organization.id, retry.attempt_id).await.ok(),
@@ -397,8 +400,8 @@ async fn leads_and_their_audit_trail(backend: Backend) {
     let lead = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Zed"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));
     store.insert_lead(&lead, &ctx(&admin)).await.unwrap();
-    assert_eq!(store.get_lead(organization.id, lead.id).await.ok(), Some(lead.clone()));
-    assert!(matches!(store.get_lead(other_org.id, lead.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Lead>(organization.id, lead.id).await.ok(), Some(lead.clone()));
+    assert!(matches!(store.get::<Lead>(other_org.id, lead.id).await, Err(RepoError::NotFound)));
     let mut orphan = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Orphan"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));
     orphan.owner_id = Uuid::now_v7();
@@ -409,18 +412,18 @@ async fn leads_and_their_audit_trail(backend: Backend) {
 
     let patch = LeadPatch { status: Some(LeadStatus::Contacted), ..LeadPatch::default() };
     let (next, changes) = lead.apply(&patch, now()).unwrap();
-    store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
-        store.update_lead(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
+        store.save(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     let mut foreign = next.clone();
     foreign.organization_id = other_org.id;
     assert!(matches!(
-        store.update_lead(&foreign, 2, AuditAction::Update, &changes, &ctx(&admin)).await,
+        store.save(&foreign, 2, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::NotFound)
     ));
-    assert_eq!(store.get_lead(organization.id, lead.id).await.ok().map(|l| l.status), Some(LeadStatus::Contacted));
+    assert_eq!(store.get::<Lead>(organization.id, lead.id).await.ok().map(|l| l.status), Some(LeadStatus::Contacted));
 
     let second = Lead::create(Uuid::now_v7(), organization.id, admin.id, draft("Amy"), now())
         .unwrap_or_else(|e| panic!("{e:?}"));

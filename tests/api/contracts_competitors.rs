@@ -62,18 +62,18 @@ async fn competitors_and_their_products(backend: Backend) {
     let (other_org, _) = seed(&store, "other@example.com").await;
     let zuse = insert_competitor(&store, &admin, "Zuse").await;
     let babbage = insert_competitor(&store, &admin, "Babbage").await;
-    assert_eq!(store.get_competitor(organization.id, zuse.id).await.ok(), Some(zuse.clone()));
-    assert!(matches!(store.get_competitor(other_org.id, zuse.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Competitor>(organization.id, zuse.id).await.ok(), Some(zuse.clone()));
+    assert!(matches!(store.get::<Competitor>(other_org.id, zuse.id).await, Err(RepoError::NotFound)));
 
     let patch = CompetitorPatch { notes: Some(Some(LongText::from_trusted("Met".to_owned()))), ..Default::default() };
     let (edited, changes) = zuse.apply(&patch, now()).unwrap();
-    store.update_competitor(&edited, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&edited, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
-        store.update_competitor(&edited, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
+        store.save(&edited, 1, AuditAction::Update, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     let (archived, changes) = crm_domain::record::archive(&edited, now()).unwrap();
-    store.update_competitor(&archived, 2, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&archived, 2, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
     let query = CompetitorQuery {
         search: None,
         archived: ArchivedFilter::Exclude,
@@ -277,13 +277,13 @@ async fn deal_competitors_and_deals_lost_to_them(backend: Backend) {
             .await,
         Err(RepoError::MissingReference { field: "lost_to_competitor_id" })
     ));
-    assert_eq!(store.get_opportunity(organization.id, deal.id).await.ok(), Some(deal.clone()));
+    assert_eq!(store.get::<Opportunity>(organization.id, deal.id).await.ok(), Some(deal.clone()));
     store.close_lost_to_competitor(&lost, 1, &changes, &stage, &link, &link_change, &ctx(&admin)).await.unwrap();
     assert!(matches!(
         store.close_lost_to_competitor(&lost, 1, &changes, &stage, &link, &link_change, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
-    assert_eq!(store.get_opportunity(organization.id, deal.id).await.ok(), Some(lost.clone()));
+    assert_eq!(store.get::<Opportunity>(organization.id, deal.id).await.ok(), Some(lost.clone()));
     let links = store.deal_competitors(organization.id, deal.id).await.unwrap();
     assert_eq!(
         links.iter().map(|l| (l.competitor_id, l.threat_level)).collect::<Vec<_>>(),

@@ -133,18 +133,18 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     }
     let numbers: Vec<&str> = stored.iter().map(|q| q.number.number.as_str()).collect();
     assert_eq!(numbers, ["Q-000001", "Q-000002", "Q-000003"]);
-    assert_eq!(store.get_quote(organization.id, stored[0].id).await.ok(), Some(stored[0].clone()));
-    assert!(matches!(store.get_quote(other_org.id, stored[0].id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Quote>(organization.id, stored[0].id).await.ok(), Some(stored[0].clone()));
+    assert!(matches!(store.get::<Quote>(other_org.id, stored[0].id).await, Err(RepoError::NotFound)));
 
     // Two of them sent; the one valid until yesterday reads as expired, in lists too.
     let mut sent = Vec::new();
     for quote in &stored[1..] {
         let (next, changes) = quote.send(yesterday, now()).unwrap();
-        store.update_quote(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
+        store.save(&next, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
         sent.push(next);
     }
     assert!(matches!(
-        store.update_quote(&sent[0], 1, AuditAction::Update, &[], &ctx(&admin)).await,
+        store.save(&sent[0], 1, AuditAction::Update, &[], &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     let list = |statuses: Vec<QuoteStatus>| QuoteQuery {
@@ -180,14 +180,14 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         store.accept_quote(&acceptance, sent[1].version, deal.version + 1, &order, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { .. })
     ));
-    assert_eq!(store.get_quote(organization.id, sent[1].id).await.ok(), Some(sent[1].clone()));
-    assert!(matches!(store.get_order(organization.id, order.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Quote>(organization.id, sent[1].id).await.ok(), Some(sent[1].clone()));
+    assert!(matches!(store.get::<Order>(organization.id, order.id).await, Err(RepoError::NotFound)));
     let stored_order =
         store.accept_quote(&acceptance, sent[1].version, deal.version, &order, &ctx(&admin)).await.unwrap();
     assert_eq!(stored_order.number.number, "SO-000001");
-    assert_eq!(store.get_order(organization.id, order.id).await.ok(), Some(stored_order.clone()));
-    assert_eq!(store.get_quote(organization.id, sent[1].id).await.ok(), Some(acceptance.quote.clone()));
-    let won = store.get_opportunity(organization.id, deal.id).await.unwrap();
+    assert_eq!(store.get::<Order>(organization.id, order.id).await.ok(), Some(stored_order.clone()));
+    assert_eq!(store.get::<Quote>(organization.id, sent[1].id).await.ok(), Some(acceptance.quote.clone()));
+    let won = store.get::<Opportunity>(organization.id, deal.id).await.unwrap();
     assert_eq!(won, acceptance.opportunity);
 
     // One invoice per order that is not void; payments land with the invoice or not at all.
@@ -204,7 +204,7 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     assert!(matches!(store.insert_invoice(&twin, &ctx(&admin)).await, Err(RepoError::Duplicate { field: "order_id" })));
     assert_eq!(store.find_invoice_of_order(organization.id, stored_order.id).await.ok(), Some(Some(invoice.clone())));
     let (issued, changes) = invoice.issue(None, None, today, now()).unwrap();
-    store.update_invoice(&issued, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&issued, 1, AuditAction::Update, &changes, &ctx(&admin)).await.unwrap();
     let draft = PaymentDraft {
         amount: Money { amount: 500, currency: eur() },
         paid_at: now(),
@@ -225,7 +225,7 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
         store.list_payments(organization.id, invoice.id, &first_page()).await.map(|p| p.items).ok(),
         Some(vec![payment])
     );
-    assert_eq!(store.get_invoice(organization.id, invoice.id).await.ok(), Some(paid_part));
+    assert_eq!(store.get::<Invoice>(organization.id, invoice.id).await.ok(), Some(paid_part));
     assert_eq!(store.list_payments(other_org.id, invoice.id, &first_page()).await.map(|p| p.items.len()).ok(), Some(0));
-    assert!(matches!(store.get_invoice(other_org.id, invoice.id).await, Err(RepoError::NotFound)));
+    assert!(matches!(store.get::<Invoice>(other_org.id, invoice.id).await, Err(RepoError::NotFound)));
 }

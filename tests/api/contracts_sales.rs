@@ -102,8 +102,8 @@ async fn accounts_and_their_lineage(backend: Backend) {
     store.insert_account(&group, &ctx(&admin)).await.unwrap();
     let child = create("Child", Some(group.id));
     store.insert_account(&child, &ctx(&admin)).await.unwrap();
-    assert_eq!(store.get_account(organization.id, child.id).await.ok(), Some(child.clone()));
-    assert!(matches!(store.get_account(other_org.id, child.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Account>(organization.id, child.id).await.ok(), Some(child.clone()));
+    assert!(matches!(store.get::<Account>(other_org.id, child.id).await, Err(RepoError::NotFound)));
     assert_eq!(store.account_lineage(organization.id, child.id).await.ok(), Some(vec![child.id, group.id]));
     assert!(matches!(store.account_lineage(other_org.id, child.id).await, Err(RepoError::NotFound)));
     let mut orphan = create("Orphan", None);
@@ -114,9 +114,9 @@ async fn accounts_and_their_lineage(backend: Backend) {
     ));
 
     let (archived, changes) = crm_domain::record::archive(&group, now()).unwrap();
-    store.update_account(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
     assert!(matches!(
-        store.update_account(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await,
+        store.save(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     let query = AccountQuery {
@@ -160,19 +160,19 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
         Some(first.id)
     );
     assert!(store.find_active_contact_by_email(other_org.id, &email).await.ok().flatten().is_none());
-    assert_eq!(store.get_contact(organization.id, first.id).await.ok(), Some(first.clone()));
-    assert!(matches!(store.get_contact(other_org.id, first.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Contact>(organization.id, first.id).await.ok(), Some(first.clone()));
+    assert!(matches!(store.get::<Contact>(other_org.id, first.id).await, Err(RepoError::NotFound)));
 
     let (archived, changes) = crm_domain::record::archive(&first, now()).unwrap();
-    store.update_contact(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
+    store.save(&archived, 1, AuditAction::Archive, &changes, &ctx(&admin)).await.unwrap();
     store.insert_contact(&second, &ctx(&admin)).await.unwrap();
     let (restored, changes) = crm_domain::record::restore(&archived, now()).unwrap();
     assert!(matches!(
-        store.update_contact(&restored, 2, AuditAction::Restore, &changes, &ctx(&admin)).await,
+        store.save(&restored, 2, AuditAction::Restore, &changes, &ctx(&admin)).await,
         Err(RepoError::Duplicate { field: "email" })
     ));
     assert!(matches!(
-        store.update_contact(&restored, 1, AuditAction::Restore, &changes, &ctx(&admin)).await,
+        store.save(&restored, 1, AuditAction::Restore, &changes, &ctx(&admin)).await,
         Err(RepoError::VersionMismatch { current: 2 })
     ));
     let query = ContactQuery {
@@ -202,8 +202,8 @@ async fn opportunities_and_their_stage_history(backend: Backend) {
     let draft = opportunity_draft(Some(account.id), None, None, NaiveDate::from_ymd_opt(2027, 3, 31));
     let (deal, first) = Opportunity::create(Uuid::now_v7(), organization.id, admin.id, draft, now()).unwrap();
     store.insert_opportunity(&deal, &first, &ctx(&admin)).await.unwrap();
-    assert_eq!(store.get_opportunity(organization.id, deal.id).await.ok(), Some(deal.clone()));
-    assert!(matches!(store.get_opportunity(other_org.id, deal.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get::<Opportunity>(organization.id, deal.id).await.ok(), Some(deal.clone()));
+    assert!(matches!(store.get::<Opportunity>(other_org.id, deal.id).await, Err(RepoError::NotFound)));
     let patch = OpportunityPatch { stage: Some(OpportunityStage::Proposal), ..OpportunityPatch::default() };
     let (moved, changes, change) = deal.apply(&patch, admin.id, now()).unwrap();
     store.update_opportunity(&moved, 1, AuditAction::Update, &changes, change.as_ref(), &ctx(&admin)).await.unwrap();

@@ -1,9 +1,10 @@
 //! The resource kit: what the routes of every stored record share, written once. A resource
-//! declares itself with [`ApiRecord`] (its noun, its URL, its part of the permission matrix, its
-//! response, and how the store reads and saves it); the handlers then read it with [`get`],
-//! change it with [`Edit`] (If-Match, the owner and reassign rules, the retry of a lost race, the
-//! audit context), archive and restore it with [`Edit::archive_or_restore`], and answer with
-//! [`created`] and [`ok`]. Lists answer a [`Page`]. `docs/adding-a-resource.md` walks through it.
+//! declares itself with [`ApiRecord`] (its noun, its URL, its part of the permission matrix and
+//! its response; the store reads and saves it through the domain's generic `RecordRepository`);
+//! the handlers then read it with [`get`], change it with [`Edit`] (If-Match, the owner and
+//! reassign rules, the retry of a lost race, the audit context), archive and restore it with
+//! [`Edit::archive_or_restore`], and answer with [`created`] and [`ok`]. Lists answer a
+//! [`Page`]. `docs/adding-a-resource.md` walks through it.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -13,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::permissions::{self, Action, authorize, may_assign, may_change};
-use crm_domain::ports::Store;
+use crm_domain::ports::StoredRecord;
 use crm_domain::record::{ArchiveError, Record};
 use crm_domain::user::Principal;
 use serde::Serialize;
@@ -28,12 +29,13 @@ use crate::problem::{ApiError, ProblemCode};
 use crate::respond::{audit_context, read, update_with_retry, with_etag};
 use crate::state::AppState;
 
-/// A record the API serves at `COLLECTION/{id}`.
+/// A record the API serves at `COLLECTION/{id}`. The store reads and saves it through its
+/// `RecordRepository` ([`StoredRecord`]).
 ///
-/// The store methods are `async fn`s without a `Send` bound: actix-web runs each handler on
-/// the worker thread that accepted the request, so its future never moves between threads.
+/// [`ApiRecord::refused`] is an `async fn` without a `Send` bound: actix-web runs each handler
+/// on the worker thread that accepted the request, so its future never moves between threads.
 #[allow(async_fn_in_trait)]
-pub trait ApiRecord: Clone {
+pub trait ApiRecord: Clone + StoredRecord {
     /// The noun in problem details: "no lead with this id exists in your organization".
     const NOUN: &'static str;
     /// The collection's path, which a created record's `Location` extends with its id.
@@ -54,27 +56,6 @@ pub trait ApiRecord: Clone {
     fn owner(&self) -> Option<Uuid>;
     /// The response body and its entity tag (a dated state included: [`Tag`]).
     fn response(&self) -> (Self::Response, Tag);
-
-    /// Reads the record of the organisation.
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has none with this id.
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError>;
-
-    /// Saves a record changed by the domain, when its stored version is `expected_version`,
-    /// with the audit event of `action` listing `changes`.
-    ///
-    /// # Errors
-    /// [`RepoError::VersionMismatch`] when another writer got in first; what the resource's
-    /// port documents otherwise.
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 
     /// The problem a refused save answers; a resource with a unique field names the record
     /// that holds the value.
@@ -173,7 +154,7 @@ impl<T: ToSchema + Serialize> Page<T> {
 /// As above, and 503 when the store does not answer.
 pub async fn load<R: ApiRecord>(state: &AppState, caller: &Caller, id: Uuid) -> Result<R, ApiError> {
     authorize(caller.0.role, R::MATRIX, Action::Read, true)?;
-    R::fetch(&*state.store, caller.0.organization_id, id).await.map_err(|e| match e {
+    state.store.get::<R>(caller.0.organization_id, id).await.map_err(|e| match e {
         RepoError::NotFound => ApiError::not_found(R::NOUN),
         other => other.into(),
     })
@@ -302,7 +283,7 @@ impl<'a, R: ApiRecord> Edit<'a, R> {
         action: AuditAction,
         changes: &[FieldChange],
     ) -> Result<(), ApiError> {
-        match R::save(&*self.state.store, next, expected_version, action, changes, &self.audit).await {
+        match self.state.store.save(next, expected_version, action, changes, &self.audit).await {
             Ok(()) => Ok(()),
             Err(error @ RepoError::VersionMismatch { .. }) => Err(error.into()),
             Err(error) => Err(R::refused(self.state, self.caller.0.organization_id, next, error).await),

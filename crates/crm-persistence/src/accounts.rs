@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountQuery, AccountSortField, AccountTier, LifecycleStage};
 use crm_domain::address::Tags;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditContext;
 use crm_domain::list::Page;
 use crm_domain::money::{Currency, Money};
 use crm_domain::ports::AccountRepository;
@@ -97,21 +97,6 @@ macro_rules! impl_accounts {
         impl AccountRepository for $Store {
             async fn insert_account(&self, account: &Account, audit: &AuditContext) -> Result<(), RepoError> {
                 self.insert_record(account, &account.creation_changes(), audit).await
-            }
-
-            async fn get_account(&self, organization_id: Uuid, account_id: Uuid) -> Result<Account, RepoError> {
-                self.fetch_record(organization_id, account_id).await
-            }
-
-            async fn update_account(
-                &self,
-                account: &Account,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(account, expected_version, action, changes, audit).await
             }
 
             async fn list_accounts(&self, organization_id: Uuid, query: &AccountQuery) -> Result<Page<Account>, RepoError> {

@@ -117,25 +117,6 @@ macro_rules! impl_competitors {
                 self.insert_record(competitor, &competitor.creation_changes(), audit).await
             }
 
-            async fn get_competitor(
-                &self,
-                organization_id: Uuid,
-                competitor_id: Uuid,
-            ) -> Result<Competitor, RepoError> {
-                self.fetch_record(organization_id, competitor_id).await
-            }
-
-            async fn update_competitor(
-                &self,
-                competitor: &Competitor,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(competitor, expected_version, action, changes, audit).await
-            }
-
             async fn list_competitors(
                 &self,
                 organization_id: Uuid,

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::account::LifecycleStage;
 use crm_domain::address::Tags;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditContext;
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactSortField};
 use crm_domain::lead::LeadSource;
 use crm_domain::list::Page;
@@ -95,10 +95,6 @@ macro_rules! impl_contacts {
                 self.insert_record(contact, &contact.creation_changes(), audit).await
             }
 
-            async fn get_contact(&self, organization_id: Uuid, contact_id: Uuid) -> Result<Contact, RepoError> {
-                self.fetch_record(organization_id, contact_id).await
-            }
-
             async fn find_active_contact_by_email(
                 &self,
                 organization_id: Uuid,
@@ -114,17 +110,6 @@ macro_rules! impl_contacts {
                 .await
                 .map_err(plain)?;
                 row.map(Contact::try_from).transpose()
-            }
-
-            async fn update_contact(
-                &self,
-                contact: &Contact,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(contact, expected_version, action, changes, audit).await
             }
 
             async fn list_contacts(

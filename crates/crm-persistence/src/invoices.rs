@@ -144,10 +144,6 @@ macro_rules! impl_invoices {
                 self.insert_numbered(invoice, audit).await
             }
 
-            async fn get_invoice(&self, organization_id: Uuid, invoice_id: Uuid) -> Result<Invoice, RepoError> {
-                self.fetch_record(organization_id, invoice_id).await
-            }
-
             async fn find_invoice_of_order(
                 &self,
                 organization_id: Uuid,
@@ -163,17 +159,6 @@ macro_rules! impl_invoices {
                 .await
                 .map_err(plain)?;
                 row.map(Invoice::try_from).transpose()
-            }
-
-            async fn update_invoice(
-                &self,
-                invoice: &Invoice,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(invoice, expected_version, action, changes, audit).await
             }
 
             async fn list_invoices(

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditContext;
 use crm_domain::lead::{Lead, LeadQuery, LeadRating, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::list::Page;
 use crm_domain::ports::LeadRepository;
@@ -142,21 +142,6 @@ macro_rules! impl_leads {
         impl LeadRepository for $Store {
             async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError> {
                 self.insert_record(lead, &lead.creation_changes(), audit).await
-            }
-
-            async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError> {
-                self.fetch_record(organization_id, lead_id).await
-            }
-
-            async fn update_lead(
-                &self,
-                lead: &Lead,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(lead, expected_version, action, changes, audit).await
             }
 
             async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError> {

@@ -132,10 +132,6 @@ macro_rules! impl_opportunities {
                 tx.commit().await
             }
 
-            async fn get_opportunity(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Opportunity, RepoError> {
-                self.fetch_record(organization_id, opportunity_id).await
-            }
-
             async fn update_opportunity(
                 &self,
                 opportunity: &Opportunity,

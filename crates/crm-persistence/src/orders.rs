@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditContext;
 use crm_domain::lines::Totals;
 use crm_domain::list::Page;
 use crm_domain::order::{Order, OrderQuery, OrderStatus};
@@ -93,21 +93,6 @@ macro_rules! impl_orders {
         impl OrderRepository for $Store {
             async fn insert_order(&self, order: &Order, audit: &AuditContext) -> Result<Order, RepoError> {
                 self.insert_numbered(order, audit).await
-            }
-
-            async fn get_order(&self, organization_id: Uuid, order_id: Uuid) -> Result<Order, RepoError> {
-                self.fetch_record(organization_id, order_id).await
-            }
-
-            async fn update_order(
-                &self,
-                order: &Order,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(order, expected_version, action, changes, audit).await
             }
 
             async fn list_orders(&self, organization_id: Uuid, query: &OrderQuery) -> Result<Page<Order>, RepoError> {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditContext;
 use crm_domain::list::Page;
 use crm_domain::money::{Currency, Money};
 use crm_domain::ports::ProductRepository;
@@ -75,10 +75,6 @@ macro_rules! impl_products {
                 self.insert_record(product, &product.creation_changes(), audit).await
             }
 
-            async fn get_product(&self, organization_id: Uuid, product_id: Uuid) -> Result<Product, RepoError> {
-                self.fetch_record(organization_id, product_id).await
-            }
-
             async fn get_products(
                 &self,
                 organization_id: Uuid,
@@ -112,17 +108,6 @@ macro_rules! impl_products {
                 .await
                 .map_err(plain)?;
                 row.map(Product::try_from).transpose()
-            }
-
-            async fn update_product(
-                &self,
-                product: &Product,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(product, expected_version, action, changes, audit).await
             }
 
             async fn list_products(

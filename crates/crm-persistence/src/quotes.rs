@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::{AuditAction, AuditContext};
 use crm_domain::lines::Totals;
 use crm_domain::list::Page;
 use crm_domain::order::Order;
@@ -97,21 +97,6 @@ macro_rules! impl_quotes {
         impl QuoteRepository for $Store {
             async fn insert_quote(&self, quote: &Quote, audit: &AuditContext) -> Result<Quote, RepoError> {
                 self.insert_numbered(quote, audit).await
-            }
-
-            async fn get_quote(&self, organization_id: Uuid, quote_id: Uuid) -> Result<Quote, RepoError> {
-                self.fetch_record(organization_id, quote_id).await
-            }
-
-            async fn update_quote(
-                &self,
-                quote: &Quote,
-                expected_version: i64,
-                action: AuditAction,
-                changes: &[FieldChange],
-                audit: &AuditContext,
-            ) -> Result<(), RepoError> {
-                self.save_record(quote, expected_version, action, changes, audit).await
             }
 
             async fn list_quotes(&self, organization_id: Uuid, query: &QuoteQuery) -> Result<Page<Quote>, RepoError> {

@@ -5,15 +5,17 @@
 //! of them can drift from another. The key (`organization_id`, `id`) and the creation
 //! (`created_at`, `created_by`) are written by the `INSERT` alone: an `UPDATE` never touches them.
 //!
-//! The statements are run by the generic functions of each backend (`impl_table_ops!` in
-//! `backend.rs`): `fetch_record`, `insert_record` (with its audit event, in one trip),
-//! `update_record` (in the caller's transaction) and `save_record` (its own transaction, with
-//! the audit event).
+//! The statements are run by the generic functions of each backend (`impl_table_ops!`): `insert_record` (with its audit event, in one trip), `insert_row` and
+//! `update_record` (in the caller's transaction), `fetch_page` (the end of every list), and the
+//! domain's `RecordRepository` of every [`Table`] (`read_record`, and `write_record`: a
+//! versioned update with its audit event, in one transaction), so that a record's own port
+//! declares only what is its own.
 
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::{KeysetPosition, Page, SortDirection, Window};
+use crm_domain::ports::RecordRepository;
 use sqlx::{Encode, Postgres, Sqlite, Type};
 use uuid::Uuid;
 
@@ -199,20 +201,6 @@ pub(crate) use table;
 macro_rules! impl_table_ops {
     ($Store:ident, $Db:ty, $audited_insert:ident) => {
         impl $Store {
-            /// The record of the organisation with this id.
-            ///
-            /// # Errors
-            /// [`RepoError::NotFound`] when there is none.
-            pub(crate) async fn fetch_record<T: Table>(&self, organization_id: Uuid, id: Uuid) -> Result<T, RepoError> {
-                let row: T::Row = sqlx::query_as(sqlx::AssertSqlSafe(T::sql().select.as_str()))
-                    .bind(organization_id)
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(plain)?;
-                row.try_into()
-            }
-
             /// One page of a list of `T` from a query of its columns and conditions: the keyset
             /// condition and order by `sort_sql` (then id), `window.limit + 1` rows, and the page
             /// they make.
@@ -287,12 +275,23 @@ macro_rules! impl_table_ops {
                 }
                 Err(crate::error::stale_or_missing!(&mut *conn, T::TABLE, record.organization_id(), record.id()))
             }
+        }
 
-            /// Writes a changed record and the audit event of `action` in one transaction.
-            ///
-            /// # Errors
-            /// As [`Self::update_record`].
-            pub(crate) async fn save_record<T: Table>(
+        /// Every record declared with [`table!`] is read and saved by these: the domain's
+        /// `RecordRepository` of it comes with its table.
+        #[async_trait::async_trait]
+        impl<T: Table> RecordRepository<T> for $Store {
+            async fn read_record(&self, organization_id: Uuid, id: Uuid) -> Result<T, RepoError> {
+                let row: T::Row = sqlx::query_as(sqlx::AssertSqlSafe(T::sql().select.as_str()))
+                    .bind(organization_id)
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(plain)?;
+                row.try_into()
+            }
+
+            async fn write_record(
                 &self,
                 record: &T,
                 expected_version: i64,

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::Page;
-use crm_domain::ports::{UserQuery, UserRepository, UserSortField};
+use crm_domain::ports::{RecordRepository, UserQuery, UserRepository, UserSortField};
 use crm_domain::user::{Principal, User, UserCredentials, user_creation_changes};
 use crm_domain::value::Email;
 use sqlx::QueryBuilder;
@@ -56,18 +56,6 @@ macro_rules! impl_users {
                 tx.commit().await
             }
 
-            async fn get_user(&self, organization_id: Uuid, user_id: Uuid) -> Result<User, RepoError> {
-                let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE organization_id = $1 AND id = $2"
-                )))
-                .bind(organization_id)
-                .bind(user_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(plain)?;
-                row.try_into()
-            }
-
             async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, RepoError> {
                 let row: Option<CredentialsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
@@ -110,8 +98,26 @@ macro_rules! impl_users {
                 let field = query.sort.field;
                 Ok(Page::from_overfetch(users, query.window.limit, |u| u.position(field)))
             }
+        }
 
-            async fn update_user(&self, user: &User, expected_version: i64, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError> {
+        /// Users are not a `table!` record (their password hash is written apart), so their
+        /// reads and saves are written here; a save of a deactivated user revokes its refresh
+        /// tokens in the same transaction.
+        #[async_trait]
+        impl RecordRepository<User> for $Store {
+            async fn read_record(&self, organization_id: Uuid, user_id: Uuid) -> Result<User, RepoError> {
+                let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE organization_id = $1 AND id = $2"
+                )))
+                .bind(organization_id)
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(plain)?;
+                row.try_into()
+            }
+
+            async fn write_record(&self, user: &User, expected_version: i64, action: AuditAction, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError> {
                 let mut tx = self.begin_write().await?;
                 let updated = sqlx::query(
                     "UPDATE users SET name = $3, role = $4, active = $5, updated_at = $6, version = $7 \
@@ -141,7 +147,7 @@ macro_rules! impl_users {
                         .await
                         .map_err(plain)?;
                 }
-                write_audit!(tx.conn(), audit, AuditAction::Update, "user", user.id, changes, user.updated_at)?;
+                write_audit!(tx.conn(), audit, action, "user", user.id, changes, user.updated_at)?;
                 tx.commit().await
             }
         }

@@ -4,10 +4,12 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::account::{Account, AccountQuery};
-use crate::audit::{AuditAction, AuditContext, FieldChange};
+use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::list::Page;
 
+/// Reading and saving one account: [`RecordRepository<Account>`](super::RecordRepository); a save answers
+/// [`RepoError::MissingReference`] on `owner_id`.
 #[async_trait]
 pub trait AccountRepository: Send + Sync {
     /// Stores a new account with its create audit event.
@@ -16,25 +18,6 @@ pub trait AccountRepository: Send + Sync {
     /// [`RepoError::MissingReference`] on `owner_id` when the owner is not a user of the
     /// organisation. The caller checks `parent_account_id` first with [`Self::account_lineage`].
     async fn insert_account(&self, account: &Account, audit: &AuditContext) -> Result<(), RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such account (archived ones are found).
-    async fn get_account(&self, organization_id: Uuid, account_id: Uuid) -> Result<Account, RepoError>;
-
-    /// Stores `account` (already changed by the domain) when its stored version is
-    /// `expected_version`, with an audit event of `action` listing `changes`.
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::MissingReference`]
-    /// on `owner_id`.
-    async fn update_account(
-        &self,
-        account: &Account,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 
     async fn list_accounts(&self, organization_id: Uuid, query: &AccountQuery) -> Result<Page<Account>, RepoError>;
 

@@ -3,33 +3,16 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::audit::{AuditAction, AuditContext, FieldChange};
+use crate::audit::{AuditContext, FieldChange};
 use crate::competitor::{Competitor, CompetitorProduct, CompetitorProductQuery, CompetitorQuery};
 use crate::error::RepoError;
 use crate::list::Page;
 
+/// Reading and saving one competitor: [`RecordRepository<Competitor>`](super::RecordRepository).
 #[async_trait]
 pub trait CompetitorRepository: Send + Sync {
     /// Stores a new competitor with its create audit event.
     async fn insert_competitor(&self, competitor: &Competitor, audit: &AuditContext) -> Result<(), RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such competitor (archived ones are found).
-    async fn get_competitor(&self, organization_id: Uuid, competitor_id: Uuid) -> Result<Competitor, RepoError>;
-
-    /// Stores `competitor` (already changed by the domain) when its stored version is
-    /// `expected_version`, with an audit event of `action` listing `changes`.
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on.
-    async fn update_competitor(
-        &self,
-        competitor: &Competitor,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 
     async fn list_competitors(
         &self,

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::audit::{AuditAction, AuditContext, FieldChange};
+use crate::audit::{AuditContext, FieldChange};
 use crate::error::RepoError;
 use crate::invoice::{Invoice, InvoiceQuery, Payment};
 use crate::list::{Page, Window};
@@ -11,6 +11,9 @@ use crate::list::{Page, Window};
 /// Invoices and payments. Inserting an invoice gives it the next number of the organisation's
 /// invoice sequence in the same transaction, whatever number it carried: concurrent inserts never
 /// share a number and a number is never reused.
+///
+/// Reading and saving one invoice: [`RecordRepository<Invoice>`](super::RecordRepository); a save answers
+/// [`RepoError::MissingReference`] on `owner_id`.
 #[async_trait]
 pub trait InvoiceRepository: Send + Sync {
     /// Numbers and stores a new invoice; answers it as stored.
@@ -20,23 +23,8 @@ pub trait InvoiceRepository: Send + Sync {
     /// void; [`RepoError::MissingReference`] on `owner_id`.
     async fn insert_invoice(&self, invoice: &Invoice, audit: &AuditContext) -> Result<Invoice, RepoError>;
 
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such invoice.
-    async fn get_invoice(&self, organization_id: Uuid, invoice_id: Uuid) -> Result<Invoice, RepoError>;
-
     /// The order's invoice that is not void, if any.
     async fn find_invoice_of_order(&self, organization_id: Uuid, order_id: Uuid) -> Result<Option<Invoice>, RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::MissingReference`] on `owner_id`.
-    async fn update_invoice(
-        &self,
-        invoice: &Invoice,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 
     async fn list_invoices(&self, organization_id: Uuid, query: &InvoiceQuery) -> Result<Page<Invoice>, RepoError>;
 

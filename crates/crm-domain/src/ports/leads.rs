@@ -3,11 +3,13 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::audit::{AuditAction, AuditContext, FieldChange};
+use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::lead::{Lead, LeadQuery};
 use crate::list::Page;
 
+/// Reading and saving one lead: [`RecordRepository<Lead>`](super::RecordRepository); a save answers
+/// [`RepoError::MissingReference`] on `owner_id`.
 #[async_trait]
 pub trait LeadRepository: Send + Sync {
     /// Stores a new lead with its create audit event.
@@ -15,25 +17,6 @@ pub trait LeadRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::MissingReference`] on `owner_id` when the owner is not a user of the organisation.
     async fn insert_lead(&self, lead: &Lead, audit: &AuditContext) -> Result<(), RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such lead (archived ones are found).
-    async fn get_lead(&self, organization_id: Uuid, lead_id: Uuid) -> Result<Lead, RepoError>;
-
-    /// Stores `lead` (already changed by the domain) when its stored version is
-    /// `expected_version`, with an audit event of `action` listing `changes`.
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on;
-    /// [`RepoError::MissingReference`] on `owner_id`.
-    async fn update_lead(
-        &self,
-        lead: &Lead,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 
     async fn list_leads(&self, organization_id: Uuid, query: &LeadQuery) -> Result<Page<Lead>, RepoError>;
 

@@ -24,6 +24,7 @@ mod orders;
 mod organizations;
 mod products;
 mod quotes;
+mod records;
 mod refresh_tokens;
 mod reports;
 mod users;
@@ -43,38 +44,60 @@ pub use orders::*;
 pub use organizations::*;
 pub use products::*;
 pub use quotes::*;
+pub use records::*;
 pub use refresh_tokens::*;
 pub use reports::*;
 pub use users::*;
 
-/// Declares [`Store`] as every port listed, and implements it for whatever implements them all.
+/// Declares [`Store`] as a [`RecordRepository`] of every record listed and every port listed,
+/// implements it for whatever implements them all, and makes each record a [`StoredRecord`].
 macro_rules! store {
-    ($($port:path),+ $(,)?) => {
+    (records: $($record:ty),+ ; ports: $($port:path),+ $(,)?) => {
         /// Everything the application needs from storage, as one object.
-        pub trait Store: $($port +)+ {}
+        pub trait Store: $(RecordRepository<$record> +)+ $($port +)+ {}
 
-        impl<T> Store for T where T: $($port +)+ {}
+        impl<T> Store for T where T: $(RecordRepository<$record> +)+ $($port +)+ {}
+
+        $(
+            impl StoredRecord for $record {
+                fn repository<'s>(store: &'s (dyn Store + 's)) -> &'s (dyn RecordRepository<Self> + 's) {
+                    store
+                }
+            }
+        )+
     };
 }
 
-// A new resource's port joins here, once.
+// A new kind of record joins `records`, and its port joins `ports`, once each.
 store!(
-    OrganizationRepository,
-    UserRepository,
-    RefreshTokenRepository,
-    IdempotencyRepository,
-    AuditRepository,
-    LeadRepository,
-    AccountRepository,
-    ContactRepository,
-    OpportunityRepository,
-    ConversionRepository,
-    ReportRepository,
-    ProductRepository,
-    CompetitorRepository,
-    DealCompetitorRepository,
-    QuoteRepository,
-    OrderRepository,
-    InvoiceRepository,
-    HealthCheck,
+    records:
+        crate::user::User,
+        crate::lead::Lead,
+        crate::account::Account,
+        crate::contact::Contact,
+        crate::opportunity::Opportunity,
+        crate::product::Product,
+        crate::competitor::Competitor,
+        crate::quote::Quote,
+        crate::order::Order,
+        crate::invoice::Invoice;
+    ports:
+        OrganizationRepository,
+        UserRepository,
+        RefreshTokenRepository,
+        IdempotencyRepository,
+        AuditRepository,
+        LeadRepository,
+        AccountRepository,
+        ContactRepository,
+        OpportunityRepository,
+        ConversionRepository,
+        ReportRepository,
+        ProductRepository,
+        CompetitorRepository,
+        DealCompetitorRepository,
+        QuoteRepository,
+        OrderRepository,
+        InvoiceRepository,
+        HealthCheck,
 );

@@ -8,6 +8,7 @@ use crate::error::RepoError;
 use crate::list::{Page, Window};
 use crate::opportunity::{ContactRole, Opportunity, OpportunityQuery, StageChange, StageHistoryEntry};
 
+/// Reading and saving one opportunity: [`RecordRepository<Opportunity>`](super::RecordRepository).
 #[async_trait]
 pub trait OpportunityRepository: Send + Sync {
     /// Stores a new opportunity, its first stage-history entry and its audit event.
@@ -21,10 +22,6 @@ pub trait OpportunityRepository: Send + Sync {
         stage: &StageChange,
         audit: &AuditContext,
     ) -> Result<(), RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such opportunity.
-    async fn get_opportunity(&self, organization_id: Uuid, opportunity_id: Uuid) -> Result<Opportunity, RepoError>;
 
     /// Stores `opportunity` when its stored version is `expected_version`, with the stage change
     /// (if any) appended to its history and an audit event, in one transaction.

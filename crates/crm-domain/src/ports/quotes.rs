@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::audit::{AuditAction, AuditContext, FieldChange};
+use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::list::Page;
 use crate::order::Order;
@@ -13,6 +13,9 @@ use crate::quote::{Acceptance, Quote, QuoteQuery};
 /// same transaction, whatever number it carried: concurrent inserts never share a number and a
 /// number is never reused. The order that accepting a quote creates is numbered the same way,
 /// from the order sequence.
+///
+/// Reading and saving one quote: [`RecordRepository<Quote>`](super::RecordRepository); a save answers
+/// [`RepoError::MissingReference`] on `owner_id`.
 #[async_trait]
 pub trait QuoteRepository: Send + Sync {
     /// Numbers and stores a new quote with its audit event; answers it as stored.
@@ -20,21 +23,6 @@ pub trait QuoteRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::MissingReference`] on `owner_id` when the owner is not a user of the organisation.
     async fn insert_quote(&self, quote: &Quote, audit: &AuditContext) -> Result<Quote, RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such quote.
-    async fn get_quote(&self, organization_id: Uuid, quote_id: Uuid) -> Result<Quote, RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`]; [`RepoError::MissingReference`] on `owner_id`.
-    async fn update_quote(
-        &self,
-        quote: &Quote,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 
     async fn list_quotes(&self, organization_id: Uuid, query: &QuoteQuery) -> Result<Page<Quote>, RepoError>;
 

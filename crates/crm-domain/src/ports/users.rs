@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::audit::{AuditContext, FieldChange};
+use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::list::{Page, Sort, SortField, Window};
 use crate::permissions::Role;
@@ -53,6 +53,8 @@ pub struct UserQuery {
     pub window: Window,
 }
 
+/// Reading and saving one user: [`RecordRepository<User>`](super::RecordRepository).
+/// Saving a deactivated user revokes its refresh tokens in the same transaction.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     /// Adds a user with its audit event.
@@ -60,10 +62,6 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Duplicate`] on `email` when any user already has that email.
     async fn insert_user(&self, user: &User, password_hash: &str, audit: &AuditContext) -> Result<(), RepoError>;
-
-    /// # Errors
-    /// [`RepoError::NotFound`] when the organisation has no such user.
-    async fn get_user(&self, organization_id: Uuid, user_id: Uuid) -> Result<User, RepoError>;
 
     /// The user with this email and its password hash, in whichever organisation; `None` when
     /// there is none.
@@ -74,18 +72,4 @@ pub trait UserRepository: Send + Sync {
     async fn find_principal(&self, organization_id: Uuid, user_id: Uuid) -> Result<Option<Principal>, RepoError>;
 
     async fn list_users(&self, organization_id: Uuid, query: &UserQuery) -> Result<Page<User>, RepoError>;
-
-    /// Stores `user` (already changed by the domain) when its stored version is
-    /// `expected_version`, with an update audit event. Deactivating a user revokes its refresh
-    /// tokens in the same transaction.
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`]; [`RepoError::VersionMismatch`] when the version moved on.
-    async fn update_user(
-        &self,
-        user: &User,
-        expected_version: i64,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError>;
 }

@@ -315,7 +315,7 @@ pub async fn refresh(
         }
         return Err(invalid());
     };
-    let user = match state.store.get_user(organization_id, user_id).await {
+    let user = match state.store.get::<User>(organization_id, user_id).await {
         Ok(user) if user.active => user,
         Ok(_) | Err(RepoError::NotFound) => return Err(invalid()),
         Err(other) => return Err(other.into()),
@@ -371,7 +371,7 @@ pub async fn logout(
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let user = state.store.get_user(principal.organization_id, principal.user_id).await?;
+    let user = state.store.get::<User>(principal.organization_id, principal.user_id).await?;
     let organization = state.store.get_organization(principal.organization_id).await?;
     Ok(HttpResponse::Ok()
         .json(MeResponse { user: UserResponse::from(&user), organization: OrganizationResponse::from(&organization) }))

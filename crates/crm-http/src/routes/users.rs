@@ -1,12 +1,12 @@
 //! The organisation's users: admins add them, change their role, deactivate them.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
 use crm_domain::permissions::{Action, Resource, Role, authorize};
-use crm_domain::ports::{Store, UserQuery, UserSortField};
+use crm_domain::ports::{UserQuery, UserSortField};
 use crm_domain::user::{User, UserPatch, UserRuleError};
 use crm_domain::value::{Email, Name, Password};
-use crm_domain::{FieldError, RepoError, ValidationErrors};
+use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
@@ -145,22 +145,6 @@ impl ApiRecord for User {
 
     fn response(&self) -> (UserResponse, Tag) {
         (UserResponse::from(self), self.version.into())
-    }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_user(organization_id, id).await
-    }
-
-    /// A user's changes are all updates: deactivation is a field, not an archive.
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        _action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_user(next, expected_version, changes, audit).await
     }
 }
 

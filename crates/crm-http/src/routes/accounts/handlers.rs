@@ -1,9 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
 use crm_domain::account::{Account, AccountQuery, AccountRuleError, AccountSortField, AccountTier, LifecycleStage};
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
-use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{AccountList, AccountListQuery, AccountResponse, CreateAccountRequest, UpdateAccountRequest};
@@ -52,21 +51,6 @@ impl ApiRecord for Account {
 
     fn response(&self) -> (AccountResponse, Tag) {
         (AccountResponse::from(self), self.version.into())
-    }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_account(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_account(next, expected_version, action, changes, audit).await
     }
 }
 

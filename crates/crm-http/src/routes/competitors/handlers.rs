@@ -1,11 +1,9 @@
 //! `/api/v1/competitors`: create, read, update, archive, restore and list.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
 use crm_domain::competitor::{Competitor, CompetitorQuery, CompetitorRuleError, CompetitorSortField};
 use crm_domain::permissions::{Action, Resource, authorize};
-use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{
@@ -48,21 +46,6 @@ impl ApiRecord for Competitor {
 
     fn response(&self) -> (CompetitorResponse, Tag) {
         (CompetitorResponse::from(self), self.version.into())
-    }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_competitor(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_competitor(next, expected_version, action, changes, audit).await
     }
 }
 

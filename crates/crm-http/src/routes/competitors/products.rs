@@ -8,6 +8,7 @@ use crm_domain::competitor::{
     CompetitorSortField,
 };
 use crm_domain::permissions::{Resource, may_change};
+use crm_domain::product::Product;
 use crm_domain::value::{LongText, Name};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
@@ -29,7 +30,7 @@ async fn check_compared(state: &AppState, organization_id: Uuid, compared: Optio
     let Some(product_id) = compared else { return Ok(()) };
     let error =
         |code: &'static str, message: &str| ApiError::from(FieldError::new("compared_product_id", code, message));
-    match state.store.get_product(organization_id, product_id).await {
+    match state.store.get::<Product>(organization_id, product_id).await {
         Ok(product) if product.archived_at.is_none() => Ok(()),
         Ok(_) => Err(error("product_archived", "the product is archived; restore it or compare another one")),
         Err(RepoError::NotFound) => Err(error("unknown_product", "no such product exists in your price book")),

@@ -1,10 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
 use crm_domain::account::{Account, LifecycleStage};
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
 use crm_domain::contact::{AccountFilter, Contact, ContactQuery, ContactRuleError, ContactSortField};
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
-use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{
@@ -44,21 +43,6 @@ impl ApiRecord for Contact {
         (ContactResponse::from(self), self.version.into())
     }
 
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_contact(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_contact(next, expected_version, action, changes, audit).await
-    }
-
     /// A duplicate email (an edit, or a restore while an active contact took the email) answers
     /// 409 naming the active contact that has it.
     async fn refused(state: &AppState, organization_id: Uuid, next: &Self, error: RepoError) -> ApiError {
@@ -73,7 +57,7 @@ impl Archivable for Contact {
 /// 422 unless `account_id` names an account of the organisation.
 async fn check_account(state: &AppState, organization_id: Uuid, account_id: Option<Uuid>) -> Result<(), ApiError> {
     let Some(account_id) = account_id else { return Ok(()) };
-    match state.store.get_account(organization_id, account_id).await {
+    match state.store.get::<Account>(organization_id, account_id).await {
         Ok(_) => Ok(()),
         Err(RepoError::NotFound) => Err(ApiError::Validation {
             detail: None,

@@ -1,9 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
 use crm_domain::invoice::{Invoice, InvoiceDraft, InvoiceQuery, InvoiceRuleError, InvoiceStatus, PaymentDraft};
 use crm_domain::order::{DocumentSortField, Order};
 use crm_domain::permissions::{Action, Resource, authorize, may_assign, may_change};
-use crm_domain::ports::Store;
 use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
@@ -69,21 +68,6 @@ impl ApiRecord for Invoice {
         let body = InvoiceResponse::new(self, today());
         let tag = body.tag();
         (body, tag)
-    }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_invoice(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_invoice(next, expected_version, action, changes, audit).await
     }
 }
 

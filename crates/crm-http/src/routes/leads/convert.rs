@@ -3,6 +3,8 @@
 //! and the likely duplicates without writing anything.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use crm_domain::account::Account;
+use crm_domain::contact::Contact;
 use crm_domain::conversion::{ConversionError, ConversionRequest, NewIds, OpportunityRequest, plan};
 use crm_domain::lead::Lead;
 use crm_domain::opportunity::OpportunityStage;
@@ -155,7 +157,7 @@ pub async fn convert_lead(
     let organization_id = principal.organization_id;
     let account = match request.account_id {
         None => None,
-        Some(account_id) => match state.store.get_account(organization_id, account_id).await {
+        Some(account_id) => match state.store.get::<Account>(organization_id, account_id).await {
             Ok(account) => Some(account),
             Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("account_id")),
             Err(other) => return Err(other.into()),
@@ -163,7 +165,7 @@ pub async fn convert_lead(
     };
     let contact = match request.contact_id {
         None => None,
-        Some(contact_id) => match state.store.get_contact(organization_id, contact_id).await {
+        Some(contact_id) => match state.store.get::<Contact>(organization_id, contact_id).await {
             Ok(contact) => Some(contact),
             Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("contact_id")),
             Err(other) => return Err(other.into()),

@@ -1,9 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::{AuditAction, FieldChange};
 use crm_domain::lead::{Lead, LeadQuery, LeadRating, LeadRuleError, LeadSortField, LeadSource, LeadStatus};
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
-use crm_domain::ports::Store;
 use uuid::Uuid;
 
 use super::dto::{CreateLeadRequest, LeadList, LeadListQuery, LeadResponse, UpdateLeadRequest};
@@ -52,21 +50,6 @@ impl ApiRecord for Lead {
 
     fn response(&self) -> (LeadResponse, Tag) {
         (LeadResponse::from(self), self.version.into())
-    }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_lead(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_lead(next, expected_version, action, changes, audit).await
     }
 }
 

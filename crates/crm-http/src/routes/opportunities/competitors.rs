@@ -203,7 +203,7 @@ pub fn unknown_competitor() -> ApiError {
 /// # Errors
 /// 422 `unknown_competitor` otherwise.
 pub async fn check_lost_to(state: &AppState, organization_id: Uuid, competitor_id: Uuid) -> Result<(), ApiError> {
-    match state.store.get_competitor(organization_id, competitor_id).await {
+    match state.store.get::<Competitor>(organization_id, competitor_id).await {
         Ok(competitor) if competitor.archived_at.is_none() => Ok(()),
         Ok(_) | Err(RepoError::NotFound) => Err(unknown_competitor()),
         Err(other) => Err(other.into()),

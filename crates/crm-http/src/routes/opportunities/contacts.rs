@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use crm_domain::RepoError;
+use crm_domain::contact::Contact;
 use crm_domain::opportunity::{BuyingRole, ContactRole, Opportunity};
 use crm_domain::permissions::{Action, Resource, authorize};
 use serde::{Deserialize, Serialize};
@@ -105,7 +106,7 @@ pub async fn put_contact_role(
     let role = BuyingRole::parse("role", &body.role)?;
     let deal = resource::load::<Opportunity>(&state, &caller, id).await?;
     authorize(principal.role, Resource::SalesRecord, Action::Update, deal.owner_id == principal.user_id)?;
-    match state.store.get_contact(principal.organization_id, contact_id).await {
+    match state.store.get::<Contact>(principal.organization_id, contact_id).await {
         Ok(_) => {}
         Err(RepoError::NotFound) => return Err(ApiError::not_found("contact")),
         Err(other) => return Err(other.into()),

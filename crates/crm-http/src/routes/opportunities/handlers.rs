@@ -1,12 +1,12 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
 use crm_domain::account::Account;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
+use crm_domain::contact::Contact;
 use crm_domain::opportunity::{
     Opportunity, OpportunityQuery, OpportunityRuleError, OpportunitySortField, OpportunityStage,
 };
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
-use crm_domain::ports::Store;
 use crm_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
 
@@ -63,23 +63,6 @@ impl ApiRecord for Opportunity {
     fn response(&self) -> (OpportunityResponse, Tag) {
         (OpportunityResponse::from(self), self.version.into())
     }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_opportunity(organization_id, id).await
-    }
-
-    /// A save that changes no stage; a stage change, a closing and a reopening save through the
-    /// store with their entry of the stage history.
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_opportunity(next, expected_version, action, changes, None, audit).await
-    }
 }
 
 impl Archivable for Opportunity {
@@ -98,14 +81,14 @@ pub(crate) async fn check_buyers(
     let unknown =
         |field: &str| FieldError::new(field, "unknown_reference", "no such record exists in your organization");
     if let Some(account_id) = account_id {
-        match state.store.get_account(organization_id, account_id).await {
+        match state.store.get::<Account>(organization_id, account_id).await {
             Ok(_) => {}
             Err(RepoError::NotFound) => errors.push(unknown("account_id")),
             Err(other) => return Err(other.into()),
         }
     }
     if let Some(contact_id) = contact_id {
-        match state.store.get_contact(organization_id, contact_id).await {
+        match state.store.get::<Contact>(organization_id, contact_id).await {
             Ok(_) => {}
             Err(RepoError::NotFound) => errors.push(unknown("contact_id")),
             Err(other) => return Err(other.into()),

@@ -1,8 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::account::Account;
+use crm_domain::audit::AuditAction;
+use crm_domain::opportunity::Opportunity;
 use crm_domain::order::{DocumentSortField, Order, OrderAction, OrderQuery, OrderRuleError, OrderStatus};
 use crm_domain::permissions::{Action, Resource, authorize, may_assign, may_change};
-use crm_domain::ports::Store;
 use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, RepoError, ValidationErrors};
@@ -52,21 +53,6 @@ impl ApiRecord for Order {
     fn response(&self) -> (OrderResponse, Tag) {
         (OrderResponse::from(self), self.version.into())
     }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_order(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_order(next, expected_version, action, changes, audit).await
-    }
 }
 
 /// Create an order of its own
@@ -92,7 +78,7 @@ pub async fn create_order(
     let OrderInput { mut draft, currency, lines } = body.0.try_into_domain()?;
     may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     if let Some(opportunity_id) = draft.opportunity_id {
-        let opportunity = match state.store.get_opportunity(principal.organization_id, opportunity_id).await {
+        let opportunity = match state.store.get::<Opportunity>(principal.organization_id, opportunity_id).await {
             Ok(opportunity) => opportunity,
             Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("opportunity_id")),
             Err(other) => return Err(other.into()),
@@ -107,7 +93,8 @@ pub async fn create_order(
     if draft.shipping_address.is_none()
         && let Some(account_id) = draft.account_id
     {
-        draft.shipping_address = state.store.get_account(principal.organization_id, account_id).await?.shipping_address;
+        draft.shipping_address =
+            state.store.get::<Account>(principal.organization_id, account_id).await?.shipping_address;
     }
     let lines = price(&state, principal.organization_id, currency, &lines).await?;
     let placeholder = DocumentNumber::new(DocumentKind::Order, 0);

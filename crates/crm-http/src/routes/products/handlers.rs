@@ -1,9 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_domain::RepoError;
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::audit::AuditAction;
 use crm_domain::money::Currency;
 use crm_domain::permissions::{Action, Resource, authorize, may_change};
-use crm_domain::ports::Store;
 use crm_domain::product::{Product, ProductQuery, ProductRuleError, ProductSortField};
 use uuid::Uuid;
 
@@ -41,21 +40,6 @@ impl ApiRecord for Product {
 
     fn response(&self) -> (ProductResponse, Tag) {
         (ProductResponse::from(self), self.version.into())
-    }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_product(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_product(next, expected_version, action, changes, audit).await
     }
 
     async fn refused(state: &AppState, organization_id: Uuid, next: &Self, error: RepoError) -> ApiError {

@@ -1,9 +1,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::account::Account;
+use crm_domain::audit::AuditAction;
+use crm_domain::opportunity::Opportunity;
 use crm_domain::order::{DocumentSortField, Order};
 use crm_domain::permissions::{Action, Resource, authorize, may_assign, may_change};
-use crm_domain::ports::Store;
 use crm_domain::quote::{DocumentKind, DocumentNumber, Quote, QuoteDraft, QuoteQuery, QuoteRuleError, QuoteStatus};
 use crm_domain::{FieldError, RepoError, ValidationErrors};
 use uuid::Uuid;
@@ -51,21 +52,6 @@ impl ApiRecord for Quote {
         let tag = body.tag();
         (body, tag)
     }
-
-    async fn fetch(store: &dyn Store, organization_id: Uuid, id: Uuid) -> Result<Self, RepoError> {
-        store.get_quote(organization_id, id).await
-    }
-
-    async fn save(
-        store: &dyn Store,
-        next: &Self,
-        expected_version: i64,
-        action: AuditAction,
-        changes: &[FieldChange],
-        audit: &AuditContext,
-    ) -> Result<(), RepoError> {
-        store.update_quote(next, expected_version, action, changes, audit).await
-    }
 }
 
 impl Archivable for Quote {
@@ -97,7 +83,7 @@ pub async fn create_quote(
     authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
     let input = body.0.try_into_domain()?;
     may_assign(&principal, Resource::SalesRecord, principal.user_id, input.owner_id)?;
-    let opportunity = match state.store.get_opportunity(principal.organization_id, input.opportunity_id).await {
+    let opportunity = match state.store.get::<Opportunity>(principal.organization_id, input.opportunity_id).await {
         Ok(opportunity) => opportunity,
         Err(RepoError::NotFound) => return Err(ApiError::unknown_reference("opportunity_id")),
         Err(other) => return Err(other.into()),
@@ -295,13 +281,13 @@ pub async fn accept_quote(
     let principal = edit.principal();
     let (quote, order) = edit
         .run(None, async |current: Quote| {
-            let opportunity = state.store.get_opportunity(principal.organization_id, current.opportunity_id).await?;
+            let opportunity = state.store.get::<Opportunity>(principal.organization_id, current.opportunity_id).await?;
             may_change(principal, Resource::SalesRecord, Some(opportunity.owner_id))?;
             let order_id = Uuid::now_v7();
             let at = now();
             let acceptance = current.accept(&opportunity, order_id, principal.user_id, today(), at)?;
             let shipping_address = match opportunity.account_id {
-                Some(account_id) => match state.store.get_account(principal.organization_id, account_id).await {
+                Some(account_id) => match state.store.get::<Account>(principal.organization_id, account_id).await {
                     Ok(account) => account.shipping_address,
                     Err(RepoError::NotFound) => None,
                     Err(other) => return Err(other.into()),
