@@ -13,3 +13,4 @@ pub mod products;
 pub mod quotes;
 pub mod reports;
 pub mod users;
+pub mod values;

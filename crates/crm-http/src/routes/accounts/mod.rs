@@ -3,9 +3,7 @@
 mod dto;
 mod handlers;
 
-pub use dto::{
-    AccountResponse, AddressDto, AddressResponse, CreateAccountRequest, MoneyDto, Tag, UpdateAccountRequest,
-};
+pub use dto::{AccountResponse, CreateAccountRequest, Tag, UpdateAccountRequest};
 pub use handlers::{archive_account, create_account, get_account, list_accounts, restore_account, update_account};
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

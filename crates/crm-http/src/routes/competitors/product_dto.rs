@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::conventions::timestamp;
 use crate::extract::double_option;
-use crate::routes::accounts::MoneyDto;
+use crate::routes::values::MoneyDto;
 use crate::schema::fields;
 
 /// A competitor's new product.

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, parse_any_of, parse_uuid};
 use crate::problem::{ApiError, Problem};
-use crate::routes::accounts::MoneyDto;
 use crate::routes::opportunities::{date_param_schema, parse_date};
+use crate::routes::values::MoneyDto;
 use crate::state::AppState;
 
 /// How a competitor's products are priced against ours.

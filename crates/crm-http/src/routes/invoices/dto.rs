@@ -14,9 +14,9 @@ use uuid::Uuid;
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::custom_fields_value;
 use crate::extract::{custom_fields, double_option, nullable, required};
-use crate::routes::accounts::MoneyDto;
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines, positive_money};
 use crate::routes::opportunities::{date_schema, parse_date};
+use crate::routes::values::MoneyDto;
 use crate::schema::{any_of_list, codes, fields, one_of};
 
 pub(crate) fn status_schema() -> Object {

@@ -21,9 +21,10 @@ use crate::conventions::{now, parse_bool_param};
 use crate::extract::{double_option, parse_optional_json};
 use crate::problem::{ApiError, Problem, ProblemCode};
 use crate::resource::Edit;
-use crate::routes::accounts::{AccountResponse, MoneyDto};
+use crate::routes::accounts::AccountResponse;
 use crate::routes::contacts::ContactResponse;
 use crate::routes::opportunities::OpportunityResponse;
+use crate::routes::values::MoneyDto;
 use crate::schema::fields;
 use crate::state::AppState;
 

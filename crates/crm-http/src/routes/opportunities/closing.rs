@@ -8,15 +8,44 @@ use crm_domain::competitor::DealCompetitor;
 use crm_domain::opportunity::{Opportunity, OpportunityRuleError, OpportunityStage, Outcome};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
+use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::dto::{CloseOpportunityRequest, OpportunityResponse, ReopenOpportunityRequest};
+use super::dto::{OpportunityResponse, open_stage_schema, outcome_schema};
 use crate::auth::Caller;
 use crate::conventions::now;
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem};
 use crate::resource::{self, Edit};
+use crate::schema::fields;
 use crate::state::AppState;
+
+/// Closes a deal. A won deal needs an amount.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"outcome": "lost", "reason": "Price: 20% above the competitor", "lost_to_competitor_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}))]
+pub struct CloseOpportunityRequest {
+    #[schema(schema_with = outcome_schema)]
+    pub outcome: String,
+    /// Why the deal was lost (kept only for lost deals).
+    #[schema(schema_with = fields::optional_long_text)]
+    pub reason: Option<String>,
+    /// Only with `outcome: lost`: the active competitor the deal was lost to. It joins the deal's
+    /// competitors as a `high` threat unless it is already one of them.
+    pub lost_to_competitor_id: Option<Uuid>,
+    /// When it closed; defaults to now. RFC 3339.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<String>,
+}
+
+/// Takes a closed deal back to an open stage; by default the stage it closed from.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenOpportunityRequest {
+    #[schema(schema_with = open_stage_schema)]
+    pub stage: Option<String>,
+}
 
 /// Close an opportunity as won or lost
 ///
@@ -25,6 +54,7 @@ use crate::state::AppState;
 /// active competitor of the organisation, else 422 `unknown_competitor`); the competitor then
 /// joins the deal's competitors as a `high` threat unless it is already one of them, in the same
 /// transaction. Reopening clears it.
+
 #[utoipa::path(
     tag = "opportunities",
     params(("id" = Uuid, Path, description = "The opportunity's id")),

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use crm_domain::lead::LeadSource;
 use crm_domain::opportunity::{
     Opportunity, OpportunityDraft, OpportunityKind, OpportunityPatch, OpportunitySortField, OpportunityStage,
-    StageHistoryEntry, probability,
+    probability,
 };
 use crm_domain::value::{CustomFields, LongText, Name};
 use crm_domain::{FieldError, ValidationErrors};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::{double_option, nullable, opt, required};
-use crate::routes::accounts::MoneyDto;
+use crate::routes::values::MoneyDto;
 use crate::schema::{any_of_list, fields, one_of, sort_param};
 
 fn open_stage_names() -> Vec<&'static str> {
@@ -216,32 +216,6 @@ pub(crate) fn outcome_schema() -> Object {
     one_of(&["won", "lost"], false)
 }
 
-/// Closes a deal. A won deal needs an amount.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"outcome": "lost", "reason": "Price: 20% above the competitor", "lost_to_competitor_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}))]
-pub struct CloseOpportunityRequest {
-    #[schema(schema_with = outcome_schema)]
-    pub outcome: String,
-    /// Why the deal was lost (kept only for lost deals).
-    #[schema(schema_with = fields::optional_long_text)]
-    pub reason: Option<String>,
-    /// Only with `outcome: lost`: the active competitor the deal was lost to. It joins the deal's
-    /// competitors as a `high` threat unless it is already one of them.
-    pub lost_to_competitor_id: Option<Uuid>,
-    /// When it closed; defaults to now. RFC 3339.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub closed_at: Option<String>,
-}
-
-/// Takes a closed deal back to an open stage; by default the stage it closed from.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReopenOpportunityRequest {
-    #[schema(schema_with = open_stage_schema)]
-    pub stage: Option<String>,
-}
-
 /// An opportunity as the API returns it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OpportunityResponse {
@@ -311,48 +285,6 @@ impl From<&Opportunity> for OpportunityResponse {
 
 /// A page of opportunities.
 pub type OpportunityList = crate::resource::Page<OpportunityResponse>;
-
-/// One stage change: from (`null` at creation) to, with the amount and probability then.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StageChangeResponse {
-    pub id: Uuid,
-    #[schema(schema_with = nullable_stage_schema)]
-    pub from_stage: Option<&'static str>,
-    #[schema(schema_with = stage_schema)]
-    pub to_stage: &'static str,
-    pub amount: Option<MoneyDto>,
-    pub probability: u8,
-    pub changed_by: Uuid,
-    #[schema(format = DateTime)]
-    pub changed_at: String,
-}
-
-pub(crate) fn nullable_stage_schema() -> Object {
-    one_of(OpportunityStage::NAMES, true)
-}
-
-impl From<&StageHistoryEntry> for StageChangeResponse {
-    fn from(entry: &StageHistoryEntry) -> Self {
-        let c = &entry.change;
-        Self {
-            id: entry.id,
-            from_stage: c.from_stage.map(OpportunityStage::as_str),
-            to_stage: c.to_stage.as_str(),
-            amount: c.amount.as_ref().map(MoneyDto::from_domain),
-            probability: c.probability,
-            changed_by: c.changed_by,
-            changed_at: timestamp(c.changed_at),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StageHistory {
-    /// Oldest first.
-    pub data: Vec<StageChangeResponse>,
-    /// The `cursor` of the next page; `null` on the last.
-    pub next_cursor: Option<String>,
-}
 
 pub(crate) fn stage_filter_schema() -> Object {
     any_of_list(OpportunityStage::NAMES)

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use super::dto::{
     AccountOpportunityListQuery, CreateOpportunityRequest, OpportunityList, OpportunityListQuery, OpportunityResponse,
-    StageChangeResponse, StageHistory, UpdateOpportunityRequest, parse_date,
+    UpdateOpportunityRequest, parse_date,
 };
 use crate::auth::Caller;
 use crate::conventions::{
-    PageQuery, Tag, archived_filter, encode_cursor, field_to_bad_request, fixed_order_window, list_params, next_cursor,
-    now, parse_any_of, parse_search, parse_uuid, parse_uuid_param,
+    Tag, archived_filter, field_to_bad_request, list_params, next_cursor, now, parse_any_of, parse_search, parse_uuid,
+    parse_uuid_param,
 };
 use crate::extract::JsonBody;
 use crate::problem::{ApiError, Problem, ProblemCode};
@@ -225,35 +225,6 @@ pub async fn restore_opportunity(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Edit::<Opportunity>::begin(&req, &state, &caller, id.into_inner())?.archive_or_restore(AuditAction::Restore).await
-}
-
-/// The order of a stage history, which its cursors carry.
-const STAGE_HISTORY_ORDER: &str = "changed_at";
-
-/// The stage history of an opportunity, oldest first
-///
-/// Every stage change, the first one included, with the amount and probability of the moment;
-/// paged like every list.
-#[utoipa::path(
-    tag = "opportunities",
-    params(("id" = Uuid, Path, description = "The opportunity's id"), PageQuery),
-    responses((status = 200, description = "One page of stage changes, oldest first", body = StageHistory)),
-    security(("bearer" = []))
-)]
-#[get("/opportunities/{id}/stage-history")]
-pub async fn opportunity_stage_history(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let window = fixed_order_window(query.limit.as_deref(), query.cursor.as_deref(), STAGE_HISTORY_ORDER)?;
-    let opportunity = resource::load::<Opportunity>(&state, &caller, id.into_inner()).await?;
-    let page = state.store.stage_history(caller.0.organization_id, opportunity.id, &window).await?;
-    Ok(HttpResponse::Ok().json(StageHistory {
-        data: page.items.iter().map(StageChangeResponse::from).collect(),
-        next_cursor: page.next.as_ref().map(|p| encode_cursor(STAGE_HISTORY_ORDER, p)),
-    }))
 }
 
 fn parse_date_param(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {

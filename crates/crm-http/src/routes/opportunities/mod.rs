@@ -6,6 +6,7 @@ mod competitors;
 mod contacts;
 mod dto;
 mod handlers;
+mod history;
 
 pub use dto::{OpportunityResponse, date_param_schema, date_schema, open_stage_schema, parse_date};
 pub use handlers::*;
@@ -20,7 +21,7 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(restore_opportunity)
         .service(closing::close_opportunity)
         .service(closing::reopen_opportunity)
-        .service(opportunity_stage_history)
+        .service(history::opportunity_stage_history)
         .service(list_account_opportunities)
         .service(contacts::list_contact_roles)
         .service(contacts::put_contact_role)

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::custom_fields_value;
 use crate::extract::{custom_fields, double_option, nullable, required};
-use crate::routes::accounts::{AddressDto, AddressResponse};
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines};
+use crate::routes::values::{AddressDto, AddressResponse};
 use crate::schema::{any_of_list, codes, fields, one_of};
 
 pub(crate) fn status_schema() -> Object {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::conventions::{optional_timestamp, timestamp};
 use crate::extract::{custom_fields, double_option, nullable, required};
-use crate::routes::accounts::MoneyDto;
+use crate::routes::values::MoneyDto;
 use crate::schema::{fields, sort_param};
 
 pub(crate) fn sku_schema() -> Object {
