@@ -25,6 +25,7 @@ RULES = {
     "issue_invoice": [("422", "`due_date` is not before `issue_date`, a rule between two fields")],
     "create_payment": [("422", "the payment's currency is the invoice's, which no schema of the request knows")],
     "close_opportunity": [("422", "`lost_to_competitor_id` goes with `outcome: lost` only, a rule between two fields")],
+    "reschedule_activity": [("422", "`remind_at` is at or before `due_at`, a rule between two fields")],
 }
 
 

@@ -5,6 +5,7 @@
 //! into the commands defined here; the persistence crate stores what these types describe.
 
 pub mod account;
+pub mod activity;
 pub mod address;
 pub mod audit;
 pub mod competitor;

@@ -29,6 +29,8 @@ pub enum Resource {
     PriceBook,
     /// Competitors and their products.
     Competitor,
+    /// Activities: interactions and planned work. Every role logs them on the records it reads.
+    Activity,
 }
 
 impl Resource {
@@ -39,6 +41,7 @@ impl Resource {
             Resource::AuditEvent => "the audit trail",
             Resource::PriceBook => "the price book",
             Resource::Competitor => "competitors",
+            Resource::Activity => "this activity",
         }
     }
 }
@@ -99,6 +102,10 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (Competitor, Read, _) => All,
         (Competitor, _, Role::Admin | Role::Manager) => All,
         (Competitor, _, _) => Nothing,
+        (Activity, Read | Create, _) => All,
+        (Activity, _, Role::Admin | Role::Manager) => All,
+        (Activity, Update, Role::SalesRep | Role::SupportAgent) => Own,
+        (Activity, Reassign, Role::SalesRep | Role::SupportAgent) => Nothing,
     }
 }
 
@@ -192,6 +199,10 @@ mod tests {
             (Resource::Competitor, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
             (Resource::Competitor, Action::Create, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
             (Resource::Competitor, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::Activity, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::Activity, Action::Create, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::Activity, Action::Update, [Reach::All, Reach::All, Reach::Own, Reach::Own]),
+            (Resource::Activity, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

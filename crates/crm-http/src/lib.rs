@@ -94,6 +94,7 @@ where
             .configure(routes::quotes::routes)
             .configure(routes::orders::routes)
             .configure(routes::invoices::routes)
+            .configure(routes::activities::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

@@ -38,6 +38,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "quotes", description = "Quotes: priced offers on an opportunity; accepting one creates an order and wins the deal"),
         (name = "orders", description = "Orders: the closed sale, from pending to delivered"),
         (name = "invoices", description = "Invoices and their payments"),
+        (name = "activities", description = "Activities: every call, email, meeting and note (failed attempts too), and planned tasks with reminders"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),
     )

@@ -89,6 +89,9 @@ problem_codes! {
     InvoiceHasPayments = ("invoice_has_payments", 409, "An invoice with payments cannot be voided."),
     InvoiceVoid = ("invoice_void", 409, "The invoice is void and takes no change."),
     Overpayment = ("overpayment", 409, "The payment is above the invoice's balance due; nothing is recorded."),
+    ActivityArchived = ("activity_archived", 409, "The activity is archived: restore it first."),
+    ActivityNotArchived = ("activity_not_archived", 409, "Restore of an activity that is not archived."),
+    ActivityNotPlanned = ("activity_not_planned", 409, "Only a planned activity is completed, cancelled, rescheduled or snoozed, or has its kind, due date or reminder changed."),
     PreconditionFailed = ("precondition_failed", 412, "`If-Match` names a version that is no longer current; nothing changed."),
     PayloadTooLarge = ("payload_too_large", 413, "The body is larger than 1 MiB."),
     UnsupportedMediaType = ("unsupported_media_type", 415, "The body was not sent as JSON, or with a `Content-Encoding` other than gzip."),
@@ -154,6 +157,7 @@ mod tests {
 /// (`errors[]` carries the domain's own field code) are `validation_failed` at the top level.
 mod rules {
     use crm_domain::account::AccountRuleError;
+    use crm_domain::activity::ActivityRuleError;
     use crm_domain::competitor::CompetitorRuleError;
     use crm_domain::contact::ContactRuleError;
     use crm_domain::invoice::InvoiceRuleError;
@@ -173,6 +177,15 @@ mod rules {
                 LeadRuleError::Converted => P::LeadConverted,
                 LeadRuleError::Archived => P::LeadArchived,
                 LeadRuleError::NotArchived => P::LeadNotArchived,
+            }
+        }
+    }
+
+    impl From<&ActivityRuleError> for P {
+        fn from(rule: &ActivityRuleError) -> Self {
+            match rule {
+                ActivityRuleError::Archived => P::ActivityArchived,
+                ActivityRuleError::NotPlanned => P::ActivityNotPlanned,
             }
         }
     }

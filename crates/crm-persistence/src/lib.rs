@@ -7,6 +7,7 @@
 //! live in `backend.rs` and in the two migration folders. This is the only crate that contains SQL.
 
 mod accounts;
+mod activities;
 mod audit;
 mod backend;
 mod competitors;

@@ -29,6 +29,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (16, "lead_search_text", include_str!("../../../migrations/sqlite/0016_lead_search_text.sql")),
     (17, "report_totals_split", include_str!("../../../migrations/sqlite/0017_report_totals_split.sql")),
     (18, "idempotency_outcomes", include_str!("../../../migrations/sqlite/0018_idempotency_outcomes.sql")),
+    (19, "activities", include_str!("../../../migrations/sqlite/0019_activities.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -51,6 +52,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (16, "lead_search_text", include_str!("../../../migrations/postgres/0016_lead_search_text.sql")),
     (17, "report_totals_split", include_str!("../../../migrations/postgres/0017_report_totals_split.sql")),
     (18, "idempotency_outcomes", include_str!("../../../migrations/postgres/0018_idempotency_outcomes.sql")),
+    (19, "activities", include_str!("../../../migrations/postgres/0019_activities.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -173,6 +173,14 @@ async fn seed(
             .await?;
         ids.insert("users", id(&user)?);
     }
+    let activity = a
+        .must(
+            Method::POST,
+            "/api/v1/activities",
+            &json!({"kind": "call", "subject": format!("{MARKER} call"), "contact_id": contact_id, "due_at": "2099-01-15T09:00:00Z"}),
+        )
+        .await?;
+    ids.insert("activities", id(&activity)?);
     ids.insert("accounts", account_id);
     ids.insert("contacts", contact_id);
     ids.insert("opportunities", deal_id);
@@ -246,7 +254,7 @@ fn leaks(text: &str, ids: &HashMap<&'static str, String>, alpha_admin: &str) -> 
 
 /// Cross-organisation access: organisation A holds one record of every kind (lead, account,
 /// contact, deal with a competitor and a contact role, product, competitor and its product,
-/// quote, order, issued invoice with a payment, user), each carrying a marker. B's admin then
+/// quote, order, issued invoice with a payment, activity, user), each carrying a marker. B's admin then
 /// calls every operation of the served API description that takes a path id, with A's ids and
 /// the operation's example body; every list and report, plain and with each id filter set to
 /// A's records; and every create that references A's records. Promises, on both backends: each
@@ -335,6 +343,8 @@ pub(super) async fn cross_org(config: &ReliabilityConfig, dir: &Path) -> Result<
             ),
             ("/api/v1/invoices", json!({"currency": "EUR", "account_id": ids["accounts"]})),
             ("/api/v1/accounts", json!({"name": "x", "parent_account_id": ids["accounts"]})),
+            ("/api/v1/activities", json!({"kind": "call", "subject": "x", "contact_id": ids["contacts"]})),
+            ("/api/v1/activities", json!({"kind": "call", "subject": "x", "lead_id": ids["leads"]})),
         ];
         for (path, body) in &references {
             let (status, text) = b.send(Method::POST, path, Some(body)).await?;
@@ -389,6 +399,7 @@ fn resource_of(path: &str) -> Option<Resource> {
         }
         "products" => Some(Resource::PriceBook),
         "competitors" => Some(Resource::Competitor),
+        "activities" => Some(Resource::Activity),
         "users" => Some(Resource::User),
         "audit-events" => Some(Resource::AuditEvent),
         _ => None,

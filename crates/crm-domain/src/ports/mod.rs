@@ -10,6 +10,7 @@
 //! One module per resource; [`Store`] combines every port into the one object the application holds.
 
 mod accounts;
+mod activities;
 mod audit;
 mod competitors;
 mod contacts;
@@ -30,6 +31,7 @@ mod reports;
 mod users;
 
 pub use accounts::*;
+pub use activities::*;
 pub use audit::*;
 pub use competitors::*;
 pub use contacts::*;
@@ -80,7 +82,8 @@ store!(
         crate::competitor::Competitor,
         crate::quote::Quote,
         crate::order::Order,
-        crate::invoice::Invoice;
+        crate::invoice::Invoice,
+        crate::activity::Activity;
     ports:
         OrganizationRepository,
         UserRepository,
@@ -99,5 +102,6 @@ store!(
         QuoteRepository,
         OrderRepository,
         InvoiceRepository,
+        ActivityRepository,
         HealthCheck,
 );

@@ -24,6 +24,17 @@ pub fn optional_timestamp(at: Option<DateTime<Utc>>) -> Option<String> {
     at.map(timestamp)
 }
 
+/// An instant a body gives: RFC 3339 with any offset, kept in UTC at the precision both
+/// databases store (microseconds), so that what was accepted reads back the same.
+///
+/// # Errors
+/// `invalid_timestamp` on `field`.
+pub fn parse_instant(field: &str, raw: &str) -> Result<DateTime<Utc>, crm_domain::FieldError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc).trunc_subsecs(6))
+        .map_err(|_| crm_domain::FieldError::new(field, "invalid_timestamp", "must be an RFC 3339 timestamp"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

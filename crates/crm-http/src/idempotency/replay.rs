@@ -93,6 +93,7 @@ fn created_type(collection: &str) -> Option<&'static str> {
         "opportunities" => "opportunity",
         "products" => "product",
         "competitors" => "competitor",
+        "activities" => "activity",
         "quotes" => "quote",
         "orders" => "order",
         "invoices" => "invoice",

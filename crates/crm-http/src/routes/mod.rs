@@ -1,4 +1,5 @@
 pub mod accounts;
+pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod competitors;

@@ -11,9 +11,9 @@ use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::conventions::{optional_timestamp, timestamp};
+use crate::conventions::{optional_timestamp, parse_instant, timestamp};
 use crate::extract::custom_fields_value;
-use crate::extract::{custom_fields, double_option, nullable, required};
+use crate::extract::{custom_fields, double_option, nullable, opt, required};
 use crate::routes::documents::{LineItemRequest, LinesResponse, parse_lines, positive_money};
 use crate::routes::opportunities::{date_schema, parse_date};
 use crate::routes::values::MoneyDto;
@@ -207,13 +207,7 @@ impl CreatePaymentRequest {
         let mut errors = ValidationErrors::new();
         let currency = errors.collect(Currency::parse("amount.currency", &self.amount.currency));
         let amount = currency.and_then(|c| errors.collect(positive_money("amount.amount", self.amount.amount, c)));
-        let paid_at = self.paid_at.as_deref().and_then(|raw| {
-            errors.collect(
-                DateTime::parse_from_rfc3339(raw)
-                    .map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6))
-                    .map_err(|_| FieldError::new("paid_at", "invalid_timestamp", "must be an RFC 3339 timestamp")),
-            )
-        });
+        let paid_at = opt(&mut errors, self.paid_at.as_deref(), |raw| parse_instant("paid_at", raw));
         let method = errors.collect(PaymentMethod::parse("method", &self.method));
         let reference = self.reference.as_deref().and_then(|v| errors.collect(Name::parse("reference", v)));
         errors.into_result()?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::dto::{OpportunityResponse, open_stage_schema, outcome_schema};
 use crate::auth::Caller;
-use crate::conventions::now;
+use crate::conventions::{now, parse_instant};
 use crate::extract::{JsonBody, parse_optional_json};
 use crate::problem::{ApiError, Problem};
 use crate::resource::{self, Edit};
@@ -93,12 +93,7 @@ pub async fn close_opportunity(
     }
     let closed_at = match body.closed_at.as_deref() {
         None => Some(now()),
-        Some(raw) => chrono::DateTime::parse_from_rfc3339(raw)
-            .map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&chrono::Utc), 6))
-            .map_err(|_| {
-                errors.push(FieldError::new("closed_at", "invalid_timestamp", "must be an RFC 3339 timestamp"))
-            })
-            .ok(),
+        Some(raw) => errors.collect(parse_instant("closed_at", raw)),
     };
     errors.into_result()?;
     let (Some(outcome), Some(closed_at)) = (outcome, closed_at) else {
