@@ -321,7 +321,10 @@ async fn activities_are_corrected_archived_and_restored_under_if_match(backend: 
     app.delete(&path, &admin.token).await.expect_problem(409, "activity_archived");
     app.patch(&path, &admin.token, &json!({"subject": "x"})).await.expect_problem(409, "activity_archived");
     assert!(ids(&app.get("/api/v1/activities", &admin.token).await.expect(200).body).is_empty());
-    assert_eq!(ids(&app.get("/api/v1/activities?archived=only", &admin.token).await.expect(200).body), vec![id.clone()]);
+    assert_eq!(
+        ids(&app.get("/api/v1/activities?archived=only", &admin.token).await.expect(200).body),
+        vec![id.clone()]
+    );
     app.post(&format!("{path}/restore"), &admin.token, &json!({})).await.expect(200);
     app.post(&format!("{path}/restore"), &admin.token, &json!({})).await.expect_problem(409, "activity_not_archived");
     let audit =

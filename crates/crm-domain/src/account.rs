@@ -58,21 +58,7 @@ pub struct Account {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
-impl Record for Account {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
-        self.archived_at = at;
-    }
-}
+crate::record::impl_record!(Account);
 
 /// The most employees an account may declare.
 pub const MAX_EMPLOYEES: i64 = 100_000_000;

@@ -160,21 +160,7 @@ pub struct Activity {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
-impl Record for Activity {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
-        self.archived_at = at;
-    }
-}
+crate::record::impl_record!(Activity);
 
 /// A new activity, parsed. `status` absent means planned when `due_at` is given, done otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,7 +423,12 @@ impl Activity {
         c.set("contact_id", &mut next.links.contact_id, &patch.contact_id, opt_id);
         c.set("account_id", &mut next.links.account_id, &patch.account_id, opt_id);
         c.set("opportunity_id", &mut next.links.opportunity_id, &patch.opportunity_id, opt_id);
-        c.set("participant_contact_ids", &mut next.participant_contact_ids, &patch.participant_contact_ids, |v: &Vec<Uuid>| ids(v));
+        c.set(
+            "participant_contact_ids",
+            &mut next.participant_contact_ids,
+            &patch.participant_contact_ids,
+            |v: &Vec<Uuid>| ids(v),
+        );
         c.set("custom_fields", &mut next.custom_fields, &patch.custom_fields, |v| {
             AuditValue::Json(v.as_json_text().to_owned())
         });

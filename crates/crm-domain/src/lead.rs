@@ -169,21 +169,7 @@ impl LeadRuleError {
     }
 }
 
-impl Record for Lead {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
-        self.archived_at = at;
-    }
-}
+crate::record::impl_record!(Lead);
 
 impl Lead {
     /// A new lead from `draft`, created by `actor_id` in `organization_id` at `now`.

@@ -121,21 +121,7 @@ pub struct Opportunity {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
-impl Record for Opportunity {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
-        self.archived_at = at;
-    }
-}
+crate::record::impl_record!(Opportunity);
 
 /// One step of the stage history: from (none at creation) to, with the amount and probability
 /// at that moment.

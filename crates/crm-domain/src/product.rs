@@ -92,21 +92,7 @@ pub struct Product {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
-impl Record for Product {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
-        self.archived_at = at;
-    }
-}
+crate::record::impl_record!(Product);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductDraft {

@@ -102,21 +102,7 @@ pub struct Quote {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
-impl Record for Quote {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
-    }
-    fn set_archived_at(&mut self, at: Option<DateTime<Utc>>) {
-        self.archived_at = at;
-    }
-}
+crate::record::impl_record!(Quote);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuoteDraft {

@@ -14,6 +14,29 @@ pub trait Record: Clone {
     fn set_archived_at(&mut self, at: Option<DateTime<Utc>>);
 }
 
+/// Implements [`Record`] for a record struct with `version`, `updated_at` and `archived_at`
+/// fields: the version grows by one with each change.
+macro_rules! impl_record {
+    ($record:ty) => {
+        impl $crate::record::Record for $record {
+            fn version(&self) -> i64 {
+                self.version
+            }
+            fn archived_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.archived_at
+            }
+            fn touch(&mut self, now: chrono::DateTime<chrono::Utc>) {
+                self.version += 1;
+                self.updated_at = now;
+            }
+            fn set_archived_at(&mut self, at: Option<chrono::DateTime<chrono::Utc>>) {
+                self.archived_at = at;
+            }
+        }
+    };
+}
+pub(crate) use impl_record;
+
 /// Why an archive or a restore is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ArchiveError {
