@@ -236,8 +236,10 @@ impl ActivityRuleError {
     }
 }
 
-/// Checks the rules that tie an activity's fields together, collecting every broken one.
-fn check(activity: &Activity, errors: &mut ValidationErrors) {
+/// Checks the rules that tie an activity's fields together, collecting every broken one. The
+/// reminder is held at or before the due date when either is set (`scheduling`): a snoozed
+/// reminder may have moved past it, and a later edit of something else leaves it there.
+fn check(activity: &Activity, scheduling: bool, errors: &mut ValidationErrors) {
     if activity.direction.is_some() && !activity.kind.has_direction() {
         errors.push(FieldError::new("direction", "not_allowed", "notes and tasks have no direction"));
     }
@@ -267,6 +269,7 @@ fn check(activity: &Activity, errors: &mut ValidationErrors) {
         }
     }
     if let (Some(remind), Some(due)) = (activity.remind_at, activity.due_at)
+        && scheduling
         && activity.status == ActivityStatus::Planned
         && remind > due
     {
@@ -353,7 +356,7 @@ impl Activity {
             version: 1,
             archived_at: None,
         };
-        check(&activity, &mut errors);
+        check(&activity, true, &mut errors);
         errors.into_result().map(|()| activity)
     }
 
@@ -433,7 +436,7 @@ impl Activity {
             AuditValue::Json(v.as_json_text().to_owned())
         });
         let mut errors = ValidationErrors::new();
-        check(&next, &mut errors);
+        check(&next, patch.due_at.is_some() || patch.remind_at.is_some(), &mut errors);
         errors.into_result().map_err(ActivityEditError::Invalid)?;
         if !c.0.is_empty() {
             next.touch(now);
@@ -750,6 +753,13 @@ mod tests {
         // Snoozing an overdue task's reminder past its due date is allowed.
         let (snoozed, _) = planned.snooze(at(23), at(20)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(snoozed.alert_at(), Some(at(23)));
+        // Another edit leaves the snoozed reminder where it is; setting one past the due date is
+        // refused.
+        let renamed =
+            ActivityPatch { subject: Some(Name::from_trusted("Call Ada again".into())), ..Default::default() };
+        assert!(snoozed.apply(&renamed, at(21)).is_ok());
+        let late = ActivityPatch { remind_at: Some(Some(at(23))), ..Default::default() };
+        assert!(matches!(planned.apply(&late, at(21)), Err(ActivityEditError::Invalid(_))));
     }
 
     #[test]
