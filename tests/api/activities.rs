@@ -13,6 +13,7 @@ on_both_backends!(
     activities_are_corrected_archived_and_restored_under_if_match,
     a_sales_rep_changes_only_its_own_activities_and_a_support_agent_logs_calls,
     another_organisation_sees_no_activity,
+    reminders_come_overdue_first_with_what_they_are_about,
 );
 
 async fn account_and_contact(app: &TestApp, session: &Session) -> (String, String) {
@@ -394,4 +395,78 @@ async fn another_organisation_sees_no_activity(backend: Backend) {
     app.post("/api/v1/activities", &other.token, &json!({"kind": "call", "subject": "x", "contact_id": contact}))
         .await
         .expect_problem(422, "validation_failed");
+}
+
+async fn reminders_come_overdue_first_with_what_they_are_about(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
+    let (account, contact) = account_and_contact(&app, &admin).await;
+    let lead = id_of(
+        &app.post("/api/v1/leads", &admin.token, &json!({"first_name": "Charles", "last_name": "Babbage"}))
+            .await
+            .expect(201)
+            .body,
+    );
+    let deal = id_of(
+        &app.post("/api/v1/opportunities", &admin.token, &json!({"name": "Engine deal", "account_id": account}))
+            .await
+            .expect(201)
+            .body,
+    );
+    let plan = |body: Value| log(&app, &admin, body);
+    let a = id_of(&plan(json!({"kind": "task", "subject": "Send the contract", "contact_id": contact, "due_at": "2020-01-01T10:00:00Z"})).await);
+    let b = id_of(
+        &plan(json!({"kind": "call", "subject": "Qualify", "lead_id": lead, "due_at": "2020-06-01T10:00:00Z"})).await,
+    );
+    let c = id_of(&plan(json!({"kind": "call", "subject": "Check in", "opportunity_id": deal, "due_at": "2099-01-01T10:00:00Z", "remind_at": "2020-03-01T10:00:00Z"})).await);
+    let d = id_of(&plan(json!({"kind": "meeting", "subject": "Review", "account_id": account, "due_at": "2099-01-01T10:00:00Z", "remind_at": "2098-01-01T10:00:00Z"})).await);
+    // Not reminders of the admin's now: done, someone else's, archived, snoozed.
+    plan(json!({"kind": "call", "subject": "Done", "contact_id": contact, "outcome": "busy"})).await;
+    log(
+        &app,
+        &rep,
+        json!({"kind": "task", "subject": "The rep's", "contact_id": contact, "due_at": "2020-01-01T09:00:00Z"}),
+    )
+    .await;
+    let archived = id_of(
+        &plan(json!({"kind": "task", "subject": "Archived", "contact_id": contact, "due_at": "2019-01-01T09:00:00Z"}))
+            .await,
+    );
+    app.delete(&format!("/api/v1/activities/{archived}"), &admin.token).await.expect(200);
+    let snoozed = id_of(
+        &plan(json!({"kind": "task", "subject": "Snoozed", "contact_id": contact, "due_at": "2019-02-01T09:00:00Z"}))
+            .await,
+    );
+    action(&app, &admin, &snoozed, "snooze", Some(json!({"remind_at": "2099-06-01T00:00:00Z"}))).await.expect(200);
+
+    let reminders = |query: &'static str| {
+        let (app, token) = (&app, admin.token.clone());
+        async move {
+            let body = app.get(&format!("/api/v1/me/reminders{query}"), &token).await.expect(200).body;
+            body["data"]
+                .as_array()
+                .map(|a| a.iter().map(|r| id_of(&r["activity"])).collect::<Vec<_>>())
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(reminders("").await, [a.clone(), b.clone(), c.clone()], "the overdue first, the longest overdue first");
+    assert_eq!(reminders("?until=2098-06-01T00:00:00Z").await, [a.clone(), b.clone(), c.clone(), d.clone()]);
+    assert_eq!(reminders("?limit=2").await, [a.clone(), b.clone()]);
+    let first = app.get("/api/v1/me/reminders", &admin.token).await.expect(200).body;
+    assert_eq!(first["data"][0]["activity"]["overdue"], true);
+    assert_eq!(
+        first["data"][0]["about"],
+        json!([{"type": "contact", "id": contact, "name": "Ada Lovelace"}, {"type": "account", "id": account, "name": "Babbage & Co"}])
+    );
+    assert_eq!(first["data"][1]["about"], json!([{"type": "lead", "id": lead, "name": "Charles Babbage"}]));
+    assert_eq!(first["data"][2]["about"][0], json!({"type": "account", "id": account, "name": "Babbage & Co"}));
+    assert_eq!(first["data"][2]["about"][1], json!({"type": "opportunity", "id": deal, "name": "Engine deal"}));
+    app.get("/api/v1/me/reminders?limit=0", &admin.token).await.expect_problem(400, "invalid_parameter");
+    app.get("/api/v1/me/reminders?until=soon", &admin.token).await.expect_problem(400, "invalid_parameter");
+    let other = app.signup("Globex", "hank@example.com").await;
+    let theirs = app.get("/api/v1/me/reminders?until=2099-12-31T00:00:00Z", &other.token).await.expect(200).body;
+    assert_eq!(theirs["data"], json!([]));
+    action(&app, &admin, &a, "complete", None).await.expect(200);
+    assert_eq!(reminders("").await, [b, c], "a completed activity leaves the reminders");
 }

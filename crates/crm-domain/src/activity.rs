@@ -622,6 +622,66 @@ pub struct ActivityQuery {
     pub window: Window,
 }
 
+/// The kind of record an activity is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AboutKind {
+    Lead,
+    Contact,
+    Account,
+    Opportunity,
+}
+
+impl AboutKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lead => "lead",
+            Self::Contact => "contact",
+            Self::Account => "account",
+            Self::Opportunity => "opportunity",
+        }
+    }
+}
+
+/// A record an activity is about, with the name a person reads ("Ada Lovelace", "Babbage & Co").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct About {
+    pub kind: AboutKind,
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A planned activity whose owner should be reminded of it now, with what it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    pub activity: Activity,
+    pub about: Vec<About>,
+}
+
+/// The most reminders one answer holds.
+pub const MAX_REMINDERS: u32 = 200;
+
+/// Whose reminders, up to when, and how many at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReminderQuery {
+    pub owner_id: Uuid,
+    /// The reminders (or, without one, the due dates) at or before this instant.
+    pub until: DateTime<Utc>,
+    /// What counts as overdue: a due date before this instant.
+    pub now: DateTime<Utc>,
+    pub limit: u32,
+}
+
+/// The order of reminders: the overdue ones first, the longest overdue first; then the others by
+/// when they asked to be reminded; then by id.
+pub fn reminder_order(a: &Activity, b: &Activity, now: DateTime<Utc>) -> std::cmp::Ordering {
+    let key = |x: &Activity| {
+        let overdue = x.is_overdue(now);
+        let at = if overdue { x.due_at } else { x.alert_at() };
+        (!overdue, at, x.id)
+    };
+    key(a).cmp(&key(b))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, TimeZone};
@@ -777,6 +837,23 @@ mod tests {
         ));
         let unlinked = ActivityPatch { contact_id: Some(None), ..Default::default() };
         assert!(matches!(call.apply(&unlinked, at(11)), Err(ActivityEditError::Invalid(_))));
+    }
+
+    #[test]
+    fn reminders_put_the_overdue_first_then_go_by_their_time() {
+        let plan = |due: u32, remind: Option<u32>, n: u128| {
+            let mut a =
+                create(ActivityDraft { due_at: Some(at(due)), remind_at: remind.map(at), ..draft(ActivityKind::Task) })
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+            a.id = Uuid::from_u128(n);
+            a
+        };
+        // At 11:00: C is overdue since 10:45 and D since 10:00; E reminds at 08:00 for 13:00, F at 10:30.
+        let (c, d, e, f) = (plan(10, Some(9), 3), plan(10, None, 4), plan(13, Some(8), 5), plan(12, Some(10), 6));
+        let c = Activity { due_at: Some(at(10) + chrono::Duration::minutes(45)), ..c };
+        let mut all = [e, f, c, d];
+        all.sort_by(|x, y| reminder_order(x, y, at(11)));
+        assert_eq!(all.iter().map(|a| a.id.as_u128()).collect::<Vec<_>>(), [4, 3, 5, 6]);
     }
 
     #[test]

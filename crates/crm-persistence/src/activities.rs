@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::activity::{
-    Activity, ActivityKind, ActivityOutcome, ActivityQuery, ActivitySortField, ActivityStatus, Direction, Links,
-    Priority,
+    About, AboutKind, Activity, ActivityKind, ActivityOutcome, ActivityQuery, ActivitySortField, ActivityStatus,
+    Direction, Links, Priority, Reminder, ReminderQuery,
 };
 use crm_domain::audit::AuditContext;
 use crm_domain::list::Page;
@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::backend::{PgStore, SqliteStore};
-use crate::error::{Violations, corrupt};
+use crate::error::{Violations, corrupt, plain};
 use crate::rows::custom_fields_json;
 use crate::table::{Table, table};
 
@@ -177,9 +177,89 @@ macro_rules! impl_activities {
                 })
                 .await
             }
+
+            async fn reminders(
+                &self,
+                organization_id: Uuid,
+                query: &ReminderQuery,
+            ) -> Result<Vec<Reminder>, RepoError> {
+                // One range of `activities_alerts` (its predicate is repeated so that both planners
+                // use it), ordered as `reminder_order` says.
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {} FROM activities WHERE organization_id = ",
+                    Activity::sql().columns
+                ));
+                qb.push_bind(organization_id);
+                qb.push(" AND owner_id = ").push_bind(query.owner_id);
+                qb.push(" AND alert_at IS NOT NULL AND archived_at IS NULL AND alert_at <= ").push_bind(query.until);
+                qb.push(" ORDER BY CASE WHEN due_at < ").push_bind(query.now);
+                qb.push(" THEN 0 ELSE 1 END, CASE WHEN due_at < ").push_bind(query.now);
+                qb.push(" THEN due_at ELSE alert_at END, id LIMIT ").push_bind(i64::from(query.limit));
+                let rows: Vec<ActivityRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let activities = rows.into_iter().map(Activity::try_from).collect::<Result<Vec<_>, _>>()?;
+                let names = self.names_of(organization_id, &activities).await?;
+                Ok(activities
+                    .into_iter()
+                    .map(|activity| {
+                        let l = activity.links;
+                        let about = [
+                            (AboutKind::Lead, l.lead_id),
+                            (AboutKind::Contact, l.contact_id),
+                            (AboutKind::Account, l.account_id),
+                            (AboutKind::Opportunity, l.opportunity_id),
+                        ]
+                        .into_iter()
+                        .filter_map(|(kind, id)| {
+                            let id = id?;
+                            names.get(&id).map(|name| About { kind, id, name: name.clone() })
+                        })
+                        .collect();
+                        Reminder { activity, about }
+                    })
+                    .collect())
+            }
+        }
+
+        impl $Store {
+            /// The names of the records `activities` are about, by id: one query per kind of record.
+            async fn names_of(
+                &self,
+                organization_id: Uuid,
+                activities: &[Activity],
+            ) -> Result<std::collections::HashMap<Uuid, String>, RepoError> {
+                let mut names = std::collections::HashMap::new();
+                let ids = |pick: fn(&Links) -> Option<Uuid>| -> Vec<Uuid> {
+                    let mut ids: Vec<Uuid> = activities.iter().filter_map(|a| pick(&a.links)).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                };
+                for (table, name_sql, pick) in [
+                    ("leads", PERSON_NAME, (|l: &Links| l.lead_id) as fn(&Links) -> Option<Uuid>),
+                    ("contacts", PERSON_NAME, |l: &Links| l.contact_id),
+                    ("accounts", "name", |l: &Links| l.account_id),
+                    ("opportunities", "name", |l: &Links| l.opportunity_id),
+                ] {
+                    let wanted = ids(pick);
+                    if wanted.is_empty() {
+                        continue;
+                    }
+                    let mut qb = QueryBuilder::<$Db>::new(format!(
+                        "SELECT id, {name_sql} FROM {table} WHERE organization_id = "
+                    ));
+                    qb.push_bind(organization_id);
+                    crate::list::push_any_id(&mut qb, "id", &wanted);
+                    let rows: Vec<(Uuid, String)> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                    names.extend(rows);
+                }
+                Ok(names)
+            }
         }
     };
 }
+
+/// A person's name as people read it: the first name, if any, then the last.
+const PERSON_NAME: &str = "CASE WHEN first_name IS NULL THEN last_name ELSE first_name || ' ' || last_name END";
 
 impl_activities!(SqliteStore, sqlx::Sqlite);
 impl_activities!(PgStore, sqlx::Postgres);

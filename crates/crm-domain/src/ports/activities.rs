@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::activity::{Activity, ActivityQuery};
+use crate::activity::{Activity, ActivityQuery, Reminder, ReminderQuery};
 use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::list::Page;
@@ -21,4 +21,10 @@ pub trait ActivityRepository: Send + Sync {
     async fn insert_activity(&self, activity: &Activity, audit: &AuditContext) -> Result<(), RepoError>;
 
     async fn list_activities(&self, organization_id: Uuid, query: &ActivityQuery) -> Result<Page<Activity>, RepoError>;
+
+    /// The owner's planned, active activities whose reminder (or, without one, due date) is at
+    /// or before `until`, in [`crate::activity::reminder_order`], at most `limit`, each with the
+    /// records it is about and their names. One range of the owner's alert index, however many
+    /// activities the organisation holds.
+    async fn reminders(&self, organization_id: Uuid, query: &ReminderQuery) -> Result<Vec<Reminder>, RepoError>;
 }

@@ -3,6 +3,7 @@
 
 mod dto;
 mod handlers;
+mod reminders;
 
 pub use dto::ActivityResponse;
 pub use handlers::*;
@@ -18,5 +19,6 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reschedule_activity)
         .service(snooze_activity)
         .service(archive_activity)
-        .service(restore_activity);
+        .service(restore_activity)
+        .service(reminders::my_reminders);
 }
