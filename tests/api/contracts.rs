@@ -91,6 +91,12 @@ async fn organizations_and_users(backend: Backend) {
     assert!(matches!(store.insert_user(&rep, "x", &ctx(&admin)).await, Err(RepoError::Duplicate { .. })));
     assert_eq!(store.get::<User>(organization.id, rep.id).await.ok(), Some(rep.clone()));
     assert!(matches!(store.get::<User>(Uuid::now_v7(), rep.id).await, Err(RepoError::NotFound)));
+    assert_eq!(store.get_many::<User>(organization.id, &[rep.id, Uuid::now_v7()]).await.ok(), Some(vec![rep.clone()]));
+    assert_eq!(
+        store.get_many::<User>(Uuid::now_v7(), &[rep.id]).await.ok(),
+        Some(Vec::new()),
+        "another organisation's"
+    );
     let credentials = store.find_credentials(&Email::from_trusted("rep@example.com".to_owned())).await.ok().flatten();
     assert_eq!(credentials.map(|c| (c.user.id, c.password_hash)), Some((rep.id, "rep-hash".to_owned())));
     assert!(

@@ -101,9 +101,9 @@ async fn documents_are_numbered_versioned_and_written_whole(backend: Backend) {
     let (ours, theirs) = (product(organization.id, admin.id, "A-1"), product(other_org.id, other_admin.id, "B-1"));
     store.insert_product(&ours, &ctx(&admin)).await.unwrap();
     store.insert_product(&theirs, &ctx(&other_admin)).await.unwrap();
-    let read = store.get_products(organization.id, &[ours.id, theirs.id, Uuid::now_v7()]).await;
+    let read = store.get_many::<Product>(organization.id, &[ours.id, theirs.id, Uuid::now_v7()]).await;
     assert_eq!(read.ok(), Some(vec![ours.clone()]));
-    assert_eq!(store.get_products(organization.id, &[]).await.ok(), Some(Vec::new()));
+    assert_eq!(store.get_many::<Product>(organization.id, &[]).await.ok(), Some(Vec::new()));
 
     // Numbers come from the store, whatever the quote carried.
     let new_quote = |valid_until: Option<NaiveDate>| {

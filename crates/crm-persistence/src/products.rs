@@ -75,24 +75,6 @@ macro_rules! impl_products {
                 self.insert_record(product, &product.creation_changes(), audit).await
             }
 
-            async fn get_products(
-                &self,
-                organization_id: Uuid,
-                product_ids: &[Uuid],
-            ) -> Result<Vec<Product>, RepoError> {
-                if product_ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut qb = QueryBuilder::<$Db>::new(format!(
-                    "SELECT {} FROM products WHERE organization_id = ",
-                    Product::sql().columns
-                ));
-                qb.push_bind(organization_id);
-                crate::list::push_any_id(&mut qb, "id", product_ids);
-                let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                rows.into_iter().map(Product::try_from).collect()
-            }
-
             async fn find_product_by_sku(
                 &self,
                 organization_id: Uuid,

@@ -291,6 +291,21 @@ macro_rules! impl_table_ops {
                 row.try_into()
             }
 
+            async fn read_records(&self, organization_id: Uuid, ids: &[Uuid]) -> Result<Vec<T>, RepoError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = sqlx::QueryBuilder::<$Db>::new(format!(
+                    "SELECT {} FROM {} WHERE organization_id = ",
+                    T::sql().columns,
+                    T::TABLE
+                ));
+                qb.push_bind(organization_id);
+                crate::list::push_any_id(&mut qb, "id", ids);
+                let rows: Vec<T::Row> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             async fn write_record(
                 &self,
                 record: &T,

@@ -117,6 +117,17 @@ macro_rules! impl_users {
                 row.try_into()
             }
 
+            async fn read_records(&self, organization_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>, RepoError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {USER_COLUMNS} FROM users WHERE organization_id = "));
+                qb.push_bind(organization_id);
+                crate::list::push_any_id(&mut qb, "id", ids);
+                let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                rows.into_iter().map(User::try_from).collect()
+            }
+
             async fn write_record(&self, user: &User, expected_version: i64, action: AuditAction, changes: &[FieldChange], audit: &AuditContext) -> Result<(), RepoError> {
                 let mut tx = self.begin_write().await?;
                 let updated = sqlx::query(

@@ -18,10 +18,6 @@ pub trait ProductRepository: Send + Sync {
     /// [`RepoError::Duplicate`] on `sku` when another product of the organisation has it.
     async fn insert_product(&self, product: &Product, audit: &AuditContext) -> Result<(), RepoError>;
 
-    /// The organisation's products among `product_ids`, archived or not, in one query; ids it
-    /// does not hold are left out.
-    async fn get_products(&self, organization_id: Uuid, product_ids: &[Uuid]) -> Result<Vec<Product>, RepoError>;
-
     /// The product of the organisation with this SKU, archived or not.
     async fn find_product_by_sku(&self, organization_id: Uuid, sku: &str) -> Result<Option<Product>, RepoError>;
 

@@ -20,6 +20,10 @@ pub trait RecordRepository<T>: Send + Sync {
     /// is not found either).
     async fn read_record(&self, organization_id: Uuid, id: Uuid) -> Result<T, RepoError>;
 
+    /// The organisation's records among `ids`, archived or not, in one query, in no particular
+    /// order; ids it does not hold are left out.
+    async fn read_records(&self, organization_id: Uuid, ids: &[Uuid]) -> Result<Vec<T>, RepoError>;
+
     /// Stores `record` (already changed by the domain: its `version` one past `expected_version`)
     /// when its stored version is `expected_version`, with an audit event of `action` listing
     /// `changes`, in one transaction. Never writes its key, its organisation or its creation.
@@ -52,6 +56,14 @@ impl<'s> dyn Store + 's {
     /// As [`RecordRepository::read_record`].
     pub async fn get<T: StoredRecord>(&self, organization_id: Uuid, id: Uuid) -> Result<T, RepoError> {
         T::repository(self).read_record(organization_id, id).await
+    }
+
+    /// The organisation's records of type `T` among `ids`: [`RecordRepository::read_records`].
+    ///
+    /// # Errors
+    /// As [`RecordRepository::read_records`].
+    pub async fn get_many<T: StoredRecord>(&self, organization_id: Uuid, ids: &[Uuid]) -> Result<Vec<T>, RepoError> {
+        T::repository(self).read_records(organization_id, ids).await
     }
 
     /// Saves a changed record: [`RecordRepository::write_record`].

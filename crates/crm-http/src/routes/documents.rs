@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use crm_domain::lines::{LineDraft, LineItem, Lines, Quantity};
 use crm_domain::money::{Currency, Money};
-use crm_domain::product::Percent;
+use crm_domain::product::{Percent, Product};
 use crm_domain::value::LongText;
 use crm_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -82,7 +82,7 @@ pub async fn price(
     let mut ids: Vec<Uuid> = drafts.iter().filter_map(|d| d.product_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let products = state.store.get_products(organization_id, &ids).await?;
+    let products = state.store.get_many::<Product>(organization_id, &ids).await?;
     Ok(Lines::price(currency, drafts, &products)?)
 }
 

@@ -124,14 +124,17 @@ async fn resolve_links(
             None => errors.push(unknown("opportunity_id")),
         }
     }
-    for id in participants.unwrap_or_default() {
-        if active::<Contact>(state, organization_id, *id).await?.is_none() {
+    let participants = participants.unwrap_or_default();
+    if !participants.is_empty() {
+        let found = state.store.get_many::<Contact>(organization_id, participants).await?;
+        let active: std::collections::HashSet<Uuid> =
+            found.iter().filter(|c| c.archived_at.is_none()).map(|c| c.id).collect();
+        if let Some(missing) = participants.iter().find(|id| !active.contains(id)) {
             errors.push(FieldError::new(
                 "participant_contact_ids",
                 "unknown_reference",
-                format!("no active contact {id} in your organization"),
+                format!("no active contact {missing} in your organization"),
             ));
-            break;
         }
     }
     errors.into_result()?;
