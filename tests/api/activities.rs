@@ -14,6 +14,7 @@ on_both_backends!(
     a_sales_rep_changes_only_its_own_activities_and_a_support_agent_logs_calls,
     another_organisation_sees_no_activity,
     reminders_come_overdue_first_with_what_they_are_about,
+    the_last_and_next_interaction_follow_every_activity_change,
 );
 
 async fn account_and_contact(app: &TestApp, session: &Session) -> (String, String) {
@@ -469,4 +470,116 @@ async fn reminders_come_overdue_first_with_what_they_are_about(backend: Backend)
     assert_eq!(theirs["data"], json!([]));
     action(&app, &admin, &a, "complete", None).await.expect(200);
     assert_eq!(reminders("").await, [b, c], "a completed activity leaves the reminders");
+}
+
+async fn the_last_and_next_interaction_follow_every_activity_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let (account, contact) = account_and_contact(&app, &admin).await;
+    let lead = id_of(&app.post("/api/v1/leads", &admin.token, &json!({"last_name": "Babbage"})).await.expect(201).body);
+    let deal = id_of(
+        &app.post("/api/v1/opportunities", &admin.token, &json!({"name": "Engine", "account_id": account}))
+            .await
+            .expect(201)
+            .body,
+    );
+    let read = |path: String| {
+        let (app, token) = (&app, admin.token.clone());
+        async move { app.get(&path, &token).await.expect(200) }
+    };
+    let summary = |body: &Value| {
+        (
+            body["last_interaction_at"].as_str().map(str::to_owned),
+            body["last_interaction_kind"].as_str().map(str::to_owned),
+            body["next_activity_at"].as_str().map(str::to_owned),
+        )
+    };
+    let at = |t: &str| Some(format!("{t}.000000Z"));
+    let kind = |k: &str| Some(k.to_owned());
+    let (c_path, a_path, l_path, d_path) = (
+        format!("/api/v1/contacts/{contact}"),
+        format!("/api/v1/accounts/{account}"),
+        format!("/api/v1/leads/{lead}"),
+        format!("/api/v1/opportunities/{deal}"),
+    );
+    let before = read(c_path.clone()).await;
+    assert_eq!(summary(&before.body), (None, None, None));
+    let stale_tag = before.header("etag").map(str::to_owned).unwrap_or_default();
+
+    // A failed call counts as an interaction, for the contact and the account it fills in.
+    log(&app, &admin, json!({"kind": "call", "subject": "No answer", "contact_id": contact, "outcome": "no_answer", "occurred_at": "2026-02-01T10:00:00Z"})).await;
+    let after_call = read(c_path.clone()).await;
+    assert_eq!(summary(&after_call.body), (at("2026-02-01T10:00:00"), kind("call"), None));
+    assert_ne!(
+        after_call.header("etag").map(str::to_owned),
+        Some(stale_tag.clone()),
+        "what it shows changed: so did its ETag"
+    );
+    assert_eq!(summary(&read(a_path.clone()).await.body), (at("2026-02-01T10:00:00"), kind("call"), None));
+    app.send(
+        Method::PATCH,
+        &c_path,
+        Some(&admin.token),
+        Some(&json!({"title": "CTO"})),
+        &[("If-Match", stale_tag.as_str())],
+    )
+    .await
+    .expect_problem(412, "precondition_failed");
+
+    // Planned work is the next activity; an older email does not move the last one.
+    let task = id_of(&log(&app, &admin, json!({"kind": "task", "subject": "Send the contract", "contact_id": contact, "due_at": "2099-01-01T09:00:00Z"})).await);
+    log(
+        &app,
+        &admin,
+        json!({"kind": "email", "subject": "Old thread", "contact_id": contact, "occurred_at": "2026-01-01T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(
+        summary(&read(c_path.clone()).await.body),
+        (at("2026-02-01T10:00:00"), kind("call"), at("2099-01-01T09:00:00"))
+    );
+    let call_later = id_of(
+        &log(
+            &app,
+            &admin,
+            json!({"kind": "call", "subject": "Call", "contact_id": contact, "due_at": "2097-01-01T09:00:00Z"}),
+        )
+        .await,
+    );
+    assert_eq!(summary(&read(c_path.clone()).await.body).2, at("2097-01-01T09:00:00"));
+    action(&app, &admin, &call_later, "reschedule", Some(json!({"due_at": "2096-06-01T09:00:00Z"}))).await.expect(200);
+    assert_eq!(summary(&read(c_path.clone()).await.body).2, at("2096-06-01T09:00:00"));
+    action(&app, &admin, &call_later, "cancel", None).await.expect(200);
+    assert_eq!(summary(&read(c_path.clone()).await.body).2, at("2099-01-01T09:00:00"));
+
+    // Completing moves it from next to last; archiving takes it back out; restoring puts it back.
+    action(&app, &admin, &task, "complete", Some(json!({"occurred_at": "2026-03-01T12:00:00Z"}))).await.expect(200);
+    assert_eq!(summary(&read(c_path.clone()).await.body), (at("2026-03-01T12:00:00"), kind("task"), None));
+    app.delete(&format!("/api/v1/activities/{task}"), &admin.token).await.expect(200);
+    assert_eq!(summary(&read(c_path.clone()).await.body), (at("2026-02-01T10:00:00"), kind("call"), None));
+    app.post(&format!("/api/v1/activities/{task}/restore"), &admin.token, &json!({})).await.expect(200);
+    assert_eq!(summary(&read(a_path.clone()).await.body), (at("2026-03-01T12:00:00"), kind("task"), None));
+
+    // Relinking moves it from the contact to the lead.
+    app.patch(&format!("/api/v1/activities/{task}"), &admin.token, &json!({"contact_id": null, "lead_id": lead}))
+        .await
+        .expect(200);
+    assert_eq!(summary(&read(c_path.clone()).await.body), (at("2026-02-01T10:00:00"), kind("call"), None));
+    assert_eq!(summary(&read(l_path.clone()).await.body), (at("2026-03-01T12:00:00"), kind("task"), None));
+    assert_eq!(summary(&read(a_path.clone()).await.body).0, at("2026-03-01T12:00:00"), "the account keeps it");
+
+    // A deal's meeting is the deal's and its account's next activity until cancelled.
+    let meeting = id_of(
+        &log(
+            &app,
+            &admin,
+            json!({"kind": "meeting", "subject": "Demo", "opportunity_id": deal, "due_at": "2098-05-01T14:00:00Z"}),
+        )
+        .await,
+    );
+    assert_eq!(summary(&read(d_path.clone()).await.body), (None, None, at("2098-05-01T14:00:00")));
+    assert_eq!(summary(&read(a_path.clone()).await.body).2, at("2098-05-01T14:00:00"));
+    action(&app, &admin, &meeting, "cancel", None).await.expect(200);
+    assert_eq!(summary(&read(d_path).await.body), (None, None, None));
+    assert_eq!(summary(&read(a_path).await.body).2, None);
 }

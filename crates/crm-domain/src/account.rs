@@ -56,6 +56,8 @@ pub struct Account {
     pub created_by: Uuid,
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The last and the next interaction, kept by the store.
+    pub interactions: crate::activity::Interactions,
 }
 
 crate::record::impl_record!(Account);
@@ -193,6 +195,7 @@ impl Account {
             created_by: actor_id,
             version: 1,
             archived_at: None,
+            interactions: crate::activity::Interactions::default(),
         })
     }
 

@@ -82,6 +82,16 @@ string_enum!(
     }
 );
 
+/// The last and the next interaction of a lead, contact, account or deal: the latest done
+/// activity about it (failed attempts included) and its kind, and the earliest planned one. The
+/// store keeps them in the transaction of every activity change; the domain never sets them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interactions {
+    pub last_at: Option<DateTime<Utc>>,
+    pub last_kind: Option<ActivityKind>,
+    pub next_at: Option<DateTime<Utc>>,
+}
+
 /// What an activity is about: at least one of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Links {

@@ -38,6 +38,8 @@ pub struct Contact {
     pub created_by: Uuid,
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The last and the next interaction, kept by the store.
+    pub interactions: crate::activity::Interactions,
 }
 
 crate::record::impl_record!(Contact);
@@ -111,6 +113,7 @@ impl Contact {
             created_by: actor_id,
             version: 1,
             archived_at: None,
+            interactions: crate::activity::Interactions::default(),
         }
     }
 

@@ -100,6 +100,8 @@ pub struct Lead {
     pub created_by: Uuid,
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The last and the next interaction, kept by the store.
+    pub interactions: crate::activity::Interactions,
     pub converted_at: Option<DateTime<Utc>>,
     /// What the conversion produced or merged into.
     pub converted_account_id: Option<Uuid>,
@@ -213,6 +215,7 @@ impl Lead {
             created_by: actor_id,
             version: 1,
             archived_at: None,
+            interactions: crate::activity::Interactions::default(),
             converted_at: None,
             converted_account_id: None,
             converted_contact_id: None,

@@ -119,6 +119,8 @@ pub struct Opportunity {
     pub created_by: Uuid,
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The last and the next interaction, kept by the store.
+    pub interactions: crate::activity::Interactions,
 }
 
 crate::record::impl_record!(Opportunity);
@@ -264,6 +266,7 @@ impl Opportunity {
             created_by: actor_id,
             version: 1,
             archived_at: None,
+            interactions: crate::activity::Interactions::default(),
         };
         let change = StageChange {
             from_stage: None,

@@ -49,6 +49,9 @@ table! {
         updated_at: DateTime<Utc> = account.updated_at,
         version: i64 = account.version,
         archived_at: Option<DateTime<Utc>> = account.archived_at,
+        last_interaction_at: Option<DateTime<Utc>> = account.interactions.last_at,
+        last_interaction_kind: Option<String> = account.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
+        next_activity_at: Option<DateTime<Utc>> = account.interactions.next_at,
     }
 }
 
@@ -87,6 +90,11 @@ impl TryFrom<AccountRow> for Account {
             created_by: row.created_by,
             version: row.version,
             archived_at: row.archived_at,
+            interactions: crate::rows::interactions(
+                row.last_interaction_at,
+                row.last_interaction_kind.as_deref(),
+                row.next_activity_at,
+            )?,
         })
     }
 }

@@ -50,6 +50,9 @@ table! {
         updated_at: DateTime<Utc> = contact.updated_at,
         version: i64 = contact.version,
         archived_at: Option<DateTime<Utc>> = contact.archived_at,
+        last_interaction_at: Option<DateTime<Utc>> = contact.interactions.last_at,
+        last_interaction_kind: Option<String> = contact.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
+        next_activity_at: Option<DateTime<Utc>> = contact.interactions.next_at,
     }
 }
 
@@ -83,6 +86,11 @@ impl TryFrom<ContactRow> for Contact {
             created_by: row.created_by,
             version: row.version,
             archived_at: row.archived_at,
+            interactions: crate::rows::interactions(
+                row.last_interaction_at,
+                row.last_interaction_kind.as_deref(),
+                row.next_activity_at,
+            )?,
         })
     }
 }

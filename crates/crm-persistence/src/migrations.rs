@@ -30,6 +30,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (17, "report_totals_split", include_str!("../../../migrations/sqlite/0017_report_totals_split.sql")),
     (18, "idempotency_outcomes", include_str!("../../../migrations/sqlite/0018_idempotency_outcomes.sql")),
     (19, "activities", include_str!("../../../migrations/sqlite/0019_activities.sql")),
+    (20, "interactions", include_str!("../../../migrations/sqlite/0020_interactions.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -53,6 +54,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (17, "report_totals_split", include_str!("../../../migrations/postgres/0017_report_totals_split.sql")),
     (18, "idempotency_outcomes", include_str!("../../../migrations/postgres/0018_idempotency_outcomes.sql")),
     (19, "activities", include_str!("../../../migrations/postgres/0019_activities.sql")),
+    (20, "interactions", include_str!("../../../migrations/postgres/0020_interactions.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

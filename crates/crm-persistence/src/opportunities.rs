@@ -55,6 +55,9 @@ table! {
         updated_at: DateTime<Utc> = deal.updated_at,
         version: i64 = deal.version,
         archived_at: Option<DateTime<Utc>> = deal.archived_at,
+        last_interaction_at: Option<DateTime<Utc>> = deal.interactions.last_at,
+        last_interaction_kind: Option<String> = deal.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
+        next_activity_at: Option<DateTime<Utc>> = deal.interactions.next_at,
     }
 }
 
@@ -92,6 +95,11 @@ impl TryFrom<OpportunityRow> for Opportunity {
             created_by: row.created_by,
             version: row.version,
             archived_at: row.archived_at,
+            interactions: crate::rows::interactions(
+                row.last_interaction_at,
+                row.last_interaction_kind.as_deref(),
+                row.next_activity_at,
+            )?,
         })
     }
 }

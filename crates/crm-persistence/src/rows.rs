@@ -285,3 +285,19 @@ impl TryFrom<AuditEventRow> for AuditEvent {
         })
     }
 }
+
+/// The interaction summary columns of a customer record, as the domain reads them.
+///
+/// # Errors
+/// [`RepoError::Internal`] for a kind that is not an activity kind.
+pub(crate) fn interactions(
+    last_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_kind: Option<&str>,
+    next_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<crm_domain::activity::Interactions, crm_domain::RepoError> {
+    let last_kind = last_kind
+        .map(|k| crm_domain::activity::ActivityKind::parse("last_interaction_kind", k))
+        .transpose()
+        .map_err(|_| crate::error::corrupt("last_interaction_kind"))?;
+    Ok(crm_domain::activity::Interactions { last_at, last_kind, next_at })
+}

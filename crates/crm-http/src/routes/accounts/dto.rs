@@ -290,6 +290,16 @@ pub struct AccountResponse {
     pub version: i64,
     #[schema(format = DateTime)]
     pub archived_at: Option<String>,
+    /// When the latest done activity about it happened (failed attempts included); `null` when
+    /// there is none. Kept by the database in the transaction of every activity change.
+    #[schema(format = DateTime)]
+    pub last_interaction_at: Option<String>,
+    /// The kind of that activity.
+    #[schema(schema_with = crate::routes::activities::nullable_kind_schema)]
+    pub last_interaction_kind: Option<&'static str>,
+    /// The due date of the earliest planned activity about it; `null` when nothing is planned.
+    #[schema(format = DateTime)]
+    pub next_activity_at: Option<String>,
 }
 
 impl From<&Account> for AccountResponse {
@@ -318,6 +328,9 @@ impl From<&Account> for AccountResponse {
             created_by: a.created_by,
             version: a.version,
             archived_at: optional_timestamp(a.archived_at),
+            last_interaction_at: optional_timestamp(a.interactions.last_at),
+            last_interaction_kind: a.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
+            next_activity_at: optional_timestamp(a.interactions.next_at),
         }
     }
 }

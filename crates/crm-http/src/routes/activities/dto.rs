@@ -388,6 +388,11 @@ impl ActivityResponse {
     }
 }
 
+/// The kind of an activity, or `null`.
+pub fn nullable_kind_schema() -> Object {
+    one_of(ActivityKind::NAMES, true)
+}
+
 /// A page of activities.
 pub type ActivityList = crate::resource::Page<ActivityResponse>;
 

@@ -5,7 +5,7 @@ mod dto;
 mod handlers;
 mod reminders;
 
-pub use dto::ActivityResponse;
+pub use dto::{ActivityResponse, nullable_kind_schema};
 pub use handlers::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

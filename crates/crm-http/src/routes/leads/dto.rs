@@ -232,6 +232,16 @@ pub struct LeadResponse {
     pub version: i64,
     #[schema(format = DateTime)]
     pub archived_at: Option<String>,
+    /// When the latest done activity about it happened (failed attempts included); `null` when
+    /// there is none. Kept by the database in the transaction of every activity change.
+    #[schema(format = DateTime)]
+    pub last_interaction_at: Option<String>,
+    /// The kind of that activity.
+    #[schema(schema_with = crate::routes::activities::nullable_kind_schema)]
+    pub last_interaction_kind: Option<&'static str>,
+    /// The due date of the earliest planned activity about it; `null` when nothing is planned.
+    #[schema(format = DateTime)]
+    pub next_activity_at: Option<String>,
     #[schema(format = DateTime)]
     pub converted_at: Option<String>,
     /// The account the conversion created or merged into.
@@ -265,6 +275,9 @@ impl From<&Lead> for LeadResponse {
             created_by: lead.created_by,
             version: lead.version,
             archived_at: optional_timestamp(lead.archived_at),
+            last_interaction_at: optional_timestamp(lead.interactions.last_at),
+            last_interaction_kind: lead.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
+            next_activity_at: optional_timestamp(lead.interactions.next_at),
             converted_at: optional_timestamp(lead.converted_at),
             converted_account_id: lead.converted_account_id,
             converted_contact_id: lead.converted_contact_id,

@@ -251,6 +251,16 @@ pub struct OpportunityResponse {
     pub version: i64,
     #[schema(format = DateTime)]
     pub archived_at: Option<String>,
+    /// When the latest done activity about it happened (failed attempts included); `null` when
+    /// there is none. Kept by the database in the transaction of every activity change.
+    #[schema(format = DateTime)]
+    pub last_interaction_at: Option<String>,
+    /// The kind of that activity.
+    #[schema(schema_with = crate::routes::activities::nullable_kind_schema)]
+    pub last_interaction_kind: Option<&'static str>,
+    /// The due date of the earliest planned activity about it; `null` when nothing is planned.
+    #[schema(format = DateTime)]
+    pub next_activity_at: Option<String>,
 }
 
 impl From<&Opportunity> for OpportunityResponse {
@@ -279,6 +289,9 @@ impl From<&Opportunity> for OpportunityResponse {
             created_by: o.created_by,
             version: o.version,
             archived_at: optional_timestamp(o.archived_at),
+            last_interaction_at: optional_timestamp(o.interactions.last_at),
+            last_interaction_kind: o.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
+            next_activity_at: optional_timestamp(o.interactions.next_at),
         }
     }
 }
