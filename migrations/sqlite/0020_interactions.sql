@@ -19,6 +19,14 @@ ALTER TABLE opportunities ADD COLUMN last_interaction_at TEXT;
 ALTER TABLE opportunities ADD COLUMN last_interaction_kind TEXT;
 ALTER TABLE opportunities ADD COLUMN next_activity_at TEXT;
 
+CREATE INDEX leads_last_interaction ON leads (organization_id, last_interaction_at);
+CREATE INDEX leads_next_activity ON leads (organization_id, next_activity_at);
+CREATE INDEX contacts_last_interaction ON contacts (organization_id, last_interaction_at);
+CREATE INDEX contacts_next_activity ON contacts (organization_id, next_activity_at);
+CREATE INDEX accounts_last_interaction ON accounts (organization_id, last_interaction_at);
+CREATE INDEX accounts_next_activity ON accounts (organization_id, next_activity_at);
+CREATE INDEX opportunities_last_interaction ON opportunities (organization_id, last_interaction_at);
+CREATE INDEX opportunities_next_activity ON opportunities (organization_id, next_activity_at);
 CREATE INDEX activities_done_lead ON activities (organization_id, lead_id, occurred_at, id) WHERE status = 'done' AND archived_at IS NULL AND lead_id IS NOT NULL;
 CREATE INDEX activities_planned_lead ON activities (organization_id, lead_id, due_at) WHERE status = 'planned' AND archived_at IS NULL AND lead_id IS NOT NULL;
 CREATE INDEX activities_done_contact ON activities (organization_id, contact_id, occurred_at, id) WHERE status = 'done' AND archived_at IS NULL AND contact_id IS NOT NULL;

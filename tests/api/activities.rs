@@ -15,6 +15,7 @@ on_both_backends!(
     another_organisation_sees_no_activity,
     reminders_come_overdue_first_with_what_they_are_about,
     the_last_and_next_interaction_follow_every_activity_change,
+    lists_find_the_records_nobody_follows_up,
 );
 
 async fn account_and_contact(app: &TestApp, session: &Session) -> (String, String) {
@@ -582,4 +583,74 @@ async fn the_last_and_next_interaction_follow_every_activity_change(backend: Bac
     action(&app, &admin, &meeting, "cancel", None).await.expect(200);
     assert_eq!(summary(&read(d_path).await.body), (None, None, None));
     assert_eq!(summary(&read(a_path).await.body).2, None);
+}
+
+async fn lists_find_the_records_nobody_follows_up(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let person = |last: &str| json!({"last_name": last});
+    let called = id_of(&app.post("/api/v1/contacts", &admin.token, &person("Called")).await.expect(201).body);
+    let forgotten = id_of(&app.post("/api/v1/contacts", &admin.token, &person("Forgotten")).await.expect(201).body);
+    let planned = id_of(&app.post("/api/v1/contacts", &admin.token, &person("Planned")).await.expect(201).body);
+    log(
+        &app,
+        &admin,
+        json!({"kind": "call", "subject": "Hello", "contact_id": called, "occurred_at": "2026-02-01T10:00:00Z"}),
+    )
+    .await;
+    log(
+        &app,
+        &admin,
+        json!({"kind": "task", "subject": "Write", "contact_id": planned, "due_at": "2099-01-01T10:00:00Z"}),
+    )
+    .await;
+    let contacts = |query: &'static str| {
+        let (app, token) = (&app, admin.token.clone());
+        async move { ids(&app.get(&format!("/api/v1/contacts?sort=last_name&{query}"), &token).await.expect(200).body) }
+    };
+    assert_eq!(contacts("no_interaction=true").await, [forgotten.clone(), planned.clone()]);
+    assert_eq!(contacts("no_interaction=false").await, vec![called.clone()]);
+    assert_eq!(contacts("next_activity=none").await, [called.clone(), forgotten.clone()]);
+    assert_eq!(contacts("next_activity=any").await, vec![planned.clone()]);
+    assert_eq!(contacts("next_activity=none&no_interaction=true").await, vec![forgotten], "nobody follows them up");
+    assert_eq!(contacts("last_interaction_before=2026-03-01T00:00:00Z").await, vec![called.clone()]);
+    assert!(contacts("last_interaction_after=2026-03-01T00:00:00Z").await.is_empty());
+    app.get("/api/v1/contacts?next_activity=soon", &admin.token).await.expect_problem(400, "invalid_parameter");
+    app.get("/api/v1/leads?no_interaction=maybe", &admin.token).await.expect_problem(400, "invalid_parameter");
+
+    let lead = id_of(&app.post("/api/v1/leads", &admin.token, &person("Lead")).await.expect(201).body);
+    let account =
+        id_of(&app.post("/api/v1/accounts", &admin.token, &json!({"name": "Quiet Ltd"})).await.expect(201).body);
+    let deal = id_of(
+        &app.post("/api/v1/opportunities", &admin.token, &json!({"name": "Quiet deal", "account_id": account}))
+            .await
+            .expect(201)
+            .body,
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/leads?no_interaction=true", &admin.token).await.expect(200).body),
+        vec![lead.clone()]
+    );
+    log(&app, &admin, json!({"kind": "email", "subject": "Hi", "lead_id": lead, "opportunity_id": deal})).await;
+    assert!(ids(&app.get("/api/v1/leads?no_interaction=true", &admin.token).await.expect(200).body).is_empty());
+    assert_eq!(
+        ids(&app.get("/api/v1/accounts?no_interaction=false", &admin.token).await.expect(200).body),
+        vec![account.clone()]
+    );
+    assert_eq!(
+        ids(&app
+            .get(&format!("/api/v1/accounts/{account}/opportunities?no_interaction=false"), &admin.token)
+            .await
+            .expect(200)
+            .body),
+        vec![deal]
+    );
+    assert_eq!(
+        ids(&app
+            .get(&format!("/api/v1/accounts/{account}/contacts?no_interaction=true"), &admin.token)
+            .await
+            .expect(200)
+            .body),
+        Vec::<String>::new()
+    );
 }

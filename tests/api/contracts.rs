@@ -444,6 +444,7 @@ async fn leads_and_their_audit_trail(backend: Backend) {
         emails: vec![],
         search: None,
         archived: ArchivedFilter::Exclude,
+        interactions: Default::default(),
         sort: Sort { field: LeadSortField::LastName, direction: SortDirection::Ascending },
         window: Window { limit, after: None },
     };

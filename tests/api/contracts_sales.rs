@@ -128,6 +128,7 @@ async fn accounts_and_their_lineage(backend: Backend) {
         created_before: None,
         search: None,
         archived: ArchivedFilter::Exclude,
+        interactions: Default::default(),
         sort: Sort { field: AccountSortField::Name, direction: SortDirection::Ascending },
         window: Window { limit: 10, after: None },
     };
@@ -185,6 +186,7 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
         emails: vec![],
         search: Some("SEC".to_owned()),
         archived: ArchivedFilter::Exclude,
+        interactions: Default::default(),
         sort: Sort { field: ContactSortField::LastName, direction: SortDirection::Ascending },
         window: Window { limit: 10, after: None },
     };
@@ -227,6 +229,7 @@ async fn opportunities_and_their_stage_history(backend: Backend) {
         expected_close_before: None,
         search: None,
         archived: ArchivedFilter::Exclude,
+        interactions: Default::default(),
         sort: Sort { field: OpportunitySortField::ExpectedCloseDate, direction: SortDirection::Ascending },
         window: Window { limit: 10, after: None },
     };

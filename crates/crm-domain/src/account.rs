@@ -321,6 +321,7 @@ pub struct AccountQuery {
     /// Case-insensitive text searched in name, email and website.
     pub search: Option<String>,
     pub archived: crate::lead::ArchivedFilter,
+    pub interactions: crate::activity::InteractionFilter,
     pub sort: Sort<AccountSortField>,
     pub window: Window,
 }

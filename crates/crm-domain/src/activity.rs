@@ -92,6 +92,20 @@ pub struct Interactions {
     pub next_at: Option<DateTime<Utc>>,
 }
 
+/// Which leads, contacts, accounts or deals a list keeps by their interactions; every part
+/// narrows the list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InteractionFilter {
+    /// The last interaction strictly before this instant.
+    pub last_before: Option<DateTime<Utc>>,
+    /// The last interaction strictly after this instant.
+    pub last_after: Option<DateTime<Utc>>,
+    /// `Some(false)`: never any interaction; `Some(true)`: at least one.
+    pub interacted: Option<bool>,
+    /// `Some(false)`: nothing planned (the records nobody follows up); `Some(true)`: something.
+    pub planned: Option<bool>,
+}
+
 /// What an activity is about: at least one of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Links {

@@ -241,6 +241,7 @@ pub struct ContactQuery {
     /// Case-insensitive text searched in names and email.
     pub search: Option<String>,
     pub archived: ArchivedFilter,
+    pub interactions: crate::activity::InteractionFilter,
     pub sort: Sort<ContactSortField>,
     pub window: Window,
 }

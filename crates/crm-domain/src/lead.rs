@@ -377,6 +377,7 @@ pub struct LeadQuery {
     /// Case-insensitive text searched in names, company and email.
     pub search: Option<String>,
     pub archived: ArchivedFilter,
+    pub interactions: crate::activity::InteractionFilter,
     pub sort: Sort<LeadSortField>,
     pub window: Window,
 }

@@ -515,6 +515,7 @@ pub struct OpportunityQuery {
     pub expected_close_before: Option<NaiveDate>,
     pub search: Option<String>,
     pub archived: ArchivedFilter,
+    pub interactions: crate::activity::InteractionFilter,
     pub sort: Sort<OpportunitySortField>,
     pub window: Window,
 }

@@ -111,6 +111,7 @@ macro_rules! impl_accounts {
                 let mut qb = QueryBuilder::<$Db>::new(format!("SELECT {} FROM accounts WHERE organization_id = ", Account::sql().columns));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
+                crate::list::push_interactions(&mut qb, &query.interactions);
                 let tiers: Vec<&'static str> = query.tiers.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "tier", &tiers);
                 let stages: Vec<&'static str> = query.lifecycle_stages.iter().map(|s| s.as_str()).collect();

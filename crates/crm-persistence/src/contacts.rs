@@ -133,6 +133,7 @@ macro_rules! impl_contacts {
                 ));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
+                crate::list::push_interactions(&mut qb, &query.interactions);
                 match query.account {
                     AccountFilter::Any => {}
                     AccountFilter::Of(account_id) => {

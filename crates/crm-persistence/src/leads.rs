@@ -184,6 +184,7 @@ macro_rules! impl_leads {
                 };
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
+                crate::list::push_interactions(&mut qb, &query.interactions);
                 let statuses: Vec<&'static str> = query.statuses.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "status", &statuses);
                 let sources: Vec<&'static str> = query.sources.iter().map(|s| s.as_str()).collect();

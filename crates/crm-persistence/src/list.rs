@@ -168,6 +168,31 @@ pub(crate) fn push_order<DB: Database>(qb: &mut QueryBuilder<DB>, sort_expr: &st
     qb.push(format_args!(" ORDER BY {sort_expr} {order}, id {order}"));
 }
 
+/// The conditions of an [`InteractionFilter`](crm_domain::activity::InteractionFilter) on a
+/// table with the interaction columns of migration 0020.
+pub(crate) fn push_interactions<DB>(qb: &mut QueryBuilder<DB>, filter: &crm_domain::activity::InteractionFilter)
+where
+    DB: Database,
+    for<'t> chrono::DateTime<chrono::Utc>: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(before) = filter.last_before {
+        qb.push(" AND last_interaction_at < ").push_bind(before);
+    }
+    if let Some(after) = filter.last_after {
+        qb.push(" AND last_interaction_at > ").push_bind(after);
+    }
+    match filter.interacted {
+        Some(true) => qb.push(" AND last_interaction_at IS NOT NULL"),
+        Some(false) => qb.push(" AND last_interaction_at IS NULL"),
+        None => qb,
+    };
+    match filter.planned {
+        Some(true) => qb.push(" AND next_activity_at IS NOT NULL"),
+        Some(false) => qb.push(" AND next_activity_at IS NULL"),
+        None => qb,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::contains_pattern;

@@ -163,6 +163,7 @@ macro_rules! impl_opportunities {
                     QueryBuilder::<$Db>::new(format!("SELECT {} FROM opportunities WHERE organization_id = ", Opportunity::sql().columns));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
+                crate::list::push_interactions(&mut qb, &query.interactions);
                 let stages: Vec<&'static str> = query.stages.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "stage", &stages);
                 if let Some(account_id) = query.account_id {

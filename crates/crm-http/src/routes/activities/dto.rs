@@ -388,6 +388,11 @@ impl ActivityResponse {
     }
 }
 
+/// The values of a list's `next_activity` parameter.
+pub fn next_activity_schema() -> Object {
+    one_of(&["none", "any"], false)
+}
+
 /// The kind of an activity, or `null`.
 pub fn nullable_kind_schema() -> Object {
     one_of(ActivityKind::NAMES, true)

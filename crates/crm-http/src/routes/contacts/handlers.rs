@@ -246,6 +246,12 @@ async fn list(
         emails: parse_email_filter(query.email.as_deref())?,
         search: parse_search(query.q.as_deref())?,
         archived: archived_filter(query.archived.as_deref())?,
+        interactions: crate::routes::activities::interaction_filter(
+            query.last_interaction_before.as_deref(),
+            query.last_interaction_after.as_deref(),
+            query.no_interaction.as_deref(),
+            query.next_activity.as_deref(),
+        )?,
         sort: params.sort,
         window: params.window,
     };

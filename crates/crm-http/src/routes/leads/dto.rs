@@ -340,6 +340,19 @@ pub struct LeadListQuery {
     /// `false` (default): active leads only; `true`: archived leads too; `only`: archived leads only.
     #[param(schema_with = archived_schema)]
     pub archived: Option<String>,
+    /// Only those whose last interaction was strictly before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub last_interaction_before: Option<String>,
+    /// Only those whose last interaction was strictly after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub last_interaction_after: Option<String>,
+    /// `true`: only those never interacted with; `false`: only those interacted with.
+    #[param(schema_with = crate::routes::users::bool_schema)]
+    pub no_interaction: Option<String>,
+    /// `none`: only those with nothing planned (the ones nobody follows up); `any`: only those
+    /// with something planned.
+    #[param(schema_with = crate::routes::activities::next_activity_schema)]
+    pub next_activity: Option<String>,
 }
 
 pub(crate) fn archived_schema() -> Object {

@@ -344,6 +344,19 @@ pub struct OpportunityListQuery {
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,
+    /// Only those whose last interaction was strictly before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub last_interaction_before: Option<String>,
+    /// Only those whose last interaction was strictly after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub last_interaction_after: Option<String>,
+    /// `true`: only those never interacted with; `false`: only those interacted with.
+    #[param(schema_with = crate::routes::users::bool_schema)]
+    pub no_interaction: Option<String>,
+    /// `none`: only those with nothing planned (the ones nobody follows up); `any`: only those
+    /// with something planned.
+    #[param(schema_with = crate::routes::activities::next_activity_schema)]
+    pub next_activity: Option<String>,
 }
 
 /// The query parameters of `GET /api/v1/accounts/{id}/opportunities`: those of
@@ -379,6 +392,19 @@ pub struct AccountOpportunityListQuery {
     pub q: Option<String>,
     #[param(schema_with = crate::routes::leads::archived_schema)]
     pub archived: Option<String>,
+    /// Only those whose last interaction was strictly before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub last_interaction_before: Option<String>,
+    /// Only those whose last interaction was strictly after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub last_interaction_after: Option<String>,
+    /// `true`: only those never interacted with; `false`: only those interacted with.
+    #[param(schema_with = crate::routes::users::bool_schema)]
+    pub no_interaction: Option<String>,
+    /// `none`: only those with nothing planned (the ones nobody follows up); `any`: only those
+    /// with something planned.
+    #[param(schema_with = crate::routes::activities::next_activity_schema)]
+    pub next_activity: Option<String>,
 }
 
 impl From<AccountOpportunityListQuery> for OpportunityListQuery {
@@ -396,6 +422,10 @@ impl From<AccountOpportunityListQuery> for OpportunityListQuery {
             expected_close_before: q.expected_close_before,
             q: q.q,
             archived: q.archived,
+            last_interaction_before: q.last_interaction_before,
+            last_interaction_after: q.last_interaction_after,
+            no_interaction: q.no_interaction,
+            next_activity: q.next_activity,
         }
     }
 }
