@@ -4,7 +4,9 @@
 -- names (before and after the change), the trigger reads the latest done activity (failed
 -- attempts included) and the earliest planned one from two partial indexes, so the cost does
 -- not grow with the record's history, and bumps the record's version when what it shows
--- changed, so that its ETag follows. Mirrors migrations/postgres/0020_interactions.sql.
+-- changed, so that its ETag follows. Lists sort by `last_interaction_at` through the never-NULL
+-- expression `COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')` (a record never reached
+-- first), indexed as written in crates/crm-persistence/src/list.rs. Mirrors migrations/postgres/0020_interactions.sql.
 
 ALTER TABLE leads ADD COLUMN last_interaction_at TEXT;
 ALTER TABLE leads ADD COLUMN last_interaction_kind TEXT;
@@ -19,13 +21,13 @@ ALTER TABLE opportunities ADD COLUMN last_interaction_at TEXT;
 ALTER TABLE opportunities ADD COLUMN last_interaction_kind TEXT;
 ALTER TABLE opportunities ADD COLUMN next_activity_at TEXT;
 
-CREATE INDEX leads_last_interaction ON leads (organization_id, last_interaction_at);
+CREATE INDEX leads_last_interaction ON leads (organization_id, (COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')), id);
 CREATE INDEX leads_next_activity ON leads (organization_id, next_activity_at);
-CREATE INDEX contacts_last_interaction ON contacts (organization_id, last_interaction_at);
+CREATE INDEX contacts_last_interaction ON contacts (organization_id, (COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')), id);
 CREATE INDEX contacts_next_activity ON contacts (organization_id, next_activity_at);
-CREATE INDEX accounts_last_interaction ON accounts (organization_id, last_interaction_at);
+CREATE INDEX accounts_last_interaction ON accounts (organization_id, (COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')), id);
 CREATE INDEX accounts_next_activity ON accounts (organization_id, next_activity_at);
-CREATE INDEX opportunities_last_interaction ON opportunities (organization_id, last_interaction_at);
+CREATE INDEX opportunities_last_interaction ON opportunities (organization_id, (COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')), id);
 CREATE INDEX opportunities_next_activity ON opportunities (organization_id, next_activity_at);
 CREATE INDEX activities_done_lead ON activities (organization_id, lead_id, occurred_at, id) WHERE status = 'done' AND archived_at IS NULL AND lead_id IS NOT NULL;
 CREATE INDEX activities_planned_lead ON activities (organization_id, lead_id, due_at) WHERE status = 'planned' AND archived_at IS NULL AND lead_id IS NOT NULL;

@@ -25,6 +25,7 @@ mod custom_fields;
 mod deadlines;
 mod deal_contacts;
 mod first_run;
+mod follow_up;
 mod helpers;
 mod leads;
 mod opportunities;

@@ -284,6 +284,7 @@ impl Account {
             AccountSortField::CreatedAt => SortValue::Timestamp(self.created_at),
             AccountSortField::UpdatedAt => SortValue::Timestamp(self.updated_at),
             AccountSortField::Name => SortValue::Text(self.name.as_str().to_owned()),
+            AccountSortField::LastInteractionAt => SortValue::Timestamp(self.interactions.last_sort_key()),
         };
         KeysetPosition { value, id: self.id }
     }
@@ -294,6 +295,7 @@ string_enum!(
         CreatedAt => "created_at",
         UpdatedAt => "updated_at",
         Name => "name",
+        LastInteractionAt => "last_interaction_at",
     }
 );
 

@@ -92,6 +92,20 @@ pub struct Interactions {
     pub next_at: Option<DateTime<Utc>>,
 }
 
+impl Interactions {
+    /// Where a record sorts by its last interaction: a record never reached sorts before every
+    /// real interaction, at 0001-01-01T00:00:00Z, which storage uses for it too.
+    pub fn last_sort_key(&self) -> DateTime<Utc> {
+        self.last_at.unwrap_or(NEVER_REACHED)
+    }
+}
+
+/// The sort position of a record never reached: 0001-01-01T00:00:00Z, before any interaction.
+pub const NEVER_REACHED: DateTime<Utc> = match DateTime::from_timestamp(-62_135_596_800, 0) {
+    Some(at) => at,
+    None => DateTime::<Utc>::MIN_UTC,
+};
+
 /// Which leads, contacts, accounts or deals a list keeps by their interactions; every part
 /// narrows the list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

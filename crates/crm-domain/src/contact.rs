@@ -190,6 +190,7 @@ impl Contact {
             ContactSortField::LastName => SortValue::Text(self.last_name.as_str().to_owned()),
             ContactSortField::FirstName => text(self.first_name.as_ref().map(Name::as_str)),
             ContactSortField::Email => text(self.email.as_ref().map(Email::as_str)),
+            ContactSortField::LastInteractionAt => SortValue::Timestamp(self.interactions.last_sort_key()),
         };
         KeysetPosition { value, id: self.id }
     }
@@ -202,6 +203,7 @@ string_enum!(
         LastName => "last_name",
         FirstName => "first_name",
         Email => "email",
+        LastInteractionAt => "last_interaction_at",
     }
 );
 

@@ -295,6 +295,7 @@ impl Lead {
             LeadSortField::FirstName => text(self.first_name.as_ref().map(Name::as_str)),
             LeadSortField::Company => text(self.company.as_ref().map(Name::as_str)),
             LeadSortField::Email => text(self.email.as_ref().map(Email::as_str)),
+            LeadSortField::LastInteractionAt => SortValue::Timestamp(self.interactions.last_sort_key()),
         };
         KeysetPosition { value, id: self.id }
     }
@@ -334,6 +335,7 @@ string_enum!(
         FirstName => "first_name",
         Company => "company",
         Email => "email",
+        LastInteractionAt => "last_interaction_at",
     }
 );
 

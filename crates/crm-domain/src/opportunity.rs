@@ -477,6 +477,7 @@ impl Opportunity {
             OpportunitySortField::ExpectedCloseDate => {
                 SortValue::Text(self.expected_close_date.map(|d| d.to_string()).unwrap_or_default())
             }
+            OpportunitySortField::LastInteractionAt => SortValue::Timestamp(self.interactions.last_sort_key()),
         };
         KeysetPosition { value, id: self.id }
     }
@@ -488,6 +489,7 @@ string_enum!(
         UpdatedAt => "updated_at",
         Name => "name",
         ExpectedCloseDate => "expected_close_date",
+        LastInteractionAt => "last_interaction_at",
     }
 );
 

@@ -24,6 +24,7 @@ fn sort_expr(field: AccountSortField) -> &'static str {
         AccountSortField::CreatedAt => "created_at",
         AccountSortField::UpdatedAt => "updated_at",
         AccountSortField::Name => "name",
+        AccountSortField::LastInteractionAt => crate::list::LAST_INTERACTION_ORDER,
     }
 }
 

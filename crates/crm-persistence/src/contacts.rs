@@ -28,6 +28,7 @@ fn sort_expr(field: ContactSortField) -> &'static str {
         ContactSortField::LastName => "last_name",
         ContactSortField::FirstName => "COALESCE(first_name, '')",
         ContactSortField::Email => "COALESCE(email, '')",
+        ContactSortField::LastInteractionAt => crate::list::LAST_INTERACTION_ORDER,
     }
 }
 

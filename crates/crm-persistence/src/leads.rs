@@ -26,6 +26,7 @@ fn sort_expr(field: LeadSortField) -> &'static str {
         LeadSortField::FirstName => "COALESCE(first_name, '')",
         LeadSortField::Company => "COALESCE(company, '')",
         LeadSortField::Email => "COALESCE(email, '')",
+        LeadSortField::LastInteractionAt => crate::list::LAST_INTERACTION_ORDER,
     }
 }
 

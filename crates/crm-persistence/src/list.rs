@@ -168,6 +168,12 @@ pub(crate) fn push_order<DB: Database>(qb: &mut QueryBuilder<DB>, sort_expr: &st
     qb.push(format_args!(" ORDER BY {sort_expr} {order}, id {order}"));
 }
 
+/// The order of a list sorted by `last_interaction_at`: never NULL, a record never reached at
+/// 0001-01-01T00:00:00Z (`crm_domain::activity::NEVER_REACHED`, which both backends write as
+/// this text), before every real interaction. Migration 0020 indexes it as written, and the
+/// interaction filters compare it too, so that one index serves them and the order.
+pub(crate) const LAST_INTERACTION_ORDER: &str = "COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')";
+
 /// The conditions of an [`InteractionFilter`](crm_domain::activity::InteractionFilter) on a
 /// table with the interaction columns of migration 0020.
 pub(crate) fn push_interactions<DB>(qb: &mut QueryBuilder<DB>, filter: &crm_domain::activity::InteractionFilter)
@@ -175,14 +181,16 @@ where
     DB: Database,
     for<'t> chrono::DateTime<chrono::Utc>: Encode<'t, DB> + Type<DB>,
 {
+    let never = crm_domain::activity::NEVER_REACHED;
     if let Some(before) = filter.last_before {
-        qb.push(" AND last_interaction_at < ").push_bind(before);
+        qb.push(format_args!(" AND {LAST_INTERACTION_ORDER} > ")).push_bind(never);
+        qb.push(format_args!(" AND {LAST_INTERACTION_ORDER} < ")).push_bind(before);
     }
     if let Some(after) = filter.last_after {
-        qb.push(" AND last_interaction_at > ").push_bind(after);
+        qb.push(format_args!(" AND {LAST_INTERACTION_ORDER} > ")).push_bind(after.max(never));
     }
     match filter.interacted {
-        Some(true) => qb.push(" AND last_interaction_at IS NOT NULL"),
+        Some(true) => qb.push(format_args!(" AND {LAST_INTERACTION_ORDER} > ")).push_bind(never),
         Some(false) => qb.push(" AND last_interaction_at IS NULL"),
         None => qb,
     };

@@ -29,6 +29,7 @@ fn sort_expr(field: OpportunitySortField) -> &'static str {
         OpportunitySortField::UpdatedAt => "updated_at",
         OpportunitySortField::Name => "name",
         OpportunitySortField::ExpectedCloseDate => "COALESCE(CAST(expected_close_date AS TEXT), '')",
+        OpportunitySortField::LastInteractionAt => crate::list::LAST_INTERACTION_ORDER,
     }
 }
 
