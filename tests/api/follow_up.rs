@@ -1,12 +1,16 @@
 //! Following customers up: lists sorted by the last interaction, and conversion carrying a
 //! lead's history.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Session, TestApp, id_of};
 use crate::on_both_backends;
 
-on_both_backends!(lists_sort_by_the_last_interaction_the_records_never_reached_first);
+on_both_backends!(
+    lists_sort_by_the_last_interaction_the_records_never_reached_first,
+    conversion_moves_the_leads_history_onto_what_it_produced,
+);
 
 async fn contact(app: &TestApp, session: &Session, last_name: &str) -> String {
     id_of(&app.post("/api/v1/contacts", &session.token, &json!({"last_name": last_name})).await.expect(201).body)
@@ -74,4 +78,83 @@ async fn lists_sort_by_the_last_interaction_the_records_never_reached_first(back
     for list in ["leads", "accounts", "opportunities"] {
         app.get(&format!("/api/v1/{list}?sort=-last_interaction_at"), &admin.token).await.expect(200);
     }
+}
+
+async fn conversion_moves_the_leads_history_onto_what_it_produced(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let lead = id_of(
+        &app.post(
+            "/api/v1/leads",
+            &admin.token,
+            &json!({"first_name": "Ada", "last_name": "Lovelace", "company": "Engines Ltd"}),
+        )
+        .await
+        .expect(201)
+        .body,
+    );
+    let other_account =
+        id_of(&app.post("/api/v1/accounts", &admin.token, &json!({"name": "Other Ltd"})).await.expect(201).body);
+    let log = |body: Value| {
+        let (app, token) = (&app, admin.token.clone());
+        async move { id_of(&app.post("/api/v1/activities", &token, &body).await.expect(201).body) }
+    };
+    let failed_call = log(json!({"kind": "call", "subject": "First try", "lead_id": lead, "outcome": "no_answer", "occurred_at": "2026-05-01T10:00:00Z"})).await;
+    let planned =
+        log(json!({"kind": "task", "subject": "Send the deck", "lead_id": lead, "due_at": "2099-01-01T09:00:00Z"}))
+            .await;
+    let elsewhere = log(json!({"kind": "email", "subject": "Intro via Other", "lead_id": lead, "account_id": other_account, "occurred_at": "2026-05-02T10:00:00Z"})).await;
+    let convert = |query: &'static str| {
+        let (app, token, lead) = (&app, admin.token.clone(), lead.clone());
+        async move { app.send(Method::POST, &format!("/api/v1/leads/{lead}/convert{query}"), Some(&token), None, &[]).await }
+    };
+
+    // The dry run counts the two activities about the lead alone and moves nothing.
+    let dry = convert("?dry_run=true").await.expect(200).body;
+    assert_eq!(dry["activities_moved"], 2);
+    let untouched = app.get(&format!("/api/v1/activities/{failed_call}"), &admin.token).await.expect(200).body;
+    assert_eq!(untouched["contact_id"], Value::Null);
+
+    let done = convert("").await.expect(200).body;
+    assert_eq!(done["activities_moved"], 2);
+    let (contact, account, deal) = (id_of(&done["contact"]), id_of(&done["account"]), id_of(&done["opportunity"]));
+    // The records answered are the records stored, their interactions and versions included.
+    for (path, answered) in [
+        (format!("/api/v1/contacts/{contact}"), &done["contact"]),
+        (format!("/api/v1/accounts/{account}"), &done["account"]),
+        (format!("/api/v1/opportunities/{deal}"), &done["opportunity"]),
+    ] {
+        let stored = app.get(&path, &admin.token).await.expect(200).body;
+        assert_eq!(&stored, answered, "{path}");
+        assert_eq!(stored["last_interaction_at"], "2026-05-01T10:00:00.000000Z", "{path}");
+        assert_eq!(stored["last_interaction_kind"], "call", "{path}");
+        assert_eq!(stored["next_activity_at"], "2099-01-01T09:00:00.000000Z", "{path}");
+    }
+    for moved in [&failed_call, &planned] {
+        let activity = app.get(&format!("/api/v1/activities/{moved}"), &admin.token).await.expect(200).body;
+        assert_eq!(activity["lead_id"], lead.as_str(), "the lead's history keeps it");
+        assert_eq!(activity["contact_id"], contact.as_str());
+        assert_eq!(activity["account_id"], account.as_str());
+        assert_eq!(activity["opportunity_id"], deal.as_str());
+        assert_eq!(activity["version"], 2);
+        let events = app
+            .get(&format!("/api/v1/audit-events?entity_type=activity&entity_id={moved}"), &admin.token)
+            .await
+            .expect(200)
+            .body;
+        let fields: Vec<&str> =
+            events["data"][0]["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+        assert_eq!(events["data"][0]["action"], "update");
+        assert_eq!(fields, ["contact_id", "account_id", "opportunity_id"]);
+    }
+    let kept = app.get(&format!("/api/v1/activities/{elsewhere}"), &admin.token).await.expect(200).body;
+    assert_eq!(kept["account_id"], other_account.as_str(), "an activity of another customer keeps its links");
+    assert_eq!(kept["contact_id"], Value::Null);
+    let on_contact = app
+        .get(&format!("/api/v1/activities?contact_id={contact}&sort=created_at"), &admin.token)
+        .await
+        .expect(200)
+        .body;
+    let listed: Vec<String> = on_contact["data"].as_array().unwrap().iter().map(id_of).collect();
+    assert_eq!(listed, [failed_call, planned]);
 }

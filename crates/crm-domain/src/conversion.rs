@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::account::{Account, AccountDraft};
+use crate::activity::Links;
 use crate::address::Tags;
 use crate::audit::{AuditValue, FieldChange};
 use crate::contact::{Contact, ContactDraft};
@@ -59,6 +60,21 @@ pub struct ConversionPlan {
     pub account: Option<Outcome<Account>>,
     pub contact: Outcome<Contact>,
     pub opportunity: Option<(Opportunity, StageChange)>,
+}
+
+impl ConversionPlan {
+    /// Where the lead's history goes: its activities that name no contact and no deal, and no
+    /// account or this conversion's account, gain the contact, the account and the deal the
+    /// conversion produced (keeping `lead_id`, so the lead's history still shows them). The
+    /// others already belong to another customer's story and keep their links.
+    pub fn moved_activity_links(&self) -> Links {
+        Links {
+            lead_id: Some(self.lead.id),
+            contact_id: Some(self.contact.record().id),
+            account_id: self.account.as_ref().map(|a| a.record().id),
+            opportunity_id: self.opportunity.as_ref().map(|(o, _)| o.id),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -119,12 +119,85 @@ impl TryFrom<ActivityRow> for Activity {
     }
 }
 
+/// The activities a conversion moves ([`crm_domain::conversion::ConversionPlan::moved_activity_links`]):
+/// the lead's (`$2`), archived ones included, that name no contact and no deal, and either no
+/// account (`MOVED_WITHOUT_ACCOUNT`) or the conversion's account `$3` (`MOVED_WITH_ACCOUNT`).
+pub(crate) const MOVED: &str =
+    "organization_id = $1 AND lead_id = $2 AND contact_id IS NULL AND opportunity_id IS NULL";
+pub(crate) const MOVED_WITHOUT_ACCOUNT: &str = "account_id IS NULL";
+pub(crate) const MOVED_WITH_ACCOUNT: &str = "account_id = $3";
+
+/// Moves a converted lead's activities onto the records the conversion produced, on the
+/// transaction's connection, with an audit event for each, and answers how many moved:
+/// `move_lead_activities!(tx.conn(), &AuditContext, &plan, at)`. The interaction triggers of
+/// migration 0020 then bring the contact's, account's and deal's last and next interaction up
+/// to date in the same transaction.
+macro_rules! move_lead_activities {
+    ($conn:expr, $audit:expr, $plan:expr, $at:expr) => {
+        async {
+            use crm_domain::audit::{AuditAction, AuditValue, FieldChange};
+            let links = $plan.moved_activity_links();
+            let mut moved = 0_u64;
+            for (condition, fills_account) in [
+                ($crate::activities::MOVED_WITHOUT_ACCOUNT, true),
+                ($crate::activities::MOVED_WITH_ACCOUNT, false),
+            ] {
+                if !fills_account && links.account_id.is_none() {
+                    continue;
+                }
+                let account_set = if fills_account { ", account_id = $3" } else { "" };
+                let ids: Vec<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "UPDATE activities SET contact_id = $4, opportunity_id = $5{account_set}, \
+                     version = version + 1, updated_at = $6 WHERE {} AND {condition} RETURNING id",
+                    $crate::activities::MOVED
+                )))
+                .bind($audit.organization_id)
+                .bind(links.lead_id)
+                .bind(links.account_id)
+                .bind(links.contact_id)
+                .bind(links.opportunity_id)
+                .bind($at)
+                .fetch_all(&mut *$conn)
+                .await
+                .map_err($crate::error::plain)?;
+                let id_value = |id: Option<Uuid>| id.map_or(AuditValue::Null, AuditValue::text);
+                let mut changes = vec![FieldChange::new("contact_id", AuditValue::Null, id_value(links.contact_id))];
+                if fills_account && links.account_id.is_some() {
+                    changes.push(FieldChange::new("account_id", AuditValue::Null, id_value(links.account_id)));
+                }
+                if links.opportunity_id.is_some() {
+                    changes.push(FieldChange::new("opportunity_id", AuditValue::Null, id_value(links.opportunity_id)));
+                }
+                for (id,) in &ids {
+                    $crate::audit::write_audit!(&mut *$conn, $audit, AuditAction::Update, "activity", *id, &changes, $at)?;
+                }
+                moved += u64::try_from(ids.len()).unwrap_or(u64::MAX);
+            }
+            Ok::<u64, RepoError>(moved)
+        }
+    };
+}
+pub(crate) use move_lead_activities;
+
 macro_rules! impl_activities {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
         impl ActivityRepository for $Store {
             async fn insert_activity(&self, activity: &Activity, audit: &AuditContext) -> Result<(), RepoError> {
                 self.insert_record(activity, &activity.creation_changes(), audit).await
+            }
+
+            async fn count_moved_activities(&self, organization_id: Uuid, links: &Links) -> Result<u64, RepoError> {
+                let (count,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM activities WHERE {MOVED} AND ({MOVED_WITHOUT_ACCOUNT} OR {MOVED_WITH_ACCOUNT})"
+                )))
+                .bind(organization_id)
+                .bind(links.lead_id)
+                .bind(links.account_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(plain)?;
+                Ok(u64::try_from(count).unwrap_or(0))
             }
 
             async fn list_activities(

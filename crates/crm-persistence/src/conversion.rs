@@ -9,6 +9,7 @@ use crm_domain::ports::ConversionRepository;
 use uuid::Uuid;
 
 use crate::accounts::AccountRow;
+use crate::activities::move_lead_activities;
 use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
 use crate::error::plain;
@@ -19,7 +20,7 @@ macro_rules! impl_conversion {
     ($Store:ident) => {
         #[async_trait]
         impl ConversionRepository for $Store {
-            async fn apply_conversion(&self, plan: &ConversionPlan, audit: &AuditContext) -> Result<(), RepoError> {
+            async fn apply_conversion(&self, plan: &ConversionPlan, audit: &AuditContext) -> Result<u64, RepoError> {
                 let at = plan.lead.updated_at;
                 let mut tx = self.begin_write().await?;
                 if let Some(account) = &plan.account {
@@ -80,7 +81,9 @@ macro_rules! impl_conversion {
                 let lead = &plan.lead;
                 Self::update_record(tx.conn(), lead, plan.lead_expected_version).await?;
                 write_audit!(tx.conn(), audit, AuditAction::Update, "lead", lead.id, &plan.lead_changes, at)?;
-                tx.commit().await
+                let moved = move_lead_activities!(tx.conn(), audit, plan, at).await?;
+                tx.commit().await?;
+                Ok(moved)
             }
 
             async fn find_accounts_by_name(

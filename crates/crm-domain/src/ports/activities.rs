@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::activity::{Activity, ActivityQuery, Reminder, ReminderQuery};
+use crate::activity::{Activity, ActivityQuery, Links, Reminder, ReminderQuery};
 use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::list::Page;
@@ -19,6 +19,11 @@ pub trait ActivityRepository: Send + Sync {
     /// [`RepoError::MissingReference`] on `owner_id` when the owner is not a user of the
     /// organisation.
     async fn insert_activity(&self, activity: &Activity, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// How many activities a lead conversion would move onto `links` (its
+    /// [`moved_activity_links`](crate::conversion::ConversionPlan::moved_activity_links)): what a
+    /// dry run reports.
+    async fn count_moved_activities(&self, organization_id: Uuid, links: &Links) -> Result<u64, RepoError>;
 
     async fn list_activities(&self, organization_id: Uuid, query: &ActivityQuery) -> Result<Page<Activity>, RepoError>;
 

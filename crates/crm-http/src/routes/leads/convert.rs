@@ -7,7 +7,7 @@ use crm_domain::account::Account;
 use crm_domain::contact::Contact;
 use crm_domain::conversion::{ConversionError, ConversionRequest, NewIds, OpportunityRequest, plan};
 use crm_domain::lead::Lead;
-use crm_domain::opportunity::OpportunityStage;
+use crm_domain::opportunity::{Opportunity, OpportunityStage};
 use crm_domain::permissions::{Action, Resource, authorize, may_change};
 use crm_domain::value::Name;
 use crm_domain::{RepoError, ValidationErrors};
@@ -76,6 +76,11 @@ pub struct ConversionResponse {
     /// `null` when the body asked for none.
     pub opportunity: Option<OpportunityResponse>,
     pub dry_run: bool,
+    /// How many of the lead's activities moved onto the contact, account and opportunity (in a
+    /// dry run: would move): those that named no contact and no deal, and no account or the
+    /// conversion's. They keep `lead_id`, so the lead's history still shows them.
+    #[schema(example = 3)]
+    pub activities_moved: u64,
     /// Only in a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<ConversionDuplicates>,
@@ -182,31 +187,36 @@ pub async fn convert_lead(
     // Drawn once: a retry after a lost race creates nothing twice, so it may reuse them.
     let new_ids = NewIds { account: Uuid::now_v7(), contact: Uuid::now_v7(), opportunity: Uuid::now_v7() };
     let mut duplicates = None;
-    let planned = edit
+    let (planned, activities_moved) = edit
         .run(None, async |lead: Lead| {
             let planned = plan(&lead, conversion.clone(), principal.user_id, new_ids, now())?;
             if dry_run {
-                return Ok(planned);
+                let moved =
+                    state.store.count_moved_activities(organization_id, &planned.moved_activity_links()).await?;
+                return Ok((planned, moved));
             }
-            if let Err(error) = state.store.apply_conversion(&planned, edit.audit()).await {
-                return Err(match (error, &lead.email) {
-                    (RepoError::Duplicate { .. }, Some(email)) => {
-                        match state.store.find_active_contact_by_email(organization_id, email).await? {
-                            Some(existing) => ApiError::DuplicateOf {
-                                code: ProblemCode::Duplicate,
-                                field: "email",
-                                existing_id: existing.id,
-                            },
-                            None => ApiError::Conflict {
-                                code: ProblemCode::Duplicate,
-                                detail: "email: another active contact has this email".to_owned(),
-                            },
+            let moved = match state.store.apply_conversion(&planned, edit.audit()).await {
+                Ok(moved) => moved,
+                Err(error) => {
+                    return Err(match (error, &lead.email) {
+                        (RepoError::Duplicate { .. }, Some(email)) => {
+                            match state.store.find_active_contact_by_email(organization_id, email).await? {
+                                Some(existing) => ApiError::DuplicateOf {
+                                    code: ProblemCode::Duplicate,
+                                    field: "email",
+                                    existing_id: existing.id,
+                                },
+                                None => ApiError::Conflict {
+                                    code: ProblemCode::Duplicate,
+                                    detail: "email: another active contact has this email".to_owned(),
+                                },
+                            }
                         }
-                    }
-                    (other, _) => other.into(),
-                });
-            }
-            Ok(planned)
+                        (other, _) => other.into(),
+                    });
+                }
+            };
+            Ok((planned, moved))
         })
         .await?;
     if dry_run {
@@ -225,13 +235,27 @@ pub async fn convert_lead(
             accounts: accounts.iter().map(AccountResponse::from).collect(),
         });
     }
-    let lead = planned.lead.clone();
+    let mut account = planned.account.as_ref().map(|a| a.record().clone());
+    let mut contact = planned.contact.record().clone();
+    let mut opportunity = planned.opportunity.as_ref().map(|(o, _)| o.clone());
+    if activities_moved > 0 && !dry_run {
+        // The moved activities changed what these records show (their last and next
+        // interaction, and so their version): answer them as stored.
+        contact = state.store.get::<Contact>(organization_id, contact.id).await?;
+        if let Some(a) = &account {
+            account = Some(state.store.get::<Account>(organization_id, a.id).await?);
+        }
+        if let Some(o) = &opportunity {
+            opportunity = Some(state.store.get::<Opportunity>(organization_id, o.id).await?);
+        }
+    }
     Ok(HttpResponse::Ok().json(ConversionResponse {
-        lead: LeadResponse::from(&lead),
-        account: planned.account.as_ref().map(|a| AccountResponse::from(a.record())),
-        contact: ContactResponse::from(planned.contact.record()),
-        opportunity: planned.opportunity.as_ref().map(|(o, _)| OpportunityResponse::from(o)),
+        lead: LeadResponse::from(&planned.lead),
+        account: account.as_ref().map(AccountResponse::from),
+        contact: ContactResponse::from(&contact),
+        opportunity: opportunity.as_ref().map(OpportunityResponse::from),
         dry_run,
+        activities_moved,
         duplicates,
     }))
 }
