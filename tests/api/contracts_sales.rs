@@ -129,6 +129,7 @@ async fn accounts_and_their_lineage(backend: Backend) {
         search: None,
         archived: ArchivedFilter::Exclude,
         interactions: Default::default(),
+        attention_overdue_at: None,
         sort: Sort { field: AccountSortField::Name, direction: SortDirection::Ascending },
         window: Window { limit: 10, after: None },
     };
@@ -161,7 +162,9 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
         Some(first.id)
     );
     assert!(store.find_active_contact_by_email(other_org.id, &email).await.ok().flatten().is_none());
-    assert_eq!(store.get::<Contact>(organization.id, first.id).await.ok(), Some(first.clone()));
+    // The store keeps when the person is due for attention: never reached, since its creation.
+    let stored = Contact { attention_due_at: Some(first.created_at), ..first.clone() };
+    assert_eq!(store.get::<Contact>(organization.id, first.id).await.ok(), Some(stored));
     assert!(matches!(store.get::<Contact>(other_org.id, first.id).await, Err(RepoError::NotFound)));
 
     let (archived, changes) = crm_domain::record::archive(&first, now()).unwrap();
@@ -187,10 +190,12 @@ async fn contacts_and_their_unique_emails(backend: Backend) {
         search: Some("SEC".to_owned()),
         archived: ArchivedFilter::Exclude,
         interactions: Default::default(),
+        attention_overdue_at: None,
         sort: Sort { field: ContactSortField::LastName, direction: SortDirection::Ascending },
         window: Window { limit: 10, after: None },
     };
-    assert_eq!(store.list_contacts(organization.id, &query).await.map(|p| p.items).ok(), Some(vec![second.clone()]));
+    let second_stored = Contact { attention_due_at: Some(second.created_at), ..second.clone() };
+    assert_eq!(store.list_contacts(organization.id, &query).await.map(|p| p.items).ok(), Some(vec![second_stored]));
     assert_eq!(store.list_contacts(other_org.id, &query).await.map(|p| p.items.len()).ok(), Some(0));
 }
 

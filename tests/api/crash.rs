@@ -235,7 +235,11 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
     assert_eq!(duplicates, 0, "keyed creations that ran twice");
     assert_eq!(leads.len(), acknowledged.len(), "every lead is an acknowledged key");
     assert!(retried.len() >= KILLS, "the kills interrupted requests ({} retried)", retried.len());
-    assert!(slowest <= Duration::from_secs(10), "a retry waited {slowest:?} after the restart");
+    // A killed process's claims are freed once its heartbeat has been silent for `SILENCE`
+    // (5 s), not after the five minutes that free any abandoned claim: the bound tells the two
+    // apart with room for a loaded machine (it is not a speed measure; 10 s failed under a
+    // concurrent build).
+    assert!(slowest <= Duration::from_secs(60), "a retry waited {slowest:?} after the restart");
 }
 
 /// PostgreSQL only (where a lock can stop one table and not another): a keyed request whose

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod activities;
+mod attention;
 mod audit;
 mod auth;
 mod binary;

@@ -58,6 +58,9 @@ pub struct Account {
     pub archived_at: Option<DateTime<Utc>>,
     /// The last and the next interaction, kept by the store.
     pub interactions: crate::activity::Interactions,
+    /// When the customer is due for attention by its class ([`crate::attention::due_at`]),
+    /// kept by the store; the domain never sets it.
+    pub attention_due_at: Option<DateTime<Utc>>,
 }
 
 crate::record::impl_record!(Account);
@@ -196,6 +199,7 @@ impl Account {
             version: 1,
             archived_at: None,
             interactions: crate::activity::Interactions::default(),
+            attention_due_at: None,
         })
     }
 
@@ -285,6 +289,9 @@ impl Account {
             AccountSortField::UpdatedAt => SortValue::Timestamp(self.updated_at),
             AccountSortField::Name => SortValue::Text(self.name.as_str().to_owned()),
             AccountSortField::LastInteractionAt => SortValue::Timestamp(self.interactions.last_sort_key()),
+            AccountSortField::AttentionDueAt => {
+                SortValue::Timestamp(self.attention_due_at.unwrap_or(crate::attention::NEVER_DUE))
+            }
         };
         KeysetPosition { value, id: self.id }
     }
@@ -296,6 +303,7 @@ string_enum!(
         UpdatedAt => "updated_at",
         Name => "name",
         LastInteractionAt => "last_interaction_at",
+        AttentionDueAt => "attention_due_at",
     }
 );
 
@@ -324,6 +332,8 @@ pub struct AccountQuery {
     pub search: Option<String>,
     pub archived: crate::lead::ArchivedFilter,
     pub interactions: crate::activity::InteractionFilter,
+    /// `attention=overdue`: only the customers due for attention before this instant (now).
+    pub attention_overdue_at: Option<DateTime<Utc>>,
     pub sort: Sort<AccountSortField>,
     pub window: Window,
 }

@@ -40,6 +40,9 @@ pub struct Contact {
     pub archived_at: Option<DateTime<Utc>>,
     /// The last and the next interaction, kept by the store.
     pub interactions: crate::activity::Interactions,
+    /// When the customer is due for attention by its class ([`crate::attention::due_at`]),
+    /// kept by the store; the domain never sets it.
+    pub attention_due_at: Option<DateTime<Utc>>,
 }
 
 crate::record::impl_record!(Contact);
@@ -114,6 +117,7 @@ impl Contact {
             version: 1,
             archived_at: None,
             interactions: crate::activity::Interactions::default(),
+            attention_due_at: None,
         }
     }
 
@@ -191,6 +195,9 @@ impl Contact {
             ContactSortField::FirstName => text(self.first_name.as_ref().map(Name::as_str)),
             ContactSortField::Email => text(self.email.as_ref().map(Email::as_str)),
             ContactSortField::LastInteractionAt => SortValue::Timestamp(self.interactions.last_sort_key()),
+            ContactSortField::AttentionDueAt => {
+                SortValue::Timestamp(self.attention_due_at.unwrap_or(crate::attention::NEVER_DUE))
+            }
         };
         KeysetPosition { value, id: self.id }
     }
@@ -204,6 +211,7 @@ string_enum!(
         FirstName => "first_name",
         Email => "email",
         LastInteractionAt => "last_interaction_at",
+        AttentionDueAt => "attention_due_at",
     }
 );
 
@@ -244,6 +252,8 @@ pub struct ContactQuery {
     pub search: Option<String>,
     pub archived: ArchivedFilter,
     pub interactions: crate::activity::InteractionFilter,
+    /// `attention=overdue`: only the customers due for attention before this instant (now).
+    pub attention_overdue_at: Option<DateTime<Utc>>,
     pub sort: Sort<ContactSortField>,
     pub window: Window,
 }

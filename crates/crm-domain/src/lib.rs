@@ -7,6 +7,7 @@
 pub mod account;
 pub mod activity;
 pub mod address;
+pub mod attention;
 pub mod audit;
 pub mod competitor;
 pub mod competitor_report;

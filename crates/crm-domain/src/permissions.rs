@@ -31,6 +31,8 @@ pub enum Resource {
     Competitor,
     /// Activities: interactions and planned work. Every role logs them on the records it reads.
     Activity,
+    /// The organisation's settings (the attention policy).
+    Settings,
 }
 
 impl Resource {
@@ -42,6 +44,7 @@ impl Resource {
             Resource::PriceBook => "the price book",
             Resource::Competitor => "competitors",
             Resource::Activity => "this activity",
+            Resource::Settings => "the organisation's settings",
         }
     }
 }
@@ -106,6 +109,9 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (Activity, _, Role::Admin | Role::Manager) => All,
         (Activity, Update, Role::SalesRep | Role::SupportAgent) => Own,
         (Activity, Reassign, Role::SalesRep | Role::SupportAgent) => Nothing,
+        (Settings, Read, _) => All,
+        (Settings, Update, Role::Admin | Role::Manager) => All,
+        (Settings, _, _) => Nothing,
     }
 }
 
@@ -203,6 +209,8 @@ mod tests {
             (Resource::Activity, Action::Create, [Reach::All, Reach::All, Reach::All, Reach::All]),
             (Resource::Activity, Action::Update, [Reach::All, Reach::All, Reach::Own, Reach::Own]),
             (Resource::Activity, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::Settings, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::Settings, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

@@ -95,6 +95,7 @@ where
             .configure(routes::orders::routes)
             .configure(routes::invoices::routes)
             .configure(routes::activities::routes)
+            .configure(routes::attention::routes)
             .configure(routes::audit::routes),
     )
     .service(routes::ops::health)

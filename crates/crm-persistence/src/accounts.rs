@@ -25,6 +25,7 @@ fn sort_expr(field: AccountSortField) -> &'static str {
         AccountSortField::UpdatedAt => "updated_at",
         AccountSortField::Name => "name",
         AccountSortField::LastInteractionAt => crate::list::LAST_INTERACTION_ORDER,
+        AccountSortField::AttentionDueAt => crate::list::ATTENTION_ORDER,
     }
 }
 
@@ -53,6 +54,7 @@ table! {
         last_interaction_at: Option<DateTime<Utc>> = account.interactions.last_at,
         last_interaction_kind: Option<String> = account.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
         next_activity_at: Option<DateTime<Utc>> = account.interactions.next_at,
+        attention_due_at: Option<DateTime<Utc>> = account.attention_due_at,
     }
 }
 
@@ -96,6 +98,7 @@ impl TryFrom<AccountRow> for Account {
                 row.last_interaction_kind.as_deref(),
                 row.next_activity_at,
             )?,
+            attention_due_at: row.attention_due_at,
         })
     }
 }
@@ -113,6 +116,7 @@ macro_rules! impl_accounts {
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 crate::list::push_interactions(&mut qb, &query.interactions);
+                crate::list::push_attention_overdue(&mut qb, query.attention_overdue_at);
                 let tiers: Vec<&'static str> = query.tiers.iter().map(|s| s.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "tier", &tiers);
                 let stages: Vec<&'static str> = query.lifecycle_stages.iter().map(|s| s.as_str()).collect();

@@ -29,6 +29,7 @@ fn sort_expr(field: ContactSortField) -> &'static str {
         ContactSortField::FirstName => "COALESCE(first_name, '')",
         ContactSortField::Email => "COALESCE(email, '')",
         ContactSortField::LastInteractionAt => crate::list::LAST_INTERACTION_ORDER,
+        ContactSortField::AttentionDueAt => crate::list::ATTENTION_ORDER,
     }
 }
 
@@ -54,6 +55,7 @@ table! {
         last_interaction_at: Option<DateTime<Utc>> = contact.interactions.last_at,
         last_interaction_kind: Option<String> = contact.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
         next_activity_at: Option<DateTime<Utc>> = contact.interactions.next_at,
+        attention_due_at: Option<DateTime<Utc>> = contact.attention_due_at,
     }
 }
 
@@ -92,6 +94,7 @@ impl TryFrom<ContactRow> for Contact {
                 row.last_interaction_kind.as_deref(),
                 row.next_activity_at,
             )?,
+            attention_due_at: row.attention_due_at,
         })
     }
 }
@@ -135,6 +138,7 @@ macro_rules! impl_contacts {
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 crate::list::push_interactions(&mut qb, &query.interactions);
+                crate::list::push_attention_overdue(&mut qb, query.attention_overdue_at);
                 match query.account {
                     AccountFilter::Any => {}
                     AccountFilter::Of(account_id) => {

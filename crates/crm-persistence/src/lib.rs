@@ -8,6 +8,7 @@
 
 mod accounts;
 mod activities;
+mod attention;
 mod audit;
 mod backend;
 mod competitors;

@@ -174,6 +174,23 @@ pub(crate) fn push_order<DB: Database>(qb: &mut QueryBuilder<DB>, sort_expr: &st
 /// interaction filters compare it too, so that one index serves them and the order.
 pub(crate) const LAST_INTERACTION_ORDER: &str = "COALESCE(last_interaction_at, '0001-01-01T00:00:00+00:00')";
 
+/// The order of accounts and contacts by when they are due for attention: never NULL, a
+/// customer without an expectation at 9999-12-31T23:59:59Z (`crm_domain::attention::NEVER_DUE`),
+/// after every due date. Migration 0021 indexes it as written.
+pub(crate) const ATTENTION_ORDER: &str = "COALESCE(attention_due_at, '9999-12-31T23:59:59+00:00')";
+
+/// `attention=overdue`: the customers due for attention before `now`, one range of the
+/// attention index.
+pub(crate) fn push_attention_overdue<DB>(qb: &mut QueryBuilder<DB>, now: Option<DateTime<Utc>>)
+where
+    DB: Database,
+    for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(now) = now {
+        qb.push(format_args!(" AND {ATTENTION_ORDER} < ")).push_bind(now.min(crm_domain::attention::NEVER_DUE));
+    }
+}
+
 /// The conditions of an [`InteractionFilter`](crm_domain::activity::InteractionFilter) on a
 /// table with the interaction columns of migration 0020.
 pub(crate) fn push_interactions<DB>(qb: &mut QueryBuilder<DB>, filter: &crm_domain::activity::InteractionFilter)

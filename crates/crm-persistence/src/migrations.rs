@@ -31,6 +31,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (18, "idempotency_outcomes", include_str!("../../../migrations/sqlite/0018_idempotency_outcomes.sql")),
     (19, "activities", include_str!("../../../migrations/sqlite/0019_activities.sql")),
     (20, "interactions", include_str!("../../../migrations/sqlite/0020_interactions.sql")),
+    (21, "attention", include_str!("../../../migrations/sqlite/0021_attention.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -55,6 +56,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (18, "idempotency_outcomes", include_str!("../../../migrations/postgres/0018_idempotency_outcomes.sql")),
     (19, "activities", include_str!("../../../migrations/postgres/0019_activities.sql")),
     (20, "interactions", include_str!("../../../migrations/postgres/0020_interactions.sql")),
+    (21, "attention", include_str!("../../../migrations/postgres/0021_attention.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -29,6 +29,8 @@ macro_rules! impl_organizations {
                     .execute(tx.conn())
                     .await
                     .map_err(plain)?;
+                let policy = crm_domain::attention::AttentionPolicy::defaults(organization.id, organization.created_at);
+                crate::attention::insert_attention_policy!(tx.conn(), &policy)?;
                 crate::users::insert_user_row!(tx.conn(), admin, password_hash)
                     .map_err(|e| map(e, Violations { unique: Some("email"), foreign_key: None }))?;
                 let ctx = AuditContext {

@@ -402,6 +402,7 @@ fn resource_of(path: &str) -> Option<Resource> {
         "activities" => Some(Resource::Activity),
         "users" => Some(Resource::User),
         "audit-events" => Some(Resource::AuditEvent),
+        "settings" => Some(Resource::Settings),
         _ => None,
     }
 }

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod activities;
+mod attention;
 mod audit;
 mod competitors;
 mod contacts;
@@ -32,6 +33,7 @@ mod users;
 
 pub use accounts::*;
 pub use activities::*;
+pub use attention::*;
 pub use audit::*;
 pub use competitors::*;
 pub use contacts::*;
@@ -103,5 +105,6 @@ store!(
         OrderRepository,
         InvoiceRepository,
         ActivityRepository,
+        AttentionRepository,
         HealthCheck,
 );

@@ -1,5 +1,6 @@
 pub mod accounts;
 pub mod activities;
+pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod competitors;

@@ -392,4 +392,9 @@ pub struct AccountListQuery {
     /// with something planned.
     #[param(schema_with = crate::routes::activities::next_activity_schema)]
     pub next_activity: Option<String>,
+    /// `overdue`: only the customers due for attention under the organisation's attention policy
+    /// (`/settings/attention`): their last interaction is older than their class allows, or
+    /// they were never reached. Sorted most overdue first unless `sort` says otherwise.
+    #[param(schema_with = crate::routes::attention::attention_schema)]
+    pub attention: Option<String>,
 }

@@ -208,11 +208,12 @@ pub async fn list_accounts(
 ) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let query = query.into_inner();
+    let attention_overdue_at = crate::routes::attention::attention_filter(query.attention.as_deref())?;
     let params = list_params::<AccountSortField>(
         query.sort.as_deref(),
         query.limit.as_deref(),
         query.cursor.as_deref(),
-        "name",
+        if attention_overdue_at.is_some() { "attention_due_at" } else { "name" },
     )?;
     let parent_account_id = parse_any_of("parent_account_id", query.parent_account_id.as_deref(), parse_uuid)?;
     if parent_account_id.len() > 1 {
@@ -233,6 +234,7 @@ pub async fn list_accounts(
             query.no_interaction.as_deref(),
             query.next_activity.as_deref(),
         )?,
+        attention_overdue_at,
         sort: params.sort,
         window: params.window,
     };

@@ -340,6 +340,11 @@ pub struct ContactListQuery {
     /// with something planned.
     #[param(schema_with = crate::routes::activities::next_activity_schema)]
     pub next_activity: Option<String>,
+    /// `overdue`: only the people buying for themselves due for attention under the organisation's attention policy
+    /// (`/settings/attention`): their last interaction is older than their class allows, or
+    /// they were never reached. Sorted most overdue first unless `sort` says otherwise.
+    #[param(schema_with = crate::routes::attention::attention_schema)]
+    pub attention: Option<String>,
 }
 
 /// The query parameters of `GET /api/v1/accounts/{id}/contacts`: those of the contact list,
@@ -395,6 +400,7 @@ impl From<AccountContactListQuery> for ContactListQuery {
             cursor: q.cursor,
             sort: q.sort,
             account_id: None,
+            attention: None,
             lifecycle_stage: q.lifecycle_stage,
             owner_id: q.owner_id,
             do_not_contact: q.do_not_contact,

@@ -223,11 +223,12 @@ async fn list(
     query: ContactListQuery,
     account: AccountFilter,
 ) -> Result<HttpResponse, ApiError> {
+    let attention_overdue_at = crate::routes::attention::attention_filter(query.attention.as_deref())?;
     let params = list_params::<ContactSortField>(
         query.sort.as_deref(),
         query.limit.as_deref(),
         query.cursor.as_deref(),
-        "last_name",
+        if attention_overdue_at.is_some() { "attention_due_at" } else { "last_name" },
     )?;
     let account = match query.account_id.as_deref() {
         None => account,
@@ -252,6 +253,7 @@ async fn list(
             query.no_interaction.as_deref(),
             query.next_activity.as_deref(),
         )?,
+        attention_overdue_at,
         sort: params.sort,
         window: params.window,
     };
