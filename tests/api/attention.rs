@@ -178,9 +178,16 @@ async fn the_policy_is_read_by_all_changed_by_managers_and_checked(backend: Back
     let fields: Vec<&str> =
         invalid.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["tiers.a", "tiers.b"]);
-    app.patch("/api/v1/settings/attention", &manager.token, &json!({"tiers": {"d": 7}}))
+    let unknown = app
+        .patch("/api/v1/settings/attention", &manager.token, &json!({"tiers": {"d": 7}}))
         .await
         .expect_problem(422, "validation_failed");
+    assert_eq!(unknown.body["errors"][0]["field"], "tiers.d");
+    let array = app
+        .patch("/api/v1/settings/attention", &manager.token, &json!({"tiers": [7, 30, 90, null]}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(array.body["errors"][0]["field"], "tiers");
 
     let changed = app
         .patch(

@@ -209,6 +209,43 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// An optional nested object of a body (`null` or absent: `None`). Serde would also read a
+/// struct from an array of its fields, which the spec does not allow; the fields are read from
+/// the object itself, so an error still names its path (`tiers.a`).
+pub fn optional_object<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    struct Fields<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    struct Nullable<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Nullable<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, deserializer: D2) -> Result<Option<T>, D2::Error> {
+            deserializer.deserialize_map(Fields(std::marker::PhantomData)).map(Some)
+        }
+    }
+    deserializer.deserialize_option(Nullable(std::marker::PhantomData))
+}
+
 pub fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|error: PathError, req: &HttpRequest| {
         let field = req.match_info().iter().find(|(_, v)| uuid::Uuid::parse_str(v).is_err()).map(|(k, _)| k.to_owned());

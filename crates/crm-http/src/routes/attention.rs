@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::conventions::{IfMatch, if_match, now, timestamp};
-use crate::extract::{JsonBody, double_option};
+use crate::extract::{JsonBody, double_option, optional_object};
 use crate::problem::ApiError;
 use crate::respond::{self, audit_context, update_with_retry};
 use crate::state::AppState;
@@ -114,7 +114,9 @@ pub struct StagePeriodsPatch {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"tiers": {"a": 7, "none": 180}, "lifecycle_stages": {"former_customer": null}}))]
 pub struct AttentionPatchRequest {
+    #[serde(default, deserialize_with = "optional_object")]
     pub tiers: Option<TierPeriodsPatch>,
+    #[serde(default, deserialize_with = "optional_object")]
     pub lifecycle_stages: Option<StagePeriodsPatch>,
 }
 
