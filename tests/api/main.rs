@@ -7,6 +7,7 @@
 
 mod accounts;
 mod activities;
+mod activity_report;
 mod attention;
 mod audit;
 mod auth;

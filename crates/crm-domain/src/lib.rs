@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod activity_report;
 pub mod address;
 pub mod attention;
 pub mod audit;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod activities;
+mod activity_report;
 mod attention;
 mod audit;
 mod backend;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::activity::{Activity, ActivityQuery, Links, Reminder, ReminderQuery};
+use crate::activity_report::{ActivityCounts, ActivityReportQuery, LeadResponse};
 use crate::audit::AuditContext;
 use crate::error::RepoError;
 use crate::list::Page;
@@ -32,4 +33,25 @@ pub trait ActivityRepository: Send + Sync {
     /// records it is about and their names. One range of the owner's alert index, however many
     /// activities the organisation holds.
     async fn reminders(&self, organization_id: Uuid, query: &ReminderQuery) -> Result<Vec<Reminder>, RepoError>;
+}
+
+/// The activity report's queries.
+#[async_trait]
+pub trait ActivityReportRepository: Send + Sync {
+    /// The done, active activities that happened in the query's range, counted by `GROUP BY` in
+    /// the database by its groupings, ordered by them.
+    async fn activity_counts(
+        &self,
+        organization_id: Uuid,
+        query: &ActivityReportQuery,
+    ) -> Result<Vec<ActivityCounts>, RepoError>;
+
+    /// The active leads created in the query's range (of its owners, when it names some), how
+    /// many were reached, and the median wait before their first done activity: one counting
+    /// query and one that reads the middle one or two waits, never the list.
+    async fn lead_response(
+        &self,
+        organization_id: Uuid,
+        query: &ActivityReportQuery,
+    ) -> Result<LeadResponse, RepoError>;
 }

@@ -105,6 +105,7 @@ store!(
         OrderRepository,
         InvoiceRepository,
         ActivityRepository,
+        ActivityReportRepository,
         AttentionRepository,
         HealthCheck,
 );

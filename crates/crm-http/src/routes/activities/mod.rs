@@ -4,6 +4,7 @@
 mod dto;
 mod handlers;
 mod reminders;
+mod report;
 
 pub use dto::{ActivityResponse, next_activity_schema, nullable_kind_schema};
 
@@ -50,5 +51,6 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(snooze_activity)
         .service(archive_activity)
         .service(restore_activity)
-        .service(reminders::my_reminders);
+        .service(reminders::my_reminders)
+        .service(report::activity_report);
 }
