@@ -159,10 +159,10 @@ pub(crate) fn interval_schema() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct ForecastParams {
     /// The first day of the forecast.
-    #[param(schema_with = crate::routes::opportunities::date_param_schema)]
+    #[param(value_type = String, format = Date, pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", example = "2026-03-01")]
     pub from: String,
     /// The last day; at most ten years after `from`.
-    #[param(schema_with = crate::routes::opportunities::date_param_schema)]
+    #[param(value_type = String, format = Date, pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", example = "2026-03-01")]
     pub to: String,
     /// Default `month`.
     #[param(schema_with = interval_schema)]

@@ -31,10 +31,10 @@ fn grouping_schema() -> utoipa::openapi::schema::Object {
 #[into_params(parameter_in = Query)]
 pub struct ActivityReportParams {
     /// The first day (UTC) of the activities counted, by when they happened.
-    #[param(schema_with = crate::routes::opportunities::date_param_schema)]
+    #[param(value_type = String, format = Date, pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", example = "2026-03-01")]
     pub from: String,
     /// The last day (UTC), included; at most ten years after `from`.
-    #[param(schema_with = crate::routes::opportunities::date_param_schema)]
+    #[param(value_type = String, format = Date, pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", example = "2026-03-01")]
     pub to: String,
     /// One or two of `owner`, `kind`, `outcome`, `day`, `week` (from Monday), `month`,
     /// comma-separated, at most one of the periods; without it, one line for everything.
