@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     lists_sort_by_the_last_interaction_the_records_never_reached_first,
     conversion_moves_the_leads_history_onto_what_it_produced,
+    a_contact_finds_the_activities_it_took_part_in,
 );
 
 async fn contact(app: &TestApp, session: &Session, last_name: &str) -> String {
@@ -157,4 +158,64 @@ async fn conversion_moves_the_leads_history_onto_what_it_produced(backend: Backe
         .body;
     let listed: Vec<String> = on_contact["data"].as_array().unwrap().iter().map(id_of).collect();
     assert_eq!(listed, [failed_call, planned]);
+}
+
+async fn a_contact_finds_the_activities_it_took_part_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let ada = contact(&app, &admin, "Lovelace").await;
+    let bob = contact(&app, &admin, "Babbage").await;
+    let cy = contact(&app, &admin, "Cyrus").await;
+    let meeting = id_of(
+        &app.post(
+            "/api/v1/activities",
+            &admin.token,
+            &json!({"kind": "meeting", "subject": "Kick-off", "contact_id": ada, "participant_contact_ids": [bob, cy]}),
+        )
+        .await
+        .expect(201)
+        .body,
+    );
+    call(&app, &admin, &bob, "2026-03-01T10:00:00Z").await;
+    let took_part = |who: &str| {
+        let (app, token) = (&app, admin.token.clone());
+        let path = format!("/api/v1/activities?participant_contact_id={who}");
+        async move {
+            let body: Value = app.get(&path, &token).await.expect(200).body;
+            body["data"].as_array().unwrap().iter().map(id_of).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        took_part(&bob).await,
+        vec![meeting.clone()],
+        "the call Bob was the subject of is not one he took part in"
+    );
+    assert_eq!(took_part(&cy).await, vec![meeting.clone()]);
+    assert!(took_part(&ada).await.is_empty());
+
+    app.patch(&format!("/api/v1/activities/{meeting}"), &admin.token, &json!({"participant_contact_ids": [cy]}))
+        .await
+        .expect(200);
+    assert!(took_part(&bob).await.is_empty());
+    assert_eq!(took_part(&cy).await, vec![meeting.clone()]);
+    app.delete(&format!("/api/v1/activities/{meeting}"), &admin.token).await.expect(200);
+    assert!(took_part(&cy).await.is_empty(), "archived activities are left out unless asked for");
+    let archived = app
+        .get(&format!("/api/v1/activities?participant_contact_id={cy}&archived=true"), &admin.token)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(archived["data"].as_array().unwrap().len(), 1);
+    app.post(&format!("/api/v1/activities/{meeting}/restore"), &admin.token, &json!({})).await.expect(200);
+    app.patch(&format!("/api/v1/activities/{meeting}"), &admin.token, &json!({"participant_contact_ids": []}))
+        .await
+        .expect(200);
+    assert!(took_part(&cy).await.is_empty());
+
+    let other = app.signup("Other", "other@example.com").await;
+    let theirs = app.get(&format!("/api/v1/activities?participant_contact_id={bob}"), &other.token).await.expect(200);
+    assert_eq!(theirs.body["data"], json!([]));
+    app.get("/api/v1/activities?participant_contact_id=bob", &admin.token)
+        .await
+        .expect_problem(400, "invalid_parameter");
 }

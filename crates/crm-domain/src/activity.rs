@@ -647,6 +647,8 @@ pub struct ActivityQuery {
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub opportunity_id: Option<Uuid>,
+    /// The activities this contact took part in (one of `participant_contact_ids`).
+    pub participant_contact_id: Option<Uuid>,
     pub due_after: Option<DateTime<Utc>>,
     pub due_before: Option<DateTime<Utc>>,
     pub occurred_after: Option<DateTime<Utc>>,

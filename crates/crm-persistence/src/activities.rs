@@ -228,6 +228,14 @@ macro_rules! impl_activities {
                         qb.push(format_args!(" AND {column} = ")).push_bind(id);
                     }
                 }
+                if let Some(contact) = query.participant_contact_id {
+                    // Driven from the participants' index, however many activities there are.
+                    qb.push(" AND id IN (SELECT activity_id FROM activity_participants WHERE organization_id = ")
+                        .push_bind(organization_id)
+                        .push(" AND contact_id = ")
+                        .push_bind(contact)
+                        .push(")");
+                }
                 if let Some(after) = query.due_after {
                     qb.push(" AND due_at > ").push_bind(after);
                 }

@@ -32,6 +32,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (19, "activities", include_str!("../../../migrations/sqlite/0019_activities.sql")),
     (20, "interactions", include_str!("../../../migrations/sqlite/0020_interactions.sql")),
     (21, "attention", include_str!("../../../migrations/sqlite/0021_attention.sql")),
+    (22, "activity_participants", include_str!("../../../migrations/sqlite/0022_activity_participants.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -57,6 +58,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (19, "activities", include_str!("../../../migrations/postgres/0019_activities.sql")),
     (20, "interactions", include_str!("../../../migrations/postgres/0020_interactions.sql")),
     (21, "attention", include_str!("../../../migrations/postgres/0021_attention.sql")),
+    (22, "activity_participants", include_str!("../../../migrations/postgres/0022_activity_participants.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -447,6 +447,9 @@ pub struct ActivityListQuery {
     pub account_id: Option<String>,
     #[param(value_type = Option<Uuid>)]
     pub opportunity_id: Option<String>,
+    /// The activities this contact took part in: one of their `participant_contact_ids`.
+    #[param(value_type = Option<Uuid>)]
+    pub participant_contact_id: Option<String>,
     /// Due strictly after this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     pub due_after: Option<String>,

@@ -428,6 +428,7 @@ pub async fn list_activities(
         owner_ids: parse_any_of("owner_id", query.owner_id.as_deref(), parse_uuid)?,
         lead_id: parse_uuid_param("lead_id", query.lead_id.as_deref())?,
         contact_id: parse_uuid_param("contact_id", query.contact_id.as_deref())?,
+        participant_contact_id: parse_uuid_param("participant_contact_id", query.participant_contact_id.as_deref())?,
         account_id: parse_uuid_param("account_id", query.account_id.as_deref())?,
         opportunity_id: parse_uuid_param("opportunity_id", query.opportunity_id.as_deref())?,
         due_after: parse_timestamp_param("due_after", query.due_after.as_deref())?,
