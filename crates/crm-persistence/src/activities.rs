@@ -179,6 +179,28 @@ macro_rules! move_lead_activities {
 }
 pub(crate) use move_lead_activities;
 
+/// The index a filtered activity list reads on SQLite ([`crate::list::IndexHint`]): without it,
+/// SQLite walks the organisation's activities in the list's order until it has a page, however
+/// few of them the filter keeps. A participant's activities are found by their key (the primary
+/// key's index, which SQLite names `sqlite_autoindex_activities_1`) from the participants' rows;
+/// a link's from that link's index. The page is then sorted, at a cost that grows with the
+/// record's activities, not the organisation's.
+fn list_index(query: &ActivityQuery) -> Option<&'static str> {
+    if query.participant_contact_id.is_some() {
+        Some("sqlite_autoindex_activities_1")
+    } else if query.contact_id.is_some() {
+        Some("activities_contact")
+    } else if query.opportunity_id.is_some() {
+        Some("activities_opportunity")
+    } else if query.lead_id.is_some() {
+        Some("activities_lead")
+    } else if query.account_id.is_some() {
+        Some("activities_account")
+    } else {
+        None
+    }
+}
+
 macro_rules! impl_activities {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
@@ -205,8 +227,12 @@ macro_rules! impl_activities {
                 organization_id: Uuid,
                 query: &ActivityQuery,
             ) -> Result<Page<Activity>, RepoError> {
+                let from = match list_index(query) {
+                    Some(index) => crate::list::from_table::<$Store>("activities", index, true),
+                    None => "activities".to_owned(),
+                };
                 let mut qb = QueryBuilder::<$Db>::new(format!(
-                    "SELECT {} FROM activities WHERE organization_id = ",
+                    "SELECT {} FROM {from} WHERE organization_id = ",
                     Activity::sql().columns
                 ));
                 qb.push_bind(organization_id);
