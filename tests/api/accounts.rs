@@ -136,6 +136,20 @@ async fn account_fields_are_validated(backend: Backend) {
         .expect_problem(422, "validation_failed");
     assert_eq!(currency.body["errors"][0]["field"], "annual_revenue.currency");
     assert_eq!(currency.body["errors"][0]["code"], "invalid_currency");
+    // A nested object given as an array of its fields in order is refused, not read by position.
+    for (body, field) in [
+        (json!({"name": "X", "annual_revenue": [100, "EUR"]}), "annual_revenue"),
+        (json!({"name": "X", "billing_address": [null, "Paris", null, null, "FR"]}), "billing_address"),
+    ] {
+        let refused = app.post("/api/v1/accounts", &admin.token, &body).await.expect_problem(422, "validation_failed");
+        assert_eq!(refused.body["errors"][0]["field"], field);
+        assert_eq!(refused.body["errors"][0]["code"], "invalid_type");
+    }
+    let typed = app
+        .post("/api/v1/accounts", &admin.token, &json!({"name": "X", "billing_address": {"city": 7}}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(typed.body["errors"][0]["field"], "billing_address.city", "a nested field's path is kept");
     let parent = app
         .post("/api/v1/accounts", &admin.token, &json!({"name": "X", "parent_account_id": uuid::Uuid::now_v7()}))
         .await

@@ -209,42 +209,40 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// An optional nested object of a body (`null` or absent: `None`). Serde would also read a
-/// struct from an array of its fields, which the spec does not allow; the fields are read from
-/// the object itself, so an error still names its path (`tiers.a`).
-pub fn optional_object<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    struct Fields<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an object")
+/// Makes a nested body type read from a JSON object only. Serde's derive would also read a
+/// struct from an array of its fields in order (`"amount": [100, "EUR"]`), which the spec does
+/// not allow. The type derives with `#[serde(remote = "Self")]`, which turns the derived code
+/// into inherent functions; this writes the trait impls around them: `Deserialize` asks for a map
+/// and reads the fields from it with the derived code (so an error still names its path,
+/// `billing_address.country`), and, with `serialize`, `Serialize` delegates as it is.
+macro_rules! object_only {
+    ($t:ty) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Fields;
+                impl<'de> serde::de::Visitor<'de> for Fields {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("an object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$t, A::Error> {
+                        <$t>::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                deserializer.deserialize_map(Fields)
+            }
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    };
+    ($t:ty, serialize) => {
+        $crate::extract::object_only!($t);
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                <$t>::serialize(self, serializer)
+            }
         }
-    }
-    struct Nullable<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Nullable<T> {
-        type Value = Option<T>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an object or null")
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_some<D2: Deserializer<'de>>(self, deserializer: D2) -> Result<Option<T>, D2::Error> {
-            deserializer.deserialize_map(Fields(std::marker::PhantomData)).map(Some)
-        }
-    }
-    deserializer.deserialize_option(Nullable(std::marker::PhantomData))
+    };
 }
+pub(crate) use object_only;
 
 pub fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|error: PathError, req: &HttpRequest| {

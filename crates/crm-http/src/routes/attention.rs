@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::conventions::{IfMatch, if_match, now, timestamp};
-use crate::extract::{JsonBody, double_option, optional_object};
+use crate::extract::{JsonBody, double_option, object_only};
 use crate::problem::ApiError;
 use crate::respond::{self, audit_context, update_with_retry};
 use crate::state::AppState;
@@ -75,7 +75,7 @@ impl From<&AttentionPolicy> for AttentionPolicyResponse {
 /// The tiers to change: a number of days (1 to 3,650) or `null` for no expectation; absent
 /// tiers keep theirs.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct TierPeriodsPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
@@ -90,10 +90,11 @@ pub struct TierPeriodsPatch {
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
     pub none: Option<Option<i64>>,
 }
+object_only!(TierPeriodsPatch);
 
 /// The lifecycle stages to change, as for the tiers.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct StagePeriodsPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
@@ -108,15 +109,14 @@ pub struct StagePeriodsPatch {
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
     pub partner: Option<Option<i64>>,
 }
+object_only!(StagePeriodsPatch);
 
 /// A change to the attention policy; what is absent keeps its value.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"tiers": {"a": 7, "none": 180}, "lifecycle_stages": {"former_customer": null}}))]
 pub struct AttentionPatchRequest {
-    #[serde(default, deserialize_with = "optional_object")]
     pub tiers: Option<TierPeriodsPatch>,
-    #[serde(default, deserialize_with = "optional_object")]
     pub lifecycle_stages: Option<StagePeriodsPatch>,
 }
 

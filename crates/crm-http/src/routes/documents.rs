@@ -21,7 +21,7 @@ use crate::state::AppState;
 /// A line as a client writes it: a product from the price book (its name, unit price and tax rate
 /// are the defaults) or a free `description` with a `unit_price`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 #[schema(example = json!({"product_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80", "quantity": 3, "discount_percent": 10}))]
 pub struct LineItemRequest {
     /// A product of the price book, active and not archived.
@@ -43,6 +43,7 @@ pub struct LineItemRequest {
     #[schema(schema_with = percent_schema)]
     pub tax_rate: Option<f64>,
 }
+crate::extract::object_only!(LineItemRequest);
 
 impl LineItemRequest {
     fn parse(&self, index: usize, errors: &mut ValidationErrors) -> Option<LineDraft> {

@@ -17,7 +17,7 @@ pub(crate) fn postal_code_schema() -> Object {
 
 /// A postal address; every part is optional. An address with no part is stored as `null`.
 #[derive(Debug, Default, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 #[schema(example = json!({"street": "10 Downing Street", "city": "London", "region": null, "postal_code": "SW1A 2AA", "country": "GB"}))]
 pub struct AddressDto {
     #[schema(schema_with = fields::optional_name)]
@@ -32,6 +32,7 @@ pub struct AddressDto {
     #[schema(schema_with = codes::optional_country)]
     pub country: Option<String>,
 }
+crate::extract::object_only!(AddressDto, serialize);
 
 impl AddressDto {
     pub(crate) fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Address> {
@@ -78,7 +79,7 @@ impl From<&Address> for AddressResponse {
 
 /// An amount of money: an integer in the currency's minor unit (cents for EUR) and its ISO 4217 code.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 #[schema(example = json!({"amount": 125000000, "currency": "EUR"}))]
 pub struct MoneyDto {
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
@@ -86,6 +87,7 @@ pub struct MoneyDto {
     #[schema(schema_with = codes::currency)]
     pub currency: String,
 }
+crate::extract::object_only!(MoneyDto, serialize);
 
 impl MoneyDto {
     pub(crate) fn parse(&self, field: &str, errors: &mut ValidationErrors) -> Option<Money> {

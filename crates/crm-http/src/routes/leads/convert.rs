@@ -31,7 +31,7 @@ use crate::state::AppState;
 /// The opportunity to create; absent fields take defaults (the company's or the person's name,
 /// `prospecting`, the lead's source).
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct ConvertOpportunity {
     #[schema(schema_with = fields::optional_name)]
     pub name: Option<String>,
@@ -41,6 +41,7 @@ pub struct ConvertOpportunity {
     #[schema(schema_with = crate::routes::opportunities::open_stage_schema)]
     pub stage: Option<String>,
 }
+crate::extract::object_only!(ConvertOpportunity);
 
 /// How to convert. Every field is optional; an empty body converts with defaults.
 #[derive(Debug, Default, Deserialize, ToSchema)]
