@@ -84,7 +84,7 @@ pub fn percent(part: i64, whole: i64) -> Option<f64> {
     if whole <= 0 {
         return None;
     }
-    let hundredths = (i128::from(part) * 20_000 + i128::from(whole)) / (2 * i128::from(whole));
+    let hundredths = crate::lines::round_half_up(i128::from(part) * 10_000, i128::from(whole));
     // At most 10,000 hundredths for a part of the whole: exact as a float.
     Some(f64::from(i32::try_from(hundredths).unwrap_or(i32::MAX)) / 100.0)
 }

@@ -109,7 +109,7 @@ pub struct Lines {
 pub const MAX_LINES: usize = 500;
 
 /// `numerator / denominator` rounded half up, for a non-negative numerator and positive denominator.
-fn round_half_up(numerator: i128, denominator: i128) -> i128 {
+pub(crate) fn round_half_up(numerator: i128, denominator: i128) -> i128 {
     (2 * numerator + denominator) / (2 * denominator)
 }
 

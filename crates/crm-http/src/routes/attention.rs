@@ -298,14 +298,19 @@ pub async fn attention_report(
     }))
 }
 
-/// `attention=overdue` on the account and contact lists: the instant they are overdue before.
+/// `attention=overdue` on the account and contact lists: the instant they are overdue before,
+/// and the list's default sort (`attention_due_at`, most overdue first, with the filter; else
+/// `usual`).
 ///
 /// # Errors
 /// 400 on any other value.
-pub fn attention_filter(raw: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+pub fn attention_filter(
+    raw: Option<&str>,
+    usual: &'static str,
+) -> Result<(Option<chrono::DateTime<chrono::Utc>>, &'static str), ApiError> {
     match raw {
-        None => Ok(None),
-        Some("overdue") => Ok(Some(now())),
+        None => Ok((None, usual)),
+        Some("overdue") => Ok((Some(now()), "attention_due_at")),
         Some(_) => Err(ApiError::bad_param("attention", "invalid_value", "must be: overdue")),
     }
 }

@@ -150,6 +150,21 @@ pub async fn pipeline_report(
     }))
 }
 
+/// A report's `from` and `to` days (`YYYY-MM-DD`, both included), `to` not before `from`. Each
+/// report bounds the length itself. (Their parameters repeat `crate::schema::DATE_PATTERN` as a
+/// literal: utoipa's `pattern` takes nothing else, and `schema_with` would drop `required`.)
+///
+/// # Errors
+/// 400 naming the parameter.
+pub(crate) fn date_range(from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let from = parse_date("from", from).map_err(field_to_bad_request)?;
+    let to = parse_date("to", to).map_err(field_to_bad_request)?;
+    if to < from {
+        return Err(ApiError::bad_param("to", "out_of_range", "must not be before from"));
+    }
+    Ok((from, to))
+}
+
 pub(crate) fn interval_schema() -> Object {
     one_of(&["month", "quarter", "year"], false)
 }
@@ -210,11 +225,7 @@ pub async fn forecast_report(
 ) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let params = params.into_inner();
-    let from = parse_date("from", &params.from).map_err(field_to_bad_request)?;
-    let to = parse_date("to", &params.to).map_err(field_to_bad_request)?;
-    if to < from {
-        return Err(ApiError::bad_param("to", "out_of_range", "must not be before from"));
-    }
+    let (from, to) = date_range(&params.from, &params.to)?;
     if months(from, to).len() > 120 {
         return Err(ApiError::bad_param("to", "out_of_range", "must be at most ten years after from"));
     }

@@ -208,12 +208,13 @@ pub async fn list_accounts(
 ) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let query = query.into_inner();
-    let attention_overdue_at = crate::routes::attention::attention_filter(query.attention.as_deref())?;
+    let (attention_overdue_at, default_sort) =
+        crate::routes::attention::attention_filter(query.attention.as_deref(), "name")?;
     let params = list_params::<AccountSortField>(
         query.sort.as_deref(),
         query.limit.as_deref(),
         query.cursor.as_deref(),
-        if attention_overdue_at.is_some() { "attention_due_at" } else { "name" },
+        default_sort,
     )?;
     let parent_account_id = parse_any_of("parent_account_id", query.parent_account_id.as_deref(), parse_uuid)?;
     if parent_account_id.len() > 1 {

@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::conventions::{field_to_bad_request, parse_any_of, parse_uuid};
 use crate::problem::ApiError;
-use crate::routes::opportunities::parse_date;
 use crate::schema::any_of_list;
 use crate::state::AppState;
 
@@ -158,11 +157,7 @@ pub async fn activity_report(
 ) -> Result<HttpResponse, ApiError> {
     authorize(caller.0.role, Resource::SalesRecord, Action::Read, true)?;
     let params = params.into_inner();
-    let from = parse_date("from", &params.from).map_err(field_to_bad_request)?;
-    let to = parse_date("to", &params.to).map_err(field_to_bad_request)?;
-    if to < from {
-        return Err(ApiError::bad_param("to", "out_of_range", "must not be before from"));
-    }
+    let (from, to) = crate::routes::reports::date_range(&params.from, &params.to)?;
     if from.checked_add_days(Days::new(MAX_DAYS)).is_some_and(|limit| to > limit) {
         return Err(ApiError::bad_param("to", "out_of_range", "must be at most ten years after from"));
     }

@@ -223,12 +223,13 @@ async fn list(
     query: ContactListQuery,
     account: AccountFilter,
 ) -> Result<HttpResponse, ApiError> {
-    let attention_overdue_at = crate::routes::attention::attention_filter(query.attention.as_deref())?;
+    let (attention_overdue_at, default_sort) =
+        crate::routes::attention::attention_filter(query.attention.as_deref(), "last_name")?;
     let params = list_params::<ContactSortField>(
         query.sort.as_deref(),
         query.limit.as_deref(),
         query.cursor.as_deref(),
-        if attention_overdue_at.is_some() { "attention_due_at" } else { "last_name" },
+        default_sort,
     )?;
     let account = match query.account_id.as_deref() {
         None => account,
