@@ -39,4 +39,5 @@ mod schema_valid;
 mod shutdown;
 mod spec;
 mod tenancy;
+mod timeline;
 mod users;

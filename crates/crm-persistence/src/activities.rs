@@ -169,7 +169,7 @@ macro_rules! move_lead_activities {
                     changes.push(FieldChange::new("opportunity_id", AuditValue::Null, id_value(links.opportunity_id)));
                 }
                 for (id,) in &ids {
-                    $crate::audit::write_audit!(&mut *$conn, $audit, AuditAction::Update, "activity", *id, &changes, $at)?;
+                    $crate::audit::write_audit!(&mut *$conn, $audit, AuditAction::Update, "activity", *id, &changes, $at, crm_domain::timeline::About::NONE)?;
                 }
                 moved += u64::try_from(ids.len()).unwrap_or(u64::MAX);
             }

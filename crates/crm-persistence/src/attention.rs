@@ -196,7 +196,8 @@ macro_rules! impl_attention {
                     "attention_policy",
                     policy.organization_id,
                     changes,
-                    policy.updated_at
+                    policy.updated_at,
+                    crm_domain::timeline::About::NONE
                 )?;
                 tx.commit().await
             }

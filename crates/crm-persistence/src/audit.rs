@@ -14,43 +14,56 @@ use crate::rows::AuditEventRow;
 
 /// The columns of an audit event, in the order `bind_audit!` binds them.
 const AUDIT_INSERT: &str = "INSERT INTO audit_events (organization_id, id, actor_id, action, entity_type, entity_id, \
-     changes, request_id, occurred_at, idempotency_attempt) VALUES ";
+     changes, request_id, occurred_at, idempotency_attempt, timeline_kind, lead_id, contact_id, account_id, opportunity_id) \
+     VALUES ";
 
 /// How many values an audit event binds.
-pub(crate) const AUDIT_PARAMS: usize = 10;
+pub(crate) const AUDIT_PARAMS: usize = 15;
 
-/// The audit INSERT with its ten placeholders numbered from `first`.
+/// The audit INSERT with its fifteen placeholders numbered from `first`.
 pub(crate) fn audit_insert_sql(first: usize) -> String {
     let placeholders: Vec<String> = (first..first + AUDIT_PARAMS).map(|n| format!("${n}")).collect();
     format!("{AUDIT_INSERT}({})", placeholders.join(", "))
 }
 
-/// The audit INSERT on its own (`$1` to `$10`), built once.
+/// The audit INSERT on its own (`$1` to `$15`), built once.
 pub(crate) static AUDIT_INSERT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| audit_insert_sql(1));
 
-/// Binds an audit event's ten values to a query, in `audit_insert_sql` order:
-/// `bind_audit!(query, &AuditContext, action, "lead", entity_id, &changes, occurred_at)`.
+/// Binds an audit event's fifteen values to a query, in `audit_insert_sql` order:
+/// `bind_audit!(query, &AuditContext, action, "lead", entity_id, &changes, occurred_at, about)`,
+/// `about` being the [`About`](crm_domain::timeline::About) of the record (`About::NONE` for a
+/// record in no timeline); the event's timeline kind comes from
+/// [`kind_of`](crm_domain::timeline::kind_of).
 macro_rules! bind_audit {
-    ($query:expr, $ctx:expr, $action:expr, $entity_type:expr, $entity_id:expr, $changes:expr, $at:expr) => {
+    ($query:expr, $ctx:expr, $action:expr, $entity_type:expr, $entity_id:expr, $changes:expr, $at:expr, $about:expr) => {{
+        let changes: &[crm_domain::audit::FieldChange] = $changes;
+        let action: crm_domain::audit::AuditAction = $action;
+        let entity_type: &'static str = $entity_type;
+        let about: crm_domain::timeline::About = $about;
         $query
             .bind($ctx.organization_id)
             .bind(uuid::Uuid::now_v7())
             .bind($ctx.actor_id)
-            .bind($action.as_str())
-            .bind($entity_type)
+            .bind(action.as_str())
+            .bind(entity_type)
             .bind($entity_id)
-            .bind($crate::rows::changes_to_json($changes))
+            .bind($crate::rows::changes_to_json(changes))
             .bind($ctx.request_id.as_str())
             .bind($at)
             .bind($ctx.idempotency_attempt)
-    };
+            .bind(crm_domain::timeline::kind_of(entity_type, action, changes).map(|k| k.as_str()))
+            .bind(about.lead_id)
+            .bind(about.contact_id)
+            .bind(about.account_id)
+            .bind(about.opportunity_id)
+    }};
 }
 pub(crate) use bind_audit;
 
 /// Writes one audit event on the transaction's connection:
-/// `write_audit!(tx.conn(), &AuditContext, action, "lead", entity_id, &changes, occurred_at)`.
+/// `write_audit!(tx.conn(), &AuditContext, action, "lead", entity_id, &changes, occurred_at, about)`.
 macro_rules! write_audit {
-    ($conn:expr, $ctx:expr, $action:expr, $entity_type:expr, $entity_id:expr, $changes:expr, $at:expr) => {
+    ($conn:expr, $ctx:expr, $action:expr, $entity_type:expr, $entity_id:expr, $changes:expr, $at:expr, $about:expr) => {
         $crate::audit::bind_audit!(
             sqlx::query(sqlx::AssertSqlSafe($crate::audit::AUDIT_INSERT_SQL.as_str())),
             $ctx,
@@ -58,7 +71,8 @@ macro_rules! write_audit {
             $entity_type,
             $entity_id,
             $changes,
-            $at
+            $at,
+            $about
         )
         .execute($conn)
         .await
@@ -72,7 +86,7 @@ pub(crate) use write_audit;
 /// between `BEGIN` and `COMMIT` was most of the gap between a create and the floor). The text is
 /// run by the store's `run_audited_insert`.
 pub(crate) trait AuditedInsertSql {
-    /// The row's INSERT (placeholders `$1` to `$params`) and the audit INSERT (the next ten).
+    /// The row's INSERT (placeholders `$1` to `$params`) and the audit INSERT (the next fifteen).
     fn audited_insert(insert: &str, params: usize) -> String;
 }
 
@@ -148,7 +162,10 @@ mod tests {
 
     #[test]
     fn the_audit_insert_numbers_its_placeholders_after_the_row() {
-        assert!(audit_insert_sql(26).ends_with("VALUES ($26, $27, $28, $29, $30, $31, $32, $33, $34, $35)"));
+        assert!(
+            audit_insert_sql(26)
+                .ends_with("VALUES ($26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40)")
+        );
         assert_eq!(
             <PgStore as AuditedInsertSql>::audited_insert("INSERT INTO t (a) VALUES ($1)", 1),
             format!("WITH created AS (INSERT INTO t (a) VALUES ($1)) {}", audit_insert_sql(2))

@@ -173,7 +173,8 @@ macro_rules! impl_competitors {
                     "competitor_product",
                     product.id,
                     &product.creation_changes(),
-                    product.created_at
+                    product.created_at,
+                    crm_domain::timeline::About::NONE
                 )?;
                 tx.commit().await
             }
@@ -239,7 +240,8 @@ macro_rules! impl_competitors {
                     "competitor_product",
                     product.id,
                     changes,
-                    product.updated_at
+                    product.updated_at,
+                    crm_domain::timeline::About::NONE
                 )?;
                 tx.commit().await
             }
@@ -277,7 +279,8 @@ macro_rules! impl_competitors {
                     "competitor_product",
                     product.id,
                     changes,
-                    Utc::now()
+                    Utc::now(),
+                    crm_domain::timeline::About::NONE
                 )?;
                 tx.commit().await
             }

@@ -6,6 +6,7 @@ use crm_domain::account::Account;
 use crm_domain::audit::{AuditAction, AuditContext};
 use crm_domain::conversion::{ConversionPlan, Outcome};
 use crm_domain::ports::ConversionRepository;
+use crm_domain::timeline::Concerns;
 use uuid::Uuid;
 
 use crate::accounts::AccountRow;
@@ -34,13 +35,23 @@ macro_rules! impl_conversion {
                                 "account",
                                 account.id,
                                 &account.creation_changes(),
-                                at
+                                at,
+                                account.about()
                             )?;
                         }
                         Outcome::Merged { record, expected_version, changes } => {
                             if !changes.is_empty() {
                                 Self::update_record(tx.conn(), record, *expected_version).await?;
-                                write_audit!(tx.conn(), audit, AuditAction::Update, "account", record.id, changes, at)?;
+                                write_audit!(
+                                    tx.conn(),
+                                    audit,
+                                    AuditAction::Update,
+                                    "account",
+                                    record.id,
+                                    changes,
+                                    at,
+                                    record.about()
+                                )?;
                             }
                         }
                     }
@@ -55,13 +66,23 @@ macro_rules! impl_conversion {
                             "contact",
                             contact.id,
                             &contact.creation_changes(),
-                            at
+                            at,
+                            contact.about()
                         )?;
                     }
                     Outcome::Merged { record, expected_version, changes } => {
                         if !changes.is_empty() {
                             Self::update_record(tx.conn(), record, *expected_version).await?;
-                            write_audit!(tx.conn(), audit, AuditAction::Update, "contact", record.id, changes, at)?;
+                            write_audit!(
+                                tx.conn(),
+                                audit,
+                                AuditAction::Update,
+                                "contact",
+                                record.id,
+                                changes,
+                                at,
+                                record.about()
+                            )?;
                         }
                     }
                 }
@@ -75,12 +96,22 @@ macro_rules! impl_conversion {
                         "opportunity",
                         opportunity.id,
                         &opportunity.creation_changes(),
-                        at
+                        at,
+                        opportunity.about()
                     )?;
                 }
                 let lead = &plan.lead;
                 Self::update_record(tx.conn(), lead, plan.lead_expected_version).await?;
-                write_audit!(tx.conn(), audit, AuditAction::Update, "lead", lead.id, &plan.lead_changes, at)?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Update,
+                    "lead",
+                    lead.id,
+                    &plan.lead_changes,
+                    at,
+                    lead.about()
+                )?;
                 let moved = move_lead_activities!(tx.conn(), audit, plan, at).await?;
                 tx.commit().await?;
                 Ok(moved)

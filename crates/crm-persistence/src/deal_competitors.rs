@@ -9,6 +9,7 @@ use crm_domain::competitor_report::{CompetitorDealGroup, CompetitorLossGroup, Co
 use crm_domain::money::Currency;
 use crm_domain::opportunity::{Opportunity, OpportunityStage, StageChange};
 use crm_domain::ports::DealCompetitorRepository;
+use crm_domain::timeline::About;
 use crm_domain::value::{LongText, Name};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
@@ -104,7 +105,7 @@ macro_rules! impl_deal_competitors {
                 .execute(tx.conn())
                 .await
                 .map_err(|e| map(e, Violations { unique: None, foreign_key: Some("competitor_id") }))?;
-                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", link.opportunity_id, std::slice::from_ref(change), link.updated_at)?;
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", link.opportunity_id, std::slice::from_ref(change), link.updated_at, About::opportunity(link.opportunity_id))?;
                 tx.commit().await
             }
 
@@ -130,7 +131,7 @@ macro_rules! impl_deal_competitors {
                 if deleted == 0 {
                     return Err(RepoError::NotFound);
                 }
-                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity_id, std::slice::from_ref(change), Utc::now())?;
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity_id, std::slice::from_ref(change), Utc::now(), About::opportunity(opportunity_id))?;
                 tx.commit().await
             }
 
@@ -168,7 +169,7 @@ macro_rules! impl_deal_competitors {
                 if linked > 0 {
                     all.push(link_change.clone());
                 }
-                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity.id, &all, opportunity.updated_at)?;
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity.id, &all, opportunity.updated_at, About::opportunity(opportunity.id))?;
                 tx.commit().await
             }
 

@@ -173,7 +173,8 @@ macro_rules! impl_insert_numbered {
                     T::ENTITY,
                     stored.id(),
                     &stored.creation_changes(),
-                    created_at
+                    created_at,
+                    stored.about()
                 )?;
                 tx.commit().await?;
                 Ok(stored)

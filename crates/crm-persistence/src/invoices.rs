@@ -12,6 +12,7 @@ use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
 use crm_domain::money::{Currency, Money};
 use crm_domain::ports::InvoiceRepository;
 use crm_domain::quote::{DocumentKind, DocumentNumber};
+use crm_domain::timeline::Concerns;
 use crm_domain::value::{CustomFields, LongText, Name};
 use serde_json::Value;
 use sqlx::QueryBuilder;
@@ -233,7 +234,8 @@ macro_rules! impl_invoices {
                     "invoice",
                     invoice.id,
                     changes,
-                    invoice.updated_at
+                    invoice.updated_at,
+                    invoice.about()
                 )?;
                 tx.commit().await
             }

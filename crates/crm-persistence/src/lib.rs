@@ -33,6 +33,7 @@ mod refresh_tokens;
 mod reports;
 mod rows;
 mod table;
+mod timeline;
 mod users;
 
 use std::sync::Arc;

@@ -33,6 +33,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (20, "interactions", include_str!("../../../migrations/sqlite/0020_interactions.sql")),
     (21, "attention", include_str!("../../../migrations/sqlite/0021_attention.sql")),
     (22, "activity_participants", include_str!("../../../migrations/sqlite/0022_activity_participants.sql")),
+    (23, "timeline", include_str!("../../../migrations/sqlite/0023_timeline.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -59,6 +60,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (20, "interactions", include_str!("../../../migrations/postgres/0020_interactions.sql")),
     (21, "attention", include_str!("../../../migrations/postgres/0021_attention.sql")),
     (22, "activity_participants", include_str!("../../../migrations/postgres/0022_activity_participants.sql")),
+    (23, "timeline", include_str!("../../../migrations/postgres/0023_timeline.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -9,6 +9,7 @@ use crm_domain::opportunity::{
     StageHistoryEntry,
 };
 use crm_domain::ports::OpportunityRepository;
+use crm_domain::timeline::{About, Concerns};
 use crm_domain::value::{CustomFields, LongText, Name};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
@@ -137,7 +138,7 @@ macro_rules! impl_opportunities {
                 let mut tx = self.begin_write().await?;
                 Self::insert_row(tx.conn(), opportunity).await?;
                 write_stage_change!(tx.conn(), opportunity, stage)?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "opportunity", opportunity.id, &opportunity.creation_changes(), opportunity.created_at)?;
+                write_audit!(tx.conn(), audit, AuditAction::Create, "opportunity", opportunity.id, &opportunity.creation_changes(), opportunity.created_at, opportunity.about())?;
                 tx.commit().await
             }
 
@@ -155,7 +156,7 @@ macro_rules! impl_opportunities {
                 if let Some(stage) = stage {
                     write_stage_change!(tx.conn(), opportunity, stage)?;
                 }
-                write_audit!(tx.conn(), audit, action, "opportunity", opportunity.id, changes, opportunity.updated_at)?;
+                write_audit!(tx.conn(), audit, action, "opportunity", opportunity.id, changes, opportunity.updated_at, opportunity.about())?;
                 tx.commit().await
             }
 
@@ -246,7 +247,7 @@ macro_rules! impl_opportunities {
                 .execute(tx.conn())
                 .await
                 .map_err(|e| map(e, Violations { unique: None, foreign_key: Some("contact_id") }))?;
-                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", role.opportunity_id, std::slice::from_ref(change), role.updated_at)?;
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", role.opportunity_id, std::slice::from_ref(change), role.updated_at, About::opportunity(role.opportunity_id))?;
                 tx.commit().await
             }
 
@@ -272,7 +273,7 @@ macro_rules! impl_opportunities {
                 if deleted == 0 {
                     return Err(RepoError::NotFound);
                 }
-                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity_id, std::slice::from_ref(change), chrono::Utc::now())?;
+                write_audit!(tx.conn(), audit, AuditAction::Update, "opportunity", opportunity_id, std::slice::from_ref(change), chrono::Utc::now(), About::opportunity(opportunity_id))?;
                 tx.commit().await
             }
         }

@@ -46,7 +46,8 @@ macro_rules! impl_organizations {
                     "user",
                     admin.id,
                     &crm_domain::user::user_creation_changes(admin),
-                    admin.created_at
+                    admin.created_at,
+                    crm_domain::timeline::About::NONE
                 )?;
                 tx.commit().await
             }

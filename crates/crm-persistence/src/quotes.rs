@@ -10,6 +10,7 @@ use crm_domain::list::Page;
 use crm_domain::order::Order;
 use crm_domain::ports::QuoteRepository;
 use crm_domain::quote::{Acceptance, DocumentKind, DocumentNumber, Quote, QuoteQuery, QuoteStatus};
+use crm_domain::timeline::Concerns;
 use crm_domain::value::{CustomFields, LongText};
 use serde_json::Value;
 use sqlx::QueryBuilder;
@@ -171,7 +172,8 @@ macro_rules! impl_quotes {
                     "quote",
                     acceptance.quote.id,
                     &acceptance.quote_changes,
-                    at
+                    at,
+                    acceptance.quote.about()
                 )?;
                 write_audit!(
                     tx.conn(),
@@ -180,7 +182,8 @@ macro_rules! impl_quotes {
                     "opportunity",
                     opportunity.id,
                     &acceptance.opportunity_changes,
-                    at
+                    at,
+                    opportunity.about()
                 )?;
                 write_audit!(
                     tx.conn(),
@@ -189,7 +192,8 @@ macro_rules! impl_quotes {
                     "order",
                     stored.id,
                     &stored.creation_changes(),
-                    at
+                    at,
+                    stored.about()
                 )?;
                 tx.commit().await?;
                 Ok(stored)

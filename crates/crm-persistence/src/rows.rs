@@ -257,21 +257,28 @@ pub(crate) fn changes_to_json(changes: &[FieldChange]) -> Json<serde_json::Value
     ))
 }
 
+/// An audit event's change list as stored.
+///
+/// # Errors
+/// [`RepoError::Internal`] when the stored value is not a list.
+pub(crate) fn changes_from_json(changes: &Json<serde_json::Value>) -> Result<Vec<FieldChange>, RepoError> {
+    Ok(changes
+        .0
+        .as_array()
+        .ok_or_else(|| corrupt("audit change list"))?
+        .iter()
+        .map(|c| FieldChange {
+            field: c.get("field").and_then(|f| f.as_str()).unwrap_or_default().to_owned(),
+            old: c.get("old").map_or(AuditValue::Null, audit_value_from_json),
+            new: c.get("new").map_or(AuditValue::Null, audit_value_from_json),
+        })
+        .collect())
+}
+
 impl TryFrom<AuditEventRow> for AuditEvent {
     type Error = RepoError;
     fn try_from(row: AuditEventRow) -> Result<Self, RepoError> {
-        let changes = row
-            .changes
-            .0
-            .as_array()
-            .ok_or_else(|| corrupt("audit change list"))?
-            .iter()
-            .map(|c| FieldChange {
-                field: c.get("field").and_then(|f| f.as_str()).unwrap_or_default().to_owned(),
-                old: c.get("old").map_or(AuditValue::Null, audit_value_from_json),
-                new: c.get("new").map_or(AuditValue::Null, audit_value_from_json),
-            })
-            .collect();
+        let changes = changes_from_json(&row.changes)?;
         Ok(AuditEvent {
             id: row.id,
             organization_id: row.organization_id,

@@ -16,6 +16,7 @@ use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::{KeysetPosition, Page, SortDirection, Window};
 use crm_domain::ports::RecordRepository;
+use crm_domain::timeline::Concerns;
 use sqlx::{Encode, Postgres, Sqlite, Type};
 use uuid::Uuid;
 
@@ -89,7 +90,7 @@ impl TableSql {
 }
 
 /// A record stored as one row of one table; written by [`table!`].
-pub(crate) trait Table: Sized + Send + Sync {
+pub(crate) trait Table: Concerns + Sized + Send + Sync {
     /// The row as both backends read it.
     type Row: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
@@ -233,7 +234,16 @@ macro_rules! impl_table_ops {
             ) -> Result<(), RepoError> {
                 let (created_at, _) = record.created();
                 let query = record.bind_insert(sqlx::query(sqlx::AssertSqlSafe(T::sql().$audited_insert.as_str())))?;
-                let query = bind_audit!(query, audit, AuditAction::Create, T::ENTITY, record.id(), changes, created_at);
+                let query = bind_audit!(
+                    query,
+                    audit,
+                    AuditAction::Create,
+                    T::ENTITY,
+                    record.id(),
+                    changes,
+                    created_at,
+                    record.about()
+                );
                 self.run_audited_insert(query).await.map_err(|e| map(e, T::VIOLATIONS))
             }
 
@@ -316,7 +326,16 @@ macro_rules! impl_table_ops {
             ) -> Result<(), RepoError> {
                 let mut tx = self.begin_write().await?;
                 Self::update_record(tx.conn(), record, expected_version).await?;
-                write_audit!(tx.conn(), audit, action, T::ENTITY, record.id(), changes, record.updated_at())?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    action,
+                    T::ENTITY,
+                    record.id(),
+                    changes,
+                    record.updated_at(),
+                    record.about()
+                )?;
                 tx.commit().await
             }
         }

@@ -3,6 +3,7 @@ use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::Page;
 use crm_domain::ports::{RecordRepository, UserQuery, UserRepository, UserSortField};
+use crm_domain::timeline::About;
 use crm_domain::user::{Principal, User, UserCredentials, user_creation_changes};
 use crm_domain::value::Email;
 use sqlx::QueryBuilder;
@@ -52,7 +53,7 @@ macro_rules! impl_users {
                 let mut tx = self.begin_write().await?;
                 insert_user_row!(tx.conn(), user, password_hash)
                     .map_err(|e| map(e, Violations { unique: Some("email"), foreign_key: None }))?;
-                write_audit!(tx.conn(), audit, AuditAction::Create, "user", user.id, &user_creation_changes(user), user.created_at)?;
+                write_audit!(tx.conn(), audit, AuditAction::Create, "user", user.id, &user_creation_changes(user), user.created_at, About::NONE)?;
                 tx.commit().await
             }
 
@@ -158,7 +159,7 @@ macro_rules! impl_users {
                         .await
                         .map_err(plain)?;
                 }
-                write_audit!(tx.conn(), audit, action, "user", user.id, changes, user.updated_at)?;
+                write_audit!(tx.conn(), audit, action, "user", user.id, changes, user.updated_at, About::NONE)?;
                 tx.commit().await
             }
         }

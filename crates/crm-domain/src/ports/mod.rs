@@ -29,6 +29,7 @@ mod quotes;
 mod records;
 mod refresh_tokens;
 mod reports;
+mod timeline;
 mod users;
 
 pub use accounts::*;
@@ -51,6 +52,7 @@ pub use quotes::*;
 pub use records::*;
 pub use refresh_tokens::*;
 pub use reports::*;
+pub use timeline::*;
 pub use users::*;
 
 /// Declares [`Store`] as a [`RecordRepository`] of every record listed and every port listed,
@@ -107,5 +109,6 @@ store!(
         ActivityRepository,
         ActivityReportRepository,
         AttentionRepository,
+        TimelineRepository,
         HealthCheck,
 );

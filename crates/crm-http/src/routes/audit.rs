@@ -45,7 +45,7 @@ pub struct AuditEventResponse {
 /// An audit value as the API shows it: text, numbers, booleans and `null` as themselves, a JSON
 /// document (custom fields) as that document, lists as arrays and named parts (an address, an
 /// amount of money) as an object in their order.
-fn json_value(value: &AuditValue) -> serde_json::Value {
+pub(crate) fn json_value(value: &AuditValue) -> serde_json::Value {
     match value {
         AuditValue::Null => serde_json::Value::Null,
         AuditValue::Text(text) => serde_json::Value::String(text.clone()),

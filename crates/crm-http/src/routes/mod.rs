@@ -14,5 +14,6 @@ pub mod orders;
 pub mod products;
 pub mod quotes;
 pub mod reports;
+pub mod timeline;
 pub mod users;
 pub mod values;
