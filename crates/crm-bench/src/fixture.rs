@@ -25,6 +25,15 @@ const SAMPLE_SQL: &str = "SELECT id, last_name, email FROM leads WHERE organizat
 const EDITABLE_SQL: &str = "SELECT id, version FROM leads WHERE organization_id = $1 AND archived_at IS NULL \
      AND status <> 'converted' ORDER BY random() LIMIT $2";
 const USERS_SQL: &str = "SELECT id FROM users WHERE organization_id = $1";
+/// Active contacts, with their account when it is active too (a call names both).
+const CONTACTS_SQL: &str = "SELECT c.id, c.account_id FROM contacts AS c LEFT JOIN accounts AS a \
+     ON a.organization_id = c.organization_id AND a.id = c.account_id \
+     WHERE c.organization_id = $1 AND c.archived_at IS NULL AND a.archived_at IS NULL ORDER BY random() LIMIT 1000";
+const ACCOUNTS_SQL: &str = "SELECT id FROM accounts WHERE organization_id = $1 ORDER BY random() LIMIT 1000";
+const HAS_ACTIVITIES_SQL: &str = "SELECT COUNT(*) FROM activities WHERE organization_id = $1 AND id IS NULL";
+/// The accounts holding the most activities: the seed's big accounts.
+const BIG_ACCOUNTS_SQL: &str = "SELECT account_id FROM activities WHERE organization_id = $1 AND account_id IS NOT NULL \
+     GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 3";
 
 macro_rules! sample_with {
     ($conn:expr, $org:expr) => {{
@@ -32,15 +41,22 @@ macro_rules! sample_with {
         let editable: Vec<(Uuid, i64)> =
             sqlx::query_as(EDITABLE_SQL).bind($org).bind(CONVERTIBLE).fetch_all(&mut $conn).await?;
         let users: Vec<(Uuid,)> = sqlx::query_as(USERS_SQL).bind($org).fetch_all(&mut $conn).await?;
+        let contacts: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(CONTACTS_SQL).bind($org).fetch_all(&mut $conn).await?;
+        let accounts: Vec<(Uuid,)> = sqlx::query_as(ACCOUNTS_SQL).bind($org).fetch_all(&mut $conn).await?;
+        // Schemas before the activities (migration 0019) have no big accounts.
+        let big: Vec<(Uuid,)> = match sqlx::query(HAS_ACTIVITIES_SQL).bind($org).execute(&mut $conn).await {
+            Ok(_) => sqlx::query_as(BIG_ACCOUNTS_SQL).bind($org).fetch_all(&mut $conn).await?,
+            Err(_) => Vec::new(),
+        };
         $conn.close().await?;
-        (sample, editable, users)
+        (sample, editable, users, contacts, accounts, big)
     }};
 }
 
 /// Samples the seeded organisation; `concurrency` sizes the update pools.
 pub async fn sample(database_url: &str, tenant: Tenant, concurrency: usize) -> Result<Fixture> {
     let org = tenant.organization_id;
-    let (sample, mut editable, users) = if database_url.starts_with("sqlite:") {
+    let (sample, mut editable, users, contacts, accounts, big) = if database_url.starts_with("sqlite:") {
         let mut conn = SqliteConnection::connect(database_url).await?;
         sample_with!(conn, org)
     } else {
@@ -66,6 +82,9 @@ pub async fn sample(database_url: &str, tenant: Tenant, concurrency: usize) -> R
         convert_next: Default::default(),
         deep_cursors: Vec::new(),
         today: Some(Utc::now().date_naive()),
+        contacts,
+        account_ids: accounts.into_iter().map(|(id,)| id).filter(|id| !big.contains(&(*id,))).collect(),
+        big_account_ids: big.into_iter().map(|(id,)| id).collect(),
     })
 }
 

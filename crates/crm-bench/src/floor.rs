@@ -1,7 +1,7 @@
 //! The floor: the least a server on this stack (actix-web and sqlx on the same database, with
-//! the same pool settings) can do to answer three of the API's requests with the server's own
+//! the same pool settings) can do to answer four of the API's requests with the server's own
 //! SQL: fetch one lead by id and organisation, insert one lead, list one page of leads by status
-//! newest first. No authentication, middleware, audit, validation or conventions. The real
+//! newest first, insert one logged call. No authentication, middleware, audit, validation or conventions. The real
 //! server's throughput is reported as a fraction of the floor's.
 //!
 //! It runs as a child process (`crm-bench floor`) so that its memory and CPU are its own.
@@ -34,6 +34,25 @@ const INSERT_LEAD: &str = "INSERT INTO leads (organization_id, id, first_name, l
      updated_at, version, archived_at, converted_at, converted_account_id, converted_contact_id, \
      converted_opportunity_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
      $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
+
+/// The server's activity INSERT (crm-persistence `table!` for activities: the columns in its
+/// order, then `created_at` and `created_by`).
+const INSERT_ACTIVITY: &str = "INSERT INTO activities (organization_id, id, kind, direction, subject, body, status, \
+     due_at, remind_at, alert_at, occurred_at, duration_minutes, outcome, priority, owner_id, lead_id, contact_id, \
+     account_id, opportunity_id, participant_contact_ids, custom_fields, updated_at, version, archived_at, created_at, \
+     created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+     $21, $22, $23, $24, $25, $26)";
+
+/// The body of a logged call, as the benchmark sends it.
+#[derive(Debug, Deserialize)]
+struct NewCall {
+    kind: String,
+    direction: Option<String>,
+    subject: String,
+    outcome: Option<String>,
+    contact_id: Option<Uuid>,
+    account_id: Option<Uuid>,
+}
 
 /// A lead as JSON, timestamps formatted as the API formats them.
 #[derive(Debug, Serialize)]
@@ -280,6 +299,59 @@ async fn create_lead(floor: web::Data<Floor>, body: web::Json<NewLead>) -> actix
     })))
 }
 
+macro_rules! bind_new_call {
+    ($query:expr, $floor:expr, $id:expr, $body:expr, $now:expr) => {
+        $query
+            .bind($floor.organization_id)
+            .bind($id)
+            .bind($body.kind.clone())
+            .bind($body.direction.clone())
+            .bind($body.subject.clone())
+            .bind(None::<String>)
+            .bind("done")
+            .bind(None::<DateTime<Utc>>)
+            .bind(None::<DateTime<Utc>>)
+            .bind(None::<DateTime<Utc>>)
+            .bind($now)
+            .bind(None::<i64>)
+            .bind($body.outcome.clone())
+            .bind("normal")
+            .bind($floor.user_id)
+            .bind(None::<Uuid>)
+            .bind($body.contact_id)
+            .bind($body.account_id)
+            .bind(None::<Uuid>)
+            .bind(Json(Vec::<Uuid>::new()))
+            .bind(Json(serde_json::json!({})))
+            .bind($now)
+            .bind(1_i64)
+            .bind(None::<DateTime<Utc>>)
+            .bind($now)
+            .bind($floor.user_id)
+    };
+}
+
+/// Inserts the row the server stores for a logged call (its triggers fire as for the server's).
+async fn create_activity(floor: web::Data<Floor>, body: web::Json<NewCall>) -> actix_web::Result<HttpResponse> {
+    floor.principal().await?;
+    let id = Uuid::now_v7();
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
+    let body = body.into_inner();
+    match &floor.pool {
+        Pool::Sqlite(pool, lock) => {
+            let _guard = lock.lock().await;
+            bind_new_call!(sqlx::query(INSERT_ACTIVITY), floor, id, body, now).execute(pool).await.map_err(internal)?;
+        }
+        Pool::Postgres(pool) => {
+            bind_new_call!(sqlx::query(INSERT_ACTIVITY), floor, id, body, now).execute(pool).await.map_err(internal)?;
+        }
+    }
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": id, "kind": body.kind, "subject": body.subject, "status": "done", "outcome": body.outcome,
+        "contact_id": body.contact_id, "account_id": body.account_id, "version": 1, "occurred_at": timestamp(now),
+    })))
+}
+
 async fn ready() -> HttpResponse {
     HttpResponse::Ok().finish()
 }
@@ -324,6 +396,7 @@ pub async fn serve(
             .route("/leads", web::get().to(list_leads))
             .route("/leads", web::post().to(create_lead))
             .route("/leads/{id}", web::get().to(get_lead))
+            .route("/activities", web::post().to(create_activity))
     })
     .bind(bind)?
     .run()

@@ -27,10 +27,16 @@ pub enum Scenario {
     UpdateLead,
     ConvertLead,
     Mixed,
+    CreateActivity,
+    TimelineAccount,
+    TimelineBigAccount,
+    Reminders,
+    AttentionOverdue,
+    ActivityReport,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 18] = [
         Scenario::GetLead,
         Scenario::ListLeads,
         Scenario::ListLeadsDeep,
@@ -43,6 +49,12 @@ impl Scenario {
         Scenario::UpdateLead,
         Scenario::ConvertLead,
         Scenario::Mixed,
+        Scenario::CreateActivity,
+        Scenario::TimelineAccount,
+        Scenario::TimelineBigAccount,
+        Scenario::Reminders,
+        Scenario::AttentionOverdue,
+        Scenario::ActivityReport,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +71,12 @@ impl Scenario {
             Scenario::UpdateLead => "update_lead",
             Scenario::ConvertLead => "convert_lead",
             Scenario::Mixed => "mixed",
+            Scenario::CreateActivity => "create_activity",
+            Scenario::TimelineAccount => "timeline_account",
+            Scenario::TimelineBigAccount => "timeline_big_account",
+            Scenario::Reminders => "reminders",
+            Scenario::AttentionOverdue => "attention_overdue",
+            Scenario::ActivityReport => "activity_report",
         }
     }
 
@@ -78,6 +96,18 @@ impl Scenario {
             Scenario::UpdateLead => "PATCH /leads/{id} with If-Match; each worker edits its own leads",
             Scenario::ConvertLead => "POST /leads/{id}/convert: account, contact and opportunity",
             Scenario::Mixed => "80% reads (get, lists, search, pipeline), 20% writes (create, update)",
+            Scenario::CreateActivity => {
+                "POST /activities: a call nobody answered, logged on a random contact and its account"
+            }
+            Scenario::TimelineAccount => "GET /accounts/{id}/timeline, first page of 50, a random ordinary account",
+            Scenario::TimelineBigAccount => {
+                "GET /accounts/{id}/timeline, first page of 50, one of the accounts holding a tenth of the activities"
+            }
+            Scenario::Reminders => "GET /me/reminders: the admin's due reminders, overdue first, 50",
+            Scenario::AttentionOverdue => "GET /accounts?attention=overdue, first page of 50, most overdue first",
+            Scenario::ActivityReport => {
+                "GET /reports/activities over the last 90 days, by owner, kind, outcome or week"
+            }
         }
     }
 
@@ -87,7 +117,7 @@ impl Scenario {
 
     /// Whether the floor answers this scenario's request too.
     pub fn has_floor(self) -> bool {
-        matches!(self, Scenario::GetLead | Scenario::ListLeads | Scenario::CreateLead)
+        matches!(self, Scenario::GetLead | Scenario::ListLeads | Scenario::CreateLead | Scenario::CreateActivity)
     }
 
     /// Whether this scenario's answer needs work in proportion to the data: its p99 may grow
@@ -106,6 +136,10 @@ impl Scenario {
                 | Scenario::FindByEmail
                 | Scenario::PipelineReport
                 | Scenario::ForecastReport
+                | Scenario::TimelineAccount
+                | Scenario::TimelineBigAccount
+                | Scenario::Reminders
+                | Scenario::AttentionOverdue
         )
     }
 }
@@ -124,6 +158,12 @@ enum Kind {
     Create,
     Update,
     Convert,
+    LogCall,
+    Timeline,
+    BigTimeline,
+    Reminders,
+    Attention,
+    ActivityReport,
 }
 
 const MIXED: [(Kind, u64); 8] = [
@@ -157,6 +197,11 @@ pub struct Fixture {
     /// `(status, cursor)` of pages deep in each status list.
     pub deep_cursors: Vec<(&'static str, String)>,
     pub today: Option<NaiveDate>,
+    /// Contacts with their account, for logging calls.
+    pub contacts: Vec<(Uuid, Option<Uuid>)>,
+    /// Accounts other than the big ones, and the big ones (the most activities).
+    pub account_ids: Vec<Uuid>,
+    pub big_account_ids: Vec<Uuid>,
 }
 
 /// Where requests go: the real server (with a token) or the floor.
@@ -244,6 +289,12 @@ impl Shared {
             Scenario::UpdateLead => Kind::Update,
             Scenario::ConvertLead => Kind::Convert,
             Scenario::Mixed => worker.rng.weighted(&MIXED),
+            Scenario::CreateActivity => Kind::LogCall,
+            Scenario::TimelineAccount => Kind::Timeline,
+            Scenario::TimelineBigAccount => Kind::BigTimeline,
+            Scenario::Reminders => Kind::Reminders,
+            Scenario::AttentionOverdue => Kind::Attention,
+            Scenario::ActivityReport => Kind::ActivityReport,
         };
         worker.sent += 1;
         let Some(request) = self.build(kind, worker) else { return Done::Exhausted };
@@ -397,6 +448,40 @@ impl Shared {
                     }
                 });
                 self.request(Method::POST, &format!("/leads/{id}/convert")).json(&body)
+            }
+            Kind::LogCall => {
+                let (contact, account) = rng.choose(&fixture.contacts)?;
+                let mut body = json!({
+                    "kind": "call",
+                    "direction": "outbound",
+                    "subject": format!("Bench call {}", worker.sent),
+                    "outcome": "no_answer",
+                    "contact_id": contact,
+                });
+                if let Some(account) = account {
+                    body["account_id"] = json!(account);
+                }
+                self.request(Method::POST, "/activities").json(&body)
+            }
+            Kind::Timeline => {
+                let id = rng.choose(&fixture.account_ids)?;
+                self.request(Method::GET, &format!("/accounts/{id}/timeline"))
+            }
+            Kind::BigTimeline => {
+                let id = rng.choose(&fixture.big_account_ids)?;
+                self.request(Method::GET, &format!("/accounts/{id}/timeline"))
+            }
+            Kind::Reminders => self.request(Method::GET, "/me/reminders"),
+            Kind::Attention => self.request(Method::GET, "/accounts?attention=overdue"),
+            Kind::ActivityReport => {
+                let to = self.today();
+                let from = to - Duration::days(90);
+                let group_by = rng.pick_str(&["owner", "kind", "outcome", "week"]);
+                self.request(Method::GET, "/reports/activities").query(&[
+                    ("from", date_text(from)),
+                    ("to", date_text(to)),
+                    ("group_by", group_by.to_owned()),
+                ])
             }
         })
     }

@@ -38,7 +38,14 @@ pub struct Counts {
     /// Quotes (a twentieth of the opportunities), where the schema has them.
     #[serde(default)]
     pub quotes: u64,
+    /// Activities (as many as leads), where the schema has them; [`BIG_ACCOUNTS`] accounts
+    /// hold a tenth of them each.
+    #[serde(default)]
+    pub activities: u64,
 }
+
+/// How many accounts hold a tenth of the activities each: at 1,000,000, 100,000 items each.
+pub const BIG_ACCOUNTS: u64 = 3;
 
 impl Counts {
     pub fn for_scale(scale: u64) -> Self {
@@ -50,6 +57,7 @@ impl Counts {
             leads: scale,
             opportunities: scale,
             quotes: (scale / 20).max(10),
+            activities: scale,
         }
     }
 }
@@ -70,6 +78,7 @@ const LEAD: u64 = 5;
 const OPPORTUNITY: u64 = 6;
 const HISTORY: u64 = 7;
 const QUOTE: u64 = 8;
+const ACTIVITY: u64 = 9;
 
 /// Records are created over the two years before the seed.
 const SPAN_MICROS: i64 = 730 * 86_400 * 1_000_000;
@@ -349,6 +358,35 @@ pub const QUOTE_COLUMNS: &[&str] = &[
     "rejected_at",
     "rejection_reason",
     "order_id",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+pub const ACTIVITY_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "kind",
+    "direction",
+    "subject",
+    "body",
+    "status",
+    "due_at",
+    "remind_at",
+    "alert_at",
+    "occurred_at",
+    "duration_minutes",
+    "outcome",
+    "priority",
+    "owner_id",
+    "lead_id",
+    "contact_id",
+    "account_id",
+    "opportunity_id",
+    "participant_contact_ids",
+    "custom_fields",
     "created_at",
     "updated_at",
     "created_by",
@@ -737,6 +775,121 @@ impl Plan {
     }
 }
 
+const ACTIVITY_KINDS: [(&str, u64); 8] =
+    [("call", 35), ("email", 25), ("meeting", 12), ("visit", 3), ("sms", 4), ("chat", 3), ("note", 10), ("task", 8)];
+
+const CALL_OUTCOMES: [(&str, u64); 5] =
+    [("completed", 55), ("no_answer", 25), ("busy", 8), ("left_voicemail", 10), ("wrong_number", 2)];
+
+impl Plan {
+    /// The big accounts, which hold a tenth of the activities each.
+    pub fn big_account_ids(&self) -> Vec<Uuid> {
+        (0..BIG_ACCOUNTS.min(self.counts.accounts)).map(|k| self.account_id(k)).collect()
+    }
+
+    /// An activity: the first `BIG_ACCOUNTS` tenths on the big accounts (in turn), the rest
+    /// about a lead (25%), a contact and its account (35%), an account (20%) or a deal and its
+    /// account and contact (20%). Done as it was created (failed calls included), or planned:
+    /// half of those created in the last month are due in the month ahead; 8% of the others
+    /// were due within a month of their creation and are overdue; 4% were cancelled.
+    fn activity_row(&self, i: u64) -> Vec<V> {
+        let n = self.counts.activities;
+        let mut rng = Self::rng(ACTIVITY, i);
+        let created = self.created_micros(ACTIVITY, i, n);
+        let owner = self.random_user(&mut rng);
+        let big = self.big_account_ids();
+        let per_big = n / 10;
+        let (mut lead, mut contact, mut account, mut deal) = (None, None, None, None);
+        if (i / per_big.max(1)) < big.len() as u64 && per_big > 0 {
+            account = Some(V::Id(big[usize::try_from(i % big.len() as u64).unwrap_or(0)]));
+        } else {
+            match rng.weighted(&[(0u8, 25), (1, 35), (2, 20), (3, 20)]) {
+                0 => lead = Some(V::Id(self.id(LEAD, rng.below(self.counts.leads), self.counts.leads))),
+                1 => {
+                    let k = rng.below(self.counts.contacts);
+                    contact = Some(V::Id(self.contact_id(k)));
+                    account = Some(self.contact_row(k)[8].clone());
+                }
+                2 => account = Some(V::Id(self.account_id(rng.below(self.counts.accounts)))),
+                _ => {
+                    let d = self.deal(rng.below(self.counts.opportunities));
+                    deal = Some(V::Id(d.id));
+                    account = Some(d.row[3].clone());
+                    contact = Some(d.row[4].clone());
+                }
+            }
+        }
+        let kind = rng.weighted(&ACTIVITY_KINDS);
+        let directed = !matches!(kind, "note" | "task");
+        let recent = self.now_micros - created < 30 * 86_400 * 1_000_000;
+        let status = if recent && rng.chance(50) {
+            "planned"
+        } else {
+            rng.weighted(&[("done", 88), ("planned", 8), ("cancelled", 4)])
+        };
+        let (mut due, mut remind, mut alert, mut occurred, mut outcome) = (None, None, None, None, None);
+        match status {
+            "done" => {
+                occurred = Some(created);
+                outcome = match kind {
+                    "call" => Some(rng.weighted(&CALL_OUTCOMES)),
+                    "email" if rng.chance(3) => Some("bounced"),
+                    "note" | "task" => None,
+                    _ => Some("completed"),
+                };
+            }
+            _ => {
+                let ahead = i64::try_from(rng.below(30 * 86_400)).unwrap_or(0) * 1_000_000 + 3_600_000_000;
+                let at_due = created + ahead;
+                due = Some(at_due);
+                if rng.chance(50) {
+                    remind = Some(at_due - 3_600_000_000);
+                }
+                if status == "planned" {
+                    alert = Some(remind.unwrap_or(at_due));
+                }
+            }
+        }
+        let ts = |micros: Option<i64>| micros.map_or(V::Null, |m| V::Ts(at(m)));
+        let subject = match kind {
+            "call" => "Follow-up call",
+            "email" => "Proposal sent",
+            "meeting" => "Quarterly review",
+            "task" => "Prepare the renewal",
+            "note" => "Budget confirmed for Q3",
+            _ => "Catch up",
+        };
+        vec![
+            self.org(),
+            V::Id(self.id(ACTIVITY, i, n)),
+            V::Static(kind),
+            opt(directed, V::Static(if rng.chance(70) { "outbound" } else { "inbound" })),
+            V::Static(subject),
+            opt(rng.chance(30), V::Static("Talked through the next steps.")),
+            V::Static(status),
+            ts(due),
+            ts(remind),
+            ts(alert),
+            ts(occurred),
+            opt(directed && status == "done", V::Int(i64::try_from(rng.below(60)).unwrap_or(0))),
+            outcome.map_or(V::Null, V::Static),
+            V::Static(rng.weighted(&[("normal", 70), ("high", 15), ("low", 15)])),
+            V::Id(owner),
+            lead.unwrap_or(V::Null),
+            contact.unwrap_or(V::Null),
+            account.unwrap_or(V::Null),
+            deal.unwrap_or(V::Null),
+            V::Static("[]"),
+            V::Static("{}"),
+            V::Ts(at(created)),
+            V::Ts(at(created)),
+            V::Id(owner),
+            V::Int(1),
+            V::Null,
+        ]
+    }
+}
+
 fn progress(table: &str, rows: u64, started: Instant) {
     eprintln!("  seeded {rows:>9} {table} in {:.1}s", started.elapsed().as_secs_f64());
 }
@@ -781,6 +934,13 @@ pub async fn seed(url: &str, tenant: Tenant, scale: u64) -> Result<SeedReport> {
     } else {
         counts.quotes = 0;
     }
+    if sink.has_table("activities").await? {
+        let t = Instant::now();
+        sink.write("activities", ACTIVITY_COLUMNS, (0..c.activities).map(|i| plan.activity_row(i))).await?;
+        progress("activities", c.activities, t);
+    } else {
+        counts.activities = 0;
+    }
     let t = Instant::now();
     sink.finish().await?;
     eprintln!("  analysed in {:.1}s", t.elapsed().as_secs_f64());
@@ -821,6 +981,7 @@ mod tests {
             assert_eq!(plan.deal(i).row.len(), OPPORTUNITY_COLUMNS.len());
             assert!(plan.history_rows(i).iter().all(|row| row.len() == HISTORY_COLUMNS.len()));
             assert_eq!(plan.quote_row(i).len(), QUOTE_COLUMNS.len());
+            assert_eq!(plan.activity_row(i).len(), ACTIVITY_COLUMNS.len());
         }
     }
 
@@ -840,6 +1001,16 @@ mod tests {
         let plan = plan(1_000);
         assert_eq!(format!("{:?}", plan.lead_row(7)), format!("{:?}", plan.lead_row(7)));
         assert_eq!(format!("{:?}", plan.history_rows(7)), format!("{:?}", plan.history_rows(7)));
+    }
+
+    #[test]
+    fn a_tenth_of_the_activities_is_on_each_big_account() {
+        let plan = plan(1_000);
+        let big = plan.big_account_ids();
+        for account in &big {
+            let held = (0..1_000).filter(|i| matches!(plan.activity_row(*i)[17], V::Id(id) if id == *account)).count();
+            assert!(held >= 100, "{held}");
+        }
     }
 
     #[test]

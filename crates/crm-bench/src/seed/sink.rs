@@ -28,6 +28,24 @@ pub enum V {
     Date(NaiveDate),
 }
 
+/// Sets every `target` record's `last_interaction_at`, `last_interaction_kind` and
+/// `next_activity_at` from its activities through `link`, as migration 0020's trigger would have
+/// one activity at a time (the latest done one, the earliest planned one, archived ones aside).
+fn refresh_interactions_sql(target: &str, link: &str) -> String {
+    format!(
+        "WITH last AS (SELECT DISTINCT ON (organization_id, {link}) organization_id AS org, {link} AS rid, occurred_at, kind \
+         FROM activities WHERE {link} IS NOT NULL AND status = 'done' AND archived_at IS NULL \
+         ORDER BY organization_id, {link}, occurred_at DESC, id DESC), \
+         next AS (SELECT organization_id AS org, {link} AS rid, MIN(due_at) AS next_at FROM activities \
+         WHERE {link} IS NOT NULL AND status = 'planned' AND archived_at IS NULL GROUP BY organization_id, {link}) \
+         UPDATE {target} AS r SET last_interaction_at = s.occurred_at, last_interaction_kind = s.kind, \
+         next_activity_at = s.next_at \
+         FROM (SELECT COALESCE(l.org, n.org) AS org, COALESCE(l.rid, n.rid) AS rid, l.occurred_at, l.kind, n.next_at \
+         FROM last AS l FULL JOIN next AS n ON l.org = n.org AND l.rid = n.rid) AS s \
+         WHERE r.organization_id = s.org AND r.id = s.rid"
+    )
+}
+
 /// A connection that bulk-writes seed rows.
 pub enum Sink {
     Sqlite(SqliteConnection),
@@ -172,7 +190,31 @@ impl Sink {
                         .execute(&mut *conn)
                         .await?;
                 }
+                // Likewise the trigger that keeps each record's last and next interaction
+                // (migration 0020) runs four dynamic queries per activity: the load turns it off
+                // and sets the columns once, set-based, by the trigger's own rule.
+                let interactions = table == "activities";
+                if interactions {
+                    sqlx::query("ALTER TABLE activities DISABLE TRIGGER activities_interactions")
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 let written = write_postgres(conn, table, columns, rows).await?;
+                if interactions {
+                    sqlx::query("ALTER TABLE activities ENABLE TRIGGER activities_interactions")
+                        .execute(&mut *conn)
+                        .await?;
+                    for (target, link) in [
+                        ("leads", "lead_id"),
+                        ("contacts", "contact_id"),
+                        ("accounts", "account_id"),
+                        ("opportunities", "opportunity_id"),
+                    ] {
+                        sqlx::query(sqlx::AssertSqlSafe(refresh_interactions_sql(target, link)))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
                 if totals {
                     sqlx::query("ALTER TABLE opportunities ENABLE TRIGGER opportunities_report_totals")
                         .execute(&mut *conn)
