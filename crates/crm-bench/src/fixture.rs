@@ -29,7 +29,9 @@ const USERS_SQL: &str = "SELECT id FROM users WHERE organization_id = $1";
 const CONTACTS_SQL: &str = "SELECT c.id, c.account_id FROM contacts AS c LEFT JOIN accounts AS a \
      ON a.organization_id = c.organization_id AND a.id = c.account_id \
      WHERE c.organization_id = $1 AND c.archived_at IS NULL AND a.archived_at IS NULL ORDER BY random() LIMIT 1000";
-const ACCOUNTS_SQL: &str = "SELECT id FROM accounts WHERE organization_id = $1 ORDER BY random() LIMIT 1000";
+/// Ordinary accounts with a full first timeline page (the seed gives some 60 activities).
+const ACCOUNTS_SQL: &str = "SELECT account_id FROM activities WHERE organization_id = $1 AND account_id IS NOT NULL \
+     GROUP BY account_id HAVING COUNT(*) BETWEEN 55 AND 1000";
 const HAS_ACTIVITIES_SQL: &str = "SELECT COUNT(*) FROM activities WHERE organization_id = $1 AND id IS NULL";
 /// The accounts holding the most activities: the seed's big accounts.
 const BIG_ACCOUNTS_SQL: &str = "SELECT account_id FROM activities WHERE organization_id = $1 AND account_id IS NOT NULL \
@@ -42,12 +44,15 @@ macro_rules! sample_with {
             sqlx::query_as(EDITABLE_SQL).bind($org).bind(CONVERTIBLE).fetch_all(&mut $conn).await?;
         let users: Vec<(Uuid,)> = sqlx::query_as(USERS_SQL).bind($org).fetch_all(&mut $conn).await?;
         let contacts: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(CONTACTS_SQL).bind($org).fetch_all(&mut $conn).await?;
-        let accounts: Vec<(Uuid,)> = sqlx::query_as(ACCOUNTS_SQL).bind($org).fetch_all(&mut $conn).await?;
-        // Schemas before the activities (migration 0019) have no big accounts.
-        let big: Vec<(Uuid,)> = match sqlx::query(HAS_ACTIVITIES_SQL).bind($org).execute(&mut $conn).await {
-            Ok(_) => sqlx::query_as(BIG_ACCOUNTS_SQL).bind($org).fetch_all(&mut $conn).await?,
-            Err(_) => Vec::new(),
-        };
+        // Schemas before the activities (migration 0019) have no timelines.
+        let (accounts, big): (Vec<(Uuid,)>, Vec<(Uuid,)>) =
+            match sqlx::query(HAS_ACTIVITIES_SQL).bind($org).execute(&mut $conn).await {
+                Ok(_) => (
+                    sqlx::query_as(ACCOUNTS_SQL).bind($org).fetch_all(&mut $conn).await?,
+                    sqlx::query_as(BIG_ACCOUNTS_SQL).bind($org).fetch_all(&mut $conn).await?,
+                ),
+                Err(_) => (Vec::new(), Vec::new()),
+            };
         $conn.close().await?;
         (sample, editable, users, contacts, accounts, big)
     }};

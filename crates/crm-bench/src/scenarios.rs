@@ -99,7 +99,9 @@ impl Scenario {
             Scenario::CreateActivity => {
                 "POST /activities: a call nobody answered, logged on a random contact and its account"
             }
-            Scenario::TimelineAccount => "GET /accounts/{id}/timeline, first page of 50, a random ordinary account",
+            Scenario::TimelineAccount => {
+                "GET /accounts/{id}/timeline, first page of 50, a random ordinary account with some 60 items"
+            }
             Scenario::TimelineBigAccount => {
                 "GET /accounts/{id}/timeline, first page of 50, one of the accounts holding a tenth of the activities"
             }
@@ -199,7 +201,7 @@ pub struct Fixture {
     pub today: Option<NaiveDate>,
     /// Contacts with their account, for logging calls.
     pub contacts: Vec<(Uuid, Option<Uuid>)>,
-    /// Accounts other than the big ones, and the big ones (the most activities).
+    /// Ordinary accounts with a full first timeline page, and the big ones (the most activities).
     pub account_ids: Vec<Uuid>,
     pub big_account_ids: Vec<Uuid>,
 }

@@ -120,6 +120,17 @@ pub struct InteractionFilter {
     pub planned: Option<bool>,
 }
 
+/// What the records an activity names are, read in one query: for each link, whether it names
+/// an active record of the organisation, and for a contact and a deal, their account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkTargets {
+    pub lead: bool,
+    /// `Some(account)` when the contact is active (`Some(None)`: it has no account).
+    pub contact: Option<Option<Uuid>>,
+    pub account: bool,
+    pub opportunity: Option<Option<Uuid>>,
+}
+
 /// What an activity is about: at least one of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Links {

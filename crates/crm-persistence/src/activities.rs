@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::activity::{
     About, AboutKind, Activity, ActivityKind, ActivityOutcome, ActivityQuery, ActivitySortField, ActivityStatus,
-    Direction, Links, Priority, Reminder, ReminderQuery,
+    Direction, LinkTargets, Links, Priority, Reminder, ReminderQuery,
 };
 use crm_domain::audit::AuditContext;
 use crm_domain::list::Page;
@@ -27,6 +27,26 @@ const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Som
 /// The two time orders, as the indexes of migration 0019 are written: never NULL.
 const DUE_ORDER: &str = "COALESCE(due_at, occurred_at)";
 const OCCURRED_ORDER: &str = "COALESCE(occurred_at, due_at)";
+
+/// The records an activity names, by primary key, active ones only: one trip for the four links.
+const LINK_TARGETS: &str = "SELECT \
+     (SELECT 1 FROM leads WHERE organization_id = $1 AND id = $2 AND archived_at IS NULL) AS lead, \
+     (SELECT 1 FROM contacts WHERE organization_id = $1 AND id = $3 AND archived_at IS NULL) AS contact, \
+     (SELECT account_id FROM contacts WHERE organization_id = $1 AND id = $3 AND archived_at IS NULL) AS contact_account, \
+     (SELECT 1 FROM accounts WHERE organization_id = $1 AND id = $4 AND archived_at IS NULL) AS account, \
+     (SELECT 1 FROM opportunities WHERE organization_id = $1 AND id = $5 AND archived_at IS NULL) AS opportunity, \
+     (SELECT account_id FROM opportunities WHERE organization_id = $1 AND id = $5 AND archived_at IS NULL) AS opportunity_account";
+
+crate::rows::rows! {
+    pub(crate) struct LinkTargetsRow {
+        lead: Option<i32>,
+        contact: Option<i32>,
+        contact_account: Option<Uuid>,
+        account: Option<i32>,
+        opportunity: Option<i32>,
+        opportunity_account: Option<Uuid>,
+    }
+}
 
 fn sort_expr(field: ActivitySortField) -> &'static str {
     match field {
@@ -209,6 +229,24 @@ macro_rules! impl_activities {
                 self.insert_record(activity, &activity.creation_changes(), audit).await
             }
 
+            async fn link_targets(&self, organization_id: Uuid, links: &Links) -> Result<LinkTargets, RepoError> {
+                let row: LinkTargetsRow = sqlx::query_as(LINK_TARGETS)
+                    .bind(organization_id)
+                    .bind(links.lead_id)
+                    .bind(links.contact_id)
+                    .bind(links.account_id)
+                    .bind(links.opportunity_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(plain)?;
+                Ok(LinkTargets {
+                    lead: row.lead.is_some(),
+                    contact: row.contact.map(|_| row.contact_account),
+                    account: row.account.is_some(),
+                    opportunity: row.opportunity.map(|_| row.opportunity_account),
+                })
+            }
+
             async fn count_moved_activities(&self, organization_id: Uuid, links: &Links) -> Result<u64, RepoError> {
                 let (count,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT COUNT(*) FROM activities WHERE {MOVED} AND ({MOVED_WITHOUT_ACCOUNT} OR {MOVED_WITH_ACCOUNT})"
@@ -290,20 +328,42 @@ macro_rules! impl_activities {
                 organization_id: Uuid,
                 query: &ReminderQuery,
             ) -> Result<Vec<Reminder>, RepoError> {
-                // One range of `activities_alerts` (its predicate is repeated so that both planners
-                // use it), ordered as `reminder_order` says.
-                let mut qb = QueryBuilder::<$Db>::new(format!(
-                    "SELECT {} FROM activities WHERE organization_id = ",
-                    Activity::sql().columns
-                ));
-                qb.push_bind(organization_id);
-                qb.push(" AND owner_id = ").push_bind(query.owner_id);
-                qb.push(" AND alert_at IS NOT NULL AND archived_at IS NULL AND alert_at <= ").push_bind(query.until);
-                qb.push(" ORDER BY CASE WHEN due_at < ").push_bind(query.now);
-                qb.push(" THEN 0 ELSE 1 END, CASE WHEN due_at < ").push_bind(query.now);
-                qb.push(" THEN due_at ELSE alert_at END, id LIMIT ").push_bind(i64::from(query.limit));
-                let rows: Vec<ActivityRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
-                let activities = rows.into_iter().map(Activity::try_from).collect::<Result<Vec<_>, _>>()?;
+                // Two index ranges, each read no further than the page (their predicate is
+                // repeated so that both planners use them), in `reminder_order`: the overdue ones
+                // from `activities_overdue` (0024) by due date, then, when they leave room, the
+                // others from `activities_alerts` by reminder time. The second range skips the
+                // overdue ones it meets, fewer than a page of them, since the first range did not
+                // fill the page.
+                let limit = i64::from(query.limit);
+                let page = |index: &str, overdue: bool| {
+                    let mut qb = QueryBuilder::<$Db>::new(format!(
+                        "SELECT {} FROM {} WHERE organization_id = ",
+                        Activity::sql().columns,
+                        crate::list::from_table::<$Store>("activities", index, true)
+                    ));
+                    qb.push_bind(organization_id);
+                    qb.push(" AND owner_id = ").push_bind(query.owner_id);
+                    qb.push(" AND alert_at IS NOT NULL AND archived_at IS NULL AND alert_at <= ").push_bind(query.until);
+                    if overdue {
+                        qb.push(" AND due_at < ").push_bind(query.now).push(" ORDER BY due_at, id");
+                    } else {
+                        qb.push(" AND (due_at IS NULL OR due_at >= ").push_bind(query.now).push(") ORDER BY alert_at, id");
+                    }
+                    qb
+                };
+                let mut overdue = page("activities_overdue", true);
+                overdue.push(" LIMIT ").push_bind(limit);
+                let rows: Vec<ActivityRow> = overdue.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let mut activities = rows.into_iter().map(Activity::try_from).collect::<Result<Vec<_>, _>>()?;
+                let room = limit - i64::try_from(activities.len()).unwrap_or(limit);
+                if room > 0 {
+                    let mut upcoming = page("activities_alerts", false);
+                    upcoming.push(" LIMIT ").push_bind(room);
+                    let rows: Vec<ActivityRow> = upcoming.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                    for row in rows {
+                        activities.push(Activity::try_from(row)?);
+                    }
+                }
                 let names = self.names_of(organization_id, &activities).await?;
                 Ok(activities
                     .into_iter()

@@ -92,8 +92,11 @@ macro_rules! impl_activity_report {
                     failed.join(", ")
                 ));
                 qb.push_bind(organization_id).push(" AND status = 'done' AND archived_at IS NULL");
-                qb.push(" AND occurred_at >= ").push_bind(query.from);
-                qb.push(" AND occurred_at < ").push_bind(query.to);
+                // A done activity has happened: its `occurred_at` is `COALESCE(occurred_at,
+                // due_at)`, which `activities_occurred` (0019) indexes, so the range is one
+                // range of that index rather than every activity of the organisation.
+                qb.push(" AND COALESCE(occurred_at, due_at) >= ").push_bind(query.from);
+                qb.push(" AND COALESCE(occurred_at, due_at) < ").push_bind(query.to);
                 crate::list::push_any_id(&mut qb, "owner_id", &query.owner_ids);
                 let kinds: Vec<&'static str> = query.kinds.iter().map(|k| k.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "kind", &kinds);

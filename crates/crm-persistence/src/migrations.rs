@@ -34,6 +34,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (21, "attention", include_str!("../../../migrations/sqlite/0021_attention.sql")),
     (22, "activity_participants", include_str!("../../../migrations/sqlite/0022_activity_participants.sql")),
     (23, "timeline", include_str!("../../../migrations/sqlite/0023_timeline.sql")),
+    (24, "overdue_reminders", include_str!("../../../migrations/sqlite/0024_overdue_reminders.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -61,6 +62,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (21, "attention", include_str!("../../../migrations/postgres/0021_attention.sql")),
     (22, "activity_participants", include_str!("../../../migrations/postgres/0022_activity_participants.sql")),
     (23, "timeline", include_str!("../../../migrations/postgres/0023_timeline.sql")),
+    (24, "overdue_reminders", include_str!("../../../migrations/postgres/0024_overdue_reminders.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -46,6 +46,10 @@ pub struct Counts {
 
 /// How many accounts hold a tenth of the activities each: at 1,000,000, 100,000 items each.
 pub const BIG_ACCOUNTS: u64 = 3;
+/// Ordinary accounts with a full first timeline page: [`FULL_PAGE_ITEMS`] activities each, at
+/// most this many of them (fewer at a small scale).
+pub const FULL_PAGE_ACCOUNTS: u64 = 50;
+pub const FULL_PAGE_ITEMS: u64 = 60;
 
 impl Counts {
     pub fn for_scale(scale: u64) -> Self {
@@ -787,9 +791,18 @@ impl Plan {
         (0..BIG_ACCOUNTS.min(self.counts.accounts)).map(|k| self.account_id(k)).collect()
     }
 
-    /// An activity: the first `BIG_ACCOUNTS` tenths on the big accounts (in turn), the rest
-    /// about a lead (25%), a contact and its account (35%), an account (20%) or a deal and its
-    /// account and contact (20%). Done as it was created (failed calls included), or planned:
+    /// The ordinary accounts seeded with a full first timeline page (the next ones after the big
+    /// ones), at most half of the activities left after the big accounts'.
+    pub fn full_page_accounts(&self) -> u64 {
+        let n = self.counts.activities;
+        let rest = n - (n / 10) * BIG_ACCOUNTS.min(self.counts.accounts);
+        (rest / 2 / FULL_PAGE_ITEMS).min(FULL_PAGE_ACCOUNTS).min(self.counts.accounts.saturating_sub(BIG_ACCOUNTS))
+    }
+
+    /// An activity: the first `BIG_ACCOUNTS` tenths on the big accounts (in turn), then
+    /// [`FULL_PAGE_ITEMS`] on each of the full-page accounts, the rest about a lead (25%), a
+    /// contact and its account (35%), an account (20%) or a deal and its account and contact
+    /// (20%). Done as it was created (failed calls included), or planned:
     /// half of those created in the last month are due in the month ahead; 8% of the others
     /// were due within a month of their creation and are overdue; 4% were cancelled.
     fn activity_row(&self, i: u64) -> Vec<V> {
@@ -800,8 +813,11 @@ impl Plan {
         let big = self.big_account_ids();
         let per_big = n / 10;
         let (mut lead, mut contact, mut account, mut deal) = (None, None, None, None);
-        if (i / per_big.max(1)) < big.len() as u64 && per_big > 0 {
+        let big_total = per_big * big.len() as u64;
+        if i < big_total {
             account = Some(V::Id(big[usize::try_from(i % big.len() as u64).unwrap_or(0)]));
+        } else if i - big_total < self.full_page_accounts() * FULL_PAGE_ITEMS {
+            account = Some(V::Id(self.account_id(BIG_ACCOUNTS + (i - big_total) % self.full_page_accounts())));
         } else {
             match rng.weighted(&[(0u8, 25), (1, 35), (2, 20), (3, 20)]) {
                 0 => lead = Some(V::Id(self.id(LEAD, rng.below(self.counts.leads), self.counts.leads))),
@@ -1011,6 +1027,11 @@ mod tests {
             let held = (0..1_000).filter(|i| matches!(plan.activity_row(*i)[17], V::Id(id) if id == *account)).count();
             assert!(held >= 100, "{held}");
         }
+        let full = plan.full_page_accounts();
+        assert!(full >= 5, "{full}");
+        let first = plan.account_id(BIG_ACCOUNTS);
+        let held = (0..1_000).filter(|i| matches!(plan.activity_row(*i)[17], V::Id(id) if id == first)).count();
+        assert!(held >= FULL_PAGE_ITEMS as usize, "{held}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::activity::{Activity, ActivityQuery, Links, Reminder, ReminderQuery};
+use crate::activity::{Activity, ActivityQuery, LinkTargets, Links, Reminder, ReminderQuery};
 use crate::activity_report::{ActivityCounts, ActivityReportQuery, LeadResponse};
 use crate::audit::AuditContext;
 use crate::error::RepoError;
@@ -20,6 +20,10 @@ pub trait ActivityRepository: Send + Sync {
     /// [`RepoError::MissingReference`] on `owner_id` when the owner is not a user of the
     /// organisation.
     async fn insert_activity(&self, activity: &Activity, audit: &AuditContext) -> Result<(), RepoError>;
+
+    /// Which of `links` name active records of the organisation, and the accounts of the contact
+    /// and the deal they name, in one query (a link that is `None` reads as absent).
+    async fn link_targets(&self, organization_id: Uuid, links: &Links) -> Result<LinkTargets, RepoError>;
 
     /// How many activities a lead conversion would move onto `links` (its
     /// [`moved_activity_links`](crate::conversion::ConversionPlan::moved_activity_links)): what a

@@ -2,18 +2,14 @@
 //! archive, restore and list.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use crm_domain::account::Account;
 use crm_domain::activity::{
     Activity, ActivityEditError, ActivityKind, ActivityOutcome, ActivityPatch, ActivityQuery, ActivityRuleError,
     ActivitySortField, ActivityStatus, Links,
 };
 use crm_domain::audit::AuditAction;
 use crm_domain::contact::Contact;
-use crm_domain::lead::Lead;
-use crm_domain::opportunity::Opportunity;
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
-use crm_domain::ports::StoredRecord;
-use crm_domain::{FieldError, RepoError, ValidationErrors};
+use crm_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
 
 use super::dto::{
@@ -76,19 +72,6 @@ impl Archivable for Activity {
     const ARCHIVE_CODES: (ProblemCode, ProblemCode) = (ProblemCode::ActivityArchived, ProblemCode::ActivityNotArchived);
 }
 
-/// The record a link names, when it is an active record of the organisation.
-async fn active<T: StoredRecord + crm_domain::record::Record>(
-    state: &AppState,
-    organization_id: Uuid,
-    id: Uuid,
-) -> Result<Option<T>, ApiError> {
-    match state.store.get::<T>(organization_id, id).await {
-        Ok(record) if record.archived_at().is_none() => Ok(Some(record)),
-        Ok(_) | Err(RepoError::NotFound) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
-}
-
 /// Checks what an activity is about (each link an active record of the organisation, each
 /// participant a contact of it) and fills in the account from the contact's and the deal's.
 async fn resolve_links(
@@ -100,30 +83,21 @@ async fn resolve_links(
     let mut errors = ValidationErrors::new();
     let unknown =
         |field: &str| FieldError::new(field, "unknown_reference", "no active record with this id in your organization");
-    if let Some(id) = links.lead_id
-        && active::<Lead>(state, organization_id, id).await?.is_none()
-    {
+    let found = state.store.link_targets(organization_id, &links).await?;
+    if links.lead_id.is_some() && !found.lead {
         errors.push(unknown("lead_id"));
     }
-    let mut contact_account = None;
-    if let Some(id) = links.contact_id {
-        match active::<Contact>(state, organization_id, id).await? {
-            Some(contact) => contact_account = contact.account_id,
-            None => errors.push(unknown("contact_id")),
-        }
+    if links.contact_id.is_some() && found.contact.is_none() {
+        errors.push(unknown("contact_id"));
     }
-    if let Some(id) = links.account_id
-        && active::<Account>(state, organization_id, id).await?.is_none()
-    {
+    if links.account_id.is_some() && !found.account {
         errors.push(unknown("account_id"));
     }
-    let mut opportunity_account = None;
-    if let Some(id) = links.opportunity_id {
-        match active::<Opportunity>(state, organization_id, id).await? {
-            Some(deal) => opportunity_account = deal.account_id,
-            None => errors.push(unknown("opportunity_id")),
-        }
+    if links.opportunity_id.is_some() && found.opportunity.is_none() {
+        errors.push(unknown("opportunity_id"));
     }
+    let contact_account = found.contact.flatten();
+    let opportunity_account = found.opportunity.flatten();
     let participants = participants.unwrap_or_default();
     if !participants.is_empty() {
         let found = state.store.get_many::<Contact>(organization_id, participants).await?;
