@@ -159,12 +159,32 @@ fn growths(rows: &[ResultRow], small: u64, large: u64, keep: fn(Scenario) -> boo
 
 fn checks(rows: &[ResultRow], ratios: &[Ratio], scales: &[u64]) -> Vec<Check> {
     let mut checks = Vec::new();
-    for ratio in ratios.iter().filter(|r| r.scenario == "get_lead" || r.scenario == "create_lead") {
+    for ratio in ratios.iter().filter(|r| matches!(r.scenario, "get_lead" | "create_lead" | "create_activity")) {
         checks.push(Check {
             target: format!("{} {} at {}: ≥ 0.7 of the floor", ratio.backend.title(), ratio.scenario, ratio.scale),
             measured: format!("{:.2}", ratio.ratio),
             met: ratio.ratio >= 0.7,
         });
+    }
+    // A page of the biggest timeline costs what a page of an ordinary one does.
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for &scale in scales {
+            if let (Some(ordinary), Some(big)) = (
+                find(rows, backend, scale, "timeline_account", "crm"),
+                find(rows, backend, scale, "timeline_big_account", "crm"),
+            ) {
+                let (a, b) = (ordinary.measurement.p99_ms, big.measurement.p99_ms);
+                let factor = if a > 0.0 { b / a } else { 0.0 };
+                checks.push(Check {
+                    target: format!(
+                        "{} timeline_big_account at {scale}: p99 ≤ 1.5 × timeline_account's",
+                        backend.title()
+                    ),
+                    measured: format!("{a:.2} ms → {b:.2} ms (× {factor:.2})"),
+                    met: factor <= 1.5,
+                });
+            }
+        }
     }
     if let (Some(&small), Some(&large)) = (scales.iter().min(), scales.iter().max())
         && small != large

@@ -74,7 +74,8 @@ fn parse_limit(raw: Option<&str>) -> Result<u32, ApiError> {
 /// The caller's planned activities whose reminder (or, without one, due date) is at or before
 /// `until`: the overdue ones first, the longest overdue first, then by reminder time. Each comes
 /// with the records it is about and their names. A snoozed activity waits for its new reminder.
-/// This is what a frontend polls; it reads one range of an index of the caller's reminders.
+/// This is what a frontend polls; it reads two ranges of indexes of the caller's reminders (the
+/// overdue ones by due date, then the others by reminder time), each no further than the page.
 #[utoipa::path(
     tag = "activities",
     params(ReminderParams),
