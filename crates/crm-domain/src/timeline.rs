@@ -60,6 +60,11 @@ impl About {
     pub fn opportunity(id: Uuid) -> Self {
         Self { opportunity_id: Some(id), ..Self::NONE }
     }
+
+    /// A deal or one of its documents: its deal, account and contact.
+    fn sale(opportunity_id: Option<Uuid>, account_id: Option<Uuid>, contact_id: Option<Uuid>) -> Self {
+        Self { opportunity_id, account_id, contact_id, lead_id: None }
+    }
 }
 
 /// The customer records a record concerns; the records outside every timeline keep the default.
@@ -96,40 +101,25 @@ impl Concerns for Contact {
 
 impl Concerns for Opportunity {
     fn about(&self) -> About {
-        About { opportunity_id: Some(self.id), account_id: self.account_id, contact_id: self.contact_id, ..About::NONE }
+        About::sale(Some(self.id), self.account_id, self.contact_id)
     }
 }
 
 impl Concerns for Quote {
     fn about(&self) -> About {
-        About {
-            opportunity_id: Some(self.opportunity_id),
-            account_id: self.account_id,
-            contact_id: self.contact_id,
-            ..About::NONE
-        }
+        About::sale(Some(self.opportunity_id), self.account_id, self.contact_id)
     }
 }
 
 impl Concerns for Order {
     fn about(&self) -> About {
-        About {
-            opportunity_id: self.opportunity_id,
-            account_id: self.account_id,
-            contact_id: self.contact_id,
-            ..About::NONE
-        }
+        About::sale(self.opportunity_id, self.account_id, self.contact_id)
     }
 }
 
 impl Concerns for Invoice {
     fn about(&self) -> About {
-        About {
-            opportunity_id: self.opportunity_id,
-            account_id: self.account_id,
-            contact_id: self.contact_id,
-            ..About::NONE
-        }
+        About::sale(self.opportunity_id, self.account_id, self.contact_id)
     }
 }
 

@@ -28,22 +28,22 @@ const OWNER_VIOLATIONS: Violations = Violations { unique: None, foreign_key: Som
 const DUE_ORDER: &str = "COALESCE(due_at, occurred_at)";
 const OCCURRED_ORDER: &str = "COALESCE(occurred_at, due_at)";
 
-/// The records an activity names, by primary key, active ones only: one trip for the four links.
-const LINK_TARGETS: &str = "SELECT \
-     (SELECT 1 FROM leads WHERE organization_id = $1 AND id = $2 AND archived_at IS NULL) AS lead, \
-     (SELECT 1 FROM contacts WHERE organization_id = $1 AND id = $3 AND archived_at IS NULL) AS contact, \
-     (SELECT account_id FROM contacts WHERE organization_id = $1 AND id = $3 AND archived_at IS NULL) AS contact_account, \
-     (SELECT 1 FROM accounts WHERE organization_id = $1 AND id = $4 AND archived_at IS NULL) AS account, \
-     (SELECT 1 FROM opportunities WHERE organization_id = $1 AND id = $5 AND archived_at IS NULL) AS opportunity, \
-     (SELECT account_id FROM opportunities WHERE organization_id = $1 AND id = $5 AND archived_at IS NULL) AS opportunity_account";
+/// The records an activity names, by primary key, active ones only: one trip and one lookup for
+/// each of the four links (a link not given joins nothing).
+const LINK_TARGETS: &str = "SELECT l.id AS lead, c.id AS contact, c.account_id AS contact_account, a.id AS account, \
+     o.id AS opportunity, o.account_id AS opportunity_account FROM (SELECT 1 AS one) AS base \
+     LEFT JOIN leads AS l ON l.organization_id = $1 AND l.id = $2 AND l.archived_at IS NULL \
+     LEFT JOIN contacts AS c ON c.organization_id = $1 AND c.id = $3 AND c.archived_at IS NULL \
+     LEFT JOIN accounts AS a ON a.organization_id = $1 AND a.id = $4 AND a.archived_at IS NULL \
+     LEFT JOIN opportunities AS o ON o.organization_id = $1 AND o.id = $5 AND o.archived_at IS NULL";
 
 crate::rows::rows! {
     pub(crate) struct LinkTargetsRow {
-        lead: Option<i32>,
-        contact: Option<i32>,
+        lead: Option<Uuid>,
+        contact: Option<Uuid>,
         contact_account: Option<Uuid>,
-        account: Option<i32>,
-        opportunity: Option<i32>,
+        account: Option<Uuid>,
+        opportunity: Option<Uuid>,
         opportunity_account: Option<Uuid>,
     }
 }

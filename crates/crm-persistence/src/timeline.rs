@@ -69,27 +69,20 @@ impl TryFrom<TimelineEventRow> for TimelineItem {
     }
 }
 
-/// One column of the deal's stage-history row at an event (the latest change at or before it),
-/// for a deal's creation and stage changes: one lookup in the history's index per item.
-fn stage_column(column: &str) -> String {
-    format!(
-        "CASE WHEN e.entity_type = 'opportunity' AND e.timeline_kind IN ('created', 'stage_changed') THEN \
-         (SELECT h.{column} FROM opportunity_stage_history AS h WHERE h.organization_id = e.organization_id \
-         AND h.opportunity_id = e.entity_id AND h.changed_at <= e.occurred_at ORDER BY h.changed_at DESC, h.id DESC LIMIT 1) END"
-    )
-}
+/// The audit events of a page's range (the inner query, built by `events_from` and closed by
+/// `event_source`) with, for a deal's creation and stage changes, the deal's stage-history row
+/// at the event (the latest change at or before it): one lookup in the history's index and one
+/// by primary key per item. The outer query keeps no order: `merge` sorts the sources.
+const EVENTS_WITH_STAGE: &str = "SELECT p.id, p.actor_id, p.action, p.entity_type, p.entity_id, p.changes, p.occurred_at, \
+     p.timeline_kind, h.to_stage AS stage, h.amount AS stage_amount, h.currency AS stage_currency, \
+     h.probability AS stage_probability FROM (SELECT e.organization_id, e.id, e.actor_id, e.action, e.entity_type, \
+     e.entity_id, e.changes, e.occurred_at, e.timeline_kind FROM ";
 
-/// The audit events' select list.
-fn event_columns() -> String {
-    format!(
-        "e.id, e.actor_id, e.action, e.entity_type, e.entity_id, e.changes, e.occurred_at, e.timeline_kind, \
-         {} AS stage, {} AS stage_amount, {} AS stage_currency, {} AS stage_probability",
-        stage_column("to_stage"),
-        stage_column("amount"),
-        stage_column("currency"),
-        stage_column("probability")
-    )
-}
+/// Closes the inner query of [`EVENTS_WITH_STAGE`] and joins the stage history.
+const STAGE_JOIN: &str = ") AS p LEFT JOIN opportunity_stage_history AS h ON h.organization_id = p.organization_id AND h.id = \
+     (CASE WHEN p.entity_type = 'opportunity' AND p.timeline_kind IN ('created', 'stage_changed') THEN \
+     (SELECT s.id FROM opportunity_stage_history AS s WHERE s.organization_id = p.organization_id \
+     AND s.opportunity_id = p.entity_id AND s.changed_at <= p.occurred_at ORDER BY s.changed_at DESC, s.id DESC LIMIT 1) END)";
 
 /// The link column of a subject in the activities and in the audit trail.
 fn subject_column(subject: TimelineSubject) -> (&'static str, Uuid) {
@@ -133,8 +126,7 @@ macro_rules! impl_timeline {
             fn events_from(column: &str) -> QueryBuilder<$Db> {
                 let index = format!("audit_events_timeline_{}", column.trim_end_matches("_id"));
                 QueryBuilder::<$Db>::new(format!(
-                    "SELECT {} FROM {} WHERE e.timeline_kind IS NOT NULL AND e.{column} IS NOT NULL AND e.organization_id = ",
-                    event_columns(),
+                    "{EVENTS_WITH_STAGE}{} WHERE e.timeline_kind IS NOT NULL AND e.{column} IS NOT NULL AND e.organization_id = ",
                     from_table::<$Store>("audit_events AS e", &index, true)
                 ))
             }
@@ -145,6 +137,7 @@ macro_rules! impl_timeline {
                     push_any_text(&mut qb, "e.timeline_kind", &kinds);
                 }
                 Self::push_range(&mut qb, "e.occurred_at", filter, window);
+                qb.push(STAGE_JOIN);
                 let rows: Vec<TimelineEventRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
                 rows.into_iter().map(TimelineItem::try_from).collect()
             }
