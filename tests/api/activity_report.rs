@@ -174,11 +174,11 @@ async fn how_fast_new_leads_are_first_reached(backend: Backend) {
     };
     // Reached after 3,600 s; 7,200 s (a later call does not count); a day before it existed (0);
     // 100 s; one never reached. The rep's lead after 50 s.
-    log(&app, &admin, call(&leads[0], 3_600)).await;
+    let first = log(&app, &admin, call(&leads[0], 3_600)).await;
     log(&app, &admin, call(&leads[1], 7_200)).await;
     log(&app, &admin, call(&leads[1], 10_000)).await;
     log(&app, &admin, call(&leads[2], -86_400)).await;
-    log(&app, &admin, call(&leads[3], 100)).await;
+    let hundred = log(&app, &admin, call(&leads[3], 100)).await;
     log(&app, &rep, call(&reps_lead, 50)).await;
 
     let today = Utc::now().date_naive();
@@ -195,6 +195,55 @@ async fn how_fast_new_leads_are_first_reached(backend: Backend) {
         admins["leads"],
         json!({"leads_created": 5, "leads_reached": 4, "median_seconds_to_first_interaction": 1850})
     );
+    let lead_figures = |all: &Value| {
+        let l = &all["leads"];
+        (l["leads_reached"].as_i64().unwrap(), l["median_seconds_to_first_interaction"].as_i64())
+    };
+    let admins_only = format!("{range}&owner_id={}", admin.user_id);
+
+    // Each lead's first interaction follows every change of its activities. Archived, the 100 s
+    // call no longer counts (0, 50, 3,600, 7,200: the median is 1,825); restored, it does again.
+    app.delete(&format!("/api/v1/activities/{hundred}"), &admin.token).await.expect(200);
+    assert_eq!(lead_figures(&report(&app, &admin, &range).await), (4, Some(1_825)));
+    app.post(&format!("/api/v1/activities/{hundred}/restore"), &admin.token, &json!({})).await.expect(200);
+    assert_eq!(lead_figures(&report(&app, &admin, &range).await), (5, Some(100)));
+    // Corrected to 30 s after its lead: 0, 30, 50, 100, 7,200, median 50; the admin's 0, 30,
+    // 100, 7,200, median 65.
+    let at = |lead: &Value, seconds: i64| (created_at(lead) + Duration::seconds(seconds)).to_rfc3339();
+    app.patch(&format!("/api/v1/activities/{first}"), &admin.token, &json!({"occurred_at": at(&leads[0], 30)}))
+        .await
+        .expect(200);
+    assert_eq!(lead_figures(&report(&app, &admin, &range).await), (5, Some(50)));
+    assert_eq!(lead_figures(&report(&app, &admin, &admins_only).await), (4, Some(65)));
+    // Relinked from the fourth lead to the fifth, 200 s after it: the fourth is no longer
+    // reached, the fifth is (0, 30, 50, 200, 7,200; the admin's 0, 30, 200, 7,200, median 115).
+    app.patch(
+        &format!("/api/v1/activities/{hundred}"),
+        &admin.token,
+        &json!({"lead_id": id_of(&leads[4]), "occurred_at": at(&leads[4], 200)}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(lead_figures(&report(&app, &admin, &range).await), (5, Some(50)));
+    assert_eq!(lead_figures(&report(&app, &admin, &admins_only).await), (4, Some(115)));
+    // A planned call counts once it is done, when it was done: the fourth lead after 500 s
+    // (0, 30, 50, 200, 500, 7,200: the median is 125).
+    let planned = log(
+        &app,
+        &admin,
+        json!({"kind": "call", "subject": "Call back", "lead_id": id_of(&leads[3]), "due_at": at(&leads[3], 400)}),
+    )
+    .await;
+    assert_eq!(lead_figures(&report(&app, &admin, &range).await), (5, Some(50)));
+    app.post(
+        &format!("/api/v1/activities/{planned}/complete"),
+        &admin.token,
+        &json!({"outcome": "completed", "occurred_at": at(&leads[3], 500)}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(lead_figures(&report(&app, &admin, &range).await), (6, Some(125)));
+
     let before = report(&app, &admin, "from=2020-01-01&to=2020-01-31").await;
     assert_eq!(
         before["leads"],

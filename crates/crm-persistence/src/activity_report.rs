@@ -92,11 +92,11 @@ macro_rules! impl_activity_report {
                     failed.join(", ")
                 ));
                 qb.push_bind(organization_id).push(" AND status = 'done' AND archived_at IS NULL");
-                // A done activity has happened: its `occurred_at` is `COALESCE(occurred_at,
-                // due_at)`, which `activities_occurred` (0019) indexes, so the range is one
-                // range of that index rather than every activity of the organisation.
-                qb.push(" AND COALESCE(occurred_at, due_at) >= ").push_bind(query.from);
-                qb.push(" AND COALESCE(occurred_at, due_at) < ").push_bind(query.to);
+                // A done activity always has its `occurred_at`: the range is one range of the
+                // covering index `activities_report` (0025), read without a row lookup (or, for
+                // one account, of `activities_done_account`).
+                qb.push(" AND occurred_at >= ").push_bind(query.from);
+                qb.push(" AND occurred_at < ").push_bind(query.to);
                 crate::list::push_any_id(&mut qb, "owner_id", &query.owner_ids);
                 let kinds: Vec<&'static str> = query.kinds.iter().map(|k| k.as_str()).collect();
                 crate::list::push_any_text(&mut qb, "kind", &kinds);
@@ -128,13 +128,11 @@ macro_rules! impl_activity_report {
                 organization_id: Uuid,
                 query: &ActivityReportQuery,
             ) -> Result<LeadResponse, RepoError> {
-                // Each lead of the range with its first done activity, read from the partial
-                // index of 0020 (`activities_done_lead`): its first entry.
+                // Each lead of the range with its first interaction, which 0025's triggers keep
+                // on the lead: one range of the covering index `leads_first_interaction`.
                 let reach = |qb: &mut QueryBuilder<$Db>| {
                     qb.push(
-                        "WITH reach AS (SELECT l.created_at AS created, \
-                         (SELECT MIN(a.occurred_at) FROM activities AS a WHERE a.organization_id = l.organization_id \
-                         AND a.lead_id = l.id AND a.status = 'done' AND a.archived_at IS NULL) AS first_at \
+                        "WITH reach AS (SELECT l.created_at AS created, l.first_interaction_at AS first_at \
                          FROM leads AS l WHERE l.organization_id = ",
                     );
                     qb.push_bind(organization_id).push(" AND l.archived_at IS NULL");

@@ -35,6 +35,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (22, "activity_participants", include_str!("../../../migrations/sqlite/0022_activity_participants.sql")),
     (23, "timeline", include_str!("../../../migrations/sqlite/0023_timeline.sql")),
     (24, "overdue_reminders", include_str!("../../../migrations/sqlite/0024_overdue_reminders.sql")),
+    (25, "activity_report", include_str!("../../../migrations/sqlite/0025_activity_report.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -63,6 +64,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (22, "activity_participants", include_str!("../../../migrations/postgres/0022_activity_participants.sql")),
     (23, "timeline", include_str!("../../../migrations/postgres/0023_timeline.sql")),
     (24, "overdue_reminders", include_str!("../../../migrations/postgres/0024_overdue_reminders.sql")),
+    (25, "activity_report", include_str!("../../../migrations/postgres/0025_activity_report.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

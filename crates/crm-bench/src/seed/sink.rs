@@ -46,6 +46,12 @@ fn refresh_interactions_sql(target: &str, link: &str) -> String {
     )
 }
 
+/// Sets every lead's `first_interaction_at` from its done activities, as migration 0025 does.
+const FIRST_INTERACTIONS_SQL: &str = "UPDATE leads AS l SET first_interaction_at = f.first_at \
+     FROM (SELECT organization_id, lead_id, MIN(occurred_at) AS first_at FROM activities \
+     WHERE lead_id IS NOT NULL AND status = 'done' AND archived_at IS NULL GROUP BY organization_id, lead_id) AS f \
+     WHERE l.organization_id = f.organization_id AND l.id = f.lead_id";
+
 /// A connection that bulk-writes seed rows.
 pub enum Sink {
     Sqlite(SqliteConnection),
@@ -190,12 +196,16 @@ impl Sink {
                         .execute(&mut *conn)
                         .await?;
                 }
-                // Likewise the trigger that keeps each record's last and next interaction
-                // (migration 0020) runs four dynamic queries per activity: the load turns it off
-                // and sets the columns once, set-based, by the trigger's own rule.
+                // Likewise the triggers that keep each record's last and next interaction
+                // (migration 0020, four dynamic queries per activity) and each lead's first one
+                // (0025): the load turns them off and sets the columns once, set-based, by the
+                // triggers' own rules.
                 let interactions = table == "activities";
                 if interactions {
                     sqlx::query("ALTER TABLE activities DISABLE TRIGGER activities_interactions")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("ALTER TABLE activities DISABLE TRIGGER activities_first_interaction")
                         .execute(&mut *conn)
                         .await?;
                 }
@@ -204,6 +214,10 @@ impl Sink {
                     sqlx::query("ALTER TABLE activities ENABLE TRIGGER activities_interactions")
                         .execute(&mut *conn)
                         .await?;
+                    sqlx::query("ALTER TABLE activities ENABLE TRIGGER activities_first_interaction")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(FIRST_INTERACTIONS_SQL).execute(&mut *conn).await?;
                     for (target, link) in [
                         ("leads", "lead_id"),
                         ("contacts", "contact_id"),
