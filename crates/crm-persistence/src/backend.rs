@@ -14,11 +14,14 @@ use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use crate::{ConnectError, PoolSettings};
 
-/// The embedded backend: one file in WAL mode. Readers run concurrently; writers queue on an
-/// in-process lock and start with `BEGIN IMMEDIATE`, so a write never meets "database is locked".
+/// The embedded backend: one file in WAL mode. Readers run concurrently on a pool; writers queue
+/// on an in-process lock, take the one connection kept for writes and start with `BEGIN
+/// IMMEDIATE`, so a write never meets "database is locked".
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// The one connection the writes under `write_lock` use.
+    pub(crate) writer: SqlitePool,
     write_lock: Arc<Mutex<()>>,
     pub(crate) heavy: HeavyQueries,
 }
@@ -120,11 +123,24 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
+            .await
+            .map_err(ConnectError::Connect)?;
+        // The process's writes are one at a time (`write_lock`), so they share one connection of
+        // their own, whose statement journals (the pages a statement of a transaction changed,
+        // to undo it alone) stay in memory: on the default, a file once past 64 KiB, each
+        // activity insert, whose triggers change more pages than that, created, wrote and
+        // deleted a temporary file (BENCHMARKS.md, finding 15). Reads keep the default, so that
+        // a report's sorts spill to disk rather than grow the process.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options.pragma("temp_store", "memory"))
             .await
             .map_err(ConnectError::Connect)?;
         let store = Self {
             pool,
+            writer,
             write_lock: Arc::new(Mutex::new(())),
             heavy: HeavyQueries::new(max_connections, settings.acquire_timeout),
         };
@@ -133,7 +149,7 @@ impl SqliteStore {
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<Sqlite>, RepoError> {
         let guard = self.write_lock.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(crate::error::plain)?;
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(crate::error::plain)?;
         Ok(WriteTx { tx, _guard: Some(guard) })
     }
 
@@ -147,7 +163,7 @@ impl SqliteStore {
         query: sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments>,
     ) -> Result<(), sqlx::Error> {
         let _guard = self.write_lock.lock().await;
-        let mut connection = CloseUnlessSettled { connection: self.pool.acquire().await?, settled: false };
+        let mut connection = CloseUnlessSettled { connection: self.writer.acquire().await?, settled: false };
         match query.execute(&mut *connection.connection).await {
             Ok(_) => {
                 connection.settled = true;

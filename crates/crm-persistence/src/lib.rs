@@ -150,7 +150,8 @@ pub struct Database {
 }
 
 enum Closer {
-    Sqlite(sqlx::SqlitePool),
+    /// The read pool and the writes' connection.
+    Sqlite(sqlx::SqlitePool, sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
@@ -166,7 +167,7 @@ impl Database {
             BackendKind::Sqlite => {
                 let (store, path) = SqliteStore::connect(url, settings).await?;
                 let migrations = if migrate { Some(migrations::run_sqlite(&store.pool).await?) } else { None };
-                let closer = Closer::Sqlite(store.pool.clone());
+                let closer = Closer::Sqlite(store.pool.clone(), store.writer.clone());
                 let location = std::fs::canonicalize(&path).unwrap_or(path).display().to_string();
                 Ok(Self { kind: BackendKind::Sqlite, store: Arc::new(store), migrations, location, closer })
             }
@@ -191,7 +192,10 @@ impl Database {
     /// Closes the pool, waiting for checked-out connections to come back.
     pub async fn close(&self) {
         match &self.closer {
-            Closer::Sqlite(pool) => pool.close().await,
+            Closer::Sqlite(pool, writer) => {
+                writer.close().await;
+                pool.close().await;
+            }
             Closer::Postgres(pool) => pool.close().await,
         }
     }
