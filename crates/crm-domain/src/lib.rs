@@ -28,6 +28,7 @@ pub mod product;
 pub mod quote;
 pub mod record;
 pub mod reports;
+pub mod sla;
 pub mod timeline;
 pub mod user;
 pub mod value;
