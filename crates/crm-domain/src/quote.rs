@@ -41,6 +41,7 @@ pub enum DocumentKind {
     Quote,
     Order,
     Invoice,
+    Ticket,
 }
 
 impl DocumentKind {
@@ -49,6 +50,7 @@ impl DocumentKind {
             DocumentKind::Quote => "quote",
             DocumentKind::Order => "order",
             DocumentKind::Invoice => "invoice",
+            DocumentKind::Ticket => "ticket",
         }
     }
 
@@ -57,6 +59,7 @@ impl DocumentKind {
             DocumentKind::Quote => "Q",
             DocumentKind::Order => "SO",
             DocumentKind::Invoice => "INV",
+            DocumentKind::Ticket => "T",
         }
     }
 }

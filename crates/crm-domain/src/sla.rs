@@ -519,7 +519,13 @@ pub struct SlaPolicy {
     pub high: SlaTargets,
     /// The targets of urgent tickets.
     pub urgent: SlaTargets,
+    /// How many days after it is solved a ticket may still be reopened; after them it is
+    /// closed by itself.
+    pub reopen_window_days: u32,
 }
+
+/// The default reopen window: 7 days.
+pub const DEFAULT_REOPEN_WINDOW_DAYS: u32 = 7;
 
 /// The default targets of urgent tickets: first response in 1 hour, resolution in 4 hours,
 /// both in elapsed time.
@@ -553,7 +559,13 @@ impl SlaPolicy {
             normal: DEFAULT_NORMAL,
             high: DEFAULT_HIGH,
             urgent: DEFAULT_URGENT,
+            reopen_window_days: DEFAULT_REOPEN_WINDOW_DAYS,
         }
+    }
+
+    /// How long after it is solved a ticket may still be reopened.
+    pub fn reopen_window(&self) -> Duration {
+        Duration::days(i64::from(self.reopen_window_days))
     }
 
     /// The targets of `priority`.
