@@ -37,6 +37,7 @@ mod reports;
 mod resilience;
 mod schema_valid;
 mod shutdown;
+mod sla;
 mod spec;
 mod tenancy;
 mod timeline;

@@ -29,6 +29,7 @@ pub mod quote;
 pub mod record;
 pub mod reports;
 pub mod sla;
+pub mod sla_settings;
 pub mod ticket;
 pub mod timeline;
 pub mod user;

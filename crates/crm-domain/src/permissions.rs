@@ -31,7 +31,7 @@ pub enum Resource {
     Competitor,
     /// Activities: interactions and planned work. Every role logs them on the records it reads.
     Activity,
-    /// The organisation's settings (the attention policy).
+    /// The organisation's settings (the attention and SLA policies).
     Settings,
 }
 

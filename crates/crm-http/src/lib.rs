@@ -96,6 +96,7 @@ where
             .configure(routes::invoices::routes)
             .configure(routes::activities::routes)
             .configure(routes::attention::routes)
+            .configure(routes::sla::routes)
             .configure(routes::timeline::routes)
             .configure(routes::audit::routes),
     )

@@ -32,6 +32,7 @@ mod quotes;
 mod refresh_tokens;
 mod reports;
 mod rows;
+mod sla;
 mod table;
 mod timeline;
 mod users;

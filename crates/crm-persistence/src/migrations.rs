@@ -36,6 +36,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (23, "timeline", include_str!("../../../migrations/sqlite/0023_timeline.sql")),
     (24, "overdue_reminders", include_str!("../../../migrations/sqlite/0024_overdue_reminders.sql")),
     (25, "activity_report", include_str!("../../../migrations/sqlite/0025_activity_report.sql")),
+    (26, "sla_policies", include_str!("../../../migrations/sqlite/0026_sla_policies.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -65,6 +66,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (23, "timeline", include_str!("../../../migrations/postgres/0023_timeline.sql")),
     (24, "overdue_reminders", include_str!("../../../migrations/postgres/0024_overdue_reminders.sql")),
     (25, "activity_report", include_str!("../../../migrations/postgres/0025_activity_report.sql")),
+    (26, "sla_policies", include_str!("../../../migrations/postgres/0026_sla_policies.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

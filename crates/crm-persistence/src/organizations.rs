@@ -31,6 +31,8 @@ macro_rules! impl_organizations {
                     .map_err(plain)?;
                 let policy = crm_domain::attention::AttentionPolicy::defaults(organization.id, organization.created_at);
                 crate::attention::insert_attention_policy!(tx.conn(), &policy)?;
+                let sla = crm_domain::sla_settings::SlaSettings::defaults(organization.id, organization.created_at);
+                crate::sla::insert_sla_settings!(tx.conn(), &sla)?;
                 crate::users::insert_user_row!(tx.conn(), admin, password_hash)
                     .map_err(|e| map(e, Violations { unique: Some("email"), foreign_key: None }))?;
                 let ctx = AuditContext {

@@ -29,6 +29,7 @@ mod quotes;
 mod records;
 mod refresh_tokens;
 mod reports;
+mod sla;
 mod timeline;
 mod users;
 
@@ -52,6 +53,7 @@ pub use quotes::*;
 pub use records::*;
 pub use refresh_tokens::*;
 pub use reports::*;
+pub use sla::*;
 pub use timeline::*;
 pub use users::*;
 
@@ -109,6 +111,7 @@ store!(
         ActivityRepository,
         ActivityReportRepository,
         AttentionRepository,
+        SlaRepository,
         TimelineRepository,
         HealthCheck,
 );

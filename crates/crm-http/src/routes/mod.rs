@@ -14,6 +14,7 @@ pub mod orders;
 pub mod products;
 pub mod quotes;
 pub mod reports;
+pub mod sla;
 pub mod timeline;
 pub mod users;
 pub mod values;
