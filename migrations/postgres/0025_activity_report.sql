@@ -18,11 +18,13 @@ CREATE INDEX activities_report ON activities (organization_id, occurred_at)
 -- recomputed at read time. Internal to the report: the API does not show it, so keeping it does
 -- not move the lead's version.
 ALTER TABLE leads ADD COLUMN first_interaction_at TIMESTAMPTZ;
+-- backfill: begin
 UPDATE leads AS l SET first_interaction_at = f.first_at
     FROM (SELECT organization_id, lead_id, MIN(occurred_at) AS first_at FROM activities
           WHERE lead_id IS NOT NULL AND status = 'done' AND archived_at IS NULL
           GROUP BY organization_id, lead_id) AS f
     WHERE l.organization_id = f.organization_id AND l.id = f.lead_id;
+-- backfill: end
 CREATE INDEX leads_first_interaction ON leads (organization_id, created_at)
     INCLUDE (owner_id, first_interaction_at)
     WHERE archived_at IS NULL;

@@ -16,10 +16,12 @@ CREATE INDEX activities_report ON activities (organization_id, occurred_at, owne
 -- recomputed at read time. Internal to the report: the API does not show it, so keeping it does
 -- not move the lead's version.
 ALTER TABLE leads ADD COLUMN first_interaction_at TEXT;
+-- backfill: begin
 UPDATE leads SET first_interaction_at = (SELECT MIN(a.occurred_at) FROM activities AS a
         WHERE a.organization_id = leads.organization_id AND a.lead_id = leads.id AND a.status = 'done' AND a.archived_at IS NULL)
     WHERE EXISTS (SELECT 1 FROM activities AS a
         WHERE a.organization_id = leads.organization_id AND a.lead_id = leads.id AND a.status = 'done' AND a.archived_at IS NULL);
+-- backfill: end
 CREATE INDEX leads_first_interaction ON leads (organization_id, created_at, owner_id, first_interaction_at)
     WHERE archived_at IS NULL;
 

@@ -107,6 +107,13 @@ async fn the_sla_policy_is_read_by_everyone_and_changed_by_managers(backend: Bac
     )
     .await
     .expect_problem(422, "validation_failed");
+    app.patch(
+        "/api/v1/settings/sla",
+        &manager.token,
+        &json!({"calendar": {"hours": {"monday": [["09:00", "17:00"]]}}}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
     app.patch("/api/v1/settings/sla", &manager.token, &json!({"targets": [1, 2]}))
         .await
         .expect_problem(422, "validation_failed");

@@ -69,13 +69,14 @@ pub struct TargetsDto {
 
 /// A local interval of business hours, `[start, end)`; an end of `24:00` is midnight.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct IntervalDto {
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     pub start: String,
     #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", example = "17:30")]
     pub end: String,
 }
+object_only!(IntervalDto, serialize);
 
 /// The business hours of each day of the week, in local time; an empty list: closed.
 #[derive(Debug, Serialize, ToSchema)]
