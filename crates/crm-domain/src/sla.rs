@@ -408,8 +408,11 @@ impl SlaTarget {
     }
 }
 
-/// `amount` after `start` on `clock`.
-fn add_on_clock(
+/// `amount` after `start` on `clock` (no time for a negative amount).
+///
+/// # Errors
+/// Those of [`add_business_time`]; [`SlaError::OutOfRange`] past the representable dates.
+pub fn add_on_clock(
     calendar: &BusinessCalendar,
     clock: SlaClock,
     start: DateTime<Utc>,

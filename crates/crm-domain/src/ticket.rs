@@ -225,14 +225,8 @@ fn schedule(
         SlaClock::Business => paused_business,
         SlaClock::Calendar => paused_calendar,
     };
-    let due = if paused > Duration::zero() {
-        match target.clock {
-            SlaClock::Business => sla::add_business_time(&policy.calendar, due, paused)?,
-            SlaClock::Calendar => due.checked_add_signed(paused).ok_or(SlaError::OutOfRange)?,
-        }
-    } else {
-        due
-    };
+    let due =
+        if paused > Duration::zero() { sla::add_on_clock(&policy.calendar, target.clock, due, paused)? } else { due };
     let at_risk = sla::at_risk_instant(&policy.calendar, target, start, due)?;
     Ok((due, at_risk))
 }

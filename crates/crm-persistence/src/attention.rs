@@ -161,14 +161,7 @@ macro_rules! impl_attention {
                 .await
                 .map_err(plain)?;
                 if updated.rows_affected() == 0 {
-                    let (current,): (i64,) =
-                        sqlx::query_as("SELECT version FROM attention_policies WHERE organization_id = $1")
-                            .bind(policy.organization_id)
-                            .fetch_optional(tx.conn())
-                            .await
-                            .map_err(plain)?
-                            .ok_or(RepoError::NotFound)?;
-                    return Err(RepoError::VersionMismatch { current });
+                    return Err(crate::error::stale_settings!(tx.conn(), "attention_policies", policy.organization_id));
                 }
                 // Rewriting the class column onto itself fires migration 0021's triggers, which
                 // recompute each row's due date under the new policy.

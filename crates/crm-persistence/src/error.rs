@@ -79,3 +79,22 @@ macro_rules! stale_or_missing {
     }};
 }
 pub(crate) use stale_or_missing;
+
+/// The error of an update of an organisation's settings row (`table`, keyed by
+/// `organization_id`) that matched no row: [`crm_domain::RepoError::VersionMismatch`] with the
+/// stored version, or `NotFound` when the organisation has no row. Returns from the caller.
+macro_rules! stale_settings {
+    ($conn:expr, $table:expr, $organization_id:expr) => {{
+        let current: Option<(i64,)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT version FROM {} WHERE organization_id = $1", $table)))
+                .bind($organization_id)
+                .fetch_optional($conn)
+                .await
+                .map_err($crate::error::plain)?;
+        match current {
+            Some((current,)) => crm_domain::RepoError::VersionMismatch { current },
+            None => crm_domain::RepoError::NotFound,
+        }
+    }};
+}
+pub(crate) use stale_settings;

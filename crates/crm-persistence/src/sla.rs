@@ -166,14 +166,7 @@ macro_rules! impl_sla {
                 .await
                 .map_err(plain)?;
                 if updated.rows_affected() == 0 {
-                    let (current,): (i64,) =
-                        sqlx::query_as("SELECT version FROM sla_policies WHERE organization_id = $1")
-                            .bind(settings.organization_id)
-                            .fetch_optional(tx.conn())
-                            .await
-                            .map_err(plain)?
-                            .ok_or(RepoError::NotFound)?;
-                    return Err(RepoError::VersionMismatch { current });
+                    return Err(crate::error::stale_settings!(tx.conn(), "sla_policies", settings.organization_id));
                 }
                 write_audit!(
                     tx.conn(),
