@@ -40,5 +40,6 @@ mod shutdown;
 mod sla;
 mod spec;
 mod tenancy;
+mod tickets;
 mod timeline;
 mod users;

@@ -33,6 +33,10 @@ pub enum Resource {
     Activity,
     /// The organisation's settings (the attention and SLA policies).
     Settings,
+    /// Support tickets. Every role reads them; support agents, managers and admins work them,
+    /// whoever owns them (a queue is worked by the whole team, and a ticket may be unassigned);
+    /// only managers and admins give a ticket to someone else.
+    Ticket,
 }
 
 impl Resource {
@@ -45,6 +49,7 @@ impl Resource {
             Resource::Competitor => "competitors",
             Resource::Activity => "this activity",
             Resource::Settings => "the organisation's settings",
+            Resource::Ticket => "support tickets",
         }
     }
 }
@@ -112,6 +117,10 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (Settings, Read, _) => All,
         (Settings, Update, Role::Admin | Role::Manager) => All,
         (Settings, _, _) => Nothing,
+        (Ticket, Read, _) => All,
+        (Ticket, Create | Update, Role::Admin | Role::Manager | Role::SupportAgent) => All,
+        (Ticket, Reassign, Role::Admin | Role::Manager) => All,
+        (Ticket, _, _) => Nothing,
     }
 }
 
@@ -211,6 +220,10 @@ mod tests {
             (Resource::Activity, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
             (Resource::Settings, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
             (Resource::Settings, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::Ticket, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::Ticket, Action::Create, [Reach::All, Reach::All, Reach::Nothing, Reach::All]),
+            (Resource::Ticket, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::All]),
+            (Resource::Ticket, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

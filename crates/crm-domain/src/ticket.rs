@@ -28,6 +28,9 @@ use uuid::Uuid;
 
 use crate::address::Tags;
 use crate::audit::{AuditValue, FieldChange};
+use crate::error::FieldError;
+use crate::lead::ArchivedFilter;
+use crate::list::{KeysetPosition, Sort, SortField, SortKind, SortValue, Window};
 use crate::quote::DocumentNumber;
 use crate::record::{Changes, rfc3339};
 use crate::sla::{self, SlaClock, SlaError, SlaPolicy, SlaPriority, SlaTarget};
@@ -291,6 +294,91 @@ impl TicketSla {
     }
 }
 
+/// The stored instants that give a ticket's SLA status at any instant, so that the list filter
+/// is a range of an index: at risk from `risk_at`, breached after `breach_at`, breached for good
+/// when a target was `missed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaMarks {
+    pub risk_at: Option<DateTime<Utc>>,
+    pub breach_at: Option<DateTime<Utc>>,
+    pub missed: bool,
+}
+
+impl SlaMarks {
+    /// From when the ticket is at risk or breached (`None`: not before something happens to
+    /// it): the at-risk instant, or for a missed target the ticket's opening (`opened_at`).
+    pub fn alert_at(self, opened_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.missed { Some(opened_at) } else { self.risk_at.or(self.breach_at) }
+    }
+
+    /// The status at `now` of a ticket whose resolution is in (`resolved`) or not.
+    pub fn status_on(self, now: DateTime<Utc>, resolved: bool) -> SlaStatus {
+        if self.missed || self.breach_at.is_some_and(|at| at < now) {
+            SlaStatus::Breached
+        } else if self.risk_at.is_some_and(|at| at <= now) {
+            SlaStatus::AtRisk
+        } else if resolved {
+            SlaStatus::Met
+        } else {
+            SlaStatus::OnTrack
+        }
+    }
+}
+
+string_enum!(
+    /// The fields a list of tickets sorts by.
+    TicketSortField {
+        CreatedAt => "created_at",
+        UpdatedAt => "updated_at",
+        Number => "number",
+        FirstResponseDueAt => "first_response_due_at",
+        ResolutionDueAt => "resolution_due_at",
+    }
+);
+
+impl SortField for TicketSortField {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn allowed() -> &'static [&'static str] {
+        Self::NAMES
+    }
+    fn parse(name: &str) -> Result<Self, FieldError> {
+        TicketSortField::parse("sort", name)
+    }
+    fn kind(self) -> SortKind {
+        match self {
+            TicketSortField::Number => SortKind::Integer,
+            _ => SortKind::Timestamp,
+        }
+    }
+}
+
+/// A list of tickets: each filter narrows it; empty lists do not filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketQuery {
+    /// Statuses as they stand at `now` (a solved ticket past its window is `closed`).
+    pub statuses: Vec<TicketStatus>,
+    pub priorities: Vec<TicketPriority>,
+    pub categories: Vec<TicketCategory>,
+    pub sla_statuses: Vec<SlaStatus>,
+    pub owner_id: Option<Uuid>,
+    /// Only the tickets nobody owns.
+    pub unassigned: bool,
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    /// Tickets whose first response is due strictly before this instant and not yet given.
+    pub first_response_due_before: Option<DateTime<Utc>>,
+    /// Tickets whose resolution is due strictly before this instant and not yet in.
+    pub resolution_due_before: Option<DateTime<Utc>>,
+    /// The instant the dated states are judged at.
+    pub now: DateTime<Utc>,
+    pub archived: ArchivedFilter,
+    pub sort: Sort<TicketSortField>,
+    pub window: Window,
+}
+
 /// A support ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
@@ -333,6 +421,8 @@ pub struct Ticket {
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
 }
+
+crate::record::impl_record!(Ticket);
 
 /// A new ticket as the API took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -483,28 +573,54 @@ impl Ticket {
         watch
     }
 
-    /// Where the ticket stands against its deadlines at `now`.
-    pub fn sla_status_on(&self, now: DateTime<Utc>) -> SlaStatus {
-        if self.sla.first_response_missed || self.sla.resolution_missed {
-            return SlaStatus::Breached;
-        }
+    /// The stored marks that give the SLA status at any instant ([`SlaMarks::status_on`]):
+    /// what the list's `sla_status` filter reads as index ranges.
+    pub fn sla_marks(&self) -> SlaMarks {
+        let missed = self.sla.first_response_missed || self.sla.resolution_missed;
         match self.sla_watch() {
-            Some((_, due)) if due < now => SlaStatus::Breached,
-            Some((risk, _)) if risk <= now => SlaStatus::AtRisk,
-            Some(_) => SlaStatus::OnTrack,
+            Some((risk_at, breach_at)) => SlaMarks { risk_at: Some(risk_at), breach_at: Some(breach_at), missed },
             // Waiting on the customer with the first response given: as it stood when the
-            // clock stopped.
-            None if !self.is_resolved() => match self.sla.paused_at {
-                Some(since) if self.sla.resolution_at_risk_at <= since => SlaStatus::AtRisk,
-                _ => SlaStatus::OnTrack,
-            },
-            None => SlaStatus::Met,
+            // clock stopped, for as long as it waits.
+            None if !self.is_resolved() => {
+                let risk_at = match self.sla.paused_at {
+                    Some(since) if self.sla.resolution_at_risk_at <= since => Some(self.sla.resolution_at_risk_at),
+                    _ => None,
+                };
+                SlaMarks { risk_at, breach_at: None, missed }
+            }
+            None => SlaMarks { risk_at: None, breach_at: None, missed },
         }
     }
 
-    fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
+    /// Where the ticket stands against its deadlines at `now`.
+    pub fn sla_status_on(&self, now: DateTime<Utc>) -> SlaStatus {
+        self.sla_marks().status_on(now, self.is_resolved())
+    }
+
+    /// The tag of the states the date gives the ticket at `now` (letters only, for the ETag):
+    /// `closed` once its reopen window has passed, and its SLA status unless it is on track or
+    /// met by events alone.
+    pub fn dated_state(&self, now: DateTime<Utc>) -> Option<&'static str> {
+        let closed = self.status != TicketStatus::Closed && self.status_on(now) == TicketStatus::Closed;
+        match (closed, self.sla_status_on(now)) {
+            (false, SlaStatus::OnTrack | SlaStatus::Met) => None,
+            (false, SlaStatus::AtRisk) => Some("atrisk"),
+            (false, SlaStatus::Breached) => Some("breached"),
+            (true, SlaStatus::Breached) => Some("closedbreached"),
+            (true, _) => Some("closed"),
+        }
+    }
+
+    /// The keyset position of the ticket in a list sorted by `field`.
+    pub fn position(&self, field: TicketSortField) -> KeysetPosition {
+        let value = match field {
+            TicketSortField::CreatedAt => SortValue::Timestamp(self.created_at),
+            TicketSortField::UpdatedAt => SortValue::Timestamp(self.updated_at),
+            TicketSortField::Number => SortValue::Integer(self.number.sequence),
+            TicketSortField::FirstResponseDueAt => SortValue::Timestamp(self.sla.first_response_due_at),
+            TicketSortField::ResolutionDueAt => SortValue::Timestamp(self.sla.resolution_due_at),
+        };
+        KeysetPosition { value, id: self.id }
     }
 
     /// Refuses every change of a ticket closed at `now`.
@@ -565,7 +681,7 @@ impl Ticket {
             ));
         }
         if !c.0.is_empty() {
-            next.touch(now);
+            crate::record::Record::touch(&mut next, now);
         }
         Ok((next, c.0))
     }
@@ -646,7 +762,7 @@ impl Ticket {
             }
             TicketAction::Start | TicketAction::Hold | TicketAction::Resume => {}
         }
-        next.touch(now);
+        crate::record::Record::touch(&mut next, now);
         Ok((next, c.0))
     }
 
@@ -688,7 +804,7 @@ impl Ticket {
             _ => {}
         }
         if !c.0.is_empty() {
-            next.touch(now);
+            crate::record::Record::touch(&mut next, now);
         }
         Ok((next, c.0))
     }

@@ -40,6 +40,8 @@ string_enum!(
         InvoicePaid => "invoice_paid",
         InvoiceVoided => "invoice_voided",
         PaymentRecorded => "payment_recorded",
+        TicketStatusChanged => "ticket_status_changed",
+        TicketSolved => "ticket_solved",
     }
 );
 
@@ -123,6 +125,13 @@ impl Concerns for Invoice {
     }
 }
 
+/// A support ticket shows in its contact's and its account's timelines.
+impl Concerns for crate::ticket::Ticket {
+    fn about(&self) -> About {
+        About { contact_id: self.contact_id, account_id: self.account_id, ..About::NONE }
+    }
+}
+
 /// Activities are their own source of the timeline: their audit events are not items.
 impl Concerns for Activity {}
 impl Concerns for crate::product::Product {}
@@ -143,7 +152,8 @@ fn changed(changes: &[FieldChange], field: &str) -> bool {
 /// The timeline kind of an audit event, or `None` when it is not a timeline item (an edit of a
 /// name, a user, a product, an activity's own events).
 pub fn kind_of(entity_type: &str, action: AuditAction, changes: &[FieldChange]) -> Option<TimelineKind> {
-    const CUSTOMER_RECORDS: [&str; 7] = ["lead", "contact", "account", "opportunity", "quote", "order", "invoice"];
+    const CUSTOMER_RECORDS: [&str; 8] =
+        ["lead", "contact", "account", "opportunity", "quote", "order", "invoice", "ticket"];
     if !CUSTOMER_RECORDS.contains(&entity_type) {
         return None;
     }
@@ -170,6 +180,10 @@ pub fn kind_of(entity_type: &str, action: AuditAction, changes: &[FieldChange]) 
             Some("paid") => Some(TimelineKind::InvoicePaid),
             Some("void") => Some(TimelineKind::InvoiceVoided),
             _ => changed(changes, "amount_paid").then_some(TimelineKind::PaymentRecorded),
+        },
+        "ticket" => match status? {
+            "solved" => Some(TimelineKind::TicketSolved),
+            _ => Some(TimelineKind::TicketStatusChanged),
         },
         _ => None,
     }
@@ -286,9 +300,12 @@ impl TimelineItem {
                     TimelineKind::Created => format!("{noun} created"),
                     TimelineKind::Archived => format!("{noun} archived"),
                     TimelineKind::Restored => format!("{noun} restored"),
-                    TimelineKind::StatusChanged | TimelineKind::OrderStatusChanged => {
+                    TimelineKind::StatusChanged
+                    | TimelineKind::OrderStatusChanged
+                    | TimelineKind::TicketStatusChanged => {
                         format!("{noun} status changed to {}", status.unwrap_or_default())
                     }
+                    TimelineKind::TicketSolved => "Ticket solved".to_owned(),
                     TimelineKind::Converted => "Lead converted".to_owned(),
                     TimelineKind::StageChanged => {
                         let to = stage.as_ref().map(|s| s.stage.as_str().replace('_', " ")).unwrap_or_default();
@@ -312,9 +329,10 @@ impl TimelineItem {
     pub fn status(&self) -> Option<&str> {
         match &self.detail {
             Detail::Event { changes, .. } => match self.kind {
-                TimelineKind::StatusChanged | TimelineKind::Converted | TimelineKind::OrderStatusChanged => {
-                    new_text(changes, "status")
-                }
+                TimelineKind::StatusChanged
+                | TimelineKind::Converted
+                | TimelineKind::OrderStatusChanged
+                | TimelineKind::TicketStatusChanged => new_text(changes, "status"),
                 _ => None,
             },
             Detail::Activity(_) => None,

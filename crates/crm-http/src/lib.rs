@@ -3,6 +3,7 @@
 //! binary and for the tests.
 
 pub mod auth;
+pub mod clock;
 pub mod conventions;
 pub mod extract;
 pub mod idempotency;
@@ -97,6 +98,7 @@ where
             .configure(routes::activities::routes)
             .configure(routes::attention::routes)
             .configure(routes::sla::routes)
+            .configure(routes::tickets::routes)
             .configure(routes::timeline::routes)
             .configure(routes::audit::routes),
     )
@@ -230,6 +232,7 @@ impl Application {
             deadlines: middleware::Deadlines { request: settings.request_timeout, report: settings.report_timeout },
             instance_id,
             unreleased: unreleased.clone(),
+            clock: settings.clock.clone(),
         });
         // The document is built once, kept as its JSON text and a route table, and dropped:
         // as a structure it is tens of megabytes, and Swagger UI would clone it into every worker.

@@ -39,6 +39,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "orders", description = "Orders: the closed sale, from pending to delivered"),
         (name = "invoices", description = "Invoices and their payments"),
         (name = "activities", description = "Activities: every call, email, meeting and note (failed attempts too), and planned tasks with reminders"),
+        (name = "tickets", description = "Support tickets: questions, incidents, problems, complaints and feature requests, with SLA deadlines on business hours"),
         (name = "settings", description = "The organisation's settings: how often each class of customer should hear from it"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "operations", description = "Health and readiness probes"),

@@ -11,6 +11,7 @@ use std::marker::PhantomData;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::permissions::{self, Action, authorize, may_assign, may_change};
@@ -24,7 +25,7 @@ use utoipa::openapi::{Ref, RefOr};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conventions::{IfMatch, Tag, if_match, now};
+use crate::conventions::{IfMatch, Tag, if_match};
 use crate::problem::{ApiError, ProblemCode};
 use crate::respond::{audit_context, read, update_with_retry, with_etag};
 use crate::state::AppState;
@@ -54,8 +55,9 @@ pub trait ApiRecord: Clone + StoredRecord {
     fn version(&self) -> i64;
     /// The owner, for a record that has one.
     fn owner(&self) -> Option<Uuid>;
-    /// The response body and its entity tag (a dated state included: [`Tag`]).
-    fn response(&self) -> (Self::Response, Tag);
+    /// The response body and its entity tag as the record stands at `now` (a dated state
+    /// included: [`Tag`]).
+    fn response(&self, now: DateTime<Utc>) -> (Self::Response, Tag);
 
     /// The problem a refused save answers; a resource with a unique field names the record
     /// that holds the value.
@@ -75,8 +77,7 @@ pub trait Archivable: ApiRecord + Record {
     ///
     /// # Errors
     /// 409 as above.
-    fn archive_or_restore(&self, action: AuditAction) -> Result<(Self, Vec<FieldChange>), ApiError> {
-        let at = now();
+    fn archive_or_restore(&self, action: AuditAction, at: DateTime<Utc>) -> Result<(Self, Vec<FieldChange>), ApiError> {
         let outcome = match action {
             AuditAction::Archive => crm_domain::record::archive(self, at),
             _ => crm_domain::record::restore(self, at),
@@ -171,19 +172,19 @@ pub async fn get<R: ApiRecord>(
     id: Uuid,
 ) -> Result<HttpResponse, ApiError> {
     let record = load::<R>(state, caller, id).await?;
-    let (body, tag) = record.response();
+    let (body, tag) = record.response(state.clock.now());
     read(req, &body, tag)
 }
 
-/// 201 with the new record, its `Location` and its ETag.
-pub fn created<R: ApiRecord>(record: &R) -> HttpResponse {
-    let (body, tag) = record.response();
+/// 201 with the new record as it stands at `now`, its `Location` and its ETag.
+pub fn created<R: ApiRecord>(record: &R, now: DateTime<Utc>) -> HttpResponse {
+    let (body, tag) = record.response(now);
     crate::respond::created(format!("{}/{}", R::COLLECTION, record.id()), &body, tag)
 }
 
-/// 200 with the record and its ETag.
-pub fn ok<R: ApiRecord>(record: &R) -> HttpResponse {
-    let (body, tag) = record.response();
+/// 200 with the record as it stands at `now`, and its ETag.
+pub fn ok<R: ApiRecord>(record: &R, now: DateTime<Utc>) -> HttpResponse {
+    let (body, tag) = record.response(now);
     with_etag(StatusCode::OK, &body, tag)
 }
 
@@ -241,9 +242,10 @@ impl<'a, R: ApiRecord> Edit<'a, R> {
             async |current: R| {
                 let owner = current.owner();
                 may_change(&self.caller.0, R::MATRIX, owner)?;
-                if let Some(owner) = owner {
-                    may_assign(&self.caller.0, R::MATRIX, owner, new_owner)?;
-                }
+                // A record nobody owns (an unassigned ticket) may be taken by the caller; giving
+                // it to someone else is a reassignment.
+                let owner = owner.unwrap_or(self.caller.0.user_id);
+                may_assign(&self.caller.0, R::MATRIX, owner, new_owner)?;
                 step(current).await
             },
         )
@@ -298,7 +300,8 @@ impl<R: Archivable> Edit<'_, R> {
     /// # Errors
     /// 409 when it already is in that state; as [`Edit::apply`].
     pub async fn archive_or_restore(self, action: AuditAction) -> Result<HttpResponse, ApiError> {
-        let record = self.apply(action, None, async |current: &R| current.archive_or_restore(action)).await?;
-        Ok(ok(&record))
+        let at = self.state.clock.now();
+        let record = self.apply(action, None, async |current: &R| current.archive_or_restore(action, at)).await?;
+        Ok(ok(&record, at))
     }
 }

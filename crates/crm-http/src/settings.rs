@@ -38,6 +38,9 @@ pub struct Settings {
     /// How long a statement waits for a lock held by another transaction before the request
     /// is answered 503.
     pub lock_timeout: std::time::Duration,
+    /// The clock of the rules that depend on the date: the system clock, except in tests, which
+    /// start a server on a [`crate::clock::Clock::fixed`] (no flag or variable sets it).
+    pub clock: crate::clock::Clock,
 }
 
 impl Settings {
@@ -60,6 +63,7 @@ impl Settings {
             request_timeout: std::time::Duration::from_secs(10),
             report_timeout: std::time::Duration::from_secs(30),
             lock_timeout: std::time::Duration::from_secs(2),
+            clock: crate::clock::Clock::system(),
         }
     }
 }

@@ -22,4 +22,6 @@ pub struct AppState {
     pub instance_id: uuid::Uuid,
     /// Idempotency claims this process failed to free, freed with its heartbeat.
     pub unreleased: std::sync::Arc<crate::idempotency::UnreleasedClaims>,
+    /// The clock of the rules that depend on the date (the system clock outside the tests).
+    pub clock: crate::clock::Clock,
 }

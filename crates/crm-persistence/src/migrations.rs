@@ -37,6 +37,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (24, "overdue_reminders", include_str!("../../../migrations/sqlite/0024_overdue_reminders.sql")),
     (25, "activity_report", include_str!("../../../migrations/sqlite/0025_activity_report.sql")),
     (26, "sla_policies", include_str!("../../../migrations/sqlite/0026_sla_policies.sql")),
+    (27, "tickets", include_str!("../../../migrations/sqlite/0027_tickets.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -67,6 +68,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (24, "overdue_reminders", include_str!("../../../migrations/postgres/0024_overdue_reminders.sql")),
     (25, "activity_report", include_str!("../../../migrations/postgres/0025_activity_report.sql")),
     (26, "sla_policies", include_str!("../../../migrations/postgres/0026_sla_policies.sql")),
+    (27, "tickets", include_str!("../../../migrations/postgres/0027_tickets.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -30,6 +30,7 @@ mod records;
 mod refresh_tokens;
 mod reports;
 mod sla;
+mod tickets;
 mod timeline;
 mod users;
 
@@ -54,6 +55,7 @@ pub use records::*;
 pub use refresh_tokens::*;
 pub use reports::*;
 pub use sla::*;
+pub use tickets::*;
 pub use timeline::*;
 pub use users::*;
 
@@ -89,7 +91,8 @@ store!(
         crate::quote::Quote,
         crate::order::Order,
         crate::invoice::Invoice,
-        crate::activity::Activity;
+        crate::activity::Activity,
+        crate::ticket::Ticket;
     ports:
         OrganizationRepository,
         UserRepository,
@@ -112,6 +115,7 @@ store!(
         ActivityReportRepository,
         AttentionRepository,
         SlaRepository,
+        TicketRepository,
         TimelineRepository,
         HealthCheck,
 );

@@ -15,6 +15,7 @@ pub mod products;
 pub mod quotes;
 pub mod reports;
 pub mod sla;
+pub mod tickets;
 pub mod timeline;
 pub mod users;
 pub mod values;

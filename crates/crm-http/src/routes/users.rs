@@ -143,7 +143,7 @@ impl ApiRecord for User {
         None
     }
 
-    fn response(&self) -> (UserResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (UserResponse, Tag) {
         (UserResponse::from(self), self.version.into())
     }
 }
@@ -219,7 +219,7 @@ pub async fn create_user(
     };
     let hash = state.passwords.hash(password.expose().to_owned()).await?;
     state.store.insert_user(&user, &hash, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&user))
+    Ok(resource::created(&user, state.clock.now()))
 }
 
 /// Get a user
@@ -307,7 +307,7 @@ pub async fn update_user(
             Ok(next)
         })
         .await?;
-    Ok(resource::ok(&user))
+    Ok(resource::ok(&user, state.clock.now()))
 }
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {

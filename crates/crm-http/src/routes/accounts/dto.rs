@@ -80,7 +80,7 @@ impl utoipa::PartialSchema for Tag {
 
 impl ToSchema for Tag {}
 
-fn tags(errors: &mut ValidationErrors, raw: Option<Vec<Tag>>) -> Option<Tags> {
+pub(crate) fn tags(errors: &mut ValidationErrors, raw: Option<Vec<Tag>>) -> Option<Tags> {
     let raw: Vec<String> = raw?.into_iter().map(|t| t.0).collect();
     match Tags::parse("tags", &raw) {
         Ok(tags) => Some(tags),

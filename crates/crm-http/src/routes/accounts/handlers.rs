@@ -49,7 +49,7 @@ impl ApiRecord for Account {
         Some(self.owner_id)
     }
 
-    fn response(&self) -> (AccountResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (AccountResponse, Tag) {
         (AccountResponse::from(self), self.version.into())
     }
 }
@@ -97,7 +97,7 @@ pub async fn create_account(
     parent_lineage(&state, principal.organization_id, draft.parent_account_id).await?;
     let account = Account::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_account(&account, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&account))
+    Ok(resource::created(&account, state.clock.now()))
 }
 
 /// Get an account
@@ -150,7 +150,7 @@ pub async fn update_account(
             Ok(current.apply(&patch, &lineage, now())?)
         })
         .await?;
-    Ok(resource::ok(&account))
+    Ok(resource::ok(&account, state.clock.now()))
 }
 
 /// Archive an account

@@ -3,6 +3,7 @@
 mod dto;
 mod handlers;
 
+pub(crate) use dto::tags as parse_tags;
 pub use dto::{AccountResponse, CreateAccountRequest, Tag, UpdateAccountRequest};
 pub use handlers::{archive_account, create_account, get_account, list_accounts, restore_account, update_account};
 

@@ -63,7 +63,7 @@ impl ApiRecord for Activity {
         Some(self.owner_id)
     }
 
-    fn response(&self) -> (ActivityResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (ActivityResponse, Tag) {
         ActivityResponse::of(self, now())
     }
 }
@@ -145,7 +145,7 @@ pub async fn create_activity(
         resolve_links(&state, principal.organization_id, draft.links, Some(&draft.participant_contact_ids)).await?;
     let activity = Activity::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_activity(&activity, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&activity))
+    Ok(resource::created(&activity, state.clock.now()))
 }
 
 /// Get an activity
@@ -217,7 +217,7 @@ pub async fn update_activity(
             Ok(current.apply(&patch, now())?)
         })
         .await?;
-    Ok(resource::ok(&activity))
+    Ok(resource::ok(&activity, state.clock.now()))
 }
 
 /// Complete a planned activity
@@ -250,7 +250,7 @@ pub async fn complete_activity(
             Ok(a.complete(outcome, occurred_at, notes.clone(), now())?)
         })
         .await?;
-    Ok(resource::ok(&activity))
+    Ok(resource::ok(&activity, state.clock.now()))
 }
 
 /// Cancel a planned activity
@@ -272,7 +272,7 @@ pub async fn cancel_activity(
 ) -> Result<HttpResponse, ApiError> {
     let edit = Edit::<Activity>::begin(&req, &state, &caller, id.into_inner())?;
     let activity = edit.apply(AuditAction::Update, None, async |a: &Activity| Ok(a.cancel(now())?)).await?;
-    Ok(resource::ok(&activity))
+    Ok(resource::ok(&activity, state.clock.now()))
 }
 
 /// Reschedule a planned activity
@@ -300,7 +300,7 @@ pub async fn reschedule_activity(
     let edit = Edit::<Activity>::begin(&req, &state, &caller, id.into_inner())?;
     let activity =
         edit.apply(AuditAction::Update, None, async |a: &Activity| Ok(a.reschedule(due_at, remind_at, now())?)).await?;
-    Ok(resource::ok(&activity))
+    Ok(resource::ok(&activity, state.clock.now()))
 }
 
 /// Snooze the reminder of a planned activity
@@ -327,7 +327,7 @@ pub async fn snooze_activity(
     let remind_at = parse_instant("remind_at", &body.0.remind_at).map_err(ApiError::from)?;
     let edit = Edit::<Activity>::begin(&req, &state, &caller, id.into_inner())?;
     let activity = edit.apply(AuditAction::Update, None, async |a: &Activity| Ok(a.snooze(remind_at, now())?)).await?;
-    Ok(resource::ok(&activity))
+    Ok(resource::ok(&activity, state.clock.now()))
 }
 
 /// Archive an activity

@@ -44,7 +44,7 @@ impl ApiRecord for Competitor {
         None
     }
 
-    fn response(&self) -> (CompetitorResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (CompetitorResponse, Tag) {
         (CompetitorResponse::from(self), self.version.into())
     }
 }
@@ -75,7 +75,7 @@ pub async fn create_competitor(
     let draft = body.0.try_into_domain()?;
     let competitor = Competitor::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now());
     state.store.insert_competitor(&competitor, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&competitor))
+    Ok(resource::created(&competitor, state.clock.now()))
 }
 
 /// Get a competitor
@@ -121,7 +121,7 @@ pub async fn update_competitor(
     let patch = body.0.try_into_domain()?;
     let competitor =
         edit.apply(AuditAction::Update, None, async |current: &Competitor| Ok(current.apply(&patch, now())?)).await?;
-    Ok(resource::ok(&competitor))
+    Ok(resource::ok(&competitor, state.clock.now()))
 }
 
 /// Archive a competitor (managers and admins)

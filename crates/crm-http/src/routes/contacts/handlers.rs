@@ -39,7 +39,7 @@ impl ApiRecord for Contact {
         Some(self.owner_id)
     }
 
-    fn response(&self) -> (ContactResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (ContactResponse, Tag) {
         (ContactResponse::from(self), self.version.into())
     }
 
@@ -120,7 +120,7 @@ pub async fn create_contact(
     if let Err(error) = state.store.insert_contact(&contact, &audit_context(&req, &principal)).await {
         return Err(duplicate_email(&state, principal.organization_id, &contact, error).await);
     }
-    Ok(resource::created(&contact))
+    Ok(resource::created(&contact, state.clock.now()))
 }
 
 /// Get a contact
@@ -172,7 +172,7 @@ pub async fn update_contact(
             })
         })
         .await?;
-    Ok(resource::ok(&contact))
+    Ok(resource::ok(&contact, state.clock.now()))
 }
 
 /// Archive a contact

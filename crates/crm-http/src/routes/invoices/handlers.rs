@@ -64,7 +64,7 @@ impl ApiRecord for Invoice {
 
     /// The invoice as it reads today: an issued invoice past its due date reads `overdue`, and
     /// its tag says so.
-    fn response(&self) -> (InvoiceResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (InvoiceResponse, Tag) {
         let body = InvoiceResponse::new(self, today());
         let tag = body.tag();
         (body, tag)
@@ -110,7 +110,7 @@ pub async fn create_invoice(
         now(),
     )?;
     let invoice = state.store.insert_invoice(&invoice, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&invoice))
+    Ok(resource::created(&invoice, state.clock.now()))
 }
 
 /// Invoice an order
@@ -151,7 +151,7 @@ pub async fn invoice_order(
     let placeholder = DocumentNumber::new(DocumentKind::Invoice, 0);
     let invoice = Invoice::from_order(Uuid::now_v7(), placeholder, &order, principal.user_id, now())?;
     match state.store.insert_invoice(&invoice, &audit_context(&req, principal)).await {
-        Ok(invoice) => Ok(resource::created(&invoice)),
+        Ok(invoice) => Ok(resource::created(&invoice, state.clock.now())),
         // Another request invoiced the order first.
         Err(RepoError::Duplicate { .. }) => {
             match state.store.find_invoice_of_order(principal.organization_id, order.id).await? {
@@ -254,7 +254,7 @@ pub async fn update_invoice(
             Ok(current.apply(&patch, now())?)
         })
         .await?;
-    Ok(resource::ok(&invoice))
+    Ok(resource::ok(&invoice, state.clock.now()))
 }
 
 /// Issue a draft invoice
@@ -285,7 +285,7 @@ pub async fn issue_invoice(
     let invoice = edit
         .apply(AuditAction::Update, None, async |i: &Invoice| Ok(i.issue(issue_date, due_date, today(), now())?))
         .await?;
-    Ok(resource::ok(&invoice))
+    Ok(resource::ok(&invoice, state.clock.now()))
 }
 
 /// Void an invoice
@@ -313,7 +313,7 @@ pub async fn void_invoice(
     let reason = parse_reason(&req, &body)?;
     let edit = Edit::<Invoice>::begin(&req, &state, &caller, id.into_inner())?;
     let invoice = edit.apply(AuditAction::Update, None, async |i: &Invoice| Ok(i.void(reason.clone(), now())?)).await?;
-    Ok(resource::ok(&invoice))
+    Ok(resource::ok(&invoice, state.clock.now()))
 }
 
 /// Record a payment on an issued invoice
@@ -356,7 +356,7 @@ pub async fn create_payment(
             Ok((next, payment))
         })
         .await?;
-    let (invoice, tag) = invoice.response();
+    let (invoice, tag) = invoice.response(state.clock.now());
     let body = PaymentReceipt { payment: PaymentResponse::from(&payment), invoice };
     // A payment has no URL of its own: `Location` names the invoice's payments.
     Ok(crate::respond::created(format!("{}/{}/payments", Invoice::COLLECTION, body.invoice.id), &body, tag))

@@ -48,7 +48,7 @@ impl ApiRecord for Lead {
         Some(self.owner_id)
     }
 
-    fn response(&self) -> (LeadResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (LeadResponse, Tag) {
         (LeadResponse::from(self), self.version.into())
     }
 }
@@ -58,10 +58,14 @@ impl Archivable for Lead {
 
     /// A lead's own rule: a converted lead is archived and restored like any other, with the
     /// lead's problem codes.
-    fn archive_or_restore(&self, action: AuditAction) -> Result<(Self, Vec<FieldChange>), ApiError> {
+    fn archive_or_restore(
+        &self,
+        action: AuditAction,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Self, Vec<FieldChange>), ApiError> {
         Ok(match action {
-            AuditAction::Archive => self.archive(now())?,
-            _ => self.restore(now())?,
+            AuditAction::Archive => self.archive(at)?,
+            _ => self.restore(at)?,
         })
     }
 }
@@ -91,7 +95,7 @@ pub async fn create_lead(
     may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     let lead = Lead::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_lead(&lead, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&lead))
+    Ok(resource::created(&lead, state.clock.now()))
 }
 
 /// Get a lead
@@ -144,7 +148,7 @@ pub async fn update_lead(
     let lead = edit
         .apply(AuditAction::Update, patch.owner_id, async |current: &Lead| Ok(current.apply(&patch, now())?))
         .await?;
-    Ok(resource::ok(&lead))
+    Ok(resource::ok(&lead, state.clock.now()))
 }
 
 /// Archive a lead

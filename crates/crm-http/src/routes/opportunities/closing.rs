@@ -141,7 +141,7 @@ pub async fn close_opportunity(
             Ok(next)
         })
         .await?;
-    Ok(resource::ok(&opportunity))
+    Ok(resource::ok(&opportunity, state.clock.now()))
 }
 
 /// Reopen a closed opportunity
@@ -180,5 +180,5 @@ pub async fn reopen_opportunity(
             Ok(next)
         })
         .await?;
-    Ok(resource::ok(&opportunity))
+    Ok(resource::ok(&opportunity, state.clock.now()))
 }

@@ -60,7 +60,7 @@ impl ApiRecord for Opportunity {
         Some(self.owner_id)
     }
 
-    fn response(&self) -> (OpportunityResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (OpportunityResponse, Tag) {
         (OpportunityResponse::from(self), self.version.into())
     }
 }
@@ -122,7 +122,7 @@ pub async fn create_opportunity(
     let (opportunity, stage) =
         Opportunity::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
     state.store.insert_opportunity(&opportunity, &stage, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&opportunity))
+    Ok(resource::created(&opportunity, state.clock.now()))
 }
 
 /// Get an opportunity
@@ -184,7 +184,7 @@ pub async fn update_opportunity(
             Ok(next)
         })
         .await?;
-    Ok(resource::ok(&opportunity))
+    Ok(resource::ok(&opportunity, state.clock.now()))
 }
 
 /// Archive an opportunity

@@ -50,7 +50,7 @@ impl ApiRecord for Order {
         Some(self.owner_id)
     }
 
-    fn response(&self) -> (OrderResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (OrderResponse, Tag) {
         (OrderResponse::from(self), self.version.into())
     }
 }
@@ -101,7 +101,7 @@ pub async fn create_order(
     let order =
         Order::create(Uuid::now_v7(), principal.organization_id, placeholder, principal.user_id, draft, lines, now())?;
     let order = state.store.insert_order(&order, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&order))
+    Ok(resource::created(&order, state.clock.now()))
 }
 
 /// Get an order
@@ -182,7 +182,7 @@ pub async fn update_order(
     let order = edit
         .apply(AuditAction::Update, patch.owner_id, async |current: &Order| Ok(current.apply(&patch, now())?))
         .await?;
-    Ok(resource::ok(&order))
+    Ok(resource::ok(&order, state.clock.now()))
 }
 
 async fn transition(
@@ -199,7 +199,7 @@ async fn transition(
             Ok(current.transition(action, reason.clone(), now())?)
         })
         .await?;
-    Ok(resource::ok(&order))
+    Ok(resource::ok(&order, state.clock.now()))
 }
 
 /// Confirm a pending order

@@ -38,7 +38,7 @@ impl ApiRecord for Product {
         None
     }
 
-    fn response(&self) -> (ProductResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (ProductResponse, Tag) {
         (ProductResponse::from(self), self.version.into())
     }
 
@@ -89,7 +89,7 @@ pub async fn create_product(
     if let Err(error) = state.store.insert_product(&product, &audit_context(&req, &principal)).await {
         return Err(duplicate_sku(&state, principal.organization_id, &product, error).await);
     }
-    Ok(resource::created(&product))
+    Ok(resource::created(&product, state.clock.now()))
 }
 
 /// Get a product
@@ -140,7 +140,7 @@ pub async fn update_product(
             })
         })
         .await?;
-    Ok(resource::ok(&product))
+    Ok(resource::ok(&product, state.clock.now()))
 }
 
 /// Archive a product (managers and admins)

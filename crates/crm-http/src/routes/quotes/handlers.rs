@@ -47,7 +47,7 @@ impl ApiRecord for Quote {
 
     /// The quote as it reads today: a sent quote past its `valid_until` reads `expired`, and its
     /// tag says so.
-    fn response(&self) -> (QuoteResponse, Tag) {
+    fn response(&self, _now: chrono::DateTime<chrono::Utc>) -> (QuoteResponse, Tag) {
         let body = QuoteResponse::new(self, today());
         let tag = body.tag();
         (body, tag)
@@ -109,7 +109,7 @@ pub async fn create_quote(
     let placeholder = DocumentNumber::new(DocumentKind::Quote, 0);
     let quote = Quote::create(Uuid::now_v7(), placeholder, principal.user_id, draft, &opportunity, lines, now())?;
     let quote = state.store.insert_quote(&quote, &audit_context(&req, &principal)).await?;
-    Ok(resource::created(&quote))
+    Ok(resource::created(&quote, state.clock.now()))
 }
 
 /// Get a quote
@@ -202,7 +202,7 @@ pub async fn update_quote(
             Ok(current.apply(&patch, now())?)
         })
         .await?;
-    Ok(resource::ok(&quote))
+    Ok(resource::ok(&quote, state.clock.now()))
 }
 
 /// Send a draft quote to the customer
@@ -227,7 +227,7 @@ pub async fn send_quote(
 ) -> Result<HttpResponse, ApiError> {
     let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
     let quote = edit.apply(AuditAction::Update, None, async |q: &Quote| Ok(q.send(today(), now())?)).await?;
-    Ok(resource::ok(&quote))
+    Ok(resource::ok(&quote, state.clock.now()))
 }
 
 /// Record that the customer rejected a sent quote
@@ -252,7 +252,7 @@ pub async fn reject_quote(
     let reason = parse_reason(&req, &body)?;
     let edit = Edit::<Quote>::begin(&req, &state, &caller, id.into_inner())?;
     let quote = edit.apply(AuditAction::Update, None, async |q: &Quote| Ok(q.reject(reason.clone(), now())?)).await?;
-    Ok(resource::ok(&quote))
+    Ok(resource::ok(&quote, state.clock.now()))
 }
 
 /// Accept a sent quote

@@ -1,0 +1,24 @@
+//! Support tickets: requests handled against the organisation's SLA policy.
+
+mod dto;
+mod handlers;
+
+pub use dto::TicketResponse;
+pub use handlers::*;
+
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(list_tickets)
+        .service(create_ticket)
+        .service(get_ticket)
+        .service(update_ticket)
+        .service(archive_ticket)
+        .service(restore_ticket)
+        .service(start_ticket)
+        .service(wait_ticket)
+        .service(hold_ticket)
+        .service(resume_ticket)
+        .service(solve_ticket)
+        .service(reopen_ticket)
+        .service(close_ticket);
+}

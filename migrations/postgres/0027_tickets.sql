@@ -1,0 +1,82 @@
+-- Support tickets (issue 15). A ticket takes its number `T-000001` from the organisation's
+-- document counters (kind `ticket`). Its SLA is stored as instants computed by the domain when
+-- the ticket changes (crm_domain::ticket): the deadlines and at-risk instants of both targets,
+-- the clock's start and the time spent waiting on the customer, and the marks the list filters
+-- read as index ranges (never business-hours arithmetic in SQL):
+--   sla_risk_at    at risk from this instant (NULL: no clock runs towards a risk);
+--   sla_breach_at  breached after this instant (NULL: no deadline runs);
+--   sla_missed     a target was missed: breached for good;
+--   sla_alert_at   at risk or breached from this instant (the union the queue asks for most).
+-- The statuses `new`, `open`, `pending` and `on_hold` are the active ones: the partial indexes
+-- below hold only those tickets, and the list repeats their predicate word for word so that
+-- both planners may use them.
+-- Tickets are numbered from the document counters too.
+ALTER TABLE document_counters DROP CONSTRAINT document_counters_kind_check;
+ALTER TABLE document_counters ADD CONSTRAINT document_counters_kind_check
+    CHECK (kind IN ('quote', 'order', 'invoice', 'ticket'));
+
+CREATE TABLE tickets (
+    organization_id UUID NOT NULL,
+    id UUID NOT NULL,
+    number_seq BIGINT NOT NULL,
+    number TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    description TEXT,
+    contact_id UUID,
+    account_id UUID,
+    opportunity_id UUID,
+    order_id UUID,
+    product_id UUID,
+    category TEXT NOT NULL CHECK (category IN ('question', 'incident', 'problem', 'complaint', 'feature_request')),
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    status TEXT NOT NULL CHECK (status IN ('new', 'open', 'pending', 'on_hold', 'solved', 'closed')),
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'phone', 'web', 'chat', 'in_person')),
+    owner_id UUID,
+    tags JSONB NOT NULL,
+    custom_fields JSONB NOT NULL,
+    pending_reason TEXT,
+    resolution TEXT,
+    first_responded_at TIMESTAMPTZ,
+    solved_at TIMESTAMPTZ,
+    closes_at TIMESTAMPTZ,
+    closed_at TIMESTAMPTZ,
+    reopened_count BIGINT NOT NULL,
+    first_response_due_at TIMESTAMPTZ NOT NULL,
+    first_response_at_risk_at TIMESTAMPTZ NOT NULL,
+    resolution_due_at TIMESTAMPTZ NOT NULL,
+    resolution_at_risk_at TIMESTAMPTZ NOT NULL,
+    resolution_started_at TIMESTAMPTZ NOT NULL,
+    paused_business_seconds BIGINT NOT NULL,
+    paused_calendar_seconds BIGINT NOT NULL,
+    paused_at TIMESTAMPTZ,
+    first_response_missed BOOLEAN NOT NULL,
+    resolution_missed BOOLEAN NOT NULL,
+    sla_risk_at TIMESTAMPTZ,
+    sla_breach_at TIMESTAMPTZ,
+    sla_missed BOOLEAN NOT NULL,
+    sla_alert_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    created_by UUID NOT NULL,
+    version BIGINT NOT NULL,
+    archived_at TIMESTAMPTZ,
+    PRIMARY KEY (organization_id, id),
+    CHECK (account_id IS NOT NULL OR contact_id IS NOT NULL),
+    FOREIGN KEY (organization_id, contact_id) REFERENCES contacts (organization_id, id),
+    FOREIGN KEY (organization_id, account_id) REFERENCES accounts (organization_id, id),
+    FOREIGN KEY (organization_id, opportunity_id) REFERENCES opportunities (organization_id, id),
+    FOREIGN KEY (organization_id, order_id) REFERENCES orders (organization_id, id),
+    FOREIGN KEY (organization_id, product_id) REFERENCES products (organization_id, id),
+    FOREIGN KEY (organization_id, owner_id) REFERENCES users (organization_id, id),
+    FOREIGN KEY (organization_id, created_by) REFERENCES users (organization_id, id)
+);
+CREATE UNIQUE INDEX tickets_number_key ON tickets (organization_id, number_seq);
+CREATE INDEX tickets_created ON tickets (organization_id, created_at, id);
+CREATE INDEX tickets_active_resolution_due ON tickets (organization_id, resolution_due_at, id)
+    WHERE status IN ('new', 'open', 'pending', 'on_hold');
+CREATE INDEX tickets_active_first_response_due ON tickets (organization_id, first_response_due_at, id)
+    WHERE status IN ('new', 'open', 'pending', 'on_hold') AND first_responded_at IS NULL;
+CREATE INDEX tickets_alert ON tickets (organization_id, sla_alert_at, id) WHERE sla_alert_at IS NOT NULL;
+CREATE INDEX tickets_contact ON tickets (organization_id, contact_id, created_at, id) WHERE contact_id IS NOT NULL;
+CREATE INDEX tickets_account ON tickets (organization_id, account_id, created_at, id) WHERE account_id IS NOT NULL;
+CREATE INDEX tickets_owner ON tickets (organization_id, owner_id, created_at, id) WHERE owner_id IS NOT NULL;

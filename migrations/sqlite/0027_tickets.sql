@@ -1,0 +1,90 @@
+-- Support tickets (issue 15). A ticket takes its number `T-000001` from the organisation's
+-- document counters (kind `ticket`). Its SLA is stored as instants computed by the domain when
+-- the ticket changes (crm_domain::ticket): the deadlines and at-risk instants of both targets,
+-- the clock's start and the time spent waiting on the customer, and the marks the list filters
+-- read as index ranges (never business-hours arithmetic in SQL):
+--   sla_risk_at    at risk from this instant (NULL: no clock runs towards a risk);
+--   sla_breach_at  breached after this instant (NULL: no deadline runs);
+--   sla_missed     a target was missed: breached for good;
+--   sla_alert_at   at risk or breached from this instant (the union the queue asks for most).
+-- The statuses `new`, `open`, `pending` and `on_hold` are the active ones: the partial indexes
+-- below hold only those tickets, and the list repeats their predicate word for word so that
+-- both planners may use them.
+-- Tickets are numbered from the document counters too: SQLite changes a CHECK by rebuilding
+-- the table.
+CREATE TABLE document_counters_next (
+    organization_id BLOB NOT NULL REFERENCES organizations (id),
+    kind TEXT NOT NULL CHECK (kind IN ('quote', 'order', 'invoice', 'ticket')),
+    last_value INTEGER NOT NULL,
+    PRIMARY KEY (organization_id, kind)
+);
+INSERT INTO document_counters_next (organization_id, kind, last_value)
+    SELECT organization_id, kind, last_value FROM document_counters;
+DROP TABLE document_counters;
+ALTER TABLE document_counters_next RENAME TO document_counters;
+
+CREATE TABLE tickets (
+    organization_id BLOB NOT NULL,
+    id BLOB NOT NULL,
+    number_seq INTEGER NOT NULL,
+    number TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    description TEXT,
+    contact_id BLOB,
+    account_id BLOB,
+    opportunity_id BLOB,
+    order_id BLOB,
+    product_id BLOB,
+    category TEXT NOT NULL CHECK (category IN ('question', 'incident', 'problem', 'complaint', 'feature_request')),
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    status TEXT NOT NULL CHECK (status IN ('new', 'open', 'pending', 'on_hold', 'solved', 'closed')),
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'phone', 'web', 'chat', 'in_person')),
+    owner_id BLOB,
+    tags TEXT NOT NULL,
+    custom_fields TEXT NOT NULL,
+    pending_reason TEXT,
+    resolution TEXT,
+    first_responded_at TEXT,
+    solved_at TEXT,
+    closes_at TEXT,
+    closed_at TEXT,
+    reopened_count INTEGER NOT NULL,
+    first_response_due_at TEXT NOT NULL,
+    first_response_at_risk_at TEXT NOT NULL,
+    resolution_due_at TEXT NOT NULL,
+    resolution_at_risk_at TEXT NOT NULL,
+    resolution_started_at TEXT NOT NULL,
+    paused_business_seconds INTEGER NOT NULL,
+    paused_calendar_seconds INTEGER NOT NULL,
+    paused_at TEXT,
+    first_response_missed INTEGER NOT NULL,
+    resolution_missed INTEGER NOT NULL,
+    sla_risk_at TEXT,
+    sla_breach_at TEXT,
+    sla_missed INTEGER NOT NULL,
+    sla_alert_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_by BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    archived_at TEXT,
+    PRIMARY KEY (organization_id, id),
+    CHECK (account_id IS NOT NULL OR contact_id IS NOT NULL),
+    FOREIGN KEY (organization_id, contact_id) REFERENCES contacts (organization_id, id),
+    FOREIGN KEY (organization_id, account_id) REFERENCES accounts (organization_id, id),
+    FOREIGN KEY (organization_id, opportunity_id) REFERENCES opportunities (organization_id, id),
+    FOREIGN KEY (organization_id, order_id) REFERENCES orders (organization_id, id),
+    FOREIGN KEY (organization_id, product_id) REFERENCES products (organization_id, id),
+    FOREIGN KEY (organization_id, owner_id) REFERENCES users (organization_id, id),
+    FOREIGN KEY (organization_id, created_by) REFERENCES users (organization_id, id)
+);
+CREATE UNIQUE INDEX tickets_number_key ON tickets (organization_id, number_seq);
+CREATE INDEX tickets_created ON tickets (organization_id, created_at, id);
+CREATE INDEX tickets_active_resolution_due ON tickets (organization_id, resolution_due_at, id)
+    WHERE status IN ('new', 'open', 'pending', 'on_hold');
+CREATE INDEX tickets_active_first_response_due ON tickets (organization_id, first_response_due_at, id)
+    WHERE status IN ('new', 'open', 'pending', 'on_hold') AND first_responded_at IS NULL;
+CREATE INDEX tickets_alert ON tickets (organization_id, sla_alert_at, id) WHERE sla_alert_at IS NOT NULL;
+CREATE INDEX tickets_contact ON tickets (organization_id, contact_id, created_at, id) WHERE contact_id IS NOT NULL;
+CREATE INDEX tickets_account ON tickets (organization_id, account_id, created_at, id) WHERE account_id IS NOT NULL;
+CREATE INDEX tickets_owner ON tickets (organization_id, owner_id, created_at, id) WHERE owner_id IS NOT NULL;

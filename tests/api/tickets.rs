@@ -1,0 +1,478 @@
+//! Support tickets through HTTP on a server whose clock the test moves: deadlines on the
+//! business calendar (a weekend, the spring DST change, a holiday), waiting on the customer,
+//! reopening within and after the window, at risk and breached in the list filter and in the
+//! ETag, the role rules, and other organisations seeing nothing.
+
+use chrono::{DateTime, Utc};
+use crm_http::clock::Clock;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, Reply, Session, TestApp, id_of};
+use crate::on_both_backends;
+
+on_both_backends!(
+    deadlines_follow_the_business_calendar_of_the_policy,
+    waiting_on_the_customer_moves_the_resolution_deadline,
+    a_solved_ticket_reopens_within_its_window_and_closes_after_it,
+    at_risk_and_breached_show_in_the_filter_and_in_the_etag,
+    tickets_follow_the_role_rules_and_stay_in_their_organisation,
+);
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}")).with_timezone(&Utc)
+}
+
+/// A support desk: an organisation on a Paris business calendar (Monday to Friday,
+/// 09:00–17:30), its people, and one customer (a contact of an account).
+struct Desk {
+    app: TestApp,
+    clock: Clock,
+    admin: Session,
+    agent: Session,
+    rep: Session,
+    manager: Session,
+    account: String,
+    contact: String,
+}
+
+impl Desk {
+    async fn open(backend: Backend, start: &str, targets: Value) -> Self {
+        let clock = Clock::fixed(at(start));
+        let shared = clock.clone();
+        let app = TestApp::spawn_with(backend, move |s| s.clock = shared).await;
+        let admin = app.signup("Acme", "ada@example.com").await;
+        let agent = app.add_user(&admin, "agent@example.com", "support_agent").await;
+        let rep = app.add_user(&admin, "rep@example.com", "sales_rep").await;
+        let manager = app.add_user(&admin, "boss@example.com", "manager").await;
+        app.send(
+            Method::PATCH,
+            "/api/v1/settings/sla",
+            Some(&admin.token),
+            Some(&json!({"targets": targets, "calendar": {"time_zone": "Europe/Paris"}})),
+            &[("if-match", "\"1\"")],
+        )
+        .await
+        .expect(200);
+        let account =
+            id_of(&app.post("/api/v1/accounts", &admin.token, &json!({"name": "Globex"})).await.expect(201).body);
+        let contact = id_of(
+            &app.post("/api/v1/contacts", &admin.token, &json!({"last_name": "Simpson", "account_id": account}))
+                .await
+                .expect(201)
+                .body,
+        );
+        Self { app, clock, admin, agent, rep, manager, account, contact }
+    }
+
+    async fn ticket(&self, who: &Session, body: Value) -> Value {
+        self.app.post("/api/v1/tickets", &who.token, &body).await.expect(201).body
+    }
+
+    async fn act(&self, who: &Session, id: &str, action: &str) -> Reply {
+        self.app.send(Method::POST, &format!("/api/v1/tickets/{id}/{action}"), Some(&who.token), None, &[]).await
+    }
+
+    async fn get(&self, id: &str) -> Reply {
+        self.app.get(&format!("/api/v1/tickets/{id}"), &self.agent.token).await.expect(200)
+    }
+
+    /// The numbers of the tickets a list answers, in its order.
+    async fn numbers(&self, query: &str) -> Vec<String> {
+        let page = self.app.get(&format!("/api/v1/tickets?{query}"), &self.agent.token).await.expect(200);
+        page.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+async fn deadlines_follow_the_business_calendar_of_the_policy(backend: Backend) {
+    // Friday 27 March 2026, 17:00 in Paris (CET, UTC+1); the clocks go forward on Sunday 29.
+    let desk = Desk::open(
+        backend,
+        "2026-03-27T16:00:00Z",
+        json!({"high": {"first_response": {"minutes": 240, "clock": "business"}}}),
+    )
+    .await;
+    let ticket = desk
+        .ticket(&desk.agent, json!({"subject": "Export fails", "contact_id": desk.contact, "priority": "high"}))
+        .await;
+    assert_eq!(ticket["number"], "T-000001");
+    // 4 business hours: 30 minutes on Friday, 3 h 30 on Monday from 09:00 → 12:30 CEST (UTC+2).
+    assert_eq!(ticket["first_response_due_at"], "2026-03-30T10:30:00.000000Z");
+    // At risk with 20 % (48 minutes) left: 11:42 CEST.
+    assert_eq!(ticket["first_response_at_risk_at"], "2026-03-30T09:42:00.000000Z");
+    // 1 business day (510 minutes): 30 on Friday, 480 on Monday → 17:00 CEST; at risk 102
+    // minutes before, 15:18 CEST.
+    assert_eq!(ticket["resolution_due_at"], "2026-03-30T15:00:00.000000Z");
+    assert_eq!(ticket["resolution_at_risk_at"], "2026-03-30T13:18:00.000000Z");
+    assert_eq!(ticket["sla_status"], "on_track");
+    // The contact's account is filled in.
+    assert_eq!(ticket["account_id"], desk.account.as_str());
+
+    // Monday 30 March becomes a holiday: a ticket opened now is due on Tuesday; the first keeps
+    // its deadlines (the policy applies to tickets created after the change).
+    desk.app
+        .send(
+            Method::PATCH,
+            "/api/v1/settings/sla",
+            Some(&desk.manager.token),
+            Some(&json!({"calendar": {"holidays": ["2026-03-30"]}})),
+            &[("if-match", "\"2\"")],
+        )
+        .await
+        .expect(200);
+    let after = desk
+        .ticket(&desk.agent, json!({"subject": "Export fails again", "account_id": desk.account, "priority": "high"}))
+        .await;
+    assert_eq!(after["number"], "T-000002");
+    assert_eq!(after["first_response_due_at"], "2026-03-31T10:30:00.000000Z");
+    assert_eq!(after["contact_id"], Value::Null);
+    let first = desk.get(&id_of(&ticket)).await;
+    assert_eq!(first.body["first_response_due_at"], "2026-03-30T10:30:00.000000Z");
+
+    // A new priority recomputes the deadlines from the opening with today's policy: normal is
+    // 8 business hours for the first response and 3 business days for the resolution, counted
+    // from Friday 17:00 with Monday a holiday now.
+    let changed = desk
+        .app
+        .patch(&format!("/api/v1/tickets/{}", id_of(&ticket)), &desk.agent.token, &json!({"priority": "normal"}))
+        .await
+        .expect(200);
+    // 30 minutes on Friday, 7 h 30 on Tuesday 31 → 16:30 CEST.
+    assert_eq!(changed.body["first_response_due_at"], "2026-03-31T14:30:00.000000Z");
+    // 1,530 minutes: 30 on Friday, then 8 h 30 on Tuesday, Wednesday and 8 h on Thursday →
+    // Thursday 2 April 17:00 CEST.
+    assert_eq!(changed.body["resolution_due_at"], "2026-04-02T15:00:00.000000Z");
+    assert_eq!(changed.header("etag"), Some("\"2\""));
+}
+
+async fn waiting_on_the_customer_moves_the_resolution_deadline(backend: Backend) {
+    // Monday 13 April 2026, 09:00 in Paris (CEST, UTC+2). The first response may take 5
+    // business days, so that only the resolution clock matters here.
+    let desk = Desk::open(
+        backend,
+        "2026-04-13T07:00:00Z",
+        json!({"normal": {"first_response": {"minutes": 2550, "clock": "business"}}}),
+    )
+    .await;
+    let ticket = desk.ticket(&desk.agent, json!({"subject": "Slow reports", "contact_id": desk.contact})).await;
+    let id = id_of(&ticket);
+    // 3 business days from Monday 09:00: Wednesday 17:30; at risk 306 minutes before, 12:24.
+    assert_eq!(ticket["resolution_due_at"], "2026-04-15T15:30:00.000000Z");
+    assert_eq!(ticket["resolution_at_risk_at"], "2026-04-15T10:24:00.000000Z");
+    assert_eq!(ticket["allowed_actions"], json!(["start", "solve"]));
+
+    desk.clock.set(at("2026-04-13T07:30:00Z"));
+    let open = desk.act(&desk.agent, &id, "start").await.expect(200);
+    assert_eq!(open.body["status"], "open");
+
+    // Pending from Tuesday 10:00 to Wednesday 15:00.
+    desk.clock.set(at("2026-04-14T08:00:00Z"));
+    let pending = desk
+        .app
+        .post(&format!("/api/v1/tickets/{id}/wait"), &desk.agent.token, &json!({"reason": "Asked for the logs"}))
+        .await
+        .expect(200);
+    assert_eq!(pending.body["status"], "pending");
+    assert_eq!(pending.body["pending_reason"], "Asked for the logs");
+    assert_eq!(pending.body["pending_since"], "2026-04-14T08:00:00.000000Z");
+    assert_eq!(pending.body["allowed_actions"], json!(["resume", "solve"]));
+    // Waiting is not a step back: hold needs an open ticket.
+    let refused = desk.act(&desk.agent, &id, "hold").await.expect_problem(409, "invalid_transition");
+    assert!(refused.body["detail"].as_str().unwrap().ends_with("resume, solve"), "{}", refused.text);
+
+    desk.clock.set(at("2026-04-15T13:00:00Z"));
+    let resumed = desk.act(&desk.agent, &id, "resume").await.expect(200);
+    assert_eq!(resumed.body["status"], "open");
+    assert_eq!(resumed.body["pending_since"], Value::Null);
+    assert_eq!(resumed.body["pending_reason"], Value::Null);
+    // Pending for 7 h 30 on Tuesday and 6 h on Wednesday of business time: the deadline moves
+    // from Wednesday 17:30 by 13 h 30 → Thursday's 8 h 30 and 5 h on Friday → Friday 14:00.
+    assert_eq!(resumed.body["resolution_due_at"], "2026-04-17T12:00:00.000000Z");
+    // 306 business minutes before: 5 h on Friday and 6 minutes of Thursday → Thursday 17:24.
+    assert_eq!(resumed.body["resolution_at_risk_at"], "2026-04-16T15:24:00.000000Z");
+    assert_eq!(resumed.body["sla_status"], "on_track");
+}
+
+async fn a_solved_ticket_reopens_within_its_window_and_closes_after_it(backend: Backend) {
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    // Urgent: 1 hour to answer, 4 to solve, on the calendar clock.
+    let ticket = desk
+        .ticket(&desk.agent, json!({"subject": "Site down", "contact_id": desk.contact, "priority": "urgent"}))
+        .await;
+    let id = id_of(&ticket);
+    assert_eq!(ticket["first_response_due_at"], "2026-04-13T08:00:00.000000Z");
+    assert_eq!(ticket["resolution_due_at"], "2026-04-13T11:00:00.000000Z");
+
+    desk.clock.set(at("2026-04-13T08:00:00Z"));
+    let solved = desk
+        .app
+        .post(&format!("/api/v1/tickets/{id}/solve"), &desk.agent.token, &json!({"resolution": "Restarted"}))
+        .await
+        .expect(200);
+    assert_eq!(solved.body["status"], "solved");
+    assert_eq!(solved.body["resolution"], "Restarted");
+    // Solving answers the customer, right on the deadline: met.
+    assert_eq!(solved.body["first_responded_at"], "2026-04-13T08:00:00.000000Z");
+    assert_eq!(solved.body["first_response_missed"], false);
+    assert_eq!(solved.body["sla_status"], "met");
+    assert_eq!(solved.body["closes_at"], "2026-04-20T08:00:00.000000Z");
+    assert_eq!(solved.body["allowed_actions"], json!(["reopen", "close"]));
+
+    // Reopened the next day: the resolution clock restarts from the reopening.
+    desk.clock.set(at("2026-04-14T08:00:00Z"));
+    let reopened = desk.act(&desk.agent, &id, "reopen").await.expect(200);
+    assert_eq!(reopened.body["status"], "open");
+    assert_eq!(reopened.body["reopened_count"], 1);
+    assert_eq!((reopened.body["solved_at"].clone(), reopened.body["closes_at"].clone()), (Value::Null, Value::Null));
+    assert_eq!(reopened.body["resolution_due_at"], "2026-04-14T12:00:00.000000Z");
+    assert_eq!(reopened.body["resolution_at_risk_at"], "2026-04-14T11:12:00.000000Z");
+
+    desk.clock.set(at("2026-04-14T09:00:00Z"));
+    let solved = desk.act(&desk.agent, &id, "solve").await.expect(200);
+    assert_eq!(solved.body["closes_at"], "2026-04-21T09:00:00.000000Z");
+    assert_eq!(solved.header("etag"), Some("\"4\""));
+
+    // The last second of the window, then its end: closed by the date, which the tag says.
+    desk.clock.set(at("2026-04-21T08:59:59Z"));
+    assert_eq!(desk.get(&id).await.body["status"], "solved");
+    assert_eq!(desk.numbers("status=solved").await, ["T-000001"]);
+    desk.clock.set(at("2026-04-21T09:00:00Z"));
+    let closed = desk.get(&id).await;
+    assert_eq!(closed.body["status"], "closed");
+    assert_eq!(closed.body["closed_at"], "2026-04-21T09:00:00.000000Z");
+    assert_eq!(closed.body["allowed_actions"], json!([]));
+    assert_eq!(closed.header("etag"), Some("\"4-closed\""));
+    assert_eq!(desk.numbers("status=solved").await, Vec::<String>::new());
+    assert_eq!(desk.numbers("status=closed").await, ["T-000001"]);
+    desk.act(&desk.agent, &id, "reopen").await.expect_problem(409, "reopen_window_passed");
+    // A closed ticket takes no change, even under the right version.
+    desk.app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/tickets/{id}"),
+            Some(&desk.agent.token),
+            Some(&json!({"subject": "Site down (closed)"})),
+            &[("if-match", "\"4\"")],
+        )
+        .await
+        .expect_problem(409, "ticket_closed");
+    let refused = desk.act(&desk.agent, &id, "start").await.expect_problem(409, "invalid_transition");
+    assert!(refused.body["detail"].as_str().unwrap().ends_with("none"), "{}", refused.text);
+
+    // Closing by hand is final at once.
+    let other = desk.ticket(&desk.agent, json!({"subject": "Password reset", "contact_id": desk.contact})).await;
+    let other_id = id_of(&other);
+    desk.act(&desk.agent, &other_id, "solve").await.expect(200);
+    let closed = desk.act(&desk.agent, &other_id, "close").await.expect(200);
+    assert_eq!(closed.body["status"], "closed");
+    assert_eq!(closed.body["closed_at"], "2026-04-21T09:00:00.000000Z");
+    assert_eq!(closed.header("etag"), Some("\"3\""));
+    desk.act(&desk.agent, &other_id, "reopen").await.expect_problem(409, "invalid_transition");
+    assert_eq!(desk.numbers("status=closed&sort=number").await, ["T-000001", "T-000002"]);
+}
+
+async fn at_risk_and_breached_show_in_the_filter_and_in_the_etag(backend: Backend) {
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    // T-000001, urgent: first response due 08:00 (at risk 07:48), resolution due 11:00.
+    let urgent = desk
+        .ticket(&desk.agent, json!({"subject": "Site down", "contact_id": desk.contact, "priority": "urgent"}))
+        .await;
+    let urgent_id = id_of(&urgent);
+    // T-000002, normal: first response 8 business hours from Monday 09:00 → 17:00 CEST (15:00Z).
+    let normal = desk.ticket(&desk.agent, json!({"subject": "Question", "contact_id": desk.contact})).await;
+    let normal_id = id_of(&normal);
+    assert_eq!(normal["first_response_due_at"], "2026-04-13T15:00:00.000000Z");
+
+    assert_eq!(desk.numbers("first_response_due_before=2026-04-13T09:00:00Z").await, ["T-000001"]);
+    assert_eq!(desk.numbers("resolution_due_before=2026-04-13T12:00:00Z").await, ["T-000001"]);
+    assert_eq!(desk.numbers("sort=resolution_due_at").await, ["T-000001", "T-000002"]);
+    assert_eq!(desk.numbers("sort=-resolution_due_at").await, ["T-000002", "T-000001"]);
+    assert_eq!(desk.numbers("status=new,open&sort=resolution_due_at").await, ["T-000001", "T-000002"]);
+
+    desk.clock.set(at("2026-04-13T07:47:59Z"));
+    let calm = desk.get(&urgent_id).await;
+    assert_eq!((calm.body["sla_status"].as_str(), calm.header("etag")), (Some("on_track"), Some("\"1\"")));
+    assert_eq!(desk.numbers("sla_status=at_risk,breached").await, Vec::<String>::new());
+
+    desk.clock.set(at("2026-04-13T07:48:00Z"));
+    let risky = desk.get(&urgent_id).await;
+    assert_eq!((risky.body["sla_status"].as_str(), risky.header("etag")), (Some("at_risk"), Some("\"1-atrisk\"")));
+    assert_eq!(desk.numbers("sla_status=at_risk,breached").await, ["T-000001"]);
+    assert_eq!(desk.numbers("sla_status=at_risk").await, ["T-000001"]);
+    assert_eq!(desk.numbers("sla_status=on_track").await, ["T-000002"]);
+    assert_eq!(desk.numbers("sla_status=breached").await, Vec::<String>::new());
+    // The date changed the tag: a client holding "1" gets the ticket again, not a 304.
+    let path = format!("/api/v1/tickets/{urgent_id}");
+    let token = Some(desk.agent.token.as_str());
+    desk.app.send(Method::GET, &path, token, None, &[("if-none-match", "\"1\"")]).await.expect(200);
+    desk.app.send(Method::GET, &path, token, None, &[("if-none-match", "\"1-atrisk\"")]).await.expect(304);
+
+    desk.clock.set(at("2026-04-13T08:00:01Z"));
+    let late = desk.get(&urgent_id).await;
+    assert_eq!((late.body["sla_status"].as_str(), late.header("etag")), (Some("breached"), Some("\"1-breached\"")));
+    assert_eq!(desk.numbers("sla_status=breached").await, ["T-000001"]);
+    assert_eq!(desk.numbers("sla_status=at_risk").await, Vec::<String>::new());
+    // If-Match compares versions: the date's state is not a change anyone could have lost.
+    desk.app.send(Method::POST, &format!("{path}/start"), token, None, &[("if-match", "\"1\"")]).await.expect(200);
+
+    // Solved an hour late: the first response was missed, and the ticket stays breached.
+    desk.clock.set(at("2026-04-13T09:00:00Z"));
+    let solved = desk.act(&desk.agent, &urgent_id, "solve").await.expect(200);
+    assert_eq!(solved.body["first_response_missed"], true);
+    assert_eq!(solved.body["resolution_missed"], false);
+    assert_eq!((solved.body["sla_status"].as_str(), solved.header("etag")), (Some("breached"), Some("\"3-breached\"")));
+    let solved_normal = desk.act(&desk.agent, &normal_id, "solve").await.expect(200);
+    assert_eq!(solved_normal.body["sla_status"], "met");
+    assert_eq!(desk.numbers("sla_status=breached").await, ["T-000001"]);
+    assert_eq!(desk.numbers("sla_status=met").await, ["T-000002"]);
+    assert_eq!(desk.numbers("sla_status=at_risk,breached").await, ["T-000001"]);
+    assert_eq!(desk.numbers("first_response_due_before=2026-04-14T00:00:00Z").await, Vec::<String>::new());
+}
+
+async fn tickets_follow_the_role_rules_and_stay_in_their_organisation(backend: Backend) {
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    let app = &desk.app;
+    let agent2 = app.add_user(&desk.admin, "agent2@example.com", "support_agent").await;
+    let ticket = desk
+        .ticket(
+            &desk.agent,
+            json!({"subject": "Refund", "contact_id": desk.contact, "category": "complaint",
+                                     "channel": "phone", "tags": ["vip"]}),
+        )
+        .await;
+    let id = id_of(&ticket);
+    assert_eq!(
+        (
+            ticket["status"].as_str(),
+            ticket["priority"].as_str(),
+            ticket["category"].as_str(),
+            ticket["channel"].as_str()
+        ),
+        (Some("new"), Some("normal"), Some("complaint"), Some("phone"))
+    );
+    assert_eq!((ticket["owner_id"].clone(), ticket["tags"].clone()), (Value::Null, json!(["vip"])));
+
+    // What a ticket must name, and what it names must exist.
+    let missing = app
+        .post("/api/v1/tickets", &desk.agent.token, &json!({"subject": "Nobody"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(
+        (missing.body["errors"][0]["field"].as_str(), missing.body["errors"][0]["code"].as_str()),
+        (Some("contact_id"), Some("requester_required"))
+    );
+    let unknown = app
+        .post(
+            "/api/v1/tickets",
+            &desk.agent.token,
+            &json!({"subject": "Ghost", "contact_id": uuid::Uuid::now_v7(),
+                                                           "product_id": uuid::Uuid::now_v7()}),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    let fields: Vec<(&str, &str)> = unknown.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fields, [("contact_id", "unknown_reference"), ("product_id", "unknown_reference")]);
+    let elsewhere =
+        id_of(&app.post("/api/v1/accounts", &desk.admin.token, &json!({"name": "Initech"})).await.expect(201).body);
+    let mismatch = app
+        .post(
+            "/api/v1/tickets",
+            &desk.agent.token,
+            &json!({"subject": "Mixed", "contact_id": desk.contact, "account_id": elsewhere}),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(mismatch.body["errors"][0]["code"], "account_mismatch");
+
+    // Sales reads tickets and works none.
+    app.post("/api/v1/tickets", &desk.rep.token, &json!({"subject": "Rep", "contact_id": desk.contact}))
+        .await
+        .expect_problem(403, "forbidden");
+    app.get(&format!("/api/v1/tickets/{id}"), &desk.rep.token).await.expect(200);
+    desk.act(&desk.rep, &id, "start").await.expect_problem(403, "forbidden");
+    app.patch(&format!("/api/v1/tickets/{id}"), &desk.rep.token, &json!({"priority": "high"}))
+        .await
+        .expect_problem(403, "forbidden");
+
+    // An agent takes an unassigned ticket, and may not give it to someone else; a manager may.
+    let path = format!("/api/v1/tickets/{id}");
+    app.patch(&path, &desk.agent.token, &json!({"owner_id": agent2.user_id})).await.expect_problem(403, "forbidden");
+    let taken = app.patch(&path, &desk.agent.token, &json!({"owner_id": desk.agent.user_id})).await.expect(200);
+    assert_eq!(taken.body["owner_id"], desk.agent.user_id.as_str());
+    app.patch(&path, &desk.agent.token, &json!({"owner_id": agent2.user_id})).await.expect_problem(403, "forbidden");
+    app.post(
+        "/api/v1/tickets",
+        &desk.agent.token,
+        &json!({"subject": "For you", "contact_id": desk.contact, "owner_id": agent2.user_id}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let given = app.patch(&path, &desk.manager.token, &json!({"owner_id": agent2.user_id})).await.expect(200);
+    assert_eq!(given.body["owner_id"], agent2.user_id.as_str());
+    // Another agent of the team works it all the same. (Each step a minute apart, so that the
+    // timeline's order below is the order of the steps.)
+    let minute = chrono::Duration::minutes(1);
+    desk.clock.advance(minute);
+    desk.act(&desk.agent, &id, "start").await.expect(200);
+    assert_eq!(desk.numbers(&format!("owner_id={}", agent2.user_id)).await, ["T-000001"]);
+    assert_eq!(desk.numbers("owner_id=none").await, Vec::<String>::new());
+    assert_eq!(desk.numbers("category=complaint").await, ["T-000001"]);
+    assert_eq!(desk.numbers(&format!("account_id={}", desk.account)).await, ["T-000001"]);
+
+    // Archived tickets leave the lists and take no step until restored.
+    desk.clock.advance(minute);
+    let archived = app.delete(&path, &desk.agent.token).await.expect(200);
+    assert!(archived.body["archived_at"].is_string());
+    assert_eq!(desk.numbers("").await, Vec::<String>::new());
+    assert_eq!(desk.numbers("archived=only").await, ["T-000001"]);
+    desk.act(&desk.agent, &id, "solve").await.expect_problem(409, "ticket_archived");
+    app.delete(&path, &desk.agent.token).await.expect_problem(409, "ticket_archived");
+    desk.clock.advance(minute);
+    desk.act(&desk.agent, &id, "restore").await.expect(200);
+    desk.act(&desk.agent, &id, "restore").await.expect_problem(409, "ticket_not_archived");
+    desk.clock.advance(minute);
+    desk.act(&desk.agent, &id, "solve").await.expect(200);
+
+    // The ticket's story shows in its contact's and its account's timelines.
+    for path in
+        [format!("/api/v1/contacts/{}/timeline", desk.contact), format!("/api/v1/accounts/{}/timeline", desk.account)]
+    {
+        let timeline = app.get(&path, &desk.agent.token).await.expect(200);
+        let items: Vec<(String, String)> = timeline.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["record"]["type"] == "ticket")
+            .map(|i| (i["kind"].as_str().unwrap().to_owned(), i["summary"].as_str().unwrap().to_owned()))
+            .collect();
+        let expect = |kind: &str, summary: &str| (kind.to_owned(), summary.to_owned());
+        assert_eq!(
+            items,
+            [
+                expect("ticket_solved", "Ticket solved"),
+                expect("restored", "Ticket restored"),
+                expect("archived", "Ticket archived"),
+                expect("ticket_status_changed", "Ticket status changed to open"),
+                expect("created", "Ticket created"),
+            ],
+            "{path}"
+        );
+    }
+
+    // Another organisation sees nothing.
+    let other = app.signup("Umbrella", "wesker@example.com").await;
+    app.get(&path, &other.token).await.expect_problem(404, "not_found");
+    desk.act(&other, &id, "reopen").await.expect_problem(404, "not_found");
+    let theirs = app.get("/api/v1/tickets", &other.token).await.expect(200);
+    assert_eq!(theirs.body["data"], json!([]));
+    app.post("/api/v1/tickets", &other.token, &json!({"subject": "Theirs", "contact_id": desk.contact}))
+        .await
+        .expect_problem(422, "validation_failed");
+    let own = app.post("/api/v1/tickets", &other.token, &json!({"subject": "No customer"})).await;
+    own.expect_problem(422, "validation_failed");
+}
