@@ -27,6 +27,8 @@ RULES = {
     "create_payment": [("422", "the payment's currency is the invoice's, which no schema of the request knows")],
     "close_opportunity": [("422", "`lost_to_competitor_id` goes with `outcome: lost` only, a rule between two fields")],
     "reschedule_activity": [("422", "`remind_at` is at or before `due_at`, a rule between two fields")],
+    "create_ticket": [("422", "a named account that is not the named contact's (account_mismatch), a rule between two records")],
+    "update_ticket": [("422", "a change that leaves the ticket neither a contact nor an account (requester_required), or names an account that is not its contact's (account_mismatch): rules between the body and the stored ticket")],
     "update_sla_policy": [("422", "a day's business hours in order and not overlapping, at least one day open, a time zone the IANA database knows, holidays that are real dates: rules no schema states")],
 }
 

@@ -80,3 +80,29 @@ CREATE INDEX tickets_alert ON tickets (organization_id, sla_alert_at, id) WHERE 
 CREATE INDEX tickets_contact ON tickets (organization_id, contact_id, created_at, id) WHERE contact_id IS NOT NULL;
 CREATE INDEX tickets_account ON tickets (organization_id, account_id, created_at, id) WHERE account_id IS NOT NULL;
 CREATE INDEX tickets_owner ON tickets (organization_id, owner_id, created_at, id) WHERE owner_id IS NOT NULL;
+
+-- Comments on a ticket: written once; an admin's redaction empties `body` and keeps the rest.
+-- A comment is by a user of the organisation or, for a customer's reply brought in by an
+-- integration, by a contact (exactly one of the two).
+CREATE TABLE ticket_comments (
+    organization_id UUID NOT NULL,
+    id UUID NOT NULL,
+    ticket_id UUID NOT NULL,
+    body TEXT,
+    visibility TEXT NOT NULL CHECK (visibility IN ('public', 'internal')),
+    author_user_id UUID,
+    author_contact_id UUID,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by UUID NOT NULL,
+    redacted_at TIMESTAMPTZ,
+    redacted_by UUID,
+    PRIMARY KEY (organization_id, id),
+    CHECK ((author_user_id IS NULL) <> (author_contact_id IS NULL)),
+    CHECK ((body IS NULL) = (redacted_at IS NOT NULL)),
+    FOREIGN KEY (organization_id, ticket_id) REFERENCES tickets (organization_id, id),
+    FOREIGN KEY (organization_id, author_user_id) REFERENCES users (organization_id, id),
+    FOREIGN KEY (organization_id, author_contact_id) REFERENCES contacts (organization_id, id),
+    FOREIGN KEY (organization_id, created_by) REFERENCES users (organization_id, id),
+    FOREIGN KEY (organization_id, redacted_by) REFERENCES users (organization_id, id)
+);
+CREATE INDEX ticket_comments_ticket ON ticket_comments (organization_id, ticket_id, created_at, id);

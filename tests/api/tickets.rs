@@ -17,6 +17,7 @@ on_both_backends!(
     a_solved_ticket_reopens_within_its_window_and_closes_after_it,
     at_risk_and_breached_show_in_the_filter_and_in_the_etag,
     tickets_follow_the_role_rules_and_stay_in_their_organisation,
+    comments_answer_the_customer_and_bring_a_pending_ticket_back,
 );
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -475,4 +476,140 @@ async fn tickets_follow_the_role_rules_and_stay_in_their_organisation(backend: B
         .expect_problem(422, "validation_failed");
     let own = app.post("/api/v1/tickets", &other.token, &json!({"subject": "No customer"})).await;
     own.expect_problem(422, "validation_failed");
+}
+
+async fn comments_answer_the_customer_and_bring_a_pending_ticket_back(backend: Backend) {
+    // Monday 13 April 2026, 09:00 in Paris. A normal ticket: first response due 17:00 CEST
+    // (15:00Z), resolution Wednesday 17:30 CEST.
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    let app = &desk.app;
+    let ticket = desk.ticket(&desk.agent, json!({"subject": "Export fails", "contact_id": desk.contact})).await;
+    let id = id_of(&ticket);
+    let comments = format!("/api/v1/tickets/{id}/comments");
+    let say = |who: &Session, body: Value| {
+        let who = who.token.clone();
+        let comments = comments.clone();
+        async move { app.post(&comments, &who, &body).await }
+    };
+
+    // Sales adds internal notes and nothing the customer sees; an internal note answers no one.
+    let note = say(&desk.rep, json!({"body": "They renew in May"})).await.expect(201);
+    assert_eq!(note.body["comment"]["visibility"], "internal");
+    assert_eq!(note.body["comment"]["author_user_id"], desk.rep.user_id.as_str());
+    assert_eq!(note.header("etag"), Some("\"1\""));
+    assert_eq!(note.header("location"), Some(comments.as_str()));
+    say(&desk.rep, json!({"body": "Hello", "visibility": "public"})).await.expect_problem(403, "forbidden");
+    let internal = say(&desk.agent, json!({"body": "Looking at the logs"})).await.expect(201);
+    assert_eq!(internal.body["ticket"]["first_responded_at"], Value::Null);
+
+    // The first public comment of staff is the first response, once.
+    desk.clock.set(at("2026-04-13T09:00:00Z"));
+    let answer = say(&desk.agent, json!({"body": "We are on it", "visibility": "public"})).await.expect(201);
+    assert_eq!(answer.body["ticket"]["first_responded_at"], "2026-04-13T09:00:00.000000Z");
+    assert_eq!(answer.body["ticket"]["first_response_missed"], false);
+    assert_eq!(answer.header("etag"), Some("\"2\""));
+    desk.clock.set(at("2026-04-13T09:30:00Z"));
+    let again = say(&desk.agent, json!({"body": "Still on it", "visibility": "public"})).await.expect(201);
+    assert_eq!(again.body["ticket"]["first_responded_at"], "2026-04-13T09:00:00.000000Z");
+    assert_eq!(again.header("etag"), Some("\"2\""));
+    // A comment under a stale version of the ticket is refused.
+    app.send(
+        Method::POST,
+        &comments,
+        Some(&desk.agent.token),
+        Some(&json!({"body": "Late"})),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .expect(412);
+
+    // Waiting on the customer from Monday 12:00 CEST; their reply on Tuesday 09:00 opens the
+    // ticket again, and the 5 h 30 of business time spent waiting move the resolution deadline
+    // from Wednesday 17:30 to Thursday 14:30 CEST.
+    desk.act(&desk.agent, &id, "start").await.expect(200);
+    desk.clock.set(at("2026-04-13T10:00:00Z"));
+    desk.act(&desk.agent, &id, "wait").await.expect(200);
+    desk.clock.set(at("2026-04-14T07:00:00Z"));
+    let unknown = say(&desk.agent, json!({"body": "Hi", "author_contact_id": uuid::Uuid::now_v7()})).await;
+    unknown.expect_problem(422, "validation_failed");
+    let hidden =
+        say(&desk.agent, json!({"body": "Hi", "author_contact_id": desk.contact, "visibility": "internal"})).await;
+    let hidden = hidden.expect_problem(422, "validation_failed");
+    assert_eq!(hidden.body["errors"][0]["field"], "visibility");
+    assert_eq!(hidden.body["errors"][0]["code"], "customer_comment_public");
+    let reply =
+        say(&desk.agent, json!({"body": "Here are the logs: secret-token-42", "author_contact_id": desk.contact}))
+            .await
+            .expect(201);
+    assert_eq!(reply.body["comment"]["visibility"], "public");
+    assert_eq!(reply.body["comment"]["author_contact_id"], desk.contact.as_str());
+    assert_eq!(reply.body["comment"]["author_user_id"], Value::Null);
+    assert_eq!(reply.body["comment"]["created_by"], desk.agent.user_id.as_str());
+    assert_eq!(reply.body["ticket"]["status"], "open");
+    assert_eq!(reply.body["ticket"]["pending_since"], Value::Null);
+    assert_eq!(reply.body["ticket"]["resolution_due_at"], "2026-04-16T12:30:00.000000Z");
+    let reply_id = reply.body["comment"]["id"].as_str().unwrap().to_owned();
+
+    // Oldest first, page by page; `public` is what the customer saw.
+    let first = app.get(&format!("{comments}?limit=3"), &desk.rep.token).await.expect(200);
+    let bodies = |page: &Reply| -> Vec<String> {
+        page.body["data"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap_or("∅").to_owned()).collect()
+    };
+    assert_eq!(bodies(&first), ["They renew in May", "Looking at the logs", "We are on it"]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest = app.get(&format!("{comments}?limit=3&cursor={cursor}"), &desk.rep.token).await.expect(200);
+    assert_eq!(bodies(&rest), ["Still on it", "Here are the logs: secret-token-42"]);
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+    let public = app.get(&format!("{comments}?visibility=public"), &desk.agent.token).await.expect(200);
+    assert_eq!(bodies(&public), ["We are on it", "Still on it", "Here are the logs: secret-token-42"]);
+
+    // Only an admin redacts; the tombstone stays, the words go, from the audit trail too.
+    let redact = format!("{comments}/{reply_id}/redact");
+    app.send(Method::POST, &redact, Some(&desk.manager.token), None, &[]).await.expect_problem(403, "forbidden");
+    desk.clock.set(at("2026-04-14T08:00:00Z"));
+    let redacted = app.send(Method::POST, &redact, Some(&desk.admin.token), None, &[]).await.expect(200);
+    assert_eq!(redacted.body["body"], Value::Null);
+    assert_eq!(redacted.body["redacted_at"], "2026-04-14T08:00:00.000000Z");
+    assert_eq!(redacted.body["redacted_by"], desk.admin.user_id.as_str());
+    assert_eq!(redacted.body["author_contact_id"], desk.contact.as_str());
+    app.send(Method::POST, &redact, Some(&desk.admin.token), None, &[]).await.expect_problem(409, "comment_redacted");
+    let public = app.get(&format!("{comments}?visibility=public"), &desk.agent.token).await.expect(200);
+    assert_eq!(bodies(&public), ["We are on it", "Still on it", "∅"]);
+    let audit =
+        app.get("/api/v1/audit-events?entity_type=ticket_comment&limit=200", &desk.admin.token).await.expect(200);
+    assert_eq!(audit.body["data"].as_array().unwrap().len(), 6, "five comments and one redaction");
+    assert!(!audit.text.contains("secret-token-42"));
+    let other_ticket = desk.ticket(&desk.agent, json!({"subject": "Other", "contact_id": desk.contact})).await;
+    app.send(
+        Method::POST,
+        &format!("/api/v1/tickets/{}/comments/{reply_id}/redact", id_of(&other_ticket)),
+        Some(&desk.admin.token),
+        None,
+        &[],
+    )
+    .await
+    .expect_problem(404, "not_found");
+
+    // A closed ticket takes internal comments only.
+    desk.act(&desk.agent, &id, "solve").await.expect(200);
+    desk.act(&desk.agent, &id, "close").await.expect(200);
+    let late_note = say(&desk.rep, json!({"body": "Upsell later"})).await.expect(201);
+    assert_eq!(late_note.body["ticket"]["status"], "closed");
+    say(&desk.agent, json!({"body": "Anything else?", "visibility": "public"}))
+        .await
+        .expect_problem(409, "ticket_closed");
+    say(&desk.agent, json!({"body": "Me again", "author_contact_id": desk.contact}))
+        .await
+        .expect_problem(409, "ticket_closed");
+
+    // The public ones are in the customer's timeline; internal notes are not.
+    let timeline = app.get(&format!("/api/v1/contacts/{}/timeline", desk.contact), &desk.agent.token).await.expect(200);
+    let commented =
+        timeline.body["data"].as_array().unwrap().iter().filter(|i| i["kind"] == "ticket_commented").count();
+    assert_eq!(commented, 3);
+
+    // Another organisation neither reads nor writes them.
+    let other = app.signup("Umbrella", "wesker@example.com").await;
+    app.get(&comments, &other.token).await.expect_problem(404, "not_found");
+    say(&other, json!({"body": "Hi"})).await.expect_problem(404, "not_found");
 }

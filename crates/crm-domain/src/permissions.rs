@@ -37,6 +37,10 @@ pub enum Resource {
     /// whoever owns them (a queue is worked by the whole team, and a ticket may be unassigned);
     /// only managers and admins give a ticket to someone else.
     Ticket,
+    /// Comments on support tickets. Every role reads them and writes them, but a public comment
+    /// (one the customer sees) or a customer's reply needs the right to work tickets; only admins
+    /// redact one.
+    TicketComment,
 }
 
 impl Resource {
@@ -50,6 +54,7 @@ impl Resource {
             Resource::Activity => "this activity",
             Resource::Settings => "the organisation's settings",
             Resource::Ticket => "support tickets",
+            Resource::TicketComment => "comments on support tickets",
         }
     }
 }
@@ -121,6 +126,9 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (Ticket, Create | Update, Role::Admin | Role::Manager | Role::SupportAgent) => All,
         (Ticket, Reassign, Role::Admin | Role::Manager) => All,
         (Ticket, _, _) => Nothing,
+        (TicketComment, Read | Create, _) => All,
+        (TicketComment, Update, Role::Admin) => All,
+        (TicketComment, _, _) => Nothing,
     }
 }
 
@@ -224,6 +232,14 @@ mod tests {
             (Resource::Ticket, Action::Create, [Reach::All, Reach::All, Reach::Nothing, Reach::All]),
             (Resource::Ticket, Action::Update, [Reach::All, Reach::All, Reach::Nothing, Reach::All]),
             (Resource::Ticket, Action::Reassign, [Reach::All, Reach::All, Reach::Nothing, Reach::Nothing]),
+            (Resource::TicketComment, Action::Read, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::TicketComment, Action::Create, [Reach::All, Reach::All, Reach::All, Reach::All]),
+            (Resource::TicketComment, Action::Update, [Reach::All, Reach::Nothing, Reach::Nothing, Reach::Nothing]),
+            (
+                Resource::TicketComment,
+                Action::Reassign,
+                [Reach::Nothing, Reach::Nothing, Reach::Nothing, Reach::Nothing],
+            ),
         ];
         for (resource, action, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

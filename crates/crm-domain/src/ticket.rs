@@ -143,6 +143,9 @@ pub enum TicketRuleError {
     /// A customer's comment marked internal.
     #[error("a customer's comment is public")]
     CustomerCommentInternal,
+    /// A redaction of a comment already redacted.
+    #[error("the comment is already redacted")]
+    CommentRedacted,
     /// The deadlines could not be computed (a calendar without business time for ten years).
     #[error("the SLA deadlines cannot be computed: {0}")]
     Sla(SlaError),
@@ -157,6 +160,7 @@ impl TicketRuleError {
             TicketRuleError::Closed => "ticket_closed",
             TicketRuleError::RequesterRequired => "requester_required",
             TicketRuleError::CustomerCommentInternal => "customer_comment_public",
+            TicketRuleError::CommentRedacted => "comment_redacted",
             TicketRuleError::Sla(e) => e.code(),
         }
     }
@@ -807,6 +811,59 @@ impl Ticket {
             crate::record::Record::touch(&mut next, now);
         }
         Ok((next, c.0))
+    }
+}
+
+/// A comment on a ticket: written once, never edited; an admin may redact its body, which
+/// leaves a tombstone (who wrote it, when, who redacted it and when).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketComment {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub ticket_id: Uuid,
+    /// `None` once redacted.
+    pub body: Option<LongText>,
+    pub visibility: CommentVisibility,
+    pub author: CommentAuthor,
+    pub created_at: DateTime<Utc>,
+    /// The user whose request wrote it (for a customer's reply, the integration's user).
+    pub created_by: Uuid,
+    pub redacted_at: Option<DateTime<Utc>>,
+    pub redacted_by: Option<Uuid>,
+}
+
+impl TicketComment {
+    /// The fields of its creation's audit event: never the body, which a redaction must be able
+    /// to remove for good.
+    pub fn creation_changes(&self) -> Vec<FieldChange> {
+        let (kind, id) = match self.author {
+            CommentAuthor::User(id) => ("author_user_id", id),
+            CommentAuthor::Contact(id) => ("author_contact_id", id),
+        };
+        vec![
+            FieldChange::new("ticket_id", AuditValue::Null, AuditValue::Text(self.ticket_id.to_string())),
+            FieldChange::new("visibility", AuditValue::Null, AuditValue::text(self.visibility.as_str())),
+            FieldChange::new(kind, AuditValue::Null, AuditValue::Text(id.to_string())),
+        ]
+    }
+
+    /// Redacts the body at `now` by `actor`, keeping the tombstone.
+    ///
+    /// # Errors
+    /// [`TicketRuleError::CommentRedacted`] when it already is.
+    pub fn redact(
+        &self,
+        actor: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(TicketComment, Vec<FieldChange>), TicketRuleError> {
+        if self.redacted_at.is_some() {
+            return Err(TicketRuleError::CommentRedacted);
+        }
+        let mut next = self.clone();
+        next.body = None;
+        next.redacted_at = Some(now);
+        next.redacted_by = Some(actor);
+        Ok((next, vec![FieldChange::new("redacted_at", AuditValue::Null, AuditValue::Text(rfc3339(now)))]))
     }
 }
 

@@ -42,6 +42,7 @@ string_enum!(
         PaymentRecorded => "payment_recorded",
         TicketStatusChanged => "ticket_status_changed",
         TicketSolved => "ticket_solved",
+        TicketCommented => "ticket_commented",
     }
 );
 
@@ -152,6 +153,11 @@ fn changed(changes: &[FieldChange], field: &str) -> bool {
 /// The timeline kind of an audit event, or `None` when it is not a timeline item (an edit of a
 /// name, a user, a product, an activity's own events).
 pub fn kind_of(entity_type: &str, action: AuditAction, changes: &[FieldChange]) -> Option<TimelineKind> {
+    // A public comment on a ticket is an item; an internal one, or a redaction, is not.
+    if entity_type == "ticket_comment" {
+        let public = action == AuditAction::Create && new_text(changes, "visibility") == Some("public");
+        return public.then_some(TimelineKind::TicketCommented);
+    }
     const CUSTOMER_RECORDS: [&str; 8] =
         ["lead", "contact", "account", "opportunity", "quote", "order", "invoice", "ticket"];
     if !CUSTOMER_RECORDS.contains(&entity_type) {
@@ -306,6 +312,7 @@ impl TimelineItem {
                         format!("{noun} status changed to {}", status.unwrap_or_default())
                     }
                     TimelineKind::TicketSolved => "Ticket solved".to_owned(),
+                    TimelineKind::TicketCommented => "Public comment on the ticket".to_owned(),
                     TimelineKind::Converted => "Lead converted".to_owned(),
                     TimelineKind::StageChanged => {
                         let to = stage.as_ref().map(|s| s.stage.as_str().replace('_', " ")).unwrap_or_default();

@@ -51,12 +51,14 @@ pub struct ApiDoc;
 pub struct Conventions;
 
 /// Writes on a record's path that take no `If-Match`, because no version of theirs means anything:
-/// a competitor's new product does not change the competitor, and a deal's links to its
-/// competitors and contacts have no version of their own (removing one twice answers 404).
+/// a competitor's new product does not change the competitor, a deal's links to its competitors
+/// and contacts have no version of their own (removing one twice answers 404), and a comment is
+/// redacted once (again is 409 `comment_redacted`).
 const UNVERSIONED: &[(&str, &str)] = &[
     ("post", "/api/v1/competitors/{id}/products"),
     ("delete", "/api/v1/opportunities/{id}/competitors/{competitor_id}"),
     ("delete", "/api/v1/opportunities/{id}/contacts/{contact_id}"),
+    ("post", "/api/v1/tickets/{id}/comments/{comment_id}/redact"),
 ];
 
 fn problem(description: &str) -> RefOr<utoipa::openapi::response::Response> {
@@ -271,6 +273,8 @@ const ALTERNATIVE_REQUIREMENTS: &[(&str, &[FieldSet])] = &[
     // A deal, an order or an invoice has a buyer: a business, a person, or (an order) a deal's buyers.
     ("CreateOpportunityRequest", &[&[("account_id", Type::String)], &[("contact_id", Type::String)]]),
     ("CreateInvoiceRequest", &[&[("account_id", Type::String)], &[("contact_id", Type::String)]]),
+    // A ticket has a customer: a business, a person, or both.
+    ("CreateTicketRequest", &[&[("account_id", Type::String)], &[("contact_id", Type::String)]]),
     (
         "CreateOrderRequest",
         &[&[("account_id", Type::String)], &[("contact_id", Type::String)], &[("opportunity_id", Type::String)]],

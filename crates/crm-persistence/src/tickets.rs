@@ -7,21 +7,24 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::RepoError;
 use crm_domain::address::Tags;
-use crm_domain::audit::AuditContext;
-use crm_domain::list::Page;
-use crm_domain::ports::TicketRepository;
+use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
+use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
+use crm_domain::ports::{TicketChange, TicketRepository};
 use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::ticket::{
-    SlaStatus, Ticket, TicketCategory, TicketChannel, TicketPriority, TicketQuery, TicketSla, TicketSortField,
-    TicketStatus,
+    CommentAuthor, CommentVisibility, SlaStatus, Ticket, TicketCategory, TicketChannel, TicketComment, TicketPriority,
+    TicketQuery, TicketSla, TicketSortField, TicketStatus,
 };
+use crm_domain::timeline::About;
 use crm_domain::value::{CustomFields, LongText, Name};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
 use crate::documents::{OWNER_VIOLATIONS, numbered, parsed};
+use crate::error::{corrupt, plain};
 use crate::rows::custom_fields_json;
 use crate::table::{Table, table};
 
@@ -129,9 +132,58 @@ impl TryFrom<TicketRow> for Ticket {
         // that disagree would make the list's SLA filter lie.
         let marks = ticket.sla_marks();
         if stored_marks != (marks.risk_at, marks.breach_at, marks.missed, marks.alert_at(ticket.created_at)) {
-            return Err(crate::error::corrupt("ticket SLA marks"));
+            return Err(corrupt("ticket SLA marks"));
         }
         Ok(ticket)
+    }
+}
+
+const COMMENT_COLUMNS: &str = "organization_id, id, ticket_id, body, visibility, author_user_id, \
+     author_contact_id, created_at, created_by, redacted_at, redacted_by";
+
+crate::rows::rows! {
+    pub(crate) struct TicketCommentRow {
+        organization_id: Uuid,
+        id: Uuid,
+        ticket_id: Uuid,
+        body: Option<String>,
+        visibility: String,
+        author_user_id: Option<Uuid>,
+        author_contact_id: Option<Uuid>,
+        created_at: DateTime<Utc>,
+        created_by: Uuid,
+        redacted_at: Option<DateTime<Utc>>,
+        redacted_by: Option<Uuid>,
+    }
+}
+
+impl TryFrom<TicketCommentRow> for TicketComment {
+    type Error = RepoError;
+    fn try_from(row: TicketCommentRow) -> Result<Self, RepoError> {
+        let author = match (row.author_user_id, row.author_contact_id) {
+            (Some(id), None) => CommentAuthor::User(id),
+            (None, Some(id)) => CommentAuthor::Contact(id),
+            _ => return Err(corrupt("comment author")),
+        };
+        Ok(TicketComment {
+            id: row.id,
+            organization_id: row.organization_id,
+            ticket_id: row.ticket_id,
+            body: row.body.map(LongText::from_trusted),
+            visibility: parsed(&row.visibility, "comment visibility", CommentVisibility::parse)?,
+            author,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            redacted_at: row.redacted_at,
+            redacted_by: row.redacted_by,
+        })
+    }
+}
+
+fn author_ids(author: CommentAuthor) -> (Option<Uuid>, Option<Uuid>) {
+    match author {
+        CommentAuthor::User(id) => (Some(id), None),
+        CommentAuthor::Contact(id) => (None, Some(id)),
     }
 }
 
@@ -144,6 +196,10 @@ fn sort_column(field: TicketSortField) -> &'static str {
         TicketSortField::ResolutionDueAt => "resolution_due_at",
     }
 }
+
+/// The handler checks the ticket and the author first: a foreign-key failure is the author.
+const COMMENT_VIOLATIONS: crate::error::Violations =
+    crate::error::Violations { unique: None, foreign_key: Some("author_contact_id") };
 
 fn is_active(status: TicketStatus) -> bool {
     matches!(status, TicketStatus::New | TicketStatus::Open | TicketStatus::Pending | TicketStatus::OnHold)
@@ -257,6 +313,136 @@ macro_rules! impl_tickets {
                     t.position(field)
                 })
                 .await
+            }
+
+            async fn add_ticket_comment(
+                &self,
+                comment: &TicketComment,
+                ticket: Option<TicketChange<'_>>,
+                about: About,
+                audit: &AuditContext,
+            ) -> Result<(), RepoError> {
+                let mut tx = self.begin_write().await?;
+                if let Some((ticket, expected_version, changes)) = ticket {
+                    Self::update_record(tx.conn(), ticket, expected_version).await?;
+                    write_audit!(
+                        tx.conn(),
+                        audit,
+                        AuditAction::Update,
+                        "ticket",
+                        ticket.id,
+                        changes,
+                        ticket.updated_at,
+                        about
+                    )?;
+                }
+                let (author_user_id, author_contact_id) = author_ids(comment.author);
+                sqlx::query(
+                    "INSERT INTO ticket_comments (organization_id, id, ticket_id, body, visibility, author_user_id, \
+                     author_contact_id, created_at, created_by, redacted_at, redacted_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(comment.organization_id)
+                .bind(comment.id)
+                .bind(comment.ticket_id)
+                .bind(comment.body.as_ref().map(|v| v.as_str()))
+                .bind(comment.visibility.as_str())
+                .bind(author_user_id)
+                .bind(author_contact_id)
+                .bind(comment.created_at)
+                .bind(comment.created_by)
+                .bind(comment.redacted_at)
+                .bind(comment.redacted_by)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| crate::error::map(e, COMMENT_VIOLATIONS))?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Create,
+                    "ticket_comment",
+                    comment.id,
+                    &comment.creation_changes(),
+                    comment.created_at,
+                    about
+                )?;
+                tx.commit().await
+            }
+
+            async fn list_ticket_comments(
+                &self,
+                organization_id: Uuid,
+                ticket_id: Uuid,
+                visibility: Option<CommentVisibility>,
+                window: &Window,
+            ) -> Result<Page<TicketComment>, RepoError> {
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT {COMMENT_COLUMNS} FROM ticket_comments WHERE organization_id = "
+                ));
+                qb.push_bind(organization_id).push(" AND ticket_id = ").push_bind(ticket_id);
+                if let Some(visibility) = visibility {
+                    qb.push(" AND visibility = ").push_bind(visibility.as_str());
+                }
+                crate::list::push_keyset_page(
+                    &mut qb,
+                    "created_at",
+                    SortDirection::Ascending,
+                    window.after.as_ref(),
+                    window.limit,
+                );
+                let rows: Vec<TicketCommentRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                let items = rows.into_iter().map(TicketComment::try_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(Page::from_overfetch(items, window.limit, |c| KeysetPosition {
+                    value: SortValue::Timestamp(c.created_at),
+                    id: c.id,
+                }))
+            }
+
+            async fn ticket_comment(
+                &self,
+                organization_id: Uuid,
+                ticket_id: Uuid,
+                comment_id: Uuid,
+            ) -> Result<TicketComment, RepoError> {
+                let row: TicketCommentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COMMENT_COLUMNS} FROM ticket_comments \
+                     WHERE organization_id = $1 AND ticket_id = $2 AND id = $3"
+                )))
+                .bind(organization_id)
+                .bind(ticket_id)
+                .bind(comment_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(plain)?;
+                row.try_into()
+            }
+
+            async fn redact_ticket_comment(
+                &self,
+                comment: &TicketComment,
+                changes: &[FieldChange],
+                about: About,
+                audit: &AuditContext,
+            ) -> Result<(), RepoError> {
+                let mut tx = self.begin_write().await?;
+                let updated = sqlx::query(
+                    "UPDATE ticket_comments SET body = NULL, redacted_at = $3, redacted_by = $4 \
+                     WHERE organization_id = $1 AND id = $2 AND redacted_at IS NULL",
+                )
+                .bind(comment.organization_id)
+                .bind(comment.id)
+                .bind(comment.redacted_at)
+                .bind(comment.redacted_by)
+                .execute(tx.conn())
+                .await
+                .map_err(plain)?
+                .rows_affected();
+                if updated == 0 {
+                    return Err(RepoError::VersionMismatch { current: 2 });
+                }
+                let at = comment.redacted_at.unwrap_or(comment.created_at);
+                write_audit!(tx.conn(), audit, AuditAction::Update, "ticket_comment", comment.id, changes, at, about)?;
+                tx.commit().await
             }
         }
     };

@@ -3,10 +3,15 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
+use crate::audit::{AuditContext, FieldChange};
 use crate::error::RepoError;
-use crate::list::Page;
-use crate::ticket::{Ticket, TicketQuery};
+use crate::list::{Page, Window};
+use crate::ticket::{CommentVisibility, Ticket, TicketComment, TicketQuery};
+use crate::timeline::About;
+
+/// A change of a ticket written with another write: the ticket as changed, the version it was
+/// read at, and the changes of its audit event.
+pub type TicketChange<'a> = (&'a Ticket, i64, &'a [FieldChange]);
 
 /// Support tickets. Inserting a ticket gives it the next number of the organisation's ticket
 /// sequence (`T-000001`) in the same transaction, whatever number it carried.
@@ -25,4 +30,51 @@ pub trait TicketRepository: Send + Sync {
     /// One page of the organisation's tickets; the dated states (a solved ticket closed by its
     /// window, the SLA status) are judged at `query.now` from stored instants.
     async fn list_tickets(&self, organization_id: Uuid, query: &TicketQuery) -> Result<Page<Ticket>, RepoError>;
+
+    /// Stores a comment with the audit event of its creation (about the ticket's customers,
+    /// `about`) and, when the comment changed the ticket, the ticket under its version check
+    /// with its own audit event, in one transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::VersionMismatch`] when the ticket changed since it was read.
+    async fn add_ticket_comment(
+        &self,
+        comment: &TicketComment,
+        ticket: Option<TicketChange<'_>>,
+        about: About,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
+
+    /// One page of a ticket's comments, oldest first; `visibility` keeps one kind only.
+    async fn list_ticket_comments(
+        &self,
+        organization_id: Uuid,
+        ticket_id: Uuid,
+        visibility: Option<CommentVisibility>,
+        window: &Window,
+    ) -> Result<Page<TicketComment>, RepoError>;
+
+    /// One comment of a ticket.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when the ticket has no such comment.
+    async fn ticket_comment(
+        &self,
+        organization_id: Uuid,
+        ticket_id: Uuid,
+        comment_id: Uuid,
+    ) -> Result<TicketComment, RepoError>;
+
+    /// Writes a redacted comment (its body gone) with its audit event, unless it was redacted
+    /// meanwhile.
+    ///
+    /// # Errors
+    /// [`RepoError::VersionMismatch`] when another redaction got there first.
+    async fn redact_ticket_comment(
+        &self,
+        comment: &TicketComment,
+        changes: &[FieldChange],
+        about: About,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
 }

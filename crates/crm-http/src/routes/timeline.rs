@@ -69,7 +69,8 @@ pub struct TimelineActor {
 /// The record an item is about.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineRecord {
-    /// `activity`, `lead`, `contact`, `account`, `opportunity`, `quote`, `order` or `invoice`.
+    /// `activity`, `lead`, `contact`, `account`, `opportunity`, `quote`, `order`, `invoice`,
+    /// `ticket` or `ticket_comment`.
     #[serde(rename = "type")]
     #[schema(example = "quote")]
     pub record_type: String,
@@ -86,6 +87,8 @@ pub struct TimelineItemResponse {
     /// `status_changed`: a lead's status. `converted`: a lead's conversion. `stage_changed`: a
     /// deal's stage. `quote_sent`, `quote_accepted`, `quote_rejected`. `order_status_changed`: an
     /// order's step. `invoice_issued`, `invoice_paid`, `invoice_voided`, `payment_recorded`.
+    /// `ticket_status_changed`, `ticket_solved`: a support ticket's step (its opening is
+    /// `created`). `ticket_commented`: a public comment on a ticket (internal ones are not items).
     #[schema(schema_with = kind_schema)]
     pub kind: &'static str,
     /// When it happened; a planned activity's due date.

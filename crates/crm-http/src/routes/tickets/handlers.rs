@@ -43,6 +43,7 @@ impl From<TicketRuleError> for ApiError {
             }
             TicketRuleError::ReopenWindowPassed => conflict(ProblemCode::ReopenWindowPassed, error.to_string()),
             TicketRuleError::Closed => conflict(ProblemCode::TicketClosed, error.to_string()),
+            TicketRuleError::CommentRedacted => conflict(ProblemCode::CommentRedacted, error.to_string()),
             TicketRuleError::Sla(_) => conflict(ProblemCode::SlaNotComputable, error.to_string()),
             TicketRuleError::RequesterRequired => {
                 ApiError::from(ValidationErrors::from(FieldError::new("contact_id", error.code(), error.to_string())))
@@ -85,7 +86,7 @@ impl Archivable for Ticket {
 }
 
 /// The organisation's SLA policy as it stands.
-async fn policy(state: &AppState, organization_id: Uuid) -> Result<SlaPolicy, ApiError> {
+pub(super) async fn policy(state: &AppState, organization_id: Uuid) -> Result<SlaPolicy, ApiError> {
     Ok(state.store.sla_settings(organization_id).await?.policy)
 }
 
@@ -271,7 +272,7 @@ pub async fn list_tickets(
 }
 
 /// Refuses any change of an archived ticket.
-fn ensure_active(ticket: &Ticket) -> Result<(), ApiError> {
+pub(super) fn ensure_active(ticket: &Ticket) -> Result<(), ApiError> {
     if ticket.archived_at.is_some() {
         return Err(ApiError::Conflict {
             code: ProblemCode::TicketArchived,

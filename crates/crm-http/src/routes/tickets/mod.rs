@@ -1,8 +1,10 @@
 //! Support tickets: requests handled against the organisation's SLA policy.
 
+mod comments;
 mod dto;
 mod handlers;
 
+pub use comments::*;
 pub use dto::TicketResponse;
 pub use handlers::*;
 
@@ -20,5 +22,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(resume_ticket)
         .service(solve_ticket)
         .service(reopen_ticket)
-        .service(close_ticket);
+        .service(close_ticket)
+        .service(list_ticket_comments)
+        .service(create_ticket_comment)
+        .service(redact_ticket_comment);
 }
