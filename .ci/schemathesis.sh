@@ -50,7 +50,8 @@ path = "$work/wfc-auth.yaml"
 peers = ["org_a", "org_b"]
 
 # The stateful phase follows the spec's own links along the sale (GET /me -> account -> deal ->
-# quote -> send -> accept -> order -> invoice -> issue -> payment), not the hundreds of inferred
+# quote -> send -> accept -> order -> invoice -> issue -> payment; account -> ticket -> start ->
+# public comment -> solve -> reopen), not the hundreds of inferred
 # ones, so that its scenarios reach real quotes, orders and invoices.
 [phases.stateful]
 inference.algorithms = []

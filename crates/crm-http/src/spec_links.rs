@@ -1,6 +1,6 @@
 //! OpenAPI links along the sale: how the answer of one operation feeds the next (a created deal
 //! into a quote, a sent quote into its acceptance, the order into its invoice, the issued invoice
-//! into its payment). A client or a tool that follows links (schemathesis's stateful phase in CI)
+//! into its payment, and after the sale an account's support ticket through its steps). A client or a tool that follows links (schemathesis's stateful phase in CI)
 //! walks the whole lifecycle with real records instead of ids that name nothing. Each link's
 //! `requestBody` holds the fields it supplies; a tool merges them into a body of its own.
 
@@ -174,6 +174,50 @@ const LINKS: &[SpecLink] = &[
         status: "200",
         name: "VoidTheInvoice",
         to: "void_invoice",
+        parameters: THIS_RECORD,
+        body: None,
+    },
+    // After the sale, support: a ticket for the account, started, answered, solved, reopened.
+    SpecLink {
+        from: "create_account",
+        status: "201",
+        name: "OpenATicket",
+        to: "create_ticket",
+        parameters: &[],
+        body: Some(
+            r#"{"account_id": "$response.body#/id", "contact_id": null, "opportunity_id": null, "order_id": null,
+                "product_id": null, "owner_id": null}"#,
+        ),
+    },
+    SpecLink {
+        from: "create_ticket",
+        status: "201",
+        name: "StartTheTicket",
+        to: "start_ticket",
+        parameters: THIS_RECORD,
+        body: None,
+    },
+    SpecLink {
+        from: "start_ticket",
+        status: "200",
+        name: "AnswerTheCustomer",
+        to: "create_ticket_comment",
+        parameters: THIS_RECORD,
+        body: Some(r#"{"visibility": "public", "author_contact_id": null}"#),
+    },
+    SpecLink {
+        from: "create_ticket_comment",
+        status: "201",
+        name: "SolveTheTicket",
+        to: "solve_ticket",
+        parameters: &[("path.id", "$response.body#/ticket/id"), ("header.If-Match", "$response.header.ETag")],
+        body: None,
+    },
+    SpecLink {
+        from: "solve_ticket",
+        status: "200",
+        name: "ReopenTheTicket",
+        to: "reopen_ticket",
         parameters: THIS_RECORD,
         body: None,
     },
