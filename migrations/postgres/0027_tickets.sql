@@ -106,3 +106,47 @@ CREATE TABLE ticket_comments (
     FOREIGN KEY (organization_id, redacted_by) REFERENCES users (organization_id, id)
 );
 CREATE INDEX ticket_comments_ticket ON ticket_comments (organization_id, ticket_id, created_at, id);
+
+-- Each account's and contact's open complaints: its tickets of category `complaint` still
+-- active (new, open, pending, on hold) and not archived, kept by the database in the transaction
+-- of every ticket change, counted from a partial index of exactly those tickets, with the
+-- record's version bumped when the count changed so that its ETag follows (as 0020 does for
+-- interactions). The API shows it; the application never writes it.
+ALTER TABLE accounts ADD COLUMN open_complaints BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN open_complaints BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX tickets_open_complaints_account ON tickets (organization_id, account_id)
+    WHERE category = 'complaint' AND status IN ('new', 'open', 'pending', 'on_hold') AND archived_at IS NULL AND account_id IS NOT NULL;
+CREATE INDEX tickets_open_complaints_contact ON tickets (organization_id, contact_id)
+    WHERE category = 'complaint' AND status IN ('new', 'open', 'pending', 'on_hold') AND archived_at IS NULL AND contact_id IS NOT NULL;
+CREATE FUNCTION recount_open_complaints(org UUID, account UUID, contact UUID) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    n BIGINT;
+BEGIN
+    IF account IS NOT NULL THEN
+        SELECT COUNT(*) INTO n FROM tickets AS t WHERE t.organization_id = org AND t.account_id = account
+            AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL;
+        UPDATE accounts SET version = version + 1, open_complaints = n
+            WHERE organization_id = org AND id = account AND open_complaints <> n;
+    END IF;
+    IF contact IS NOT NULL THEN
+        SELECT COUNT(*) INTO n FROM tickets AS t WHERE t.organization_id = org AND t.contact_id = contact
+            AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL;
+        UPDATE contacts SET version = version + 1, open_complaints = n
+            WHERE organization_id = org AND id = contact AND open_complaints <> n;
+    END IF;
+END;
+$$;
+CREATE FUNCTION tickets_open_complaints() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.category = 'complaint' THEN
+        PERFORM recount_open_complaints(OLD.organization_id, OLD.account_id, OLD.contact_id);
+    END IF;
+    IF NEW.category = 'complaint' THEN
+        PERFORM recount_open_complaints(NEW.organization_id, NEW.account_id, NEW.contact_id);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER tickets_open_complaints AFTER INSERT OR UPDATE ON tickets
+    FOR EACH ROW EXECUTE FUNCTION tickets_open_complaints();

@@ -114,3 +114,32 @@ CREATE TABLE ticket_comments (
     FOREIGN KEY (organization_id, redacted_by) REFERENCES users (organization_id, id)
 );
 CREATE INDEX ticket_comments_ticket ON ticket_comments (organization_id, ticket_id, created_at, id);
+
+-- Each account's and contact's open complaints: its tickets of category `complaint` still
+-- active (new, open, pending, on hold) and not archived, kept by the database in the transaction
+-- of every ticket change, counted from a partial index of exactly those tickets, with the
+-- record's version bumped when the count changed so that its ETag follows (as 0020 does for
+-- interactions). The API shows it; the application never writes it.
+ALTER TABLE accounts ADD COLUMN open_complaints INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN open_complaints INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tickets_open_complaints_account ON tickets (organization_id, account_id)
+    WHERE category = 'complaint' AND status IN ('new', 'open', 'pending', 'on_hold') AND archived_at IS NULL AND account_id IS NOT NULL;
+CREATE INDEX tickets_open_complaints_contact ON tickets (organization_id, contact_id)
+    WHERE category = 'complaint' AND status IN ('new', 'open', 'pending', 'on_hold') AND archived_at IS NULL AND contact_id IS NOT NULL;
+CREATE TRIGGER tickets_open_complaints_insert AFTER INSERT ON tickets WHEN NEW.category = 'complaint' BEGIN
+    UPDATE accounts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.account_id = NEW.account_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
+        WHERE organization_id = NEW.organization_id AND id = NEW.account_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.account_id = NEW.account_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
+    UPDATE contacts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.contact_id = NEW.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
+        WHERE organization_id = NEW.organization_id AND id = NEW.contact_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.contact_id = NEW.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
+END;
+CREATE TRIGGER tickets_open_complaints_update AFTER UPDATE ON tickets
+    WHEN OLD.category = 'complaint' OR NEW.category = 'complaint' BEGIN
+    UPDATE accounts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = OLD.organization_id AND t.account_id = OLD.account_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
+        WHERE organization_id = OLD.organization_id AND id = OLD.account_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = OLD.organization_id AND t.account_id = OLD.account_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
+    UPDATE contacts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = OLD.organization_id AND t.contact_id = OLD.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
+        WHERE organization_id = OLD.organization_id AND id = OLD.contact_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = OLD.organization_id AND t.contact_id = OLD.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
+    UPDATE accounts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.account_id = NEW.account_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
+        WHERE organization_id = NEW.organization_id AND id = NEW.account_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.account_id = NEW.account_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
+    UPDATE contacts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.contact_id = NEW.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
+        WHERE organization_id = NEW.organization_id AND id = NEW.contact_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.contact_id = NEW.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
+END;

@@ -18,6 +18,7 @@ on_both_backends!(
     at_risk_and_breached_show_in_the_filter_and_in_the_etag,
     tickets_follow_the_role_rules_and_stay_in_their_organisation,
     comments_answer_the_customer_and_bring_a_pending_ticket_back,
+    open_complaints_follow_their_tickets_on_the_customer_records,
 );
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -612,4 +613,59 @@ async fn comments_answer_the_customer_and_bring_a_pending_ticket_back(backend: B
     let other = app.signup("Umbrella", "wesker@example.com").await;
     app.get(&comments, &other.token).await.expect_problem(404, "not_found");
     say(&other, json!({"body": "Hi"})).await.expect_problem(404, "not_found");
+}
+
+async fn open_complaints_follow_their_tickets_on_the_customer_records(backend: Backend) {
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    let app = &desk.app;
+    let other_contact = id_of(
+        &app.post("/api/v1/contacts", &desk.admin.token, &json!({"last_name": "Flanders", "account_id": desk.account}))
+            .await
+            .expect(201)
+            .body,
+    );
+    // (account's open complaints, its version, the contact's, the other contact's)
+    let counts = async || {
+        let account = app.get(&format!("/api/v1/accounts/{}", desk.account), &desk.rep.token).await.expect(200);
+        let contact = app.get(&format!("/api/v1/contacts/{}", desk.contact), &desk.rep.token).await.expect(200);
+        let other = app.get(&format!("/api/v1/contacts/{other_contact}"), &desk.rep.token).await.expect(200);
+        assert_eq!(account.header("etag"), Some(format!("\"{}\"", account.body["version"]).as_str()));
+        (
+            account.body["open_complaints"].as_i64().unwrap(),
+            account.body["version"].as_i64().unwrap(),
+            contact.body["open_complaints"].as_i64().unwrap(),
+            other.body["open_complaints"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(counts().await, (0, 1, 0, 0));
+    let complaint = desk
+        .ticket(&desk.agent, json!({"subject": "Late delivery", "contact_id": desk.contact, "category": "complaint"}))
+        .await;
+    let complaint = id_of(&complaint);
+    // The count moved, and with it the account's version (its ETag follows).
+    assert_eq!(counts().await, (1, 2, 1, 0));
+    let question =
+        id_of(&desk.ticket(&desk.agent, json!({"subject": "How to export?", "contact_id": desk.contact})).await);
+    assert_eq!(counts().await, (1, 2, 1, 0));
+    app.patch(&format!("/api/v1/tickets/{question}"), &desk.agent.token, &json!({"category": "complaint"}))
+        .await
+        .expect(200);
+    assert_eq!(counts().await, (2, 3, 2, 0));
+    // Moved to the other contact of the same account.
+    app.patch(&format!("/api/v1/tickets/{question}"), &desk.agent.token, &json!({"contact_id": other_contact}))
+        .await
+        .expect(200);
+    assert_eq!(counts().await, (2, 3, 1, 1));
+    app.delete(&format!("/api/v1/tickets/{complaint}"), &desk.agent.token).await.expect(200);
+    assert_eq!(counts().await, (1, 4, 0, 1));
+    desk.act(&desk.agent, &complaint, "restore").await.expect(200);
+    assert_eq!(counts().await, (2, 5, 1, 1));
+    // Solved is no longer open; reopened it is again; on hold and pending still are.
+    desk.act(&desk.agent, &complaint, "solve").await.expect(200);
+    assert_eq!(counts().await, (1, 6, 0, 1));
+    desk.act(&desk.agent, &complaint, "reopen").await.expect(200);
+    desk.act(&desk.agent, &complaint, "hold").await.expect(200);
+    assert_eq!(counts().await, (2, 7, 1, 1));
+    let listed = app.get("/api/v1/accounts", &desk.rep.token).await.expect(200);
+    assert_eq!(listed.body["data"][0]["open_complaints"], 2);
 }

@@ -61,6 +61,9 @@ pub struct Account {
     /// When the customer is due for attention by its class ([`crate::attention::due_at`]),
     /// kept by the store; the domain never sets it.
     pub attention_due_at: Option<DateTime<Utc>>,
+    /// Its open complaints (active, unarchived tickets of category `complaint`), kept by the
+    /// store; the domain never sets it.
+    pub open_complaints: i64,
 }
 
 crate::record::impl_record!(Account);
@@ -200,6 +203,7 @@ impl Account {
             archived_at: None,
             interactions: crate::activity::Interactions::default(),
             attention_due_at: None,
+            open_complaints: 0,
         })
     }
 

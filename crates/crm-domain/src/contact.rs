@@ -43,6 +43,9 @@ pub struct Contact {
     /// When the customer is due for attention by its class ([`crate::attention::due_at`]),
     /// kept by the store; the domain never sets it.
     pub attention_due_at: Option<DateTime<Utc>>,
+    /// Its open complaints (active, unarchived tickets of category `complaint`), kept by the
+    /// store; the domain never sets it.
+    pub open_complaints: i64,
 }
 
 crate::record::impl_record!(Contact);
@@ -118,6 +121,7 @@ impl Contact {
             archived_at: None,
             interactions: crate::activity::Interactions::default(),
             attention_due_at: None,
+            open_complaints: 0,
         }
     }
 

@@ -55,6 +55,7 @@ table! {
         last_interaction_kind: Option<String> = account.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
         next_activity_at: Option<DateTime<Utc>> = account.interactions.next_at,
         attention_due_at: Option<DateTime<Utc>> = account.attention_due_at,
+        open_complaints: i64 = account.open_complaints,
     }
 }
 
@@ -99,6 +100,7 @@ impl TryFrom<AccountRow> for Account {
                 row.next_activity_at,
             )?,
             attention_due_at: row.attention_due_at,
+            open_complaints: row.open_complaints,
         })
     }
 }

@@ -56,6 +56,7 @@ table! {
         last_interaction_kind: Option<String> = contact.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
         next_activity_at: Option<DateTime<Utc>> = contact.interactions.next_at,
         attention_due_at: Option<DateTime<Utc>> = contact.attention_due_at,
+        open_complaints: i64 = contact.open_complaints,
     }
 }
 
@@ -95,6 +96,7 @@ impl TryFrom<ContactRow> for Contact {
                 row.next_activity_at,
             )?,
             attention_due_at: row.attention_due_at,
+            open_complaints: row.open_complaints,
         })
     }
 }

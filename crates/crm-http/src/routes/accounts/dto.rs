@@ -300,6 +300,9 @@ pub struct AccountResponse {
     /// The due date of the earliest planned activity about it; `null` when nothing is planned.
     #[schema(format = DateTime)]
     pub next_activity_at: Option<String>,
+    /// Its open complaints: tickets of category `complaint` not yet solved (new, open, pending
+    /// or on hold) and not archived. Kept by the server; a change bumps the version.
+    pub open_complaints: i64,
 }
 
 impl From<&Account> for AccountResponse {
@@ -331,6 +334,7 @@ impl From<&Account> for AccountResponse {
             last_interaction_at: optional_timestamp(a.interactions.last_at),
             last_interaction_kind: a.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
             next_activity_at: optional_timestamp(a.interactions.next_at),
+            open_complaints: a.open_complaints,
         }
     }
 }

@@ -240,6 +240,9 @@ pub struct ContactResponse {
     /// The due date of the earliest planned activity about it; `null` when nothing is planned.
     #[schema(format = DateTime)]
     pub next_activity_at: Option<String>,
+    /// Its open complaints: tickets of category `complaint` not yet solved (new, open, pending
+    /// or on hold) and not archived. Kept by the server; a change bumps the version.
+    pub open_complaints: i64,
 }
 
 impl From<&Contact> for ContactResponse {
@@ -271,6 +274,7 @@ impl From<&Contact> for ContactResponse {
             last_interaction_at: optional_timestamp(c.interactions.last_at),
             last_interaction_kind: c.interactions.last_kind.map(crm_domain::activity::ActivityKind::as_str),
             next_activity_at: optional_timestamp(c.interactions.next_at),
+            open_complaints: c.open_complaints,
         }
     }
 }
