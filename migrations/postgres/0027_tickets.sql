@@ -40,6 +40,7 @@ CREATE TABLE tickets (
     solved_at TIMESTAMPTZ,
     closes_at TIMESTAMPTZ,
     closed_at TIMESTAMPTZ,
+    opportunity_ids JSONB NOT NULL,
     reopened_count BIGINT NOT NULL,
     first_response_due_at TIMESTAMPTZ NOT NULL,
     first_response_at_risk_at TIMESTAMPTZ NOT NULL,
@@ -150,3 +151,11 @@ END;
 $$;
 CREATE TRIGGER tickets_open_complaints AFTER INSERT OR UPDATE ON tickets
     FOR EACH ROW EXECUTE FUNCTION tickets_open_complaints();
+
+-- A deal support handed to sales (an up-sell or a cross-sell, POST /tickets/{id}/opportunity)
+-- names its ticket and the product suggested. Like 0005's columns, they are added without a
+-- foreign key (SQLite cannot add a composite one); the route checks both and they never change.
+ALTER TABLE opportunities ADD COLUMN source_ticket_id UUID;
+ALTER TABLE opportunities ADD COLUMN source_product_id UUID;
+CREATE INDEX opportunities_source_ticket ON opportunities (organization_id, source_ticket_id)
+    WHERE source_ticket_id IS NOT NULL;

@@ -48,6 +48,7 @@ CREATE TABLE tickets (
     solved_at TEXT,
     closes_at TEXT,
     closed_at TEXT,
+    opportunity_ids TEXT NOT NULL,
     reopened_count INTEGER NOT NULL,
     first_response_due_at TEXT NOT NULL,
     first_response_at_risk_at TEXT NOT NULL,
@@ -143,3 +144,11 @@ CREATE TRIGGER tickets_open_complaints_update AFTER UPDATE ON tickets
     UPDATE contacts SET version = version + 1, open_complaints = (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.contact_id = NEW.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL)
         WHERE organization_id = NEW.organization_id AND id = NEW.contact_id AND open_complaints <> (SELECT COUNT(*) FROM tickets AS t WHERE t.organization_id = NEW.organization_id AND t.contact_id = NEW.contact_id AND t.category = 'complaint' AND t.status IN ('new', 'open', 'pending', 'on_hold') AND t.archived_at IS NULL);
 END;
+
+-- A deal support handed to sales (an up-sell or a cross-sell, POST /tickets/{id}/opportunity)
+-- names its ticket and the product suggested. Like 0005's columns, they are added without a
+-- foreign key (SQLite cannot add a composite one); the route checks both and they never change.
+ALTER TABLE opportunities ADD COLUMN source_ticket_id BLOB;
+ALTER TABLE opportunities ADD COLUMN source_product_id BLOB;
+CREATE INDEX opportunities_source_ticket ON opportunities (organization_id, source_ticket_id)
+    WHERE source_ticket_id IS NOT NULL;

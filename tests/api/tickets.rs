@@ -19,6 +19,7 @@ on_both_backends!(
     tickets_follow_the_role_rules_and_stay_in_their_organisation,
     comments_answer_the_customer_and_bring_a_pending_ticket_back,
     open_complaints_follow_their_tickets_on_the_customer_records,
+    support_hands_an_upsell_to_sales_and_it_is_won,
 );
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -668,4 +669,108 @@ async fn open_complaints_follow_their_tickets_on_the_customer_records(backend: B
     assert_eq!(counts().await, (2, 7, 1, 1));
     let listed = app.get("/api/v1/accounts", &desk.rep.token).await.expect(200);
     assert_eq!(listed.body["data"][0]["open_complaints"], 2);
+}
+
+async fn support_hands_an_upsell_to_sales_and_it_is_won(backend: Backend) {
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    let app = &desk.app;
+    let ticket = desk.ticket(&desk.agent, json!({"subject": "We need more seats", "contact_id": desk.contact})).await;
+    let id = id_of(&ticket);
+    let path = format!("/api/v1/tickets/{id}/opportunity");
+    let upsell = json!({"kind": "upsell", "amount": {"amount": 1_200_000, "currency": "EUR"}});
+
+    // Sales reads tickets but hands nothing over from them; the request is checked.
+    app.post(&path, &desk.rep.token, &upsell).await.expect_problem(403, "forbidden");
+    let invalid =
+        app.post(&path, &desk.agent.token, &json!({"kind": "renewal"})).await.expect_problem(422, "validation_failed");
+    assert_eq!(
+        (invalid.body["errors"][0]["field"].as_str(), invalid.body["errors"][0]["code"].as_str()),
+        (Some("kind"), Some("invalid_value"))
+    );
+    let unknown =
+        app.post(&path, &desk.agent.token, &json!({"kind": "cross_sell", "product_id": uuid::Uuid::now_v7()})).await;
+    assert_eq!(unknown.expect_problem(422, "validation_failed").body["errors"][0]["field"], "product_id");
+
+    let handed = app.post(&path, &desk.agent.token, &upsell).await.expect(201);
+    let deal = &handed.body["opportunity"];
+    let deal_id = id_of(deal);
+    assert_eq!(handed.header("location"), Some(format!("/api/v1/opportunities/{deal_id}").as_str()));
+    assert_eq!(handed.header("etag"), Some("\"2\""));
+    // The deal belongs to sales: the account's owner (the admin who created the account).
+    assert_eq!(deal["owner_id"], desk.admin.user_id.as_str());
+    assert_eq!(deal["name"], "Upsell from T-000001");
+    assert_eq!((deal["kind"].as_str(), deal["stage"].as_str()), (Some("upsell"), Some("prospecting")));
+    assert_eq!(
+        (deal["account_id"].as_str(), deal["contact_id"].as_str()),
+        (Some(desk.account.as_str()), Some(desk.contact.as_str()))
+    );
+    assert_eq!(deal["amount"], json!({"amount": 1_200_000, "currency": "EUR"}));
+    assert_eq!(deal["source_ticket_id"], id.as_str());
+    assert_eq!(handed.body["ticket"]["opportunity_ids"], json!([deal_id]));
+    assert_eq!(desk.get(&id).await.body["opportunity_ids"], json!([deal_id]));
+
+    // A second one, for a rep named by support and a product of the price book.
+    let product = id_of(
+        &app.post(
+            "/api/v1/products",
+            &desk.admin.token,
+            &json!({"name": "Training", "sku": "TRN-1",
+        "unit_price": {"amount": 90_000, "currency": "EUR"}}),
+        )
+        .await
+        .expect(201)
+        .body,
+    );
+    let cross = app
+        .post(&path, &desk.agent.token, &json!({"kind": "cross_sell", "name": "Training days", "product_id": product, "owner_id": desk.rep.user_id}))
+        .await
+        .expect(201);
+    assert_eq!(cross.body["opportunity"]["owner_id"], desk.rep.user_id.as_str());
+    assert_eq!(cross.body["opportunity"]["source_product_id"], product.as_str());
+    assert_eq!(cross.body["ticket"]["opportunity_ids"].as_array().unwrap().len(), 2);
+
+    // Audited on both sides.
+    let on_ticket = app
+        .get(&format!("/api/v1/audit-events?entity_type=ticket&entity_id={id}"), &desk.admin.token)
+        .await
+        .expect(200);
+    assert!(
+        on_ticket.body["data"].as_array().unwrap().iter().any(|e| e["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "opportunity_ids"))
+    );
+    let on_deal = app
+        .get(&format!("/api/v1/audit-events?entity_type=opportunity&entity_id={deal_id}"), &desk.admin.token)
+        .await
+        .expect(200);
+    let created = &on_deal.body["data"][0];
+    assert_eq!(created["action"], "create");
+    assert!(
+        created["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "source_ticket_id" && c["new"] == id.as_str())
+    );
+
+    // Sales wins it.
+    let won = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/opportunities/{deal_id}/close"),
+            Some(&desk.admin.token),
+            Some(&json!({"outcome": "won"})),
+            &[],
+        )
+        .await
+        .expect(200);
+    assert_eq!(won.body["stage"], "closed_won");
+    assert_eq!(won.body["source_ticket_id"], id.as_str());
+
+    // A closed ticket hands nothing more over.
+    desk.act(&desk.agent, &id, "solve").await.expect(200);
+    desk.act(&desk.agent, &id, "close").await.expect(200);
+    app.post(&path, &desk.agent.token, &upsell).await.expect_problem(409, "ticket_closed");
 }

@@ -121,6 +121,16 @@ pub struct Opportunity {
     pub archived_at: Option<DateTime<Utc>>,
     /// The last and the next interaction, kept by the store.
     pub interactions: crate::activity::Interactions,
+    /// The support ticket the deal came from (an up-sell or cross-sell handed over by support),
+    /// and the product support suggested; set at creation only.
+    pub source: Option<TicketSource>,
+}
+
+/// Where a deal handed over by support came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketSource {
+    pub ticket_id: Uuid,
+    pub product_id: Option<Uuid>,
 }
 
 crate::record::impl_record!(Opportunity);
@@ -267,6 +277,7 @@ impl Opportunity {
             version: 1,
             archived_at: None,
             interactions: crate::activity::Interactions::default(),
+            source: None,
         };
         let change = StageChange {
             from_stage: None,
@@ -466,6 +477,8 @@ impl Opportunity {
         put("owner_id", AuditValue::text(self.owner_id));
         put("description", AuditValue::optional(self.description.as_ref()));
         put("custom_fields", AuditValue::Json(self.custom_fields.as_json_text().to_owned()));
+        put("source_ticket_id", AuditValue::optional(self.source.map(|s| s.ticket_id).as_ref()));
+        put("source_product_id", AuditValue::optional(self.source.and_then(|s| s.product_id).as_ref()));
         changes
     }
 

@@ -143,6 +143,9 @@ pub enum TicketRuleError {
     /// A customer's comment marked internal.
     #[error("a customer's comment is public")]
     CustomerCommentInternal,
+    /// A ticket that already handed [`MAX_TICKET_OPPORTUNITIES`] deals to sales.
+    #[error("the ticket already has 50 opportunities")]
+    TooManyOpportunities,
     /// A redaction of a comment already redacted.
     #[error("the comment is already redacted")]
     CommentRedacted,
@@ -161,6 +164,7 @@ impl TicketRuleError {
             TicketRuleError::RequesterRequired => "requester_required",
             TicketRuleError::CustomerCommentInternal => "customer_comment_public",
             TicketRuleError::CommentRedacted => "comment_redacted",
+            TicketRuleError::TooManyOpportunities => "too_many_opportunities",
             TicketRuleError::Sla(e) => e.code(),
         }
     }
@@ -418,6 +422,9 @@ pub struct Ticket {
     pub closes_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub reopened_count: i64,
+    /// The deals support handed to sales from this ticket (up-sells and cross-sells), oldest
+    /// first; at most [`MAX_TICKET_OPPORTUNITIES`].
+    pub opportunity_ids: Vec<Uuid>,
     pub sla: TicketSla,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -427,6 +434,9 @@ pub struct Ticket {
 }
 
 crate::record::impl_record!(Ticket);
+
+/// How many deals one ticket may hand to sales.
+pub const MAX_TICKET_OPPORTUNITIES: usize = 50;
 
 /// A new ticket as the API took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -520,6 +530,7 @@ impl Ticket {
             closes_at: None,
             closed_at: None,
             reopened_count: 0,
+            opportunity_ids: Vec::new(),
             sla,
             created_at: now,
             updated_at: now,
@@ -768,6 +779,27 @@ impl Ticket {
         }
         crate::record::Record::touch(&mut next, now);
         Ok((next, c.0))
+    }
+
+    /// Links a deal handed to sales from this ticket at `now`.
+    ///
+    /// # Errors
+    /// [`TicketRuleError::Closed`] for a closed ticket; [`TicketRuleError::TooManyOpportunities`].
+    pub fn link_opportunity(
+        &self,
+        opportunity_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, Vec<FieldChange>), TicketRuleError> {
+        self.ensure_open(now)?;
+        if self.opportunity_ids.len() >= MAX_TICKET_OPPORTUNITIES {
+            return Err(TicketRuleError::TooManyOpportunities);
+        }
+        let mut next = self.clone();
+        next.opportunity_ids.push(opportunity_id);
+        let ids = |ids: &[Uuid]| AuditValue::Text(ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
+        let change = FieldChange::new("opportunity_ids", ids(&self.opportunity_ids), ids(&next.opportunity_ids));
+        crate::record::Record::touch(&mut next, now);
+        Ok((next, vec![change]))
     }
 
     /// What a new comment does to the ticket at `now`: the first public comment of staff is the

@@ -91,6 +91,7 @@ problem_codes! {
     TicketClosed = ("ticket_closed", 409, "The ticket is closed (by `close`, or by the end of its reopen window): it takes no change except an internal comment."),
     ReopenWindowPassed = ("reopen_window_passed", 409, "The ticket was solved longer ago than the organisation's reopen window: it is closed; open a new ticket."),
     CommentRedacted = ("comment_redacted", 409, "The comment is already redacted."),
+    TooManyOpportunities = ("too_many_opportunities", 409, "The ticket already handed 50 deals to sales."),
     TicketArchived = ("ticket_archived", 409, "The ticket is archived: restore it first."),
     TicketNotArchived = ("ticket_not_archived", 409, "Restore of a ticket that is not archived."),
     SlaNotComputable = ("sla_not_computable", 409, "The SLA policy's business calendar leaves no business time to count a deadline on (holidays covering years on end)."),

@@ -9,13 +9,14 @@ use crm_domain::RepoError;
 use crm_domain::address::Tags;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
+use crm_domain::opportunity::{Opportunity, StageChange};
 use crm_domain::ports::{TicketChange, TicketRepository};
 use crm_domain::quote::{DocumentKind, DocumentNumber};
 use crm_domain::ticket::{
     CommentAuthor, CommentVisibility, SlaStatus, Ticket, TicketCategory, TicketChannel, TicketComment, TicketPriority,
     TicketQuery, TicketSla, TicketSortField, TicketStatus,
 };
-use crm_domain::timeline::About;
+use crm_domain::timeline::{About, Concerns};
 use crm_domain::value::{CustomFields, LongText, Name};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
@@ -25,6 +26,7 @@ use crate::audit::write_audit;
 use crate::backend::{PgStore, SqliteStore};
 use crate::documents::{OWNER_VIOLATIONS, numbered, parsed};
 use crate::error::{corrupt, plain};
+use crate::opportunities::write_stage_change;
 use crate::rows::custom_fields_json;
 use crate::table::{Table, table};
 
@@ -57,6 +59,7 @@ table! {
         solved_at: Option<DateTime<Utc>> = ticket.solved_at,
         closes_at: Option<DateTime<Utc>> = ticket.closes_at,
         closed_at: Option<DateTime<Utc>> = ticket.closed_at,
+        opportunity_ids: Json<Vec<Uuid>> = Json(ticket.opportunity_ids.as_slice()),
         reopened_count: i64 = ticket.reopened_count,
         first_response_due_at: DateTime<Utc> = ticket.sla.first_response_due_at,
         first_response_at_risk_at: DateTime<Utc> = ticket.sla.first_response_at_risk_at,
@@ -110,6 +113,7 @@ impl TryFrom<TicketRow> for Ticket {
             closes_at: row.closes_at,
             closed_at: row.closed_at,
             reopened_count: row.reopened_count,
+            opportunity_ids: row.opportunity_ids.0,
             sla: TicketSla {
                 first_response_due_at: row.first_response_due_at,
                 first_response_at_risk_at: row.first_response_at_risk_at,
@@ -315,6 +319,41 @@ macro_rules! impl_tickets {
                 .await
             }
 
+            async fn hand_to_sales(
+                &self,
+                ticket: TicketChange<'_>,
+                opportunity: &Opportunity,
+                stage: &StageChange,
+                audit: &AuditContext,
+            ) -> Result<(), RepoError> {
+                let (ticket, expected_version, changes) = ticket;
+                let mut tx = self.begin_write().await?;
+                Self::update_record(tx.conn(), ticket, expected_version).await?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Update,
+                    "ticket",
+                    ticket.id,
+                    changes,
+                    ticket.updated_at,
+                    ticket.about()
+                )?;
+                Self::insert_row(tx.conn(), opportunity).await?;
+                write_stage_change!(tx.conn(), opportunity, stage)?;
+                write_audit!(
+                    tx.conn(),
+                    audit,
+                    AuditAction::Create,
+                    "opportunity",
+                    opportunity.id,
+                    &opportunity.creation_changes(),
+                    opportunity.created_at,
+                    opportunity.about()
+                )?;
+                tx.commit().await
+            }
+
             async fn add_ticket_comment(
                 &self,
                 comment: &TicketComment,
@@ -461,7 +500,7 @@ mod tests {
         // Every column of the table (migration 0027), in any order.
         let expected = "organization_id, id, number_seq, number, subject, description, contact_id, account_id, \
              opportunity_id, order_id, product_id, category, priority, status, channel, owner_id, tags, custom_fields, \
-             pending_reason, resolution, first_responded_at, solved_at, closes_at, closed_at, reopened_count, \
+             pending_reason, resolution, first_responded_at, solved_at, closes_at, closed_at, opportunity_ids, reopened_count, \
              first_response_due_at, first_response_at_risk_at, resolution_due_at, resolution_at_risk_at, \
              resolution_started_at, paused_business_seconds, paused_calendar_seconds, paused_at, \
              first_response_missed, resolution_missed, sla_risk_at, sla_breach_at, sla_missed, sla_alert_at, \

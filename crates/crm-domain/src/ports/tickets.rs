@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::audit::{AuditContext, FieldChange};
 use crate::error::RepoError;
 use crate::list::{Page, Window};
+use crate::opportunity::{Opportunity, StageChange};
 use crate::ticket::{CommentVisibility, Ticket, TicketComment, TicketQuery};
 use crate::timeline::About;
 
@@ -30,6 +31,21 @@ pub trait TicketRepository: Send + Sync {
     /// One page of the organisation's tickets; the dated states (a solved ticket closed by its
     /// window, the SLA status) are judged at `query.now` from stored instants.
     async fn list_tickets(&self, organization_id: Uuid, query: &TicketQuery) -> Result<Page<Ticket>, RepoError>;
+
+    /// Stores a deal handed to sales from a ticket (with its first stage and its creation's
+    /// audit event) and the ticket that now lists it (under its version, with its audit event),
+    /// in one transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::VersionMismatch`] when the ticket changed since it was read;
+    /// [`RepoError::MissingReference`] on `owner_id`.
+    async fn hand_to_sales(
+        &self,
+        ticket: TicketChange<'_>,
+        opportunity: &Opportunity,
+        stage: &StageChange,
+        audit: &AuditContext,
+    ) -> Result<(), RepoError>;
 
     /// Stores a comment with the audit event of its creation (about the ticket's customers,
     /// `about`) and, when the comment changed the ticket, the ticket under its version check

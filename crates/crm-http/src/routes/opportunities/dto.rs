@@ -243,6 +243,10 @@ pub struct OpportunityResponse {
     pub loss_reason: Option<String>,
     /// The competitor a lost deal was lost to.
     pub lost_to_competitor_id: Option<Uuid>,
+    /// The support ticket this deal was handed over from (`POST /api/v1/tickets/{id}/opportunity`).
+    pub source_ticket_id: Option<Uuid>,
+    /// The product support suggested, with `source_ticket_id`.
+    pub source_product_id: Option<Uuid>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -284,6 +288,8 @@ impl From<&Opportunity> for OpportunityResponse {
             closed_at: optional_timestamp(o.closed_at),
             loss_reason: o.loss_reason.as_ref().map(|v| v.as_str().to_owned()),
             lost_to_competitor_id: o.lost_to_competitor_id,
+            source_ticket_id: o.source.map(|s| s.ticket_id),
+            source_product_id: o.source.and_then(|s| s.product_id),
             created_at: timestamp(o.created_at),
             updated_at: timestamp(o.updated_at),
             created_by: o.created_by,

@@ -280,6 +280,8 @@ pub struct TicketResponse {
     #[schema(format = DateTime)]
     pub closed_at: Option<String>,
     pub reopened_count: i64,
+    /// The deals support handed to sales from this ticket, oldest first.
+    pub opportunity_ids: Vec<Uuid>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -332,6 +334,7 @@ impl TicketResponse {
             closes_at: optional_timestamp(t.closes_at),
             closed_at: optional_timestamp(closed_at),
             reopened_count: t.reopened_count,
+            opportunity_ids: t.opportunity_ids.clone(),
             created_at: timestamp(t.created_at),
             updated_at: timestamp(t.updated_at),
             created_by: t.created_by,

@@ -44,6 +44,7 @@ impl From<TicketRuleError> for ApiError {
             TicketRuleError::ReopenWindowPassed => conflict(ProblemCode::ReopenWindowPassed, error.to_string()),
             TicketRuleError::Closed => conflict(ProblemCode::TicketClosed, error.to_string()),
             TicketRuleError::CommentRedacted => conflict(ProblemCode::CommentRedacted, error.to_string()),
+            TicketRuleError::TooManyOpportunities => conflict(ProblemCode::TooManyOpportunities, error.to_string()),
             TicketRuleError::Sla(_) => conflict(ProblemCode::SlaNotComputable, error.to_string()),
             TicketRuleError::RequesterRequired => {
                 ApiError::from(ValidationErrors::from(FieldError::new("contact_id", error.code(), error.to_string())))

@@ -3,10 +3,12 @@
 mod comments;
 mod dto;
 mod handlers;
+mod sales;
 
 pub use comments::*;
 pub use dto::TicketResponse;
 pub use handlers::*;
+pub use sales::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config
@@ -25,5 +27,6 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(close_ticket)
         .service(list_ticket_comments)
         .service(create_ticket_comment)
-        .service(redact_ticket_comment);
+        .service(redact_ticket_comment)
+        .service(create_ticket_opportunity);
 }
