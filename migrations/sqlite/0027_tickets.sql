@@ -60,6 +60,8 @@ CREATE TABLE tickets (
     paused_at TEXT,
     first_response_missed INTEGER NOT NULL,
     resolution_missed INTEGER NOT NULL,
+    first_response_business_seconds INTEGER,
+    resolution_business_seconds INTEGER,
     sla_risk_at TEXT,
     sla_breach_at TEXT,
     sla_missed INTEGER NOT NULL,
@@ -81,6 +83,9 @@ CREATE TABLE tickets (
 );
 CREATE UNIQUE INDEX tickets_number_key ON tickets (organization_id, number_seq);
 CREATE INDEX tickets_created ON tickets (organization_id, created_at, id);
+-- The tickets report's ranges: first responses and solves by when they happened.
+CREATE INDEX tickets_first_responded ON tickets (organization_id, first_responded_at) WHERE first_responded_at IS NOT NULL;
+CREATE INDEX tickets_solved ON tickets (organization_id, solved_at) WHERE solved_at IS NOT NULL;
 CREATE INDEX tickets_active_resolution_due ON tickets (organization_id, resolution_due_at, id)
     WHERE status IN ('new', 'open', 'pending', 'on_hold');
 CREATE INDEX tickets_active_first_response_due ON tickets (organization_id, first_response_due_at, id)

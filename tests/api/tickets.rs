@@ -20,6 +20,7 @@ on_both_backends!(
     comments_answer_the_customer_and_bring_a_pending_ticket_back,
     open_complaints_follow_their_tickets_on_the_customer_records,
     support_hands_an_upsell_to_sales_and_it_is_won,
+    the_tickets_report_matches_a_fixture_worked_out_by_hand,
 );
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -41,6 +42,10 @@ struct Desk {
 
 impl Desk {
     async fn open(backend: Backend, start: &str, targets: Value) -> Self {
+        Self::open_in(backend, start, targets, "Europe/Paris").await
+    }
+
+    async fn open_in(backend: Backend, start: &str, targets: Value, time_zone: &str) -> Self {
         let clock = Clock::fixed(at(start));
         let shared = clock.clone();
         let app = TestApp::spawn_with(backend, move |s| s.clock = shared).await;
@@ -52,7 +57,7 @@ impl Desk {
             Method::PATCH,
             "/api/v1/settings/sla",
             Some(&admin.token),
-            Some(&json!({"targets": targets, "calendar": {"time_zone": "Europe/Paris"}})),
+            Some(&json!({"targets": targets, "calendar": {"time_zone": time_zone}})),
             &[("if-match", "\"1\"")],
         )
         .await
@@ -773,4 +778,242 @@ async fn support_hands_an_upsell_to_sales_and_it_is_won(backend: Backend) {
     desk.act(&desk.agent, &id, "solve").await.expect(200);
     desk.act(&desk.agent, &id, "close").await.expect(200);
     app.post(&path, &desk.agent.token, &upsell).await.expect_problem(409, "ticket_closed");
+}
+
+async fn the_tickets_report_matches_a_fixture_worked_out_by_hand(backend: Backend) {
+    // A UTC calendar, Monday to Friday 09:00–17:30, the default targets: urgent 60/240 minutes
+    // and high 240 minutes on the calendar clock; high's resolution 510, normal 480/1530 and low
+    // 1020/2550 business minutes. The week of Monday 13 April 2026.
+    let desk = Desk::open_in(backend, "2026-04-13T09:00:00Z", json!({}), "UTC").await;
+    let app = &desk.app;
+    let (a, b) = (&desk.agent, &app.add_user(&desk.admin, "agent2@example.com", "support_agent").await);
+    let initech =
+        id_of(&app.post("/api/v1/accounts", &desk.admin.token, &json!({"name": "Initech"})).await.expect(201).body);
+    let product = id_of(
+        &app.post(
+            "/api/v1/products",
+            &desk.admin.token,
+            &json!({"name": "Exporter", "sku": "EXP-1",
+            "unit_price": {"amount": 10_000, "currency": "EUR"}}),
+        )
+        .await
+        .expect(201)
+        .body,
+    );
+    let clock = |instant: &str| desk.clock.set(at(instant));
+    let open = async |who: &Session, body: Value| id_of(&desk.ticket(who, body).await);
+    let public = async |who: &Session, id: &str| {
+        app.post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            &who.token,
+            &json!({"body": "On it", "visibility": "public"}),
+        )
+        .await
+        .expect(201);
+    };
+    let step = async |id: &str, action: &str| desk.act(&desk.agent, id, action).await.expect(200);
+
+    // T1: urgent incident, agent A: answered after 30 minutes, solved after 3 hours (both met).
+    clock("2026-04-13T09:00:00Z");
+    let t1 = open(a, json!({"subject": "T1", "account_id": desk.account, "priority": "urgent", "category": "incident", "owner_id": a.user_id})).await;
+    clock("2026-04-13T09:30:00Z");
+    public(a, &t1).await;
+    // Support hands a won up-sell of 1,000.00 EUR to sales.
+    let deal = app
+        .post(
+            &format!("/api/v1/tickets/{t1}/opportunity"),
+            &a.token,
+            &json!({"kind": "upsell", "amount": {"amount": 100_000, "currency": "EUR"}}),
+        )
+        .await
+        .expect(201);
+    let deal = id_of(&deal.body["opportunity"]);
+    app.post(&format!("/api/v1/opportunities/{deal}/close"), &desk.admin.token, &json!({"outcome": "won"}))
+        .await
+        .expect(200);
+    clock("2026-04-13T12:00:00Z");
+    step(&t1, "solve").await;
+
+    // T2: high complaint of the contact (Globex) about the product, agent B: answered at 15:00
+    // (due 14:00, missed: 5 business hours), solved Tuesday 11:00 (due Tuesday 10:00, missed:
+    // 7 h 30 on Monday and 2 h on Tuesday).
+    clock("2026-04-13T10:00:00Z");
+    let t2 = open(
+        b,
+        json!({"subject": "T2", "contact_id": desk.contact, "priority": "high", "category": "complaint",
+        "product_id": product, "owner_id": b.user_id}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/tickets/{t2}/opportunity"),
+        &b.token,
+        &json!({"kind": "cross_sell", "amount": {"amount": 50_000, "currency": "EUR"}}),
+    )
+    .await
+    .expect(201);
+    clock("2026-04-13T15:00:00Z");
+    public(b, &t2).await;
+    clock("2026-04-14T11:00:00Z");
+    step(&t2, "solve").await;
+
+    // T3: normal complaint of Globex about the product, agent A. Started 11:00, pending from
+    // 12:00 to the customer's reply on Tuesday 09:30 (6 business hours), answered Tuesday 10:00
+    // (due 10:30: met, after 7 h 30 of business time), solved Tuesday 12:00 (the clock ran
+    // 9 h 30 less 6 h: 3 h 30), reopened Wednesday 09:00, solved again at 10:00 (1 h).
+    clock("2026-04-13T11:00:00Z");
+    let t3 = open(
+        a,
+        json!({"subject": "T3", "account_id": desk.account, "category": "complaint", "product_id": product,
+        "owner_id": a.user_id}),
+    )
+    .await;
+    app.post(&format!("/api/v1/tickets/{t3}/opportunity"), &a.token, &json!({"kind": "upsell"})).await.expect(201);
+    step(&t3, "start").await;
+    clock("2026-04-13T12:00:00Z");
+    step(&t3, "wait").await;
+    clock("2026-04-14T09:30:00Z");
+    app.post(
+        &format!("/api/v1/tickets/{t3}/comments"),
+        &a.token,
+        &json!({"body": "Logs attached", "author_contact_id": desk.contact}),
+    )
+    .await
+    .expect(201);
+    clock("2026-04-14T10:00:00Z");
+    public(a, &t3).await;
+    clock("2026-04-14T12:00:00Z");
+    let solved = step(&t3, "solve").await;
+    assert_eq!(solved.body["resolution_missed"], false);
+    clock("2026-04-15T09:00:00Z");
+    step(&t3, "reopen").await;
+    clock("2026-04-15T10:00:00Z");
+    step(&t3, "solve").await;
+
+    // T4: low question of Initech, unassigned, still new.
+    clock("2026-04-14T09:00:00Z");
+    open(a, json!({"subject": "T4", "account_id": initech, "priority": "low"})).await;
+    // T5: normal complaint of Initech about the product, agent B, open, answered right at its
+    // deadline (Wednesday 17:00, 8 business hours).
+    clock("2026-04-15T09:00:00Z");
+    let t5 = open(
+        b,
+        json!({"subject": "T5", "account_id": initech, "category": "complaint", "product_id": product,
+        "owner_id": b.user_id}),
+    )
+    .await;
+    step(&t5, "start").await;
+    clock("2026-04-15T17:00:00Z");
+    public(b, &t5).await;
+    // T6: high complaint of Globex, agent A, waiting on the customer.
+    clock("2026-04-15T10:00:00Z");
+    let t6 = open(
+        a,
+        json!({"subject": "T6", "account_id": desk.account, "priority": "high", "category": "complaint",
+        "owner_id": a.user_id}),
+    )
+    .await;
+    step(&t6, "start").await;
+    clock("2026-04-15T11:00:00Z");
+    step(&t6, "wait").await;
+    // T7: archived: counted nowhere.
+    clock("2026-04-16T09:00:00Z");
+    let t7 =
+        open(a, json!({"subject": "T7", "account_id": desk.account, "priority": "urgent", "category": "complaint"}))
+            .await;
+    public(a, &t7).await;
+    app.delete(&format!("/api/v1/tickets/{t7}"), &a.token).await.expect(200);
+    // T8: after the range: only in the backlog.
+    clock("2026-04-20T09:00:00Z");
+    open(a, json!({"subject": "T8", "account_id": desk.account, "category": "complaint"})).await;
+
+    let report = app.get("/api/v1/reports/tickets?from=2026-04-13&to=2026-04-19", &desk.rep.token).await.expect(200);
+    let r = &report.body;
+    assert_eq!(
+        (r["from"].as_str(), r["to"].as_str(), r["period"].as_str()),
+        (Some("2026-04-13"), Some("2026-04-19"), Some("day"))
+    );
+    assert_eq!(
+        r["backlog"],
+        json!([
+            {"status": "new", "priority": "normal", "count": 1},
+            {"status": "new", "priority": "low", "count": 1},
+            {"status": "open", "priority": "normal", "count": 1},
+            {"status": "pending", "priority": "high", "count": 1},
+        ])
+    );
+    assert_eq!(r["backlog_total"], 4);
+    assert_eq!(
+        r["flow"],
+        json!([
+            {"period": "2026-04-13", "created": 3, "solved": 1},
+            {"period": "2026-04-14", "created": 1, "solved": 1},
+            {"period": "2026-04-15", "created": 2, "solved": 1},
+        ])
+    );
+    let compliance = |fr: i64, fr_met: i64, fr_rate: Value, res: i64, res_met: i64, res_rate: Value| {
+        json!({"first_responses": fr, "first_responses_met": fr_met, "first_response_compliance": fr_rate,
+               "resolutions": res, "resolutions_met": res_met, "resolution_compliance": res_rate})
+    };
+    assert_eq!(r["sla"]["overall"], compliance(4, 3, json!(75.0), 3, 2, json!(66.67)));
+    let mut urgent = compliance(1, 1, json!(100.0), 1, 1, json!(100.0));
+    urgent["priority"] = json!("urgent");
+    let mut high = compliance(1, 0, json!(0.0), 1, 0, json!(0.0));
+    high["priority"] = json!("high");
+    let mut normal = compliance(2, 2, json!(100.0), 1, 1, json!(100.0));
+    normal["priority"] = json!("normal");
+    assert_eq!(r["sla"]["by_priority"], json!([urgent, high, normal]));
+    let mut agent_a = compliance(2, 2, json!(100.0), 2, 2, json!(100.0));
+    agent_a["owner_id"] = json!(a.user_id);
+    let mut agent_b = compliance(2, 1, json!(50.0), 1, 0, json!(0.0));
+    agent_b["owner_id"] = json!(b.user_id);
+    assert_eq!(r["sla"]["by_agent"], json!([agent_a, agent_b]));
+    // First responses: 1,800 (T1), 18,000 (T2), 27,000 (T3), 28,800 (T5) business seconds.
+    assert_eq!(
+        r["first_response_time"],
+        json!({"count": 4, "median_business_seconds": 22_500, "p90_business_seconds": 28_800})
+    );
+    // Resolutions: 3,600 (T3's second), 10,800 (T1), 34,200 (T2).
+    assert_eq!(
+        r["resolution_time"],
+        json!({"count": 3, "median_business_seconds": 10_800, "p90_business_seconds": 34_200})
+    );
+    assert_eq!(r["reopens"], json!({"solved": 3, "reopened": 1, "reopen_rate": 33.33}));
+    assert_eq!(
+        r["complaints"],
+        json!({"total": 4,
+               "by_account": [{"account_id": desk.account, "complaints": 3}, {"account_id": initech, "complaints": 1}],
+               "by_product": [{"product_id": product, "complaints": 3}]})
+    );
+    assert_eq!(
+        r["opportunities_from_support"],
+        json!([
+            {"currency": "EUR", "opportunities": 2, "won": 1, "won_amount": 100_000},
+            {"currency": null, "opportunities": 1, "won": 0, "won_amount": 0},
+        ])
+    );
+
+    // By week the flow is one line; a range before any ticket has the backlog only.
+    let weekly = app
+        .get("/api/v1/reports/tickets?from=2026-04-13&to=2026-04-19&period=week", &desk.agent.token)
+        .await
+        .expect(200);
+    assert_eq!(weekly.body["flow"], json!([{"period": "2026-04-13", "created": 6, "solved": 3}]));
+    let empty = app.get("/api/v1/reports/tickets?from=2026-01-01&to=2026-01-31", &desk.agent.token).await.expect(200);
+    assert_eq!(empty.body["backlog_total"], 4);
+    assert_eq!(empty.body["flow"], json!([]));
+    assert_eq!(empty.body["sla"]["overall"], compliance(0, 0, Value::Null, 0, 0, Value::Null));
+    assert_eq!(
+        empty.body["first_response_time"],
+        json!({"count": 0, "median_business_seconds": null, "p90_business_seconds": null})
+    );
+    app.get("/api/v1/reports/tickets?from=2026-04-19&to=2026-04-13", &desk.agent.token)
+        .await
+        .expect_problem(400, "invalid_parameter");
+    app.get("/api/v1/reports/tickets?from=2026-04-13&to=2026-04-19&period=year", &desk.agent.token)
+        .await
+        .expect_problem(400, "invalid_parameter");
+    // Another organisation's report counts none of it.
+    let other = app.signup("Umbrella", "wesker@example.com").await;
+    let theirs = app.get("/api/v1/reports/tickets?from=2026-04-13&to=2026-04-19", &other.token).await.expect(200);
+    assert_eq!((theirs.body["backlog_total"].clone(), theirs.body["flow"].clone()), (json!(0), json!([])));
 }

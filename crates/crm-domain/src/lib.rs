@@ -31,6 +31,7 @@ pub mod reports;
 pub mod sla;
 pub mod sla_settings;
 pub mod ticket;
+pub mod ticket_report;
 pub mod timeline;
 pub mod user;
 pub mod value;

@@ -221,6 +221,12 @@ pub struct TicketSla {
     pub first_response_missed: bool,
     /// Whether the ticket was solved after its resolution deadline (since the last reopening).
     pub resolution_missed: bool,
+    /// The business time (on the policy's calendar of the day) from the opening to the first
+    /// response, once given.
+    pub first_response_business_seconds: Option<i64>,
+    /// The business time the resolution clock ran (from the opening or the last reopening to
+    /// the solve, less the time waiting on the customer), once solved.
+    pub resolution_business_seconds: Option<i64>,
 }
 
 /// The deadline and at-risk instant of `target` started at `start`, after `paused` on each clock.
@@ -263,6 +269,8 @@ impl TicketSla {
             paused_at: None,
             first_response_missed: false,
             resolution_missed: false,
+            first_response_business_seconds: None,
+            resolution_business_seconds: None,
         })
     }
 
@@ -647,9 +655,11 @@ impl Ticket {
     }
 
     /// Records the first response at `now`, once.
-    fn respond(&mut self, c: &mut Changes, now: DateTime<Utc>) {
+    fn respond(&mut self, c: &mut Changes, policy: &SlaPolicy, now: DateTime<Utc>) {
         if self.first_responded_at.is_none() {
             self.sla.first_response_missed = now > self.sla.first_response_due_at;
+            self.sla.first_response_business_seconds =
+                Some(sla::business_time_between(&policy.calendar, self.created_at, now).num_seconds());
             c.set("first_responded_at", &mut self.first_responded_at, &Some(Some(now)), at_audit);
         }
     }
@@ -754,8 +764,11 @@ impl Ticket {
             }
             TicketAction::Solve => {
                 // Solving answers the customer: it is the first response when none was given.
-                next.respond(&mut c, now);
+                next.respond(&mut c, policy, now);
                 next.sla.resolution_missed = now > next.sla.resolution_due_at;
+                let ran =
+                    sla::business_time_between(&policy.calendar, next.sla.resolution_started_at, now).num_seconds();
+                next.sla.resolution_business_seconds = Some((ran - next.sla.paused_business_seconds).max(0));
                 c.set("solved_at", &mut next.solved_at, &Some(Some(now)), at_audit);
                 let closes_at = now.checked_add_signed(policy.reopen_window()).unwrap_or(now);
                 c.set("closes_at", &mut next.closes_at, &Some(Some(closes_at)), at_audit);
@@ -770,6 +783,7 @@ impl Ticket {
                 next.sla.paused_business_seconds = 0;
                 next.sla.paused_calendar_seconds = 0;
                 next.sla.resolution_missed = false;
+                next.sla.resolution_business_seconds = None;
                 next.sla.reschedule_resolution(policy, next.priority)?;
             }
             TicketAction::Close => {
@@ -829,7 +843,7 @@ impl Ticket {
         let mut next = self.clone();
         let mut c = Changes::new();
         match (author, visibility) {
-            (CommentAuthor::User(_), CommentVisibility::Public) => next.respond(&mut c, now),
+            (CommentAuthor::User(_), CommentVisibility::Public) => next.respond(&mut c, policy, now),
             (CommentAuthor::Contact(_), _) if self.status == TicketStatus::Pending => {
                 next.sla.unpause(policy, self.priority, now)?;
                 c.set("status", &mut next.status, &Some(TicketStatus::Open), |v: &TicketStatus| {

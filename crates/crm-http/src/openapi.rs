@@ -32,7 +32,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "accounts", description = "Accounts: the businesses you sell to"),
         (name = "contacts", description = "Contacts: the people you deal with, with or without an account"),
         (name = "opportunities", description = "Opportunities: deals through the pipeline stages until closed won or lost"),
-        (name = "reports", description = "The pipeline and the forecast, computed by the database"),
+        (name = "reports", description = "The pipeline, the forecast, activities, competitors and support tickets, computed by the database"),
         (name = "products", description = "Products: the price book"),
         (name = "competitors", description = "Competitors and their products priced against ours"),
         (name = "quotes", description = "Quotes: priced offers on an opportunity; accepting one creates an order and wins the deal"),

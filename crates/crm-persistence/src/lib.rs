@@ -34,6 +34,7 @@ mod reports;
 mod rows;
 mod sla;
 mod table;
+mod ticket_report;
 mod tickets;
 mod timeline;
 mod users;

@@ -71,6 +71,8 @@ table! {
         paused_at: Option<DateTime<Utc>> = ticket.sla.paused_at,
         first_response_missed: bool = ticket.sla.first_response_missed,
         resolution_missed: bool = ticket.sla.resolution_missed,
+        first_response_business_seconds: Option<i64> = ticket.sla.first_response_business_seconds,
+        resolution_business_seconds: Option<i64> = ticket.sla.resolution_business_seconds,
         sla_risk_at: Option<DateTime<Utc>> = ticket.sla_marks().risk_at,
         sla_breach_at: Option<DateTime<Utc>> = ticket.sla_marks().breach_at,
         sla_missed: bool = ticket.sla_marks().missed,
@@ -125,6 +127,8 @@ impl TryFrom<TicketRow> for Ticket {
                 paused_at: row.paused_at,
                 first_response_missed: row.first_response_missed,
                 resolution_missed: row.resolution_missed,
+                first_response_business_seconds: row.first_response_business_seconds,
+                resolution_business_seconds: row.resolution_business_seconds,
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -503,7 +507,8 @@ mod tests {
              pending_reason, resolution, first_responded_at, solved_at, closes_at, closed_at, opportunity_ids, reopened_count, \
              first_response_due_at, first_response_at_risk_at, resolution_due_at, resolution_at_risk_at, \
              resolution_started_at, paused_business_seconds, paused_calendar_seconds, paused_at, \
-             first_response_missed, resolution_missed, sla_risk_at, sla_breach_at, sla_missed, sla_alert_at, \
+             first_response_missed, resolution_missed, first_response_business_seconds, \
+             resolution_business_seconds, sla_risk_at, sla_breach_at, sla_missed, sla_alert_at, \
              created_at, updated_at, created_by, version, archived_at";
         assert_eq!(sorted_columns(&Ticket::sql().columns), sorted_columns(expected));
     }

@@ -116,6 +116,7 @@ store!(
         AttentionRepository,
         SlaRepository,
         TicketRepository,
+        TicketReportRepository,
         TimelineRepository,
         HealthCheck,
 );

@@ -8,6 +8,7 @@ use crate::error::RepoError;
 use crate::list::{Page, Window};
 use crate::opportunity::{Opportunity, StageChange};
 use crate::ticket::{CommentVisibility, Ticket, TicketComment, TicketQuery};
+use crate::ticket_report::{TicketReportData, TicketReportQuery};
 use crate::timeline::About;
 
 /// A change of a ticket written with another write: the ticket as changed, the version it was
@@ -93,4 +94,16 @@ pub trait TicketRepository: Send + Sync {
         about: About,
         audit: &AuditContext,
     ) -> Result<(), RepoError>;
+}
+
+/// The tickets report's counts.
+#[async_trait]
+pub trait TicketReportRepository: Send + Sync {
+    /// Counts the organisation's unarchived tickets (and the deals handed to sales) for the
+    /// report: the backlog as it stands, the rest by the events in the query's range.
+    async fn ticket_report(
+        &self,
+        organization_id: Uuid,
+        query: &TicketReportQuery,
+    ) -> Result<TicketReportData, RepoError>;
 }

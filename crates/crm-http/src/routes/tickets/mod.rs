@@ -3,11 +3,13 @@
 mod comments;
 mod dto;
 mod handlers;
+mod report;
 mod sales;
 
 pub use comments::*;
 pub use dto::TicketResponse;
 pub use handlers::*;
+pub use report::*;
 pub use sales::*;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -28,5 +30,6 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_ticket_comments)
         .service(create_ticket_comment)
         .service(redact_ticket_comment)
-        .service(create_ticket_opportunity);
+        .service(create_ticket_opportunity)
+        .service(ticket_report);
 }
