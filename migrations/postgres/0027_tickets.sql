@@ -164,3 +164,10 @@ ALTER TABLE opportunities ADD COLUMN source_ticket_id UUID;
 ALTER TABLE opportunities ADD COLUMN source_product_id UUID;
 CREATE INDEX opportunities_source_ticket ON opportunities (organization_id, source_ticket_id)
     WHERE source_ticket_id IS NOT NULL;
+
+-- A call (any activity) logged against a ticket names it; the ticket's timeline reads them from
+-- this index in the order of the other link indexes (0019). Added without a foreign key, like
+-- the deals' source (the route checks it).
+ALTER TABLE activities ADD COLUMN ticket_id UUID;
+CREATE INDEX activities_ticket ON activities (organization_id, ticket_id, (COALESCE(occurred_at, due_at)))
+    WHERE ticket_id IS NOT NULL;

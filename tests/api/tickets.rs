@@ -21,6 +21,7 @@ on_both_backends!(
     open_complaints_follow_their_tickets_on_the_customer_records,
     support_hands_an_upsell_to_sales_and_it_is_won,
     the_tickets_report_matches_a_fixture_worked_out_by_hand,
+    a_ticket_timeline_tells_its_story_with_the_calls_logged_against_it,
 );
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -1016,4 +1017,114 @@ async fn the_tickets_report_matches_a_fixture_worked_out_by_hand(backend: Backen
     let other = app.signup("Umbrella", "wesker@example.com").await;
     let theirs = app.get("/api/v1/reports/tickets?from=2026-04-13&to=2026-04-19", &other.token).await.expect(200);
     assert_eq!((theirs.body["backlog_total"].clone(), theirs.body["flow"].clone()), (json!(0), json!([])));
+}
+
+async fn a_ticket_timeline_tells_its_story_with_the_calls_logged_against_it(backend: Backend) {
+    let desk = Desk::open(backend, "2026-04-13T07:00:00Z", json!({})).await;
+    let app = &desk.app;
+    let minute = chrono::Duration::minutes(1);
+    let ticket = desk.ticket(&desk.agent, json!({"subject": "Export fails", "contact_id": desk.contact})).await;
+    let id = id_of(&ticket);
+
+    // A call about the ticket is about its customer.
+    desk.clock.advance(minute);
+    let call = app
+        .post(
+            "/api/v1/activities",
+            &desk.agent.token,
+            &json!({"kind": "call", "direction": "outbound",
+            "subject": "Called back", "outcome": "no_answer", "ticket_id": id, "occurred_at": "2026-04-13T07:01:00Z"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(call.body["ticket_id"], id.as_str());
+    assert_eq!(
+        (call.body["contact_id"].as_str(), call.body["account_id"].as_str()),
+        (Some(desk.contact.as_str()), Some(desk.account.as_str()))
+    );
+    let call_id = id_of(&call.body);
+    app.post(
+        "/api/v1/activities",
+        &desk.agent.token,
+        &json!({"kind": "call", "subject": "Nobody", "ticket_id": uuid::Uuid::now_v7()}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    desk.clock.advance(minute);
+    desk.act(&desk.agent, &id, "start").await.expect(200);
+    desk.clock.advance(minute);
+    app.post(&format!("/api/v1/tickets/{id}/comments"), &desk.rep.token, &json!({"body": "Key account"}))
+        .await
+        .expect(201);
+    desk.clock.advance(minute);
+    app.post(
+        &format!("/api/v1/tickets/{id}/comments"),
+        &desk.agent.token,
+        &json!({"body": "Fixed", "visibility": "public"}),
+    )
+    .await
+    .expect(201);
+    // Another ticket's call is not in this story.
+    let other = desk.ticket(&desk.agent, json!({"subject": "Other", "contact_id": desk.contact})).await;
+    app.post(
+        "/api/v1/activities",
+        &desk.agent.token,
+        &json!({"kind": "note", "subject": "Elsewhere", "ticket_id": id_of(&other)}),
+    )
+    .await
+    .expect(201);
+
+    let path = format!("/api/v1/tickets/{id}/timeline");
+    let story = app.get(&path, &desk.rep.token).await.expect(200);
+    let items: Vec<(&str, &str, &str)> = story.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap(), i["summary"].as_str().unwrap(), i["record"]["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("ticket_commented", "Public comment on the ticket", "ticket_comment"),
+            ("ticket_note", "Internal note", "ticket_comment"),
+            ("ticket_status_changed", "Ticket status changed to open", "ticket"),
+            ("activity", "Call (outbound), no answer: Called back", "activity"),
+            ("created", "Ticket created", "ticket"),
+        ]
+    );
+    let data = &story.body["data"];
+    assert_eq!(
+        (data[0]["data"]["body"].as_str(), data[1]["data"]["body"].as_str()),
+        (Some("Fixed"), Some("Key account"))
+    );
+    assert_eq!(data[1]["actor"]["id"], desk.rep.user_id.as_str());
+    assert_eq!(data[3]["data"]["id"], call_id.as_str());
+    // Filtered by kind, and page by page.
+    let notes = app.get(&format!("{path}?kind=ticket_note,activity"), &desk.agent.token).await.expect(200);
+    let kinds: Vec<&str> = notes.body["data"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ticket_note", "activity"]);
+    let first = app.get(&format!("{path}?limit=3"), &desk.agent.token).await.expect(200);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest = app.get(&format!("{path}?limit=3&cursor={cursor}"), &desk.agent.token).await.expect(200);
+    let kinds: Vec<&str> = rest.body["data"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["activity", "created"]);
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+
+    // The calls of a ticket are a list filter too; a call is unlinked with null.
+    let calls = app.get(&format!("/api/v1/activities?ticket_id={id}"), &desk.agent.token).await.expect(200);
+    assert_eq!(calls.body["data"].as_array().unwrap().len(), 1);
+    app.patch(&format!("/api/v1/activities/{call_id}"), &desk.agent.token, &json!({"ticket_id": uuid::Uuid::now_v7()}))
+        .await
+        .expect_problem(422, "validation_failed");
+    let unlinked = app
+        .patch(&format!("/api/v1/activities/{call_id}"), &desk.agent.token, &json!({"ticket_id": null}))
+        .await
+        .expect(200);
+    assert_eq!(unlinked.body["ticket_id"], Value::Null);
+    let calls = app.get(&format!("/api/v1/activities?ticket_id={id}"), &desk.agent.token).await.expect(200);
+    assert_eq!(calls.body["data"], json!([]));
+
+    // Another organisation reads no ticket timeline of this one.
+    let stranger = app.signup("Umbrella", "wesker@example.com").await;
+    app.get(&path, &stranger.token).await.expect_problem(404, "not_found");
 }

@@ -199,6 +199,9 @@ pub struct Activity {
     pub priority: Priority,
     pub owner_id: Uuid,
     pub links: Links,
+    /// The support ticket it was logged against (a call about the ticket); its customer is
+    /// among the links.
+    pub ticket_id: Option<Uuid>,
     /// The other people who took part, contacts of the organisation, without repeats.
     pub participant_contact_ids: Vec<Uuid>,
     pub custom_fields: CustomFields,
@@ -227,6 +230,7 @@ pub struct ActivityDraft {
     pub priority: Option<Priority>,
     pub owner_id: Option<Uuid>,
     pub links: Links,
+    pub ticket_id: Option<Uuid>,
     pub participant_contact_ids: Vec<Uuid>,
     pub custom_fields: Option<CustomFields>,
 }
@@ -249,6 +253,7 @@ pub struct ActivityPatch {
     pub contact_id: Option<Option<Uuid>>,
     pub account_id: Option<Option<Uuid>>,
     pub opportunity_id: Option<Option<Uuid>>,
+    pub ticket_id: Option<Option<Uuid>>,
     pub participant_contact_ids: Option<Vec<Uuid>>,
     pub custom_fields: Option<CustomFields>,
 }
@@ -397,6 +402,7 @@ impl Activity {
             priority: draft.priority.unwrap_or(Priority::Normal),
             owner_id: draft.owner_id.unwrap_or(actor_id),
             links: draft.links,
+            ticket_id: draft.ticket_id,
             participant_contact_ids: draft.participant_contact_ids,
             custom_fields: draft.custom_fields.unwrap_or_else(CustomFields::empty),
             created_at: now,
@@ -475,6 +481,7 @@ impl Activity {
         c.set("contact_id", &mut next.links.contact_id, &patch.contact_id, opt_id);
         c.set("account_id", &mut next.links.account_id, &patch.account_id, opt_id);
         c.set("opportunity_id", &mut next.links.opportunity_id, &patch.opportunity_id, opt_id);
+        c.set("ticket_id", &mut next.ticket_id, &patch.ticket_id, opt_id);
         c.set(
             "participant_contact_ids",
             &mut next.participant_contact_ids,
@@ -590,6 +597,7 @@ impl Activity {
         put("contact_id", opt_id(&self.links.contact_id));
         put("account_id", opt_id(&self.links.account_id));
         put("opportunity_id", opt_id(&self.links.opportunity_id));
+        put("ticket_id", opt_id(&self.ticket_id));
         if !self.participant_contact_ids.is_empty() {
             put("participant_contact_ids", ids(&self.participant_contact_ids));
         }
@@ -658,6 +666,7 @@ pub struct ActivityQuery {
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub opportunity_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
     /// The activities this contact took part in (one of `participant_contact_ids`).
     pub participant_contact_id: Option<Uuid>,
     pub due_after: Option<DateTime<Utc>>,
@@ -758,6 +767,7 @@ mod tests {
             priority: None,
             owner_id: None,
             links: Links { contact_id: Some(Uuid::from_u128(1)), ..Links::default() },
+            ticket_id: None,
             participant_contact_ids: Vec::new(),
             custom_fields: None,
         }

@@ -43,6 +43,7 @@ string_enum!(
         TicketStatusChanged => "ticket_status_changed",
         TicketSolved => "ticket_solved",
         TicketCommented => "ticket_commented",
+        TicketNote => "ticket_note",
     }
 );
 
@@ -202,6 +203,9 @@ pub enum TimelineSubject {
     Contact(Uuid),
     Account(Uuid),
     Opportunity(Uuid),
+    /// A support ticket's own story: its events, its comments (internal ones too) and the
+    /// activities logged against it.
+    Ticket(Uuid),
 }
 
 /// The filters of a timeline page.
@@ -222,7 +226,10 @@ impl TimelineFilter {
 
     /// The kinds the audit trail gives that the filter keeps (all of them when it names none).
     pub fn event_kinds(&self) -> Vec<TimelineKind> {
-        let all = TimelineKind::ALL.iter().copied().filter(|k| *k != TimelineKind::Activity);
+        let all = TimelineKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| !matches!(k, TimelineKind::Activity | TimelineKind::TicketNote));
         all.filter(|k| self.wants(*k)).collect()
     }
 }
@@ -239,6 +246,8 @@ pub struct StageSnapshot {
 #[derive(Debug, Clone)]
 pub enum Detail {
     Activity(Box<Activity>),
+    /// A comment on a ticket, in the ticket's own timeline.
+    Comment(Box<crate::ticket::TicketComment>),
     Event {
         action: AuditAction,
         changes: Vec<FieldChange>,
@@ -276,6 +285,24 @@ impl TimelineItem {
         }
     }
 
+    /// A ticket's comment as an item of the ticket's timeline: `ticket_commented` when public,
+    /// `ticket_note` when internal.
+    pub fn from_comment(comment: crate::ticket::TicketComment) -> Self {
+        let kind = match comment.visibility {
+            crate::ticket::CommentVisibility::Public => TimelineKind::TicketCommented,
+            crate::ticket::CommentVisibility::Internal => TimelineKind::TicketNote,
+        };
+        Self {
+            id: comment.id,
+            kind,
+            occurred_at: comment.created_at,
+            actor_id: Some(comment.created_by),
+            record_type: "ticket_comment".to_owned(),
+            record_id: comment.id,
+            detail: Detail::Comment(Box::new(comment)),
+        }
+    }
+
     pub fn position(&self) -> KeysetPosition {
         KeysetPosition { value: SortValue::Timestamp(self.occurred_at), id: self.id }
     }
@@ -299,6 +326,11 @@ impl TimelineItem {
                 }
                 format!("{text}: {}", a.subject.as_str())
             }
+            Detail::Comment(c) => match (c.visibility, c.author) {
+                (crate::ticket::CommentVisibility::Internal, _) => "Internal note".to_owned(),
+                (_, crate::ticket::CommentAuthor::Contact(_)) => "Reply from the customer".to_owned(),
+                (_, crate::ticket::CommentAuthor::User(_)) => "Public comment on the ticket".to_owned(),
+            },
             Detail::Event { changes, stage, .. } => {
                 let noun = capitalised(record);
                 let status = new_text(changes, "status").map(|s| s.replace('_', " "));
@@ -313,6 +345,7 @@ impl TimelineItem {
                     }
                     TimelineKind::TicketSolved => "Ticket solved".to_owned(),
                     TimelineKind::TicketCommented => "Public comment on the ticket".to_owned(),
+                    TimelineKind::TicketNote => "Internal note".to_owned(),
                     TimelineKind::Converted => "Lead converted".to_owned(),
                     TimelineKind::StageChanged => {
                         let to = stage.as_ref().map(|s| s.stage.as_str().replace('_', " ")).unwrap_or_default();
@@ -342,7 +375,7 @@ impl TimelineItem {
                 | TimelineKind::TicketStatusChanged => new_text(changes, "status"),
                 _ => None,
             },
-            Detail::Activity(_) => None,
+            Detail::Activity(_) | Detail::Comment(_) => None,
         }
     }
 }

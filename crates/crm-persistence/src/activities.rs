@@ -75,6 +75,7 @@ table! {
         contact_id: Option<Uuid> = activity.links.contact_id,
         account_id: Option<Uuid> = activity.links.account_id,
         opportunity_id: Option<Uuid> = activity.links.opportunity_id,
+        ticket_id: Option<Uuid> = activity.ticket_id,
         participant_contact_ids: Json<Vec<Uuid>> = Json(activity.participant_contact_ids.clone()),
         custom_fields: Json<serde_json::Value> = custom_fields_json(&activity.custom_fields)?,
         updated_at: DateTime<Utc> = activity.updated_at,
@@ -122,6 +123,7 @@ impl TryFrom<ActivityRow> for Activity {
                 account_id: row.account_id,
                 opportunity_id: row.opportunity_id,
             },
+            ticket_id: row.ticket_id,
             participant_contact_ids: row.participant_contact_ids.0,
             custom_fields: CustomFields::from_trusted(row.custom_fields.0.to_string()),
             created_at: row.created_at,
@@ -208,6 +210,8 @@ pub(crate) use move_lead_activities;
 fn list_index(query: &ActivityQuery) -> Option<&'static str> {
     if query.participant_contact_id.is_some() {
         Some("sqlite_autoindex_activities_1")
+    } else if query.ticket_id.is_some() {
+        Some("activities_ticket")
     } else if query.contact_id.is_some() {
         Some("activities_contact")
     } else if query.opportunity_id.is_some() {
@@ -287,6 +291,7 @@ macro_rules! impl_activities {
                     ("contact_id", query.contact_id),
                     ("account_id", query.account_id),
                     ("opportunity_id", query.opportunity_id),
+                    ("ticket_id", query.ticket_id),
                 ] {
                     if let Some(id) = id {
                         qb.push(format_args!(" AND {column} = ")).push_bind(id);

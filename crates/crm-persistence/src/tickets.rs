@@ -146,7 +146,7 @@ impl TryFrom<TicketRow> for Ticket {
     }
 }
 
-const COMMENT_COLUMNS: &str = "organization_id, id, ticket_id, body, visibility, author_user_id, \
+pub(crate) const COMMENT_COLUMNS: &str = "organization_id, id, ticket_id, body, visibility, author_user_id, \
      author_contact_id, created_at, created_by, redacted_at, redacted_by";
 
 crate::rows::rows! {

@@ -91,6 +91,7 @@ fn subject_column(subject: TimelineSubject) -> (&'static str, Uuid) {
         TimelineSubject::Contact(id) => ("contact_id", id),
         TimelineSubject::Account(id) => ("account_id", id),
         TimelineSubject::Opportunity(id) => ("opportunity_id", id),
+        TimelineSubject::Ticket(id) => ("ticket_id", id),
     }
 }
 
@@ -173,6 +174,43 @@ macro_rules! impl_timeline {
                             .push(")");
                         sources.push(self.activity_source(qb, filter, window).await?);
                     }
+                }
+                if let TimelineSubject::Ticket(ticket) = subject {
+                    // The ticket's own events (by entity), and its comments, internal ones too.
+                    if !filter.event_kinds().is_empty() {
+                        let mut qb = QueryBuilder::<$Db>::new(format!(
+                            "{EVENTS_WITH_STAGE}{} WHERE e.timeline_kind IS NOT NULL AND e.entity_type = 'ticket' \
+                             AND e.organization_id = ",
+                            from_table::<$Store>("audit_events AS e", "audit_events_entity", true)
+                        ));
+                        qb.push_bind(organization_id).push(" AND e.entity_id = ").push_bind(ticket);
+                        sources.push(self.event_source(qb, filter, window).await?);
+                    }
+                    let visibilities: Vec<&str> = [
+                        (TimelineKind::TicketCommented, "public"),
+                        (TimelineKind::TicketNote, "internal"),
+                    ]
+                    .into_iter()
+                    .filter(|(kind, _)| filter.wants(*kind))
+                    .map(|(_, visibility)| visibility)
+                    .collect();
+                    if !visibilities.is_empty() {
+                        let mut qb = QueryBuilder::<$Db>::new(format!(
+                            "SELECT {} FROM ticket_comments WHERE organization_id = ",
+                            crate::tickets::COMMENT_COLUMNS
+                        ));
+                        qb.push_bind(organization_id).push(" AND ticket_id = ").push_bind(ticket);
+                        push_any_text(&mut qb, "visibility", &visibilities);
+                        Self::push_range(&mut qb, "created_at", filter, window);
+                        let rows: Vec<crate::tickets::TicketCommentRow> =
+                            qb.build_query_as().fetch_all(&self.pool).await.map_err(plain)?;
+                        let comments = rows
+                            .into_iter()
+                            .map(|row| crm_domain::ticket::TicketComment::try_from(row).map(TimelineItem::from_comment))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        sources.push(comments);
+                    }
+                    return Ok(merge(sources, window.limit));
                 }
                 if !filter.event_kinds().is_empty() {
                     let mut qb = Self::events_from(column);

@@ -88,7 +88,8 @@ pub struct TimelineItemResponse {
     /// deal's stage. `quote_sent`, `quote_accepted`, `quote_rejected`. `order_status_changed`: an
     /// order's step. `invoice_issued`, `invoice_paid`, `invoice_voided`, `payment_recorded`.
     /// `ticket_status_changed`, `ticket_solved`: a support ticket's step (its opening is
-    /// `created`). `ticket_commented`: a public comment on a ticket (internal ones are not items).
+    /// `created`). `ticket_commented`: a public comment on a ticket; `ticket_note`: an internal
+    /// one, only in the ticket's own timeline (where a comment's `data` is the comment).
     #[schema(schema_with = kind_schema)]
     pub kind: &'static str,
     /// When it happened; a planned activity's due date.
@@ -182,6 +183,10 @@ async fn page(
                     serde_json::to_value(ActivityResponse::of(activity, at).0).unwrap_or_default()
                 }
                 Detail::Event { .. } => event_data(item, audit_reader),
+                Detail::Comment(comment) => {
+                    serde_json::to_value(crate::routes::tickets::CommentResponse::from(comment.as_ref()))
+                        .unwrap_or_default()
+                }
             },
         })
         .collect();
@@ -262,6 +267,20 @@ timeline_route!(
     "A deal's timeline: its activities, stage changes (with amount and probability), quotes, orders and invoices"
 );
 
+timeline_route!(
+    ticket_timeline,
+    crm_domain::ticket::Ticket,
+    "/tickets/{id}/timeline",
+    "tickets",
+    TimelineSubject::Ticket,
+    "A support ticket's own story: its opening and steps, its comments (`ticket_commented` when public, `ticket_note` when internal, with the comment in `data`) and the activities logged against it"
+);
+
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    config.service(lead_timeline).service(contact_timeline).service(account_timeline).service(opportunity_timeline);
+    config
+        .service(lead_timeline)
+        .service(contact_timeline)
+        .service(account_timeline)
+        .service(opportunity_timeline)
+        .service(ticket_timeline);
 }

@@ -90,6 +90,9 @@ pub struct CreateActivityRequest {
     /// is a 422 `account_mismatch`.
     pub account_id: Option<Uuid>,
     pub opportunity_id: Option<Uuid>,
+    /// The support ticket it is logged against (a call about the ticket): an unarchived ticket
+    /// of the organisation, whose contact and account are filled in when absent.
+    pub ticket_id: Option<Uuid>,
     /// The other people who took part, contacts of the organisation (at most 50).
     pub participant_contact_ids: Option<Vec<Uuid>>,
     #[schema(schema_with = crate::schema::optional_custom_fields)]
@@ -134,6 +137,7 @@ impl CreateActivityRequest {
                 account_id: self.account_id,
                 opportunity_id: self.opportunity_id,
             },
+            ticket_id: self.ticket_id,
             participant_contact_ids: self.participant_contact_ids.unwrap_or_default(),
             custom_fields: self.custom_fields.and_then(|m| custom_fields(&mut errors, m)),
         };
@@ -195,6 +199,9 @@ pub struct UpdateActivityRequest {
     pub account_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     pub opportunity_id: Option<Option<Uuid>>,
+    /// An unarchived ticket of the organisation; `null` unlinks it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub ticket_id: Option<Option<Uuid>>,
     /// Replaces the list; `null` empties it.
     #[serde(default, deserialize_with = "double_option")]
     pub participant_contact_ids: Option<Option<Vec<Uuid>>>,
@@ -234,6 +241,7 @@ impl UpdateActivityRequest {
             contact_id: self.contact_id,
             account_id: self.account_id,
             opportunity_id: self.opportunity_id,
+            ticket_id: self.ticket_id,
             participant_contact_ids: self.participant_contact_ids.map(Option::unwrap_or_default),
             custom_fields: match self.custom_fields {
                 None => None,
@@ -339,6 +347,8 @@ pub struct ActivityResponse {
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub opportunity_id: Option<Uuid>,
+    /// The support ticket it was logged against.
+    pub ticket_id: Option<Uuid>,
     pub participant_contact_ids: Vec<Uuid>,
     #[schema(schema_with = crate::schema::custom_fields)]
     pub custom_fields: serde_json::Value,
@@ -376,6 +386,7 @@ impl ActivityResponse {
             contact_id: a.links.contact_id,
             account_id: a.links.account_id,
             opportunity_id: a.links.opportunity_id,
+            ticket_id: a.ticket_id,
             participant_contact_ids: a.participant_contact_ids.clone(),
             custom_fields: custom_fields_value(&a.custom_fields),
             created_at: timestamp(a.created_at),
@@ -447,6 +458,9 @@ pub struct ActivityListQuery {
     pub account_id: Option<String>,
     #[param(value_type = Option<Uuid>)]
     pub opportunity_id: Option<String>,
+    /// The activities logged against this ticket.
+    #[param(value_type = Option<Uuid>)]
+    pub ticket_id: Option<String>,
     /// The activities this contact took part in: one of their `participant_contact_ids`.
     #[param(value_type = Option<Uuid>)]
     pub participant_contact_id: Option<String>,

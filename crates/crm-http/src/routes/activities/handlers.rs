@@ -9,6 +9,7 @@ use crm_domain::activity::{
 use crm_domain::audit::AuditAction;
 use crm_domain::contact::Contact;
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
+use crm_domain::ticket::Ticket;
 use crm_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
 
@@ -115,6 +116,32 @@ async fn resolve_links(
     Ok(links.with_account(contact_account, opportunity_account)?)
 }
 
+/// The unarchived ticket an activity names.
+///
+/// # Errors
+/// 422 `unknown_reference` on `ticket_id` when the organisation has no such ticket or it is
+/// archived.
+async fn ticket_of(
+    state: &AppState,
+    organization_id: Uuid,
+    ticket_id: Option<Uuid>,
+) -> Result<Option<Ticket>, ApiError> {
+    let Some(ticket_id) = ticket_id else { return Ok(None) };
+    match state.store.get::<Ticket>(organization_id, ticket_id).await {
+        Ok(ticket) if ticket.archived_at.is_none() => Ok(Some(ticket)),
+        Ok(_) | Err(crm_domain::RepoError::NotFound) => Err(ApiError::Validation {
+            detail: None,
+            errors: FieldError::new(
+                "ticket_id",
+                "unknown_reference",
+                "no unarchived ticket with this id exists in your organization",
+            )
+            .into(),
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Log an interaction or plan one
 ///
 /// Logging a call that nobody answered is one small POST:
@@ -141,6 +168,15 @@ pub async fn create_activity(
     authorize(principal.role, Resource::Activity, Action::Create, true)?;
     let mut draft = body.0.try_into_domain()?;
     may_assign(&principal, Resource::Activity, principal.user_id, draft.owner_id)?;
+    if let Some(ticket) = ticket_of(&state, principal.organization_id, draft.ticket_id).await? {
+        // A call about a ticket is about its customer.
+        if draft.links.contact_id.is_none() && draft.links.account_id.is_none() {
+            draft.links.contact_id = ticket.contact_id;
+        }
+        if draft.links.account_id.is_none() {
+            draft.links.account_id = ticket.account_id;
+        }
+    }
     draft.links =
         resolve_links(&state, principal.organization_id, draft.links, Some(&draft.participant_contact_ids)).await?;
     let activity = Activity::create(Uuid::now_v7(), principal.organization_id, principal.user_id, draft, now())?;
@@ -201,6 +237,10 @@ pub async fn update_activity(
                 || patch.account_id.is_some()
                 || patch.opportunity_id.is_some();
             let mut patch: ActivityPatch = patch.clone();
+            if let Some(ticket_id) = patch.ticket_id {
+                current.ensure_active()?;
+                ticket_of(&state, organization_id, ticket_id).await?;
+            }
             if relinked || patch.participant_contact_ids.is_some() {
                 current.ensure_active()?;
                 let links = resolve_links(
@@ -405,6 +445,7 @@ pub async fn list_activities(
         participant_contact_id: parse_uuid_param("participant_contact_id", query.participant_contact_id.as_deref())?,
         account_id: parse_uuid_param("account_id", query.account_id.as_deref())?,
         opportunity_id: parse_uuid_param("opportunity_id", query.opportunity_id.as_deref())?,
+        ticket_id: parse_uuid_param("ticket_id", query.ticket_id.as_deref())?,
         due_after: parse_timestamp_param("due_after", query.due_after.as_deref())?,
         due_before: parse_timestamp_param("due_before", query.due_before.as_deref())?,
         occurred_after: parse_timestamp_param("occurred_after", query.occurred_after.as_deref())?,
