@@ -217,7 +217,16 @@ async fn contacts_follow_roles_and_tenancy(backend: Backend) {
     app.patch(&format!("/api/v1/contacts/{}", id_of(&theirs)), &rep.token, &json!({"title": "CTO"}))
         .await
         .expect_problem(403, "forbidden");
-    app.post("/api/v1/contacts", &support.token, &json!({"last_name": "X"})).await.expect_problem(403, "forbidden");
+    // A new customer calls support: the agent creates the contact, and changes no sales record.
+    let caller = app.post("/api/v1/contacts", &support.token, &json!({"last_name": "Caller"})).await.expect(201).body;
+    assert_eq!(caller["owner_id"], support.user_id.as_str());
+    app.patch(&format!("/api/v1/contacts/{}", id_of(&caller)), &support.token, &json!({"title": "CTO"}))
+        .await
+        .expect_problem(403, "forbidden");
+    app.post("/api/v1/contacts", &support.token, &json!({"last_name": "X", "owner_id": rep.user_id}))
+        .await
+        .expect_problem(403, "forbidden");
+    app.post("/api/v1/accounts", &support.token, &json!({"name": "X"})).await.expect_problem(403, "forbidden");
     let globex = app.signup("Globex", "hank@globex.example").await;
     let path = format!("/api/v1/contacts/{}", id_of(&theirs));
     app.get(&path, &globex.token).await.expect_problem(404, "not_found");

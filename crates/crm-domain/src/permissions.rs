@@ -41,6 +41,9 @@ pub enum Resource {
     /// (one the customer sees) or a customer's reply needs the right to work tickets; only admins
     /// redact one.
     TicketComment,
+    /// A new contact: a sales record, which a support agent may also create (a new customer
+    /// calls support). Reading and changing contacts follows [`Resource::SalesRecord`].
+    NewContact,
 }
 
 impl Resource {
@@ -55,6 +58,7 @@ impl Resource {
             Resource::Settings => "the organisation's settings",
             Resource::Ticket => "support tickets",
             Resource::TicketComment => "comments on support tickets",
+            Resource::NewContact => "contacts",
         }
     }
 }
@@ -129,6 +133,8 @@ pub fn reach(role: Role, resource: Resource, action: Action) -> Reach {
         (TicketComment, Read | Create, _) => All,
         (TicketComment, Update, Role::Admin) => All,
         (TicketComment, _, _) => Nothing,
+        (NewContact, Create, _) => All,
+        (NewContact, action, role) => reach(role, SalesRecord, action),
     }
 }
 

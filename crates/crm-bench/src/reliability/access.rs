@@ -181,6 +181,29 @@ async fn seed(
         )
         .await?;
     ids.insert("activities", id(&activity)?);
+    // A support ticket with a comment (sellers create none: they take the shared one).
+    if let Some(shared) = shared {
+        ids.insert("tickets", shared["tickets"].clone());
+        ids.insert("comments", shared["comments"].clone());
+    } else {
+        let ticket = a
+            .must(
+                Method::POST,
+                "/api/v1/tickets",
+                &json!({"subject": format!("{MARKER} ticket"), "contact_id": contact_id, "category": "complaint"}),
+            )
+            .await?;
+        let ticket_id = id(&ticket)?;
+        let receipt = a
+            .must(
+                Method::POST,
+                &format!("/api/v1/tickets/{ticket_id}/comments"),
+                &json!({"body": format!("{MARKER} comment")}),
+            )
+            .await?;
+        ids.insert("comments", id(&receipt["comment"])?);
+        ids.insert("tickets", ticket_id);
+    }
     ids.insert("accounts", account_id);
     ids.insert("contacts", contact_id);
     ids.insert("opportunities", deal_id);
@@ -229,6 +252,7 @@ fn example_body(spec: &Value, operation: &Value) -> Option<Value> {
     let path = operation["operationId"].as_str().unwrap_or_default();
     Some(match path {
         "create_opportunity" => json!({"name": "Probe", "account_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}),
+        "create_ticket" => json!({"subject": "Probe", "account_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"}),
         "create_order" | "create_invoice" => {
             json!({"currency": "EUR", "account_id": "0193a8f2-7c1e-7d3a-9b1e-2f4c5d6e7f80"})
         }
@@ -254,7 +278,8 @@ fn leaks(text: &str, ids: &HashMap<&'static str, String>, alpha_admin: &str) -> 
 
 /// Cross-organisation access: organisation A holds one record of every kind (lead, account,
 /// contact, deal with a competitor and a contact role, product, competitor and its product,
-/// quote, order, issued invoice with a payment, activity, user), each carrying a marker. B's admin then
+/// quote, order, issued invoice with a payment, activity, user, support ticket with a comment), each
+/// carrying a marker. B's admin then
 /// calls every operation of the served API description that takes a path id, with A's ids and
 /// the operation's example body; every list and report, plain and with each id filter set to
 /// A's records; and every create that references A's records. Promises, on both backends: each
@@ -380,6 +405,9 @@ async fn alpha_versions(a: &Session, ids: &HashMap<&'static str, String>) -> Res
     for (noun, id) in ids {
         let path = if *noun == "competitor_products" {
             format!("/api/v1/competitors/{}/products/{id}", ids["competitors"])
+        } else if *noun == "comments" {
+            // A comment is read in its ticket's list.
+            format!("/api/v1/tickets/{}/comments", ids["tickets"])
         } else {
             format!("/api/v1/{noun}/{id}")
         };
@@ -391,9 +419,16 @@ async fn alpha_versions(a: &Session, ids: &HashMap<&'static str, String>) -> Res
 
 /// The kind of record a path acts on, as the permission module names it; `None` for routes
 /// outside the matrix (the caller's own profile).
-fn resource_of(path: &str) -> Option<Resource> {
+fn resource_of(method: &Method, path: &str) -> Option<Resource> {
     let rest = path.strip_prefix("/api/v1/")?;
+    if rest.starts_with("tickets/{id}/comments") {
+        return Some(Resource::TicketComment);
+    }
+    if rest == "contacts" && *method == Method::POST {
+        return Some(Resource::NewContact);
+    }
     match rest.split('/').next()? {
+        "tickets" => Some(Resource::Ticket),
         "leads" | "accounts" | "contacts" | "opportunities" | "quotes" | "orders" | "invoices" | "reports" => {
             Some(Resource::SalesRecord)
         }
@@ -412,7 +447,7 @@ fn resource_of(path: &str) -> Option<Resource> {
 fn action_of(method: &Method, path: &str) -> Action {
     if *method == Method::GET {
         Action::Read
-    } else if *method == Method::POST && !path.contains('{') {
+    } else if *method == Method::POST && (!path.contains('{') || path.ends_with("/comments")) {
         Action::Create
     } else {
         Action::Update
@@ -469,12 +504,12 @@ pub(super) async fn roles(config: &ReliabilityConfig, dir: &Path) -> Result<Outc
             let theirs = seed(&admin, &format!("{role}-admin"), None).await?;
             let own = if role == Role::SalesRep { Some(seed(&actor, "rep-own", Some(&theirs)).await?) } else { None };
             for (path, item) in spec["paths"].as_object().into_iter().flatten() {
-                let Some(resource) = resource_of(path) else { continue };
                 for (method, operation) in item.as_object().into_iter().flatten() {
                     let Ok(method) = Method::from_bytes(method.to_uppercase().as_bytes()) else { continue };
                     if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
                         continue;
                     }
+                    let Some(resource) = resource_of(&method, path) else { continue };
                     let action = action_of(&method, path);
                     let mut sets = vec![(&theirs, false)];
                     if let Some(own) = &own
@@ -502,8 +537,15 @@ pub(super) async fn roles(config: &ReliabilityConfig, dir: &Path) -> Result<Outc
                             Reach::Nothing => false,
                         };
                         // Quoting commits the deal: it also needs the right to change it (README).
+                        let quoting = path == "/api/v1/quotes" && method == Method::POST;
+                        // A public comment (the example's) needs the right to work tickets.
+                        let public_comment = resource == Resource::TicketComment
+                            && action == Action::Create
+                            && body.as_ref().is_some_and(|b| b["visibility"] != "internal");
+                        let works_tickets = reach(role, Resource::Ticket, Action::Update) == Reach::All;
                         let allowed = reaches(action, owner)
-                            && (path != "/api/v1/quotes" || method != Method::POST || reaches(Action::Update, owned));
+                            && (!quoting || reaches(Action::Update, owned))
+                            && (!public_comment || works_tickets);
                         let (status, text) = actor.send(method.clone(), &concrete, body.as_ref()).await?;
                         probes += 1;
                         let problem: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

@@ -94,7 +94,9 @@ async fn duplicate_email(state: &AppState, organization_id: Uuid, contact: &Cont
 /// Create a contact
 ///
 /// An email is unique among the organisation's active contacts: a duplicate answers 409 with
-/// `existing_id` naming the contact that has it.
+/// `existing_id` naming the contact that has it. Every role creates contacts (a support agent
+/// when a new customer calls support); the contact is the creator's unless `owner_id` names
+/// someone else, which needs the reassign right.
 #[utoipa::path(
     tag = "contacts",
     request_body = CreateContactRequest,
@@ -112,7 +114,8 @@ pub async fn create_contact(
     body: JsonBody<CreateContactRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    authorize(principal.role, Resource::SalesRecord, Action::Create, true)?;
+    // Support agents create contacts too: a new customer calls support.
+    authorize(principal.role, Resource::NewContact, Action::Create, true)?;
     let draft = body.0.try_into_domain()?;
     may_assign(&principal, Resource::SalesRecord, principal.user_id, draft.owner_id)?;
     check_account(&state, principal.organization_id, draft.account_id).await?;
