@@ -18,6 +18,7 @@ DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 RULES = {
     "forecast_report": [("400", "`to` is at most ten years after `from`, a rule between two parameters")],
     "activity_report": [("400", "`to` is not before `from` and at most ten years after it, and `group_by` names two different groupings with at most one period: rules between values")],
+    "ticket_report": [("400", "`to` is not before `from` and at most ten years after it, a rule between two parameters")],
     "create_quote": [("422", "a line's product priced in another currency than the quote needs the line's own unit_price")],
     "update_quote": [("422", "a line's product priced in another currency than the quote needs the line's own unit_price")],
     "create_order": [("422", "a line's product priced in another currency than the order needs the line's own unit_price")],
