@@ -32,6 +32,10 @@ const CONTACTS_SQL: &str = "SELECT c.id, c.account_id FROM contacts AS c LEFT JO
 /// Ordinary accounts with a full first timeline page (the seed gives some 60 activities).
 const ACCOUNTS_SQL: &str = "SELECT account_id FROM activities WHERE organization_id = $1 AND account_id IS NOT NULL \
      GROUP BY account_id HAVING COUNT(*) BETWEEN 55 AND 1000";
+/// Active tickets, for comments.
+const TICKETS_SQL: &str = "SELECT id FROM tickets WHERE organization_id = $1 AND archived_at IS NULL \
+     AND status IN ('new', 'open', 'pending', 'on_hold') ORDER BY random() LIMIT 1000";
+const HAS_TICKETS_SQL: &str = "SELECT COUNT(*) FROM tickets WHERE organization_id = $1 AND id IS NULL";
 const HAS_ACTIVITIES_SQL: &str = "SELECT COUNT(*) FROM activities WHERE organization_id = $1 AND id IS NULL";
 /// The accounts holding the most activities: the seed's big accounts.
 const BIG_ACCOUNTS_SQL: &str = "SELECT account_id FROM activities WHERE organization_id = $1 AND account_id IS NOT NULL \
@@ -53,15 +57,20 @@ macro_rules! sample_with {
                 ),
                 Err(_) => (Vec::new(), Vec::new()),
             };
+        // Schemas before the tickets (migration 0027) have none.
+        let tickets: Vec<(Uuid,)> = match sqlx::query(HAS_TICKETS_SQL).bind($org).execute(&mut $conn).await {
+            Ok(_) => sqlx::query_as(TICKETS_SQL).bind($org).fetch_all(&mut $conn).await?,
+            Err(_) => Vec::new(),
+        };
         $conn.close().await?;
-        (sample, editable, users, contacts, accounts, big)
+        (sample, editable, users, contacts, accounts, big, tickets)
     }};
 }
 
 /// Samples the seeded organisation; `concurrency` sizes the update pools.
 pub async fn sample(database_url: &str, tenant: Tenant, concurrency: usize) -> Result<Fixture> {
     let org = tenant.organization_id;
-    let (sample, mut editable, users, contacts, accounts, big) = if database_url.starts_with("sqlite:") {
+    let (sample, mut editable, users, contacts, accounts, big, tickets) = if database_url.starts_with("sqlite:") {
         let mut conn = SqliteConnection::connect(database_url).await?;
         sample_with!(conn, org)
     } else {
@@ -90,6 +99,7 @@ pub async fn sample(database_url: &str, tenant: Tenant, concurrency: usize) -> R
         contacts,
         account_ids: accounts.into_iter().map(|(id,)| id).filter(|id| !big.contains(&(*id,))).collect(),
         big_account_ids: big.into_iter().map(|(id,)| id).collect(),
+        ticket_ids: tickets.into_iter().map(|(id,)| id).collect(),
     })
 }
 

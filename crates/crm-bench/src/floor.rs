@@ -1,7 +1,8 @@
 //! The floor: the least a server on this stack (actix-web and sqlx on the same database, with
-//! the same pool settings) can do to answer four of the API's requests with the server's own
+//! the same pool settings) can do to answer five of the API's requests with the server's own
 //! SQL: fetch one lead by id and organisation, insert one lead, list one page of leads by status
-//! newest first, insert one logged call. No authentication, middleware, audit, validation or conventions. The real
+//! newest first, insert one logged call, number and insert one support ticket (its deadlines
+//! computed by the domain on the default SLA policy). No authentication, middleware, audit, validation or conventions. The real
 //! server's throughput is reported as a fraction of the floor's.
 //!
 //! It runs as a child process (`crm-bench floor`) so that its memory and CPU are its own.
@@ -352,6 +353,151 @@ async fn create_activity(floor: web::Data<Floor>, body: web::Json<NewCall>) -> a
     })))
 }
 
+/// The body of a new ticket, as the benchmark sends it.
+#[derive(Debug, Deserialize)]
+struct NewTicket {
+    subject: String,
+    contact_id: Option<Uuid>,
+    account_id: Option<Uuid>,
+    category: String,
+    priority: String,
+    channel: String,
+}
+
+/// The server's ticket INSERT: the columns of the seed's [`crate::seed::TICKET_COLUMNS`] (the
+/// server's `table!` for tickets, in another order), bound by `bind_ticket!` in that order.
+static INSERT_TICKET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let columns = crate::seed::TICKET_COLUMNS;
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    format!("INSERT INTO tickets ({}) VALUES ({})", columns.join(", "), placeholders.join(", "))
+});
+
+/// The server's next-number statement (crm-persistence `next_number!`).
+const NEXT_TICKET_NUMBER: &str = "INSERT INTO document_counters (organization_id, kind, last_value) \
+     VALUES ($1, 'ticket', 1) ON CONFLICT (organization_id, kind) \
+     DO UPDATE SET last_value = document_counters.last_value + 1 RETURNING last_value";
+
+/// Binds a ticket's columns in the order of [`crate::seed::TICKET_COLUMNS`].
+macro_rules! bind_ticket {
+    ($query:expr, $t:expr) => {{
+        let t: &crm_domain::ticket::Ticket = $t;
+        let marks = t.sla_marks();
+        let text = |v: &Option<crm_domain::value::LongText>| v.as_ref().map(|v| v.as_str().to_owned());
+        $query
+            .bind(t.organization_id)
+            .bind(t.id)
+            .bind(t.number.sequence)
+            .bind(t.number.number.clone())
+            .bind(t.subject.as_str().to_owned())
+            .bind(text(&t.description))
+            .bind(t.contact_id)
+            .bind(t.account_id)
+            .bind(t.opportunity_id)
+            .bind(t.order_id)
+            .bind(t.product_id)
+            .bind(t.category.as_str())
+            .bind(t.priority.as_str())
+            .bind(t.status.as_str())
+            .bind(t.channel.as_str())
+            .bind(t.owner_id)
+            .bind(Json(t.tags.as_slice().to_vec()))
+            .bind(Json(serde_json::json!({})))
+            .bind(text(&t.pending_reason))
+            .bind(text(&t.resolution))
+            .bind(t.first_responded_at)
+            .bind(t.solved_at)
+            .bind(t.closes_at)
+            .bind(t.closed_at)
+            .bind(Json(t.opportunity_ids.clone()))
+            .bind(t.reopened_count)
+            .bind(t.sla.first_response_due_at)
+            .bind(t.sla.first_response_at_risk_at)
+            .bind(t.sla.resolution_due_at)
+            .bind(t.sla.resolution_at_risk_at)
+            .bind(t.sla.resolution_started_at)
+            .bind(t.sla.paused_business_seconds)
+            .bind(t.sla.paused_calendar_seconds)
+            .bind(t.sla.paused_at)
+            .bind(t.sla.first_response_missed)
+            .bind(t.sla.resolution_missed)
+            .bind(t.sla.first_response_business_seconds)
+            .bind(t.sla.resolution_business_seconds)
+            .bind(marks.risk_at)
+            .bind(marks.breach_at)
+            .bind(marks.missed)
+            .bind(marks.alert_at(t.created_at))
+            .bind(t.created_at)
+            .bind(t.updated_at)
+            .bind(t.created_by)
+            .bind(t.version)
+            .bind(t.archived_at)
+    }};
+}
+
+/// The ticket the server would store for `body` at `now` on the default SLA policy.
+fn new_ticket(floor: &Floor, body: NewTicket, now: DateTime<Utc>) -> actix_web::Result<crm_domain::ticket::Ticket> {
+    use crm_domain::ticket::{Ticket, TicketCategory, TicketChannel, TicketDraft, TicketPriority};
+    let bad = |e: crm_domain::FieldError| actix_web::error::ErrorBadRequest(e.message);
+    let draft = TicketDraft {
+        subject: crm_domain::value::Name::parse("subject", &body.subject).map_err(bad)?,
+        description: None,
+        contact_id: body.contact_id,
+        account_id: body.account_id,
+        opportunity_id: None,
+        order_id: None,
+        product_id: None,
+        category: TicketCategory::parse("category", &body.category).map_err(bad)?,
+        priority: TicketPriority::parse("priority", &body.priority).map_err(bad)?,
+        channel: TicketChannel::parse("channel", &body.channel).map_err(bad)?,
+        owner_id: None,
+        tags: crm_domain::address::Tags::default(),
+        custom_fields: crm_domain::value::CustomFields::empty(),
+    };
+    let number = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, 0);
+    let policy = crm_domain::sla::SlaPolicy::default();
+    Ticket::create(Uuid::now_v7(), floor.organization_id, number, floor.user_id, draft, &policy, now)
+        .map_err(|e| actix_web::error::ErrorBadRequest(e.to_string()))
+}
+
+/// Numbers and inserts the row the server stores for a new ticket, in one transaction (its
+/// triggers fire as for the server's).
+async fn create_ticket(floor: web::Data<Floor>, body: web::Json<NewTicket>) -> actix_web::Result<HttpResponse> {
+    floor.principal().await?;
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
+    let mut ticket = new_ticket(&floor, body.into_inner(), now)?;
+    let sql = sqlx::AssertSqlSafe(INSERT_TICKET.as_str());
+    match &floor.pool {
+        Pool::Sqlite(pool, lock) => {
+            let _guard = lock.lock().await;
+            let mut tx = pool.begin().await.map_err(internal)?;
+            let (sequence,): (i64,) = sqlx::query_as(NEXT_TICKET_NUMBER)
+                .bind(floor.organization_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(internal)?;
+            ticket.number = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, sequence);
+            bind_ticket!(sqlx::query(sql), &ticket).execute(&mut *tx).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+        }
+        Pool::Postgres(pool) => {
+            let mut tx = pool.begin().await.map_err(internal)?;
+            let (sequence,): (i64,) = sqlx::query_as(NEXT_TICKET_NUMBER)
+                .bind(floor.organization_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(internal)?;
+            ticket.number = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, sequence);
+            bind_ticket!(sqlx::query(sql), &ticket).execute(&mut *tx).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+        }
+    }
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": ticket.id, "number": ticket.number.number, "subject": ticket.subject.as_str(), "status": "new",
+        "first_response_due_at": timestamp(ticket.sla.first_response_due_at),
+        "resolution_due_at": timestamp(ticket.sla.resolution_due_at), "version": 1, "created_at": timestamp(now),
+    })))
+}
+
 async fn ready() -> HttpResponse {
     HttpResponse::Ok().finish()
 }
@@ -397,6 +543,7 @@ pub async fn serve(
             .route("/leads", web::post().to(create_lead))
             .route("/leads/{id}", web::get().to(get_lead))
             .route("/activities", web::post().to(create_activity))
+            .route("/tickets", web::post().to(create_ticket))
     })
     .bind(bind)?
     .run()

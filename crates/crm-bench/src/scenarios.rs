@@ -33,10 +33,15 @@ pub enum Scenario {
     Reminders,
     AttentionOverdue,
     ActivityReport,
+    CreateTicket,
+    TicketQueue,
+    TicketAttention,
+    CommentTicket,
+    TicketReport,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 18] = [
+    pub const ALL: [Scenario; 23] = [
         Scenario::GetLead,
         Scenario::ListLeads,
         Scenario::ListLeadsDeep,
@@ -55,6 +60,11 @@ impl Scenario {
         Scenario::Reminders,
         Scenario::AttentionOverdue,
         Scenario::ActivityReport,
+        Scenario::CreateTicket,
+        Scenario::TicketQueue,
+        Scenario::TicketAttention,
+        Scenario::CommentTicket,
+        Scenario::TicketReport,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +87,11 @@ impl Scenario {
             Scenario::Reminders => "reminders",
             Scenario::AttentionOverdue => "attention_overdue",
             Scenario::ActivityReport => "activity_report",
+            Scenario::CreateTicket => "create_ticket",
+            Scenario::TicketQueue => "ticket_queue",
+            Scenario::TicketAttention => "ticket_attention",
+            Scenario::CommentTicket => "comment_ticket",
+            Scenario::TicketReport => "ticket_report",
         }
     }
 
@@ -110,6 +125,15 @@ impl Scenario {
             Scenario::ActivityReport => {
                 "GET /reports/activities over the last 90 days, by owner, kind, outcome or week"
             }
+            Scenario::CreateTicket => {
+                "POST /tickets: a request of a random contact and its account, its deadlines computed from the SLA policy"
+            }
+            Scenario::TicketQueue => "GET /tickets?status=new,open&sort=resolution_due_at, first page of 50",
+            Scenario::TicketAttention => {
+                "GET /tickets?status=new,open&sla_status=at_risk,breached&sort=resolution_due_at, first page of 50"
+            }
+            Scenario::CommentTicket => "POST /tickets/{id}/comments: a public comment on a random active ticket",
+            Scenario::TicketReport => "GET /reports/tickets over the last 90 days, by day, week or month",
         }
     }
 
@@ -119,7 +143,14 @@ impl Scenario {
 
     /// Whether the floor answers this scenario's request too.
     pub fn has_floor(self) -> bool {
-        matches!(self, Scenario::GetLead | Scenario::ListLeads | Scenario::CreateLead | Scenario::CreateActivity)
+        matches!(
+            self,
+            Scenario::GetLead
+                | Scenario::ListLeads
+                | Scenario::CreateLead
+                | Scenario::CreateActivity
+                | Scenario::CreateTicket
+        )
     }
 
     /// Whether this scenario's answer needs work in proportion to the data: its p99 may grow
@@ -142,6 +173,8 @@ impl Scenario {
                 | Scenario::TimelineBigAccount
                 | Scenario::Reminders
                 | Scenario::AttentionOverdue
+                | Scenario::TicketQueue
+                | Scenario::TicketAttention
         )
     }
 }
@@ -166,6 +199,11 @@ enum Kind {
     Reminders,
     Attention,
     ActivityReport,
+    OpenTicket,
+    Queue,
+    AttentionQueue,
+    Comment,
+    TicketReport,
 }
 
 const MIXED: [(Kind, u64); 8] = [
@@ -204,6 +242,8 @@ pub struct Fixture {
     /// Ordinary accounts with a full first timeline page, and the big ones (the most activities).
     pub account_ids: Vec<Uuid>,
     pub big_account_ids: Vec<Uuid>,
+    /// Active tickets, for comments.
+    pub ticket_ids: Vec<Uuid>,
 }
 
 /// Where requests go: the real server (with a token) or the floor.
@@ -297,6 +337,11 @@ impl Shared {
             Scenario::Reminders => Kind::Reminders,
             Scenario::AttentionOverdue => Kind::Attention,
             Scenario::ActivityReport => Kind::ActivityReport,
+            Scenario::CreateTicket => Kind::OpenTicket,
+            Scenario::TicketQueue => Kind::Queue,
+            Scenario::TicketAttention => Kind::AttentionQueue,
+            Scenario::CommentTicket => Kind::Comment,
+            Scenario::TicketReport => Kind::TicketReport,
         };
         worker.sent += 1;
         let Some(request) = self.build(kind, worker) else { return Done::Exhausted };
@@ -483,6 +528,39 @@ impl Shared {
                     ("from", date_text(from)),
                     ("to", date_text(to)),
                     ("group_by", group_by.to_owned()),
+                ])
+            }
+            Kind::OpenTicket => {
+                let (contact, account) = rng.choose(&fixture.contacts)?;
+                let mut body = json!({
+                    "subject": format!("Bench request {}", worker.sent),
+                    "contact_id": contact,
+                    "category": rng.pick_str(&["question", "incident", "problem", "complaint"]),
+                    "priority": rng.pick_str(&["low", "normal", "high", "urgent"]),
+                    "channel": "email",
+                });
+                if let Some(account) = account {
+                    body["account_id"] = json!(account);
+                }
+                self.request(Method::POST, "/tickets").json(&body)
+            }
+            Kind::Queue => self.request(Method::GET, "/tickets?status=new,open&sort=resolution_due_at"),
+            Kind::AttentionQueue => {
+                self.request(Method::GET, "/tickets?status=new,open&sla_status=at_risk,breached&sort=resolution_due_at")
+            }
+            Kind::Comment => {
+                let id = rng.choose(&fixture.ticket_ids)?;
+                let body = json!({"body": format!("Bench reply {}", worker.sent), "visibility": "public"});
+                self.request(Method::POST, &format!("/tickets/{id}/comments")).json(&body)
+            }
+            Kind::TicketReport => {
+                let to = self.today();
+                let from = to - Duration::days(90);
+                let period = rng.pick_str(&["day", "week", "month"]);
+                self.request(Method::GET, "/reports/tickets").query(&[
+                    ("from", date_text(from)),
+                    ("to", date_text(to)),
+                    ("period", period.to_owned()),
                 ])
             }
         })

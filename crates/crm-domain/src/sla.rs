@@ -551,6 +551,13 @@ pub const DEFAULT_LOW: SlaTargets = SlaTargets {
     resolution: SlaTarget::business(5 * BUSINESS_DAY_MINUTES),
 };
 
+/// A new organisation's policy: the defaults on the standard calendar in UTC.
+impl Default for SlaPolicy {
+    fn default() -> Self {
+        Self::default_for(Tz::UTC)
+    }
+}
+
 impl SlaPolicy {
     /// The default policy on the standard calendar of `time_zone`: urgent 1 h / 4 h elapsed;
     /// high 4 h elapsed / 1 business day; normal 8 business hours / 3 business days; low 2 / 5

@@ -215,7 +215,7 @@ impl SlaSettings {
     /// A new organisation's policy: the default targets on Monday to Friday 09:00 to 17:30 in
     /// UTC, no holidays, a reopen window of 7 days.
     pub fn defaults(organization_id: Uuid, now: DateTime<Utc>) -> Self {
-        Self { organization_id, policy: SlaPolicy::default_for(Tz::UTC), version: 1, updated_at: now }
+        Self { organization_id, policy: SlaPolicy::default(), version: 1, updated_at: now }
     }
 
     /// The policy after `patch`, with the changes for the audit trail (none, and the same

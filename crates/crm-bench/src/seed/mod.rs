@@ -12,6 +12,11 @@ mod sink;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crm_domain::address::Tags;
+use crm_domain::quote::{DocumentKind, DocumentNumber};
+use crm_domain::sla::SlaPolicy;
+use crm_domain::ticket::{Ticket, TicketAction, TicketCategory, TicketChannel, TicketDraft, TicketPriority};
+use crm_domain::value::{CustomFields, Name};
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -42,6 +47,9 @@ pub struct Counts {
     /// hold a tenth of them each.
     #[serde(default)]
     pub activities: u64,
+    /// Support tickets (as many as leads), where the schema has them.
+    #[serde(default)]
+    pub tickets: u64,
 }
 
 /// How many accounts hold a tenth of the activities each: at 1,000,000, 100,000 items each.
@@ -62,6 +70,7 @@ impl Counts {
             opportunities: scale,
             quotes: (scale / 20).max(10),
             activities: scale,
+            tickets: scale,
         }
     }
 }
@@ -83,6 +92,7 @@ const OPPORTUNITY: u64 = 6;
 const HISTORY: u64 = 7;
 const QUOTE: u64 = 8;
 const ACTIVITY: u64 = 9;
+const TICKET: u64 = 10;
 
 /// Records are created over the two years before the seed.
 const SPAN_MICROS: i64 = 730 * 86_400 * 1_000_000;
@@ -906,6 +916,244 @@ impl Plan {
     }
 }
 
+/// The columns of a ticket row, in the order of [`ticket_values`] (migration 0027).
+pub const TICKET_COLUMNS: &[&str] = &[
+    "organization_id",
+    "id",
+    "number_seq",
+    "number",
+    "subject",
+    "description",
+    "contact_id",
+    "account_id",
+    "opportunity_id",
+    "order_id",
+    "product_id",
+    "category",
+    "priority",
+    "status",
+    "channel",
+    "owner_id",
+    "tags",
+    "custom_fields",
+    "pending_reason",
+    "resolution",
+    "first_responded_at",
+    "solved_at",
+    "closes_at",
+    "closed_at",
+    "opportunity_ids",
+    "reopened_count",
+    "first_response_due_at",
+    "first_response_at_risk_at",
+    "resolution_due_at",
+    "resolution_at_risk_at",
+    "resolution_started_at",
+    "paused_business_seconds",
+    "paused_calendar_seconds",
+    "paused_at",
+    "first_response_missed",
+    "resolution_missed",
+    "first_response_business_seconds",
+    "resolution_business_seconds",
+    "sla_risk_at",
+    "sla_breach_at",
+    "sla_missed",
+    "sla_alert_at",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "archived_at",
+];
+
+/// A ticket as its row, in the order of [`TICKET_COLUMNS`]: every derived column (deadlines,
+/// at-risk instants, the SLA marks) as the domain computed it, as the server would store it.
+pub fn ticket_values(t: &Ticket) -> Vec<V> {
+    let ts = |v: Option<DateTime<Utc>>| v.map_or(V::Null, V::Ts);
+    let id = |v: Option<Uuid>| v.map_or(V::Null, V::Id);
+    let txt = |v: Option<&crm_domain::value::LongText>| v.map_or(V::Null, |t| V::Text(t.as_str().to_owned()));
+    let marks = t.sla_marks();
+    let ids = |v: &[Uuid]| V::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned()));
+    vec![
+        V::Id(t.organization_id),
+        V::Id(t.id),
+        V::Int(t.number.sequence),
+        V::Text(t.number.number.clone()),
+        V::Text(t.subject.as_str().to_owned()),
+        txt(t.description.as_ref()),
+        id(t.contact_id),
+        id(t.account_id),
+        id(t.opportunity_id),
+        id(t.order_id),
+        id(t.product_id),
+        V::Static(t.category.as_str()),
+        V::Static(t.priority.as_str()),
+        V::Static(t.status.as_str()),
+        V::Static(t.channel.as_str()),
+        id(t.owner_id),
+        V::Text(serde_json::to_string(t.tags.as_slice()).unwrap_or_else(|_| "[]".to_owned())),
+        V::Text(t.custom_fields.as_json_text().to_owned()),
+        txt(t.pending_reason.as_ref()),
+        txt(t.resolution.as_ref()),
+        ts(t.first_responded_at),
+        ts(t.solved_at),
+        ts(t.closes_at),
+        ts(t.closed_at),
+        ids(&t.opportunity_ids),
+        V::Int(t.reopened_count),
+        V::Ts(t.sla.first_response_due_at),
+        V::Ts(t.sla.first_response_at_risk_at),
+        V::Ts(t.sla.resolution_due_at),
+        V::Ts(t.sla.resolution_at_risk_at),
+        V::Ts(t.sla.resolution_started_at),
+        V::Int(t.sla.paused_business_seconds),
+        V::Int(t.sla.paused_calendar_seconds),
+        ts(t.sla.paused_at),
+        V::Bool(t.sla.first_response_missed),
+        V::Bool(t.sla.resolution_missed),
+        t.sla.first_response_business_seconds.map_or(V::Null, V::Int),
+        t.sla.resolution_business_seconds.map_or(V::Null, V::Int),
+        ts(marks.risk_at),
+        ts(marks.breach_at),
+        V::Bool(marks.missed),
+        ts(marks.alert_at(t.created_at)),
+        V::Ts(t.created_at),
+        V::Ts(t.updated_at),
+        V::Id(t.created_by),
+        V::Int(t.version),
+        ts(t.archived_at),
+    ]
+}
+
+const TICKET_CATEGORIES: [(TicketCategory, u64); 5] = [
+    (TicketCategory::Question, 40),
+    (TicketCategory::Incident, 25),
+    (TicketCategory::Problem, 15),
+    (TicketCategory::Complaint, 10),
+    (TicketCategory::FeatureRequest, 10),
+];
+const TICKET_PRIORITIES: [(TicketPriority, u64); 4] =
+    [(TicketPriority::Low, 20), (TicketPriority::Normal, 50), (TicketPriority::High, 20), (TicketPriority::Urgent, 10)];
+const TICKET_CHANNELS: [(TicketChannel, u64); 4] =
+    [(TicketChannel::Email, 50), (TicketChannel::Phone, 20), (TicketChannel::Web, 20), (TicketChannel::Chat, 10)];
+
+/// Where a seeded ticket stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+}
+
+impl Plan {
+    /// A support ticket, built and moved through its steps by the domain on the default SLA
+    /// policy (the organisation's): of the last fortnight's, a quarter solved and the rest new,
+    /// open, pending or on hold; of the older ones, 96% solved and closed, the rest still open
+    /// (and long breached). 70% of the solved ones were answered in public first. On a contact
+    /// and its account (80%) or an account; a product named on 30%; unassigned 10%.
+    fn ticket(&self, i: u64, policy: &SlaPolicy) -> Ticket {
+        let n = self.counts.tickets;
+        let mut rng = Self::rng(TICKET, i);
+        let created = self.created_micros(TICKET, i, n);
+        let (contact, account) = if rng.chance(80) {
+            let k = rng.below(self.counts.contacts);
+            let account = match self.contact_row(k)[8] {
+                V::Id(id) => Some(id),
+                _ => None,
+            };
+            (Some(self.contact_id(k)), account)
+        } else {
+            (None, Some(self.account_id(rng.below(self.counts.accounts))))
+        };
+        let owner = if rng.chance(90) { Some(self.random_user(&mut rng)) } else { None };
+        let recent = self.now_micros - created < 14 * 86_400 * 1_000_000;
+        let fate = if recent {
+            rng.weighted(&[
+                (Fate::New, 25),
+                (Fate::Open, 30),
+                (Fate::Pending, 12),
+                (Fate::OnHold, 8),
+                (Fate::Solved, 25),
+            ])
+        } else {
+            rng.weighted(&[(Fate::Closed, 96), (Fate::Open, 2), (Fate::Pending, 1), (Fate::New, 1)])
+        };
+        let draft = TicketDraft {
+            subject: Name::from_trusted(format!("Support request {i}")),
+            description: None,
+            contact_id: contact,
+            account_id: account,
+            opportunity_id: None,
+            order_id: None,
+            product_id: rng.chance(30).then(|| self.id(PRODUCT, rng.below(self.counts.products), self.counts.products)),
+            category: rng.weighted(&TICKET_CATEGORIES),
+            priority: rng.weighted(&TICKET_PRIORITIES),
+            channel: rng.weighted(&TICKET_CHANNELS),
+            owner_id: owner,
+            tags: Tags::default(),
+            custom_fields: CustomFields::empty(),
+        };
+        let number = DocumentNumber::new(DocumentKind::Ticket, i64::try_from(i + 1).unwrap_or(i64::MAX));
+        let creator = owner.unwrap_or(self.tenant.admin_id);
+        let mut ticket = match Ticket::create(
+            self.id(TICKET, i, n),
+            self.tenant.organization_id,
+            number,
+            creator,
+            draft,
+            policy,
+            at(created),
+        ) {
+            Ok(ticket) => ticket,
+            Err(e) => panic!("seeding ticket {i}: {e}"),
+        };
+        // Each step a little later than the last, never after now.
+        let mut clock = created;
+        let mut later = |rng: &mut Rng, max_minutes: u64| {
+            clock = (clock + i64::try_from(rng.below(max_minutes * 60) + 60).unwrap_or(60) * 1_000_000)
+                .min(self.now_micros - 1_000_000);
+            at(clock)
+        };
+        let step = |ticket: &Ticket, action: TicketAction, when: DateTime<Utc>| {
+            ticket.transition(action, None, policy, when).map(|(t, _)| t).unwrap_or_else(|_| ticket.clone())
+        };
+        match fate {
+            Fate::New => {}
+            Fate::Open | Fate::Pending | Fate::OnHold | Fate::Solved | Fate::Closed => {
+                ticket = step(&ticket, TicketAction::Start, later(&mut rng, 120));
+            }
+        }
+        if matches!(fate, Fate::Solved | Fate::Closed) && rng.chance(70) {
+            let when = later(&mut rng, 600);
+            let author = crm_domain::ticket::CommentAuthor::User(creator);
+            if let Ok((answered, _)) =
+                ticket.comment(author, crm_domain::ticket::CommentVisibility::Public, policy, when)
+            {
+                ticket = answered;
+            }
+        }
+        match fate {
+            Fate::Pending => ticket = step(&ticket, TicketAction::Wait, later(&mut rng, 600)),
+            Fate::OnHold => ticket = step(&ticket, TicketAction::Hold, later(&mut rng, 600)),
+            Fate::Solved => ticket = step(&ticket, TicketAction::Solve, later(&mut rng, 3 * 1440)),
+            Fate::Closed => {
+                ticket = step(&ticket, TicketAction::Solve, later(&mut rng, 5 * 1440));
+                ticket = step(&ticket, TicketAction::Close, later(&mut rng, 1440));
+            }
+            Fate::New | Fate::Open => {}
+        }
+        ticket
+    }
+
+    fn ticket_row(&self, i: u64, policy: &SlaPolicy) -> Vec<V> {
+        ticket_values(&self.ticket(i, policy))
+    }
+}
+
 fn progress(table: &str, rows: u64, started: Instant) {
     eprintln!("  seeded {rows:>9} {table} in {:.1}s", started.elapsed().as_secs_f64());
 }
@@ -945,7 +1193,7 @@ pub async fn seed(url: &str, tenant: Tenant, scale: u64) -> Result<SeedReport> {
     if sink.has_table("quotes").await? {
         let t = Instant::now();
         sink.write("quotes", QUOTE_COLUMNS, (0..c.quotes).map(|i| plan.quote_row(i))).await?;
-        sink.set_quote_counter(tenant, c.quotes).await?;
+        sink.set_counter(tenant, "quote", c.quotes).await?;
         progress("quotes", c.quotes, t);
     } else {
         counts.quotes = 0;
@@ -956,6 +1204,15 @@ pub async fn seed(url: &str, tenant: Tenant, scale: u64) -> Result<SeedReport> {
         progress("activities", c.activities, t);
     } else {
         counts.activities = 0;
+    }
+    if sink.has_table("tickets").await? {
+        let t = Instant::now();
+        let policy = SlaPolicy::default();
+        sink.write("tickets", TICKET_COLUMNS, (0..c.tickets).map(|i| plan.ticket_row(i, &policy))).await?;
+        sink.set_counter(tenant, "ticket", c.tickets).await?;
+        progress("tickets", c.tickets, t);
+    } else {
+        counts.tickets = 0;
     }
     let t = Instant::now();
     sink.finish().await?;
@@ -998,6 +1255,7 @@ mod tests {
             assert!(plan.history_rows(i).iter().all(|row| row.len() == HISTORY_COLUMNS.len()));
             assert_eq!(plan.quote_row(i).len(), QUOTE_COLUMNS.len());
             assert_eq!(plan.activity_row(i).len(), ACTIVITY_COLUMNS.len());
+            assert_eq!(plan.ticket_row(i, &SlaPolicy::default()).len(), TICKET_COLUMNS.len());
         }
     }
 

@@ -164,16 +164,17 @@ impl Sink {
 
     /// Sets the organisation's quote counter past the seeded numbers, as the server's own
     /// numbering would have left it.
-    pub async fn set_quote_counter(&mut self, tenant: Tenant, last: u64) -> Result<()> {
-        const SQL: &str = "INSERT INTO document_counters (organization_id, kind, last_value) VALUES ($1, 'quote', $2) \
-             ON CONFLICT (organization_id, kind) DO UPDATE SET last_value = $2";
+    /// Sets the organisation's document counter of `kind` past the seeded documents.
+    pub async fn set_counter(&mut self, tenant: Tenant, kind: &str, last: u64) -> Result<()> {
+        const SQL: &str = "INSERT INTO document_counters (organization_id, kind, last_value) VALUES ($1, $2, $3) \
+             ON CONFLICT (organization_id, kind) DO UPDATE SET last_value = $3";
         let last = i64::try_from(last)?;
         match self {
             Sink::Sqlite(conn) => {
-                sqlx::query(SQL).bind(tenant.organization_id).bind(last).execute(conn).await?;
+                sqlx::query(SQL).bind(tenant.organization_id).bind(kind).bind(last).execute(conn).await?;
             }
             Sink::Postgres(conn) => {
-                sqlx::query(SQL).bind(tenant.organization_id).bind(last).execute(conn).await?;
+                sqlx::query(SQL).bind(tenant.organization_id).bind(kind).bind(last).execute(conn).await?;
             }
         }
         Ok(())
