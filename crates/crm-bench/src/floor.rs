@@ -466,30 +466,26 @@ async fn create_ticket(floor: web::Data<Floor>, body: web::Json<NewTicket>) -> a
     let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
     let mut ticket = new_ticket(&floor, body.into_inner(), now)?;
     let sql = sqlx::AssertSqlSafe(INSERT_TICKET.as_str());
+    // The number and the row in one transaction, as the server's `insert_numbered`.
+    macro_rules! number_and_insert {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.map_err(internal)?;
+            let (sequence,): (i64,) = sqlx::query_as(NEXT_TICKET_NUMBER)
+                .bind(floor.organization_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(internal)?;
+            ticket.number = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, sequence);
+            bind_ticket!(sqlx::query(sql), &ticket).execute(&mut *tx).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+        }};
+    }
     match &floor.pool {
         Pool::Sqlite(pool, lock) => {
             let _guard = lock.lock().await;
-            let mut tx = pool.begin().await.map_err(internal)?;
-            let (sequence,): (i64,) = sqlx::query_as(NEXT_TICKET_NUMBER)
-                .bind(floor.organization_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(internal)?;
-            ticket.number = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, sequence);
-            bind_ticket!(sqlx::query(sql), &ticket).execute(&mut *tx).await.map_err(internal)?;
-            tx.commit().await.map_err(internal)?;
+            number_and_insert!(pool);
         }
-        Pool::Postgres(pool) => {
-            let mut tx = pool.begin().await.map_err(internal)?;
-            let (sequence,): (i64,) = sqlx::query_as(NEXT_TICKET_NUMBER)
-                .bind(floor.organization_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(internal)?;
-            ticket.number = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, sequence);
-            bind_ticket!(sqlx::query(sql), &ticket).execute(&mut *tx).await.map_err(internal)?;
-            tx.commit().await.map_err(internal)?;
-        }
+        Pool::Postgres(pool) => number_and_insert!(pool),
     }
     Ok(HttpResponse::Created().json(serde_json::json!({
         "id": ticket.id, "number": ticket.number.number, "subject": ticket.subject.as_str(), "status": "new",

@@ -45,6 +45,26 @@ pub(crate) fn archived_condition(filter: crm_domain::lead::ArchivedFilter) -> &'
     }
 }
 
+/// `AND (c1 OR c2 …)`, one condition per item written by `condition`, for a non-empty list: a
+/// filter whose values are not a plain `IN` (a state the date gives a record).
+pub(crate) fn push_any_of<DB: Database, T>(
+    qb: &mut QueryBuilder<DB>,
+    items: &[T],
+    mut condition: impl FnMut(&mut QueryBuilder<DB>, &T),
+) {
+    if items.is_empty() {
+        return;
+    }
+    qb.push(" AND (");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        condition(qb, item);
+    }
+    qb.push(")");
+}
+
 /// `AND column IN ($a, $b, ...)` for a non-empty set of texts.
 pub(crate) fn push_any_text<DB>(qb: &mut QueryBuilder<DB>, column: &str, values: &[&str])
 where

@@ -107,27 +107,18 @@ macro_rules! impl_quotes {
                 ));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
-                if !query.statuses.is_empty() {
-                    qb.push(" AND (");
-                    for (i, status) in query.statuses.iter().enumerate() {
-                        if i > 0 {
-                            qb.push(" OR ");
-                        }
-                        match status {
-                            QuoteStatus::Sent => {
-                                qb.push("(status = 'sent' AND (valid_until IS NULL OR valid_until >= ");
-                                qb.push_bind(query.today).push("))");
-                            }
-                            QuoteStatus::Expired => {
-                                qb.push("(status = 'sent' AND valid_until < ").push_bind(query.today).push(")");
-                            }
-                            other => {
-                                qb.push("status = ").push_bind(other.as_str());
-                            }
-                        }
+                crate::list::push_any_of(&mut qb, &query.statuses, |qb, status| match status {
+                    QuoteStatus::Sent => {
+                        qb.push("(status = 'sent' AND (valid_until IS NULL OR valid_until >= ");
+                        qb.push_bind(query.today).push("))");
                     }
-                    qb.push(")");
-                }
+                    QuoteStatus::Expired => {
+                        qb.push("(status = 'sent' AND valid_until < ").push_bind(query.today).push(")");
+                    }
+                    other => {
+                        qb.push("status = ").push_bind(other.as_str());
+                    }
+                });
                 if let Some(id) = query.opportunity_id {
                     qb.push(" AND opportunity_id = ").push_bind(id);
                 }

@@ -10,8 +10,9 @@ use crm_domain::address::Tags;
 use crm_domain::audit::{AuditAction, AuditContext, FieldChange};
 use crm_domain::list::{KeysetPosition, Page, SortDirection, SortValue, Window};
 use crm_domain::opportunity::{Opportunity, StageChange};
-use crm_domain::ports::{TicketChange, TicketRepository};
+use crm_domain::ports::{TicketChange, TicketLinks, TicketRepository, TicketTargets};
 use crm_domain::quote::{DocumentKind, DocumentNumber};
+use crm_domain::sla_settings::SlaSettings;
 use crm_domain::ticket::{
     CommentAuthor, CommentVisibility, SlaStatus, Ticket, TicketCategory, TicketChannel, TicketComment, TicketPriority,
     TicketQuery, TicketSla, TicketSortField, TicketStatus,
@@ -188,6 +189,33 @@ impl TryFrom<TicketCommentRow> for TicketComment {
     }
 }
 
+/// The records a ticket names and the organisation's SLA policy, in one read: the policy's row
+/// with each named record joined by its key (archived ones included).
+static TARGETS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT s.organization_id, {}, c.id AS contact, c.account_id AS contact_account, a.id AS account, \
+         o.id AS opportunity, r.id AS order_found, p.id AS product FROM sla_policies AS s \
+         LEFT JOIN contacts AS c ON c.organization_id = s.organization_id AND c.id = $2 \
+         LEFT JOIN accounts AS a ON a.organization_id = s.organization_id AND a.id = $3 \
+         LEFT JOIN opportunities AS o ON o.organization_id = s.organization_id AND o.id = $4 \
+         LEFT JOIN orders AS r ON r.organization_id = s.organization_id AND r.id = $5 \
+         LEFT JOIN products AS p ON p.organization_id = s.organization_id AND p.id = $6 \
+         WHERE s.organization_id = $1",
+        crate::sla::SLA_COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    )
+});
+
+crate::rows::rows! {
+    pub(crate) struct TargetsRow {
+        contact: Option<Uuid>,
+        contact_account: Option<Uuid>,
+        account: Option<Uuid>,
+        opportunity: Option<Uuid>,
+        order_found: Option<Uuid>,
+        product: Option<Uuid>,
+    }
+}
+
 fn author_ids(author: CommentAuthor) -> (Option<Uuid>, Option<Uuid>) {
     match author {
         CommentAuthor::User(id) => (Some(id), None),
@@ -217,6 +245,34 @@ macro_rules! impl_tickets {
     ($Store:ident, $Db:ty) => {
         #[async_trait]
         impl TicketRepository for $Store {
+            async fn ticket_targets(
+                &self,
+                organization_id: Uuid,
+                links: &TicketLinks,
+            ) -> Result<(TicketTargets, SlaSettings), RepoError> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(TARGETS.as_str()))
+                    .bind(organization_id)
+                    .bind(links.contact_id)
+                    .bind(links.account_id)
+                    .bind(links.opportunity_id)
+                    .bind(links.order_id)
+                    .bind(links.product_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(plain)?
+                    .ok_or(RepoError::NotFound)?;
+                let policy: crate::sla::SlaRow = sqlx::FromRow::from_row(&row).map_err(plain)?;
+                let found: TargetsRow = sqlx::FromRow::from_row(&row).map_err(plain)?;
+                let targets = TicketTargets {
+                    contact: found.contact.map(|_| found.contact_account),
+                    account: found.account.is_some(),
+                    opportunity: found.opportunity.is_some(),
+                    order: found.order_found.is_some(),
+                    product: found.product.is_some(),
+                };
+                Ok((targets, policy.try_into()?))
+            }
+
             async fn insert_ticket(&self, ticket: &Ticket, audit: &AuditContext) -> Result<Ticket, RepoError> {
                 self.insert_numbered(ticket, audit).await
             }
@@ -227,36 +283,42 @@ macro_rules! impl_tickets {
                 query: &TicketQuery,
             ) -> Result<Page<Ticket>, RepoError> {
                 let now = query.now;
+                let only_active = !query.statuses.is_empty() && query.statuses.iter().all(|s| is_active(*s));
+                let due_filter = query.first_response_due_before.is_some() || query.resolution_due_before.is_some();
+                // The queue's order is the active index's (SQLite would rather sort the range of
+                // another filter's index, the SLA marks', which holds every breach of the past).
+                let index = match query.sort.field {
+                    TicketSortField::ResolutionDueAt if only_active || due_filter => {
+                        Some("tickets_active_resolution_due")
+                    }
+                    TicketSortField::FirstResponseDueAt if query.first_response_due_before.is_some() => {
+                        Some("tickets_active_first_response_due")
+                    }
+                    _ => None,
+                };
                 let mut qb = QueryBuilder::<$Db>::new(format!(
-                    "SELECT {} FROM tickets WHERE organization_id = ",
-                    Ticket::sql().columns
+                    "SELECT {} FROM {} WHERE organization_id = ",
+                    Ticket::sql().columns,
+                    index.map_or_else(
+                        || "tickets".to_owned(),
+                        |i| crate::list::from_table::<$Store>("tickets", i, true)
+                    )
                 ));
                 qb.push_bind(organization_id);
                 qb.push(crate::list::archived_condition(query.archived));
                 // Statuses as they stand at `now`: a solved ticket past its window is closed.
-                if !query.statuses.is_empty() {
-                    qb.push(" AND (");
-                    for (i, status) in query.statuses.iter().enumerate() {
-                        if i > 0 {
-                            qb.push(" OR ");
-                        }
-                        match status {
-                            TicketStatus::Solved => {
-                                qb.push("(status = 'solved' AND closes_at > ").push_bind(now).push(")");
-                            }
-                            TicketStatus::Closed => {
-                                qb.push("(status = 'closed' OR (status = 'solved' AND closes_at <= ");
-                                qb.push_bind(now).push("))");
-                            }
-                            other => {
-                                qb.push("status = ").push_bind(other.as_str());
-                            }
-                        }
+                crate::list::push_any_of(&mut qb, &query.statuses, |qb, status| match status {
+                    TicketStatus::Solved => {
+                        qb.push("(status = 'solved' AND closes_at > ").push_bind(now).push(")");
                     }
-                    qb.push(")");
-                }
-                let only_active = !query.statuses.is_empty() && query.statuses.iter().all(|s| is_active(*s));
-                let due_filter = query.first_response_due_before.is_some() || query.resolution_due_before.is_some();
+                    TicketStatus::Closed => {
+                        qb.push("(status = 'closed' OR (status = 'solved' AND closes_at <= ");
+                        qb.push_bind(now).push("))");
+                    }
+                    other => {
+                        qb.push("status = ").push_bind(other.as_str());
+                    }
+                });
                 if only_active || due_filter {
                     qb.push(ACTIVE);
                 }
@@ -272,35 +334,28 @@ macro_rules! impl_tickets {
                 crate::list::push_any_text(&mut qb, "category", &categories);
                 // SLA statuses as they stand at `now`, from the stored marks
                 // (`SlaMarks::status_on`); at risk and breached both start at `sla_alert_at`.
-                if !query.sla_statuses.is_empty() {
-                    if query.sla_statuses.iter().all(|s| matches!(s, SlaStatus::AtRisk | SlaStatus::Breached)) {
-                        qb.push(" AND sla_alert_at <= ").push_bind(now);
-                    }
-                    qb.push(" AND (");
-                    for (i, status) in query.sla_statuses.iter().enumerate() {
-                        if i > 0 {
-                            qb.push(" OR ");
-                        }
-                        match status {
-                            SlaStatus::Breached => {
-                                qb.push("(sla_missed OR sla_breach_at < ").push_bind(now).push(")");
-                            }
-                            SlaStatus::AtRisk => {
-                                qb.push("(NOT sla_missed AND sla_risk_at <= ").push_bind(now);
-                                qb.push(" AND (sla_breach_at IS NULL OR sla_breach_at >= ").push_bind(now).push("))");
-                            }
-                            SlaStatus::OnTrack => {
-                                qb.push("(NOT sla_missed AND status NOT IN ('solved', 'closed')");
-                                qb.push(" AND (sla_risk_at IS NULL OR sla_risk_at > ").push_bind(now);
-                                qb.push(") AND (sla_breach_at IS NULL OR sla_breach_at >= ").push_bind(now).push("))");
-                            }
-                            SlaStatus::Met => {
-                                qb.push("(NOT sla_missed AND status IN ('solved', 'closed'))");
-                            }
-                        }
-                    }
-                    qb.push(")");
+                if !query.sla_statuses.is_empty()
+                    && query.sla_statuses.iter().all(|s| matches!(s, SlaStatus::AtRisk | SlaStatus::Breached))
+                {
+                    qb.push(" AND sla_alert_at <= ").push_bind(now);
                 }
+                crate::list::push_any_of(&mut qb, &query.sla_statuses, |qb, status| match status {
+                    SlaStatus::Breached => {
+                        qb.push("(sla_missed OR sla_breach_at < ").push_bind(now).push(")");
+                    }
+                    SlaStatus::AtRisk => {
+                        qb.push("(NOT sla_missed AND sla_risk_at <= ").push_bind(now);
+                        qb.push(" AND (sla_breach_at IS NULL OR sla_breach_at >= ").push_bind(now).push("))");
+                    }
+                    SlaStatus::OnTrack => {
+                        qb.push("(NOT sla_missed AND status NOT IN ('solved', 'closed')");
+                        qb.push(" AND (sla_risk_at IS NULL OR sla_risk_at > ").push_bind(now);
+                        qb.push(") AND (sla_breach_at IS NULL OR sla_breach_at >= ").push_bind(now).push("))");
+                    }
+                    SlaStatus::Met => {
+                        qb.push("(NOT sla_missed AND status IN ('solved', 'closed'))");
+                    }
+                });
                 if query.unassigned {
                     qb.push(" AND owner_id IS NULL");
                 }

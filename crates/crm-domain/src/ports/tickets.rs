@@ -7,9 +7,31 @@ use crate::audit::{AuditContext, FieldChange};
 use crate::error::RepoError;
 use crate::list::{Page, Window};
 use crate::opportunity::{Opportunity, StageChange};
+use crate::sla_settings::SlaSettings;
 use crate::ticket::{CommentVisibility, Ticket, TicketComment, TicketQuery};
 use crate::ticket_report::{TicketReportData, TicketReportQuery};
 use crate::timeline::About;
+
+/// The records a new or changed ticket names, to check before it is built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketLinks {
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub opportunity_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+}
+
+/// Which of the named records the organisation has (archived ones included): for the contact,
+/// its account (`Some(None)`: a contact without an account).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketTargets {
+    pub contact: Option<Option<Uuid>>,
+    pub account: bool,
+    pub opportunity: bool,
+    pub order: bool,
+    pub product: bool,
+}
 
 /// A change of a ticket written with another write: the ticket as changed, the version it was
 /// read at, and the changes of its audit event.
@@ -22,6 +44,17 @@ pub type TicketChange<'a> = (&'a Ticket, i64, &'a [FieldChange]);
 /// answers [`RepoError::MissingReference`] on `owner_id`.
 #[async_trait]
 pub trait TicketRepository: Send + Sync {
+    /// The records `links` names as the organisation has them, and its SLA policy, in one read:
+    /// what opening or changing a ticket needs before the domain builds it.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when the organisation has no SLA policy.
+    async fn ticket_targets(
+        &self,
+        organization_id: Uuid,
+        links: &TicketLinks,
+    ) -> Result<(TicketTargets, SlaSettings), RepoError>;
+
     /// Numbers and stores a new ticket with the audit event of its creation; answers it as
     /// stored.
     ///

@@ -1,19 +1,15 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use crm_domain::audit::AuditAction;
-use crm_domain::contact::Contact;
-use crm_domain::opportunity::Opportunity;
-use crm_domain::order::Order;
 use crm_domain::permissions::{Action, Resource, authorize, may_assign};
-use crm_domain::ports::StoredRecord;
-use crm_domain::product::Product;
+use crm_domain::ports::TicketLinks;
 use crm_domain::sla::SlaPolicy;
 use crm_domain::ticket::{
     SlaStatus, Ticket, TicketAction, TicketCategory, TicketPriority, TicketQuery, TicketRuleError, TicketSortField,
     TicketStatus,
 };
 use crm_domain::value::LongText;
-use crm_domain::{FieldError, RepoError, ValidationErrors};
+use crm_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
 
 use super::dto::{
@@ -91,25 +87,6 @@ pub(super) async fn policy(state: &AppState, organization_id: Uuid) -> Result<Sl
     Ok(state.store.sla_settings(organization_id).await?.policy)
 }
 
-/// Whether a record `field` names exists in the organisation.
-async fn exists<R: StoredRecord>(
-    state: &AppState,
-    organization_id: Uuid,
-    field: &str,
-    id: Option<Uuid>,
-    errors: &mut ValidationErrors,
-) -> Result<Option<R>, ApiError> {
-    let Some(id) = id else { return Ok(None) };
-    match state.store.get::<R>(organization_id, id).await {
-        Ok(record) => Ok(Some(record)),
-        Err(RepoError::NotFound) => {
-            errors.push(FieldError::new(field, "unknown_reference", "no such record exists in your organization"));
-            Ok(None)
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
 /// The records a ticket names, as a create or a change names them (`None`: not named).
 #[derive(Default)]
 struct Links {
@@ -120,29 +97,40 @@ struct Links {
     product_id: Option<Uuid>,
 }
 
-/// Checks that each record named exists, and answers the account a named contact gives the
-/// ticket when no account is named: `Some(account)` to fill in.
+/// Checks that each record named exists, in one read with the organisation's SLA policy; answers
+/// the account a named contact gives the ticket when no account is named (`Some(account)` to
+/// fill in), and the policy.
 ///
 /// # Errors
 /// 422 `unknown_reference` on each missing record; `account_mismatch` on `account_id` when the
 /// named account is not the contact's.
-async fn check_links(state: &AppState, organization_id: Uuid, links: &Links) -> Result<Option<Uuid>, ApiError> {
+async fn check_links(
+    state: &AppState,
+    organization_id: Uuid,
+    links: &Links,
+) -> Result<(Option<Uuid>, SlaPolicy), ApiError> {
+    let named = TicketLinks {
+        contact_id: links.contact_id,
+        account_id: links.account_id.flatten(),
+        opportunity_id: links.opportunity_id,
+        order_id: links.order_id,
+        product_id: links.product_id,
+    };
+    let (found, settings) = state.store.ticket_targets(organization_id, &named).await?;
     let mut errors = ValidationErrors::new();
-    let contact = exists::<Contact>(state, organization_id, "contact_id", links.contact_id, &mut errors).await?;
-    exists::<crm_domain::account::Account>(
-        state,
-        organization_id,
-        "account_id",
-        links.account_id.flatten(),
-        &mut errors,
-    )
-    .await?;
-    exists::<Opportunity>(state, organization_id, "opportunity_id", links.opportunity_id, &mut errors).await?;
-    exists::<Order>(state, organization_id, "order_id", links.order_id, &mut errors).await?;
-    exists::<Product>(state, organization_id, "product_id", links.product_id, &mut errors).await?;
-    let contact_account = contact.and_then(|c| c.account_id);
+    for (field, asked, exists) in [
+        ("contact_id", named.contact_id.is_some(), found.contact.is_some()),
+        ("account_id", named.account_id.is_some(), found.account),
+        ("opportunity_id", named.opportunity_id.is_some(), found.opportunity),
+        ("order_id", named.order_id.is_some(), found.order),
+        ("product_id", named.product_id.is_some(), found.product),
+    ] {
+        if asked && !exists {
+            errors.push(FieldError::new(field, "unknown_reference", "no such record exists in your organization"));
+        }
+    }
     let mut fill = None;
-    match (contact_account, links.account_id) {
+    match (found.contact.flatten(), links.account_id) {
         (Some(theirs), Some(Some(named))) if theirs != named => errors.push(FieldError::new(
             "account_id",
             "account_mismatch",
@@ -152,7 +140,7 @@ async fn check_links(state: &AppState, organization_id: Uuid, links: &Links) -> 
         _ => {}
     }
     errors.into_result().map_err(ApiError::from)?;
-    Ok(fill)
+    Ok((fill, settings.policy))
 }
 
 /// Open a ticket
@@ -186,10 +174,10 @@ pub async fn create_ticket(
         order_id: draft.order_id,
         product_id: draft.product_id,
     };
-    if let Some(account_id) = check_links(&state, principal.organization_id, &links).await? {
+    let (fill, policy) = check_links(&state, principal.organization_id, &links).await?;
+    if let Some(account_id) = fill {
         draft.account_id = Some(account_id);
     }
-    let policy = policy(&state, principal.organization_id).await?;
     let now = state.clock.now();
     // The store gives the ticket its number; the placeholder is never written.
     let placeholder = crm_domain::quote::DocumentNumber::new(crm_domain::quote::DocumentKind::Ticket, 0);
@@ -315,10 +303,10 @@ pub async fn update_ticket(
         order_id: patch.order_id.flatten(),
         product_id: patch.product_id.flatten(),
     };
-    if let Some(account_id) = check_links(&state, caller.0.organization_id, &links).await? {
+    let (fill, policy) = check_links(&state, caller.0.organization_id, &links).await?;
+    if let Some(account_id) = fill {
         patch.account_id = Some(Some(account_id));
     }
-    let policy = policy(&state, caller.0.organization_id).await?;
     let now = state.clock.now();
     let ticket = edit
         .apply(AuditAction::Update, patch.owner_id.flatten(), async |current: &Ticket| {
@@ -349,25 +337,79 @@ async fn transition(
     Ok(resource::ok(&ticket, now))
 }
 
-/// Start working on a new ticket (new → open)
-#[utoipa::path(
-    tag = "tickets",
-    params(("id" = Uuid, Path, description = "The ticket's id")),
-    responses(
-        (status = 200, description = "The open ticket", body = TicketResponse, headers(("ETag" = String))),
-        (status = 409, description = "The ticket is not new (`invalid_transition`, with the steps it may take), closed or archived", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/tickets/{id}/start")]
-pub async fn start_ticket(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    transition(&req, &state, &caller, id.into_inner(), TicketAction::Start, None).await
+/// A step without a body: `POST /tickets/{id}/<action>`, documented by `$doc` (its summary
+/// first) with the 200 answer `$done` and the 409 `$refused`.
+macro_rules! ticket_step {
+    ($name:ident, $path:literal, $action:expr, $done:literal, $refused:literal, $($doc:literal),+ $(,)?) => {
+        $(#[doc = $doc])+
+        #[utoipa::path(
+            tag = "tickets",
+            params(("id" = Uuid, Path, description = "The ticket's id")),
+            responses(
+                (status = 200, description = $done, body = TicketResponse, headers(("ETag" = String))),
+                (status = 409, description = $refused, body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        pub async fn $name(
+            req: HttpRequest,
+            state: web::Data<AppState>,
+            caller: Caller,
+            id: web::Path<Uuid>,
+        ) -> Result<HttpResponse, ApiError> {
+            transition(&req, &state, &caller, id.into_inner(), $action, None).await
+        }
+    };
 }
+
+ticket_step!(
+    start_ticket,
+    "/tickets/{id}/start",
+    TicketAction::Start,
+    "The open ticket",
+    "The ticket is not new (`invalid_transition`, with the steps it may take), closed or archived",
+    "Start working on a new ticket (new → open)",
+);
+ticket_step!(
+    hold_ticket,
+    "/tickets/{id}/hold",
+    TicketAction::Hold,
+    "The ticket on hold",
+    "The ticket is not open (`invalid_transition`), closed or archived",
+    "Put a ticket on hold: waiting on a third party (open → on_hold)",
+    "",
+    "The resolution clock keeps running.",
+);
+ticket_step!(
+    resume_ticket,
+    "/tickets/{id}/resume",
+    TicketAction::Resume,
+    "The open ticket",
+    "The ticket is neither pending nor on hold (`invalid_transition`), closed or archived",
+    "Resume a pending or on-hold ticket (→ open)",
+);
+ticket_step!(
+    reopen_ticket,
+    "/tickets/{id}/reopen",
+    TicketAction::Reopen,
+    "The reopened ticket",
+    "The ticket is not solved (`invalid_transition`), its window has passed (`reopen_window_passed`), or it is archived",
+    "Reopen a solved ticket (solved → open)",
+    "",
+    "Only within the organisation's reopen window (`closes_at`); after it the ticket is closed and",
+    "the answer is 409 `reopen_window_passed`. The resolution clock restarts from the reopening.",
+);
+ticket_step!(
+    close_ticket,
+    "/tickets/{id}/close",
+    TicketAction::Close,
+    "The closed ticket",
+    "The ticket is not solved (`invalid_transition`) or archived",
+    "Close a solved ticket before its reopen window ends (solved → closed)",
+    "",
+    "Closed is final.",
+);
 
 /// Wait on the customer (open → pending)
 ///
@@ -397,48 +439,6 @@ pub async fn wait_ticket(
     transition(&req, &state, &caller, id.into_inner(), TicketAction::Wait, reason).await
 }
 
-/// Put a ticket on hold: waiting on a third party (open → on_hold)
-///
-/// The resolution clock keeps running.
-#[utoipa::path(
-    tag = "tickets",
-    params(("id" = Uuid, Path, description = "The ticket's id")),
-    responses(
-        (status = 200, description = "The ticket on hold", body = TicketResponse, headers(("ETag" = String))),
-        (status = 409, description = "The ticket is not open (`invalid_transition`), closed or archived", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/tickets/{id}/hold")]
-pub async fn hold_ticket(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    transition(&req, &state, &caller, id.into_inner(), TicketAction::Hold, None).await
-}
-
-/// Resume a pending or on-hold ticket (→ open)
-#[utoipa::path(
-    tag = "tickets",
-    params(("id" = Uuid, Path, description = "The ticket's id")),
-    responses(
-        (status = 200, description = "The open ticket", body = TicketResponse, headers(("ETag" = String))),
-        (status = 409, description = "The ticket is neither pending nor on hold (`invalid_transition`), closed or archived", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/tickets/{id}/resume")]
-pub async fn resume_ticket(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    transition(&req, &state, &caller, id.into_inner(), TicketAction::Resume, None).await
-}
-
 /// Solve a ticket (new, open, pending or on hold → solved)
 ///
 /// Solving answers the customer: it is the first response when none was given. The ticket
@@ -464,51 +464,6 @@ pub async fn solve_ticket(
     let request: SolveRequest = parse_optional_json(&req, &body)?;
     let resolution = note("resolution", request.resolution.as_deref())?;
     transition(&req, &state, &caller, id.into_inner(), TicketAction::Solve, resolution).await
-}
-
-/// Reopen a solved ticket (solved → open)
-///
-/// Only within the organisation's reopen window (`closes_at`); after it the ticket is closed and
-/// the answer is 409 `reopen_window_passed`. The resolution clock restarts from the reopening.
-#[utoipa::path(
-    tag = "tickets",
-    params(("id" = Uuid, Path, description = "The ticket's id")),
-    responses(
-        (status = 200, description = "The reopened ticket", body = TicketResponse, headers(("ETag" = String))),
-        (status = 409, description = "The ticket is not solved (`invalid_transition`), its window has passed (`reopen_window_passed`), or it is archived", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/tickets/{id}/reopen")]
-pub async fn reopen_ticket(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    transition(&req, &state, &caller, id.into_inner(), TicketAction::Reopen, None).await
-}
-
-/// Close a solved ticket before its reopen window ends (solved → closed)
-///
-/// Closed is final.
-#[utoipa::path(
-    tag = "tickets",
-    params(("id" = Uuid, Path, description = "The ticket's id")),
-    responses(
-        (status = 200, description = "The closed ticket", body = TicketResponse, headers(("ETag" = String))),
-        (status = 409, description = "The ticket is not solved (`invalid_transition`) or archived", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/tickets/{id}/close")]
-pub async fn close_ticket(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    transition(&req, &state, &caller, id.into_inner(), TicketAction::Close, None).await
 }
 
 /// Archive a ticket
