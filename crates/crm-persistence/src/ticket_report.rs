@@ -1,8 +1,9 @@
-//! The tickets report's queries (migration 0027's indexes): the backlog from the partial index
-//! of active tickets, the created and solved counts per period, the SLA counts per priority and
-//! agent, the one value a percentile needs, the reopens, the complaints per account and per
-//! product, and the deals handed to sales. Every figure is a `GROUP BY` or a `LIMIT … OFFSET`
-//! of the database; archived tickets and deals are not counted.
+//! The tickets report's queries: the backlog, the created and solved counts per period, the SLA
+//! counts per priority and agent, the one value a percentile needs, the reopens, and the
+//! complaints per account and per product, each a range of one of migration 0027's covering
+//! indexes of the unarchived tickets (no table row is read); and the deals handed to sales.
+//! Every figure is a `GROUP BY` or a `LIMIT … OFFSET` of the database; archived tickets and
+//! deals are not counted.
 
 use async_trait::async_trait;
 use crm_domain::RepoError;
@@ -154,7 +155,7 @@ macro_rules! impl_ticket_report {
                 organization_id: Uuid,
                 query: &TicketReportQuery,
             ) -> Result<TicketReportData, RepoError> {
-                // The backlog as it stands: the partial index of active tickets.
+                // The backlog as it stands: the covering index of the active tickets.
                 let mut qb = QueryBuilder::<$Db>::new("SELECT status, priority, COUNT(*) FROM tickets WHERE organization_id = ");
                 qb.push_bind(organization_id);
                 qb.push(" AND archived_at IS NULL AND status IN ('new', 'open', 'pending', 'on_hold')");
