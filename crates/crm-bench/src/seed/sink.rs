@@ -210,7 +210,25 @@ impl Sink {
                         .execute(&mut *conn)
                         .await?;
                 }
+                // And the trigger that keeps each customer's open complaints (migration 0027): in
+                // one `COPY` its count is planned on a table without statistics, a sequential
+                // scan per complaint, quadratic in the tickets (over 12 minutes at 1,000,000). The
+                // load turns it off and sets the counts once, set-based, by the trigger's rule.
+                let complaints = table == "tickets";
+                if complaints {
+                    sqlx::query("ALTER TABLE tickets DISABLE TRIGGER tickets_open_complaints")
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 let written = write_postgres(conn, table, columns, rows).await?;
+                if complaints {
+                    sqlx::query("ALTER TABLE tickets ENABLE TRIGGER tickets_open_complaints")
+                        .execute(&mut *conn)
+                        .await?;
+                    for (target, link) in [("accounts", "account_id"), ("contacts", "contact_id")] {
+                        sqlx::query(sqlx::AssertSqlSafe(open_complaints_sql(target, link))).execute(&mut *conn).await?;
+                    }
+                }
                 if interactions {
                     sqlx::query("ALTER TABLE activities ENABLE TRIGGER activities_interactions")
                         .execute(&mut *conn)
@@ -265,6 +283,18 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+/// Sets every `target` record's open complaints from the tickets, as migration 0027's trigger
+/// counts them (and moves its version, as the trigger does when the count changes).
+fn open_complaints_sql(target: &str, link: &str) -> String {
+    format!(
+        "UPDATE {target} AS r SET open_complaints = c.n, version = r.version + 1 FROM \
+         (SELECT organization_id, {link} AS id, COUNT(*) AS n FROM tickets WHERE category = 'complaint' \
+         AND status IN ('new', 'open', 'pending', 'on_hold') AND archived_at IS NULL AND {link} IS NOT NULL \
+         GROUP BY organization_id, {link}) AS c \
+         WHERE r.organization_id = c.organization_id AND r.id = c.id AND r.open_complaints <> c.n"
+    )
 }
 
 async fn insert_sqlite(conn: &mut SqliteConnection, head: &str, batch: &mut Vec<Vec<V>>) -> Result<()> {
