@@ -189,19 +189,22 @@ impl TryFrom<TicketCommentRow> for TicketComment {
     }
 }
 
-/// The records a ticket names and the organisation's SLA policy, in one read: the policy's row
-/// with each named record joined by its key (archived ones included).
+/// The records a ticket names and the organisation's SLA policy, in one read: the policy's row,
+/// as `sla.rs` reads it, with each named record looked up by its key (archived ones included).
 static TARGETS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let found = |table: &str, column: &str, param: &str| {
+        format!("(SELECT {column} FROM {table} WHERE organization_id = $1 AND id = {param})")
+    };
     format!(
-        "SELECT s.organization_id, {}, c.id AS contact, c.account_id AS contact_account, a.id AS account, \
-         o.id AS opportunity, r.id AS order_found, p.id AS product FROM sla_policies AS s \
-         LEFT JOIN contacts AS c ON c.organization_id = s.organization_id AND c.id = $2 \
-         LEFT JOIN accounts AS a ON a.organization_id = s.organization_id AND a.id = $3 \
-         LEFT JOIN opportunities AS o ON o.organization_id = s.organization_id AND o.id = $4 \
-         LEFT JOIN orders AS r ON r.organization_id = s.organization_id AND r.id = $5 \
-         LEFT JOIN products AS p ON p.organization_id = s.organization_id AND p.id = $6 \
-         WHERE s.organization_id = $1",
-        crate::sla::SLA_COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ")
+        "SELECT organization_id, {}, {} AS contact, {} AS contact_account, {} AS account, {} AS opportunity, \
+         {} AS order_found, {} AS product FROM sla_policies WHERE organization_id = $1",
+        crate::sla::SLA_COLUMNS,
+        found("contacts", "id", "$2"),
+        found("contacts", "account_id", "$2"),
+        found("accounts", "id", "$3"),
+        found("opportunities", "id", "$4"),
+        found("orders", "id", "$5"),
+        found("products", "id", "$6"),
     )
 });
 

@@ -87,19 +87,10 @@ pub(super) async fn policy(state: &AppState, organization_id: Uuid) -> Result<Sl
     Ok(state.store.sla_settings(organization_id).await?.policy)
 }
 
-/// The records a ticket names, as a create or a change names them (`None`: not named).
-#[derive(Default)]
-struct Links {
-    contact_id: Option<Uuid>,
-    account_id: Option<Option<Uuid>>,
-    opportunity_id: Option<Uuid>,
-    order_id: Option<Uuid>,
-    product_id: Option<Uuid>,
-}
-
-/// Checks that each record named exists, in one read with the organisation's SLA policy; answers
-/// the account a named contact gives the ticket when no account is named (`Some(account)` to
-/// fill in), and the policy.
+/// Checks that each record named exists, in one read with the organisation's SLA policy: the
+/// records of `named`, and the account as the create or the change names it (`None`: not named,
+/// `Some(None)`: cleared). Answers the account a named contact gives the ticket when no account
+/// is named (`Some(account)` to fill in), and the policy.
 ///
 /// # Errors
 /// 422 `unknown_reference` on each missing record; `account_mismatch` on `account_id` when the
@@ -107,15 +98,10 @@ struct Links {
 async fn check_links(
     state: &AppState,
     organization_id: Uuid,
-    links: &Links,
+    mut named: TicketLinks,
+    account: Option<Option<Uuid>>,
 ) -> Result<(Option<Uuid>, SlaPolicy), ApiError> {
-    let named = TicketLinks {
-        contact_id: links.contact_id,
-        account_id: links.account_id.flatten(),
-        opportunity_id: links.opportunity_id,
-        order_id: links.order_id,
-        product_id: links.product_id,
-    };
+    named.account_id = account.flatten();
     let (found, settings) = state.store.ticket_targets(organization_id, &named).await?;
     let mut errors = ValidationErrors::new();
     for (field, asked, exists) in [
@@ -130,7 +116,7 @@ async fn check_links(
         }
     }
     let mut fill = None;
-    match (found.contact.flatten(), links.account_id) {
+    match (found.contact.flatten(), account) {
         (Some(theirs), Some(Some(named))) if theirs != named => errors.push(FieldError::new(
             "account_id",
             "account_mismatch",
@@ -167,14 +153,14 @@ pub async fn create_ticket(
     authorize(principal.role, Resource::Ticket, Action::Create, true)?;
     let mut draft = body.0.try_into_domain()?;
     may_assign(&principal, Resource::Ticket, principal.user_id, draft.owner_id)?;
-    let links = Links {
+    let links = TicketLinks {
         contact_id: draft.contact_id,
-        account_id: draft.account_id.map(Some),
         opportunity_id: draft.opportunity_id,
         order_id: draft.order_id,
         product_id: draft.product_id,
+        ..TicketLinks::default()
     };
-    let (fill, policy) = check_links(&state, principal.organization_id, &links).await?;
+    let (fill, policy) = check_links(&state, principal.organization_id, links, draft.account_id.map(Some)).await?;
     if let Some(account_id) = fill {
         draft.account_id = Some(account_id);
     }
@@ -296,14 +282,14 @@ pub async fn update_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let edit = Edit::<Ticket>::begin(&req, &state, &caller, id.into_inner())?;
     let mut patch = body.0.try_into_domain()?;
-    let links = Links {
+    let links = TicketLinks {
         contact_id: patch.contact_id.flatten(),
-        account_id: patch.account_id,
         opportunity_id: patch.opportunity_id.flatten(),
         order_id: patch.order_id.flatten(),
         product_id: patch.product_id.flatten(),
+        ..TicketLinks::default()
     };
-    let (fill, policy) = check_links(&state, caller.0.organization_id, &links).await?;
+    let (fill, policy) = check_links(&state, caller.0.organization_id, links, patch.account_id).await?;
     if let Some(account_id) = fill {
         patch.account_id = Some(Some(account_id));
     }
